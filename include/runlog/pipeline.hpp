@@ -1,0 +1,149 @@
+#pragma once
+#include <atomic>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include "format.hpp"
+#include "formatters/text.hpp"
+#include "level.hpp"
+#include "record.hpp"
+#include "sinks/sink.hpp"
+
+namespace runlog {
+inline namespace v0 {
+
+/// Something that turns a record into bytes: `format(record, buffer, color)` and `colors()`.
+template <class F>
+concept formatter_type = requires(const F& f, const record& r, buffer& out) {
+    f.format(r, out, true);
+    { f.colors() } -> std::convertible_to<color_mode>;
+};
+
+/// A test a record must pass to reach the pipeline's sink.
+template <class F>
+concept filter_type = std::is_invocable_r_v<bool, const F&, const record&>;
+
+namespace detail {
+
+template <class Sink>
+bool sink_is_terminal(const Sink& s) noexcept {
+    if constexpr (requires { s.is_terminal(); })
+        return s.is_terminal();
+    else
+        return false;
+}
+
+/// Whether output should be coloured: always, never, or on a terminal unless NO_COLOR is set and non-empty.
+template <class Sink>
+bool use_color(color_mode mode, const Sink& s) noexcept {
+    if (mode == color_mode::never) return false;
+    if (mode == color_mode::always) return true;
+    const char* no_color = std::getenv("NO_COLOR");
+    if (no_color != nullptr && no_color[0] != '\0') return false;
+    return sink_is_terminal(s);
+}
+
+inline write_errors& pipeline_errors() noexcept {
+    static write_errors errors;
+    return errors;
+}
+
+}  // namespace detail
+
+/// A named route for records: filters, then a formatter, then a sink, behind a level changeable at run time.
+template <formatter_type Formatter, sink Sink, filter_type... Filters>
+class pipeline {
+public:
+    /// name is what config.yaml's `loggers:` refers to.
+    pipeline(std::string name, Formatter formatter, Sink sink, level lvl = level::trace, Filters... filters)
+        : name_(std::move(name)),
+          formatter_(std::move(formatter)),
+          sink_(std::move(sink)),
+          filters_(std::move(filters)...),
+          level_(static_cast<int>(lvl)),
+          color_(detail::use_color(formatter_.colors(), sink_)) {}
+
+    /// Moves a pipeline that is not in use yet (while it is built into a logger).
+    pipeline(pipeline&& o) noexcept(std::is_nothrow_move_constructible_v<Sink> &&
+                                    std::is_nothrow_move_constructible_v<Formatter>)
+        : name_(std::move(o.name_)),
+          formatter_(std::move(o.formatter_)),
+          sink_(std::move(o.sink_)),
+          filters_(std::move(o.filters_)),
+          level_(o.level_.load(std::memory_order_relaxed)),
+          color_(o.color_) {}
+    pipeline& operator=(pipeline&&) = delete;
+
+    std::string_view name() const noexcept { return name_; }
+    /// The runtime level: records below it are not formatted.
+    runlog::level get_level() const noexcept { return static_cast<runlog::level>(level_.load(std::memory_order_relaxed)); }
+    Sink& sink() noexcept { return sink_; }
+    const Formatter& formatter() const noexcept { return formatter_; }
+    bool colored() const noexcept { return color_; }
+
+    /// Formats r and writes it to the sink if its level and the filters let it through; never throws.
+    void handle(const record& r) noexcept {
+        if (static_cast<int>(r.lvl) < level_.load(std::memory_order_relaxed)) return;
+        try {
+            if (!std::apply([&](const auto&... f) { return (static_cast<bool>(f(r)) && ...); }, filters_)) return;
+            basic_memory_buffer<512> line;
+            formatter_.format(r, line, color_);
+            if constexpr (requires { sink_.write(line.view(), r.lvl); })
+                sink_.write(line.view(), r.lvl);
+            else
+                sink_.write(line.view());
+        } catch (const std::exception& e) {
+            report(e.what());
+        } catch (...) {
+            report("unknown exception");
+        }
+    }
+
+    /// Writes out whatever the sink buffers.
+    void flush() noexcept {
+        try {
+            sink_.flush();
+        } catch (const std::exception& e) {
+            report(e.what());
+        }
+    }
+
+private:
+    template <runlog::level, class...>
+    friend class basic_logger;
+
+    void set_level(runlog::level l) noexcept { level_.store(static_cast<int>(l), std::memory_order_relaxed); }
+
+    void report(const char* what) noexcept {
+        try {
+            detail::pipeline_errors().report("pipeline \"" + name_ + "\" dropped a record: " + what, 0, 1);
+        } catch (...) {
+            detail::pipeline_errors().report("a pipeline dropped a record", 0, 1);
+        }
+    }
+
+    std::string name_;
+    Formatter formatter_;
+    Sink sink_;
+    std::tuple<Filters...> filters_;
+    std::atomic<int> level_;
+    bool color_;
+};
+
+namespace detail {
+template <class T>
+struct is_pipeline : std::false_type {};
+template <class F, class S, class... X>
+struct is_pipeline<pipeline<F, S, X...>> : std::true_type {};
+}  // namespace detail
+
+/// A pipeline type.
+template <class T>
+concept pipeline_type = detail::is_pipeline<std::remove_cvref_t<T>>::value;
+
+}  // namespace v0
+}  // namespace runlog

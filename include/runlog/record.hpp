@@ -1,0 +1,216 @@
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <initializer_list>
+#include <source_location>
+#include <span>
+#include <string_view>
+#include <type_traits>
+
+#include <pthread.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "format.hpp"
+#include "level.hpp"
+
+namespace runlog {
+inline namespace v0 {
+
+/// The value of a structured field: a signed or unsigned integer, a double, a bool or a string.
+class field_value {
+public:
+    /// Which alternative the value holds.
+    enum class kind : unsigned char { int_, uint_, double_, bool_, string };
+
+    template <class T>
+        requires(std::is_integral_v<T> && std::is_signed_v<T> && !std::is_same_v<T, char>)
+    constexpr field_value(T v) noexcept : kind_(kind::int_), i_(v) {}
+    template <class T>
+        requires(std::is_integral_v<T> && std::is_unsigned_v<T> && !std::is_same_v<T, bool> && !std::is_same_v<T, char>)
+    constexpr field_value(T v) noexcept : kind_(kind::uint_), u_(v) {}
+    template <class T>
+        requires std::is_floating_point_v<T>
+    constexpr field_value(T v) noexcept : kind_(kind::double_), d_(static_cast<double>(v)) {}
+    template <class T>
+        requires std::is_same_v<T, bool>
+    constexpr field_value(T v) noexcept : kind_(kind::bool_), b_(v) {}
+    constexpr field_value(std::string_view v) noexcept : kind_(kind::string), s_(v) {}
+    constexpr field_value(const char* v) noexcept : kind_(kind::string), s_(v ? std::string_view(v) : std::string_view("(null)")) {}
+    template <class S>
+        requires(std::is_convertible_v<const S&, std::string_view> && !std::is_convertible_v<const S&, const char*>)
+    constexpr field_value(const S& v) noexcept : kind_(kind::string), s_(std::string_view(v)) {}
+
+    constexpr kind type() const noexcept { return kind_; }
+    constexpr std::int64_t as_int() const noexcept { return i_; }
+    constexpr std::uint64_t as_uint() const noexcept { return u_; }
+    constexpr double as_double() const noexcept { return d_; }
+    constexpr bool as_bool() const noexcept { return b_; }
+    constexpr std::string_view as_string() const noexcept { return s_; }
+
+private:
+    kind kind_;
+    union {
+        std::int64_t i_;
+        std::uint64_t u_;
+        double d_;
+        bool b_;
+        std::string_view s_;
+    };
+};
+
+/// One structured key-value pair attached to a record; it refers to, and does not copy, its strings.
+struct field {
+    std::string_view key;
+    field_value value;
+};
+
+/// The list of fields a log call attaches: `log.info({{"rows", n}, {"table", "zones"}}, "...")`.
+using fields = std::initializer_list<field>;
+
+/// Where a record belongs: the run, its job and the step that produced it.
+struct context {
+    std::string_view run_id;
+    std::string_view job;
+    std::string_view step;
+};
+
+/// What an event type is: its name and the level it is logged at unless told otherwise.
+struct event_info {
+    std::string_view name;
+    level default_level;
+};
+
+namespace detail {
+
+inline context& thread_context() noexcept {
+    thread_local context ctx;
+    return ctx;
+}
+
+struct pid_cache {
+    static inline std::uint32_t value = 0;
+    static void refresh() noexcept { value = static_cast<std::uint32_t>(::getpid()); }
+    pid_cache() noexcept {
+        refresh();
+        ::pthread_atfork(nullptr, nullptr, &pid_cache::refresh);
+    }
+};
+
+}  // namespace detail
+
+/// The calling process's id, cached and refreshed after fork.
+inline std::uint32_t process_id() noexcept {
+    static detail::pid_cache cache;
+    return detail::pid_cache::value;
+}
+
+/// The calling thread's kernel id (what `ps -L` and `top -H` show).
+inline std::uint64_t thread_id() noexcept {
+    thread_local std::uint64_t id = static_cast<std::uint64_t>(::syscall(SYS_gettid));
+    return id;
+}
+
+/// The context of the calling thread: set by run and step scopes, read by every log call.
+inline const context& current_context() noexcept { return detail::thread_context(); }
+
+/// Sets the calling thread's context for its lifetime and restores the previous one after.
+class scoped_context {
+public:
+    explicit scoped_context(context c) noexcept : saved_(detail::thread_context()) { detail::thread_context() = c; }
+    scoped_context(const scoped_context&) = delete;
+    scoped_context& operator=(const scoped_context&) = delete;
+    ~scoped_context() { detail::thread_context() = saved_; }
+
+private:
+    context saved_;
+};
+
+/// What one log call produces; it lives on the caller's stack and formats its message at most once.
+class record {
+public:
+    using time_point = std::chrono::system_clock::time_point;
+    /// Writes the message of the record's source (a format call or an event) into out.
+    using render_fn = void (*)(const void* source, const record& r, buffer& out);
+
+    time_point time{};
+    level lvl = level::info;
+    const event_info* event = nullptr;  ///< null for a user message
+    context ctx{};
+    std::span<const field> event_fields{};  ///< fields the event type defines
+    std::span<const field> fields{};        ///< fields the call attached
+    std::source_location location{};
+    std::string_view logger_name = "runlog";
+    std::uint32_t pid = 0;
+    std::uint64_t thread = 0;
+
+    record() = default;
+    record(const record&) = delete;
+    record& operator=(const record&) = delete;
+
+    /// Uses a literal message.
+    void set_message(std::string_view text) noexcept {
+        source_ = nullptr;
+        render_ = nullptr;
+        literal_ = text;
+        formatted_ = false;
+    }
+    /// Uses a message produced on first use by render(source, *this, out).
+    void set_message(const void* source, render_fn render) noexcept {
+        source_ = source;
+        render_ = render;
+        formatted_ = false;
+    }
+
+    /// The message, formatted on first use; a format error becomes the message instead of an exception.
+    std::string_view message() const noexcept {
+        if (render_ == nullptr) return literal_;
+        if (!formatted_) {
+            formatted_ = true;
+            buf_.clear();
+            try {
+                render_(source_, *this, buf_);
+            } catch (const std::exception& e) {
+                buf_.clear();
+                append_error(e.what());
+            } catch (...) {
+                buf_.clear();
+                append_error("unknown exception");
+            }
+        }
+        return buf_.view();
+    }
+
+private:
+    void append_error(std::string_view what) const noexcept {
+        try {
+            buf_.append(std::string_view("[runlog: could not format message: "));
+            buf_.append(what);
+            buf_.push_back(']');
+        } catch (...) {
+            buf_.clear();
+        }
+    }
+
+    const void* source_ = nullptr;
+    render_fn render_ = nullptr;
+    std::string_view literal_;
+    mutable bool formatted_ = false;
+    mutable basic_memory_buffer<256> buf_;
+};
+
+namespace detail {
+
+/// A format call waiting to be rendered: the string and its arguments.
+struct format_source {
+    std::string_view fmt;
+    format_args args;
+    static void render(const void* self, const record&, buffer& out) {
+        const auto* s = static_cast<const format_source*>(self);
+        vformat_to(out, s->fmt, s->args);
+    }
+};
+
+}  // namespace detail
+}  // namespace v0
+}  // namespace runlog

@@ -1,0 +1,110 @@
+#pragma once
+#include <atomic>
+#include <cerrno>
+#include <concepts>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+#include <unistd.h>
+
+#include "../record.hpp"
+
+namespace runlog {
+inline namespace v0 {
+
+/// A destination for formatted bytes; write() receives whole lines and must be safe to call from many threads.
+template <class S>
+concept sink = requires(S& s, std::string_view bytes) {
+    s.write(bytes);
+    s.flush();
+};
+
+/// What a sink tells the error handler when a write fails.
+struct sink_error {
+    std::string_view message;     ///< what failed and why, e.g. `write to "x.log" failed: No space left on device`
+    std::uint64_t failures;       ///< how many writes of this sink have failed so far, this one included
+    std::uint64_t lost_records;   ///< how many records this sink has lost so far
+};
+
+/// Receives sink failures; it must not throw and must be safe to call from many threads.
+using error_handler = void (*)(const sink_error&);
+
+namespace detail {
+
+/// Writes all of s to fd, retrying on EINTR and short writes; returns 0 or the errno.
+inline int write_all(int fd, std::string_view s) noexcept {
+    const char* p = s.data();
+    std::size_t left = s.size();
+    while (left > 0) {
+        ssize_t n = ::write(fd, p, left);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return errno;
+        }
+        if (n == 0) return EIO;
+        p += n;
+        left -= static_cast<std::size_t>(n);
+    }
+    return 0;
+}
+
+/// The default handler: prints a sink's first failure to stderr; later ones are only counted.
+inline void default_error_handler(const sink_error& e) noexcept {
+    if (e.failures != 1) return;
+    std::string line = "runlog: ";
+    try {
+        line.append(e.message);
+        line.append(" (later failures of this sink are counted, not printed)\n");
+    } catch (...) {
+        return;
+    }
+    (void)write_all(STDERR_FILENO, line);
+}
+
+inline std::atomic<error_handler>& error_handler_slot() noexcept {
+    static std::atomic<error_handler> slot{&default_error_handler};
+    return slot;
+}
+
+/// A sink's failure counters; report() hands each failure to the error handler.
+class write_errors {
+public:
+    void report(std::string_view what, int err, std::uint64_t lost) noexcept {
+        auto n = failures_.fetch_add(1, std::memory_order_relaxed) + 1;
+        auto l = lost_.fetch_add(lost, std::memory_order_relaxed) + lost;
+        std::string msg;
+        try {
+            msg.append(what);
+            if (err != 0) {
+                msg.append(": ");
+                msg.append(std::strerror(err));
+            }
+        } catch (...) {
+        }
+        error_handler_slot().load(std::memory_order_acquire)(sink_error{msg, n, l});
+    }
+    std::uint64_t failures() const noexcept { return failures_.load(std::memory_order_relaxed); }
+    std::uint64_t lost_records() const noexcept { return lost_.load(std::memory_order_relaxed); }
+
+private:
+    std::atomic<std::uint64_t> failures_{0};
+    std::atomic<std::uint64_t> lost_{0};
+};
+
+inline std::uint64_t count_lines(std::string_view s) noexcept {
+    std::uint64_t n = 0;
+    for (char c : s) n += c == '\n';
+    return n;
+}
+
+}  // namespace detail
+
+/// Replaces the handler of sink failures (nullptr restores the default); returns the previous one.
+inline error_handler set_error_handler(error_handler h) noexcept {
+    return detail::error_handler_slot().exchange(h ? h : &detail::default_error_handler);
+}
+
+}  // namespace v0
+}  // namespace runlog

@@ -1,0 +1,41 @@
+# Configures, builds and runs the consumer project with runlog taken through MODE
+# (subdirectory or find_package after `cmake --install` into a fresh prefix).
+file(REMOVE_RECURSE "${WORK_DIR}")
+set(args -DCMAKE_CXX_COMPILER=${CXX})
+if(MODE STREQUAL "find_package")
+  execute_process(COMMAND "${CMAKE_COMMAND}" -S "${SOURCE_DIR}" -B "${WORK_DIR}/runlog-build"
+                          -DRUNLOG_BUILD_TESTS=OFF -DRUNLOG_BUILD_EXAMPLES=OFF -DCMAKE_CXX_COMPILER=${CXX}
+                  RESULT_VARIABLE rc)
+  if(rc)
+    message(FATAL_ERROR "configuring runlog for install failed")
+  endif()
+  execute_process(COMMAND "${CMAKE_COMMAND}" --install "${WORK_DIR}/runlog-build" --prefix "${WORK_DIR}/prefix"
+                  RESULT_VARIABLE rc)
+  if(rc)
+    message(FATAL_ERROR "cmake --install failed")
+  endif()
+  foreach(f include/runlog/runlog.hpp share/cmake/runlog/runlogConfig.cmake
+            share/cmake/runlog/runlogConfigVersion.cmake share/pkgconfig/runlog.pc)
+    if(NOT EXISTS "${WORK_DIR}/prefix/${f}")
+      message(FATAL_ERROR "the install is missing ${f}")
+    endif()
+  endforeach()
+  list(APPEND args -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix)
+else()
+  list(APPEND args -DRUNLOG_SOURCE_DIR=${SOURCE_DIR})
+endif()
+execute_process(COMMAND "${CMAKE_COMMAND}" -S "${SOURCE_DIR}/tests/cmake_consumer" -B "${WORK_DIR}/build"
+                        -DRUNLOG_CONSUMER_MODE=${MODE} ${args}
+                RESULT_VARIABLE rc)
+if(rc)
+  message(FATAL_ERROR "configuring the consumer (${MODE}) failed")
+endif()
+execute_process(COMMAND "${CMAKE_COMMAND}" --build "${WORK_DIR}/build" RESULT_VARIABLE rc)
+if(rc)
+  message(FATAL_ERROR "building the consumer (${MODE}) failed")
+endif()
+execute_process(COMMAND "${WORK_DIR}/build/consumer" RESULT_VARIABLE rc)
+if(rc)
+  message(FATAL_ERROR "the consumer (${MODE}) exited with ${rc}")
+endif()
+message(STATUS "consumer (${MODE}) built and ran")

@@ -1,0 +1,4 @@
+// expect: format_error_invalid_type_for_string
+#include <runlog/runlog.hpp>
+
+int main() { runlog::error("{:d}", "text"); }

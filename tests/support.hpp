@@ -1,0 +1,35 @@
+// Helpers shared by the tests: a record with a fixed clock, pid and thread.
+#pragma once
+#include <chrono>
+#include <string>
+
+#include <runlog/runlog.hpp>
+
+namespace test_support {
+
+/// 2026-11-24 12:40:05.123456 UTC.
+inline constexpr std::int64_t fixed_seconds = 1795524005;
+inline runlog::record::time_point fixed_time() {
+    return runlog::record::time_point(std::chrono::seconds(fixed_seconds) + std::chrono::microseconds(123456));
+}
+inline runlog::record::time_point fixed_clock() noexcept { return fixed_time(); }
+
+/// Fills r with the golden values: fixed time, pid 86387, thread 86390, the docs' run and step.
+inline void fill_fixed(runlog::record& r, runlog::level l = runlog::level::debug) {
+    r.time = fixed_time();
+    r.lvl = l;
+    r.ctx = {"5f2a9b1c-0d3e-4f5a-8b6c-7d8e9f0a1b2c", "__ASSET_JOB_0", "taxi_zones_file"};
+    r.logger_name = "runlog";
+    r.pid = 86387;
+    r.thread = 86390;
+}
+
+/// Formats r with f, without colour.
+template <class F>
+std::string render(const F& f, const runlog::record& r, bool color = false) {
+    runlog::memory_buffer out;
+    f.format(r, out, color);
+    return std::string(out.view());
+}
+
+}  // namespace test_support

@@ -1,0 +1,199 @@
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include "support.hpp"
+
+namespace {
+
+std::string temp_dir(const std::string& name) {
+    std::string dir = std::string(RUNLOG_TEST_BINARY_DIR) + "/sink_tmp/" + name;
+    std::string cmd = "rm -rf '" + dir + "'";
+    REQUIRE(std::system(cmd.c_str()) == 0);
+    return dir;
+}
+
+std::string slurp(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+struct captured_errors {
+    static inline std::vector<std::string> messages;
+    static inline std::uint64_t last_failures = 0, last_lost = 0;
+    static void handler(const runlog::sink_error& e) noexcept {
+        messages.emplace_back(e.message);
+        last_failures = e.failures;
+        last_lost = e.lost_records;
+    }
+    runlog::error_handler previous;
+    captured_errors() : previous(runlog::set_error_handler(&handler)) {
+        messages.clear();
+        last_failures = last_lost = 0;
+    }
+    ~captured_errors() { runlog::set_error_handler(previous); }
+};
+
+}  // namespace
+
+TEST_CASE("the file sink creates parent directories and appends", "[sinks][file]") {
+    const auto dir = temp_dir("append");
+    const auto path = dir + "/a/b/c/run.log";
+    {
+        runlog::file_sink f(path);
+        f.write("one\n");
+        f.write("two\n");
+    }
+    {
+        runlog::file_sink f(path);
+        f.write("three\n");
+    }
+    CHECK(slurp(path) == "one\ntwo\nthree\n");
+    {
+        runlog::file_sink f(path, {.truncate = true});
+        f.write("fresh\n");
+    }
+    CHECK(slurp(path) == "fresh\n");
+}
+
+TEST_CASE("the file sink buffers until flush, a full buffer or an important record", "[sinks][file]") {
+    const auto path = temp_dir("buffer") + "/x.log";
+    runlog::file_sink f(path, {.buffer_size = 16});
+    f.write("12345\n", runlog::level::info);
+    CHECK(slurp(path).empty());
+    f.write("abcdefghijk\n", runlog::level::info);  // does not fit: the first line goes out whole
+    CHECK(slurp(path) == "12345\n");
+    f.write("E\n", runlog::level::error);
+    CHECK(slurp(path) == "12345\nabcdefghijk\nE\n");
+    f.write("a record longer than the buffer itself\n");
+    CHECK(slurp(path) == "12345\nabcdefghijk\nE\na record longer than the buffer itself\n");
+    f.write("last\n");
+    f.flush();
+    CHECK(slurp(path).ends_with("itself\nlast\n"));
+}
+
+TEST_CASE("the file sink refuses a path it cannot use, naming it", "[sinks][file]") {
+    CHECK_THROWS_WITH(runlog::file_sink(""), Catch::Contains("log file path is empty"));
+    CHECK_THROWS_WITH(runlog::file_sink("/proc/runlog-no/x.log"), Catch::Contains("/proc/runlog-no/x.log"));
+    const auto dir = temp_dir("notadir");
+    { runlog::file_sink blocker(dir + "/file"); }
+    CHECK_THROWS_WITH(runlog::file_sink(dir + "/file/x.log"), Catch::Contains("cannot create the directory"));
+}
+
+TEST_CASE("a full disk goes to the error handler once per failure, never to the caller", "[sinks][file]") {
+    captured_errors errors;
+    runlog::file_sink f("/dev/full", {.buffer_size = 0});
+    CHECK_NOTHROW(f.write("a\n"));
+    CHECK_NOTHROW(f.write("b\nc\n"));
+    CHECK(f.failures() == 2);
+    CHECK(f.lost_records() == 3);
+    REQUIRE(errors.messages.size() == 2);
+    CHECK(errors.messages[0] == "write to \"/dev/full\" failed: No space left on device");
+    CHECK(errors.last_failures == 2);
+    CHECK(errors.last_lost == 3);
+}
+
+TEST_CASE("the default error handler prints a sink's first failure only", "[sinks]") {
+    int pipefd[2];
+    REQUIRE(::pipe(pipefd) == 0);
+    int saved = ::dup(2);
+    ::dup2(pipefd[1], 2);
+    {
+        runlog::file_sink f("/dev/full", {.buffer_size = 0});
+        f.write("a\n");
+        f.write("b\n");
+    }
+    ::dup2(saved, 2);
+    ::close(saved);
+    ::close(pipefd[1]);
+    char buf[1024];
+    auto n = ::read(pipefd[0], buf, sizeof buf);
+    ::close(pipefd[0]);
+    REQUIRE(n > 0);
+    CHECK(std::string(buf, static_cast<std::size_t>(n)) ==
+          "runlog: write to \"/dev/full\" failed: No space left on device (later failures of this sink are counted, "
+          "not printed)\n");
+}
+
+TEST_CASE("a console write to a failing descriptor is reported, not thrown", "[sinks][console]") {
+    captured_errors errors;
+    int saved = ::dup(1);
+    int full = ::open("/dev/full", O_WRONLY);
+    REQUIRE(full >= 0);
+    std::fflush(stdout);
+    ::dup2(full, 1);
+    runlog::stdout_sink s;
+    auto before = s.failures();
+    s.write("lost\n");
+    ::dup2(saved, 1);
+    ::close(saved);
+    ::close(full);
+    CHECK(s.failures() == before + 1);
+    REQUIRE(errors.messages.size() == 1);
+    CHECK(errors.messages[0] == "write to stdout failed: No space left on device");
+}
+
+TEST_CASE("lines stay whole when many threads write one file", "[sinks][file]") {
+    const auto path = temp_dir("threads") + "/t.log";
+    {
+        runlog::file_sink f(path, {.buffer_size = 4096});
+        std::vector<std::thread> threads;
+        for (int t = 0; t < 4; ++t)
+            threads.emplace_back([&, t] {
+                for (int i = 0; i < 5000; ++i) {
+                    std::string line = "thread " + std::to_string(t) + " line " + std::to_string(i) + " " +
+                                       std::string(static_cast<std::size_t>(i % 200), 'x') + "\n";
+                    f.write(line);
+                }
+            });
+        for (auto& th : threads) th.join();
+    }
+    std::ifstream in(path);
+    std::set<std::string> seen;
+    std::string line;
+    while (std::getline(in, line)) {
+        REQUIRE(line.rfind("thread ", 0) == 0);
+        auto sp = line.find(' ', 7);
+        auto sp2 = line.find(' ', sp + 6);
+        int i = std::stoi(line.substr(sp + 6, sp2 - sp - 6));
+        REQUIRE(line.size() - sp2 - 1 == static_cast<std::size_t>(i % 200));
+        seen.insert(line.substr(0, sp2));
+    }
+    CHECK(seen.size() == 20000);
+}
+
+TEST_CASE("the memory sink keeps a bounded ring and counts what it drops", "[sinks][memory]") {
+    runlog::memory_sink m(2);
+    auto copy = m;  // copies share the store
+    m.write("a\n");
+    m.write("b\n");
+    m.write("c\n");
+    CHECK(copy.lines() == std::vector<std::string>{"b\n", "c\n"});
+    CHECK(copy.dropped() == 1);
+    CHECK(copy.text() == "b\nc\n");
+    copy.clear();
+    CHECK(m.size() == 0);
+}
+
+TEST_CASE("the callback sink passes bytes and contains exceptions", "[sinks][callback]") {
+    captured_errors errors;
+    std::string got;
+    runlog::callback_sink ok([&](std::string_view s) { got.append(s); });
+    ok.write("x\n");
+    CHECK(got == "x\n");
+    runlog::callback_sink bad([](std::string_view) { throw std::runtime_error("nope"); });
+    CHECK_NOTHROW(bad.write("y\n"));
+    CHECK(bad.failures() == 1);
+    REQUIRE(errors.messages.size() == 1);
+    CHECK(errors.messages[0] == "log callback threw: nope");
+}

@@ -1,0 +1,119 @@
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+
+#include "support.hpp"
+
+using namespace test_support;
+
+TEST_CASE("the full preset is Dagster's console line", "[text][golden]") {
+    runlog::record r;
+    fill_fixed(r);
+    r.event = &runlog::events::step_start::info;
+    r.set_message("Started execution of step \"taxi_zones_file\".");
+    runlog::text_formatter f(runlog::text_formatter::full_pattern, {.utc = true});
+    CHECK(render(f, r) ==
+          "2026-11-24 12:40:05 +0000 - runlog - DEBUG - __ASSET_JOB_0 - 5f2a9b1c-0d3e-4f5a-8b6c-7d8e9f0a1b2c - 86387 "
+          "- taxi_zones_file - STEP_START - Started execution of step \"taxi_zones_file\".\n");
+}
+
+TEST_CASE("the short preset is the docs' sample", "[text][golden]") {
+    runlog::record r;
+    fill_fixed(r);
+    r.event = &runlog::events::step_start::info;
+    r.set_message("Started execution of step \"taxi_zones_file\".");
+    CHECK(render(runlog::text_formatter::brief({.utc = true}), r) ==
+          "12:40:05 - DEBUG - taxi_zones_file - STEP_START - Started execution of step \"taxi_zones_file\".\n");
+}
+
+TEST_CASE("empty parts are skipped with their separator", "[text][golden]") {
+    runlog::record r;
+    fill_fixed(r, runlog::level::info);
+    r.ctx = {};
+    r.set_message("Processed 12 records");
+    runlog::text_formatter f(runlog::text_formatter::full_pattern, {.utc = true});
+    CHECK(render(f, r) == "2026-11-24 12:40:05 +0000 - runlog - INFO - 86387 - Processed 12 records\n");
+}
+
+TEST_CASE("patterns mix literal text and fields", "[text][golden]") {
+    runlog::record r;
+    fill_fixed(r, static_cast<runlog::level>(25));
+    r.set_message("m");
+    const runlog::field fs[] = {{"rows", 3}, {"table", "taxi zones"}, {"ok", true}, {"ratio", 0.5}};
+    r.fields = fs;
+    runlog::text_formatter f("[{date}T{time}.{msec}|{usec}] {{{level}}} {levelno} - {run_id8} - {thread} - {fields}",
+                             {.utc = true});
+    CHECK(render(f, r) == "[2026-11-24T12:40:05.123|123456] {Level 25} 25 - 5f2a9b1c - 86390 - rows=3 "
+                          "table=\"taxi zones\" ok=true ratio=0.5\n");
+    runlog::text_formatter iso("{iso} {logger}", {.utc = true});
+    CHECK(render(iso, r) == "2026-11-24T12:40:05.123456Z runlog\n");
+}
+
+TEST_CASE("a part of only literal text is always printed", "[text]") {
+    runlog::record r;
+    fill_fixed(r);
+    r.ctx = {};
+    r.set_message("x");
+    runlog::text_formatter f("A - {step} - B - {message}", {.utc = true});
+    CHECK(render(f, r) == "A - B - x\n");
+}
+
+TEST_CASE("bad patterns are rejected with the offset", "[text]") {
+    CHECK_THROWS_WITH(runlog::text_formatter("{time} - {nope}"),
+                      "text pattern \"{time} - {nope}\" at offset 9: unknown field '{nope}'");
+    CHECK_THROWS_WITH(runlog::text_formatter("{time"), "text pattern \"{time\" at offset 0: '{' is not closed");
+    CHECK_THROWS_WITH(runlog::text_formatter("a } b"),
+                      "text pattern \"a } b\" at offset 2: '}' without '{' (write '}}' for a brace)");
+    CHECK_THROWS_AS(runlog::text_formatter("{}"), runlog::format_error);
+}
+
+TEST_CASE("the level is coloured only when asked", "[text]") {
+    runlog::record r;
+    fill_fixed(r, runlog::level::error);
+    r.set_message("boom");
+    auto f = runlog::text_formatter::brief({.utc = true});
+    CHECK(render(f, r, true) == "12:40:05 - \x1b[31mERROR\x1b[0m - taxi_zones_file - boom\n");
+    CHECK(render(f, r, false) == "12:40:05 - ERROR - taxi_zones_file - boom\n");
+    r.lvl = runlog::level::critical;
+    CHECK(render(f, r, true).find("\x1b[1;31mCRITICAL\x1b[0m") != std::string::npos);
+}
+
+TEST_CASE("colours follow the mode, the terminal and NO_COLOR", "[text]") {
+    auto mem = runlog::memory_sink{};
+    using mode = runlog::color_mode;
+    auto make = [&](mode m) { return runlog::pipeline("p", runlog::text_formatter("{level}", {.color = m}), mem); };
+    CHECK_FALSE(make(mode::automatic).colored());  // a memory sink is no terminal
+    CHECK(make(mode::always).colored());
+    CHECK_FALSE(make(mode::never).colored());
+    ::setenv("NO_COLOR", "1", 1);
+    CHECK_FALSE(runlog::detail::use_color(mode::automatic, runlog::stderr_sink{}));
+    ::unsetenv("NO_COLOR");
+    CHECK(runlog::detail::use_color(mode::automatic, runlog::stderr_sink{}) == (::isatty(2) == 1));
+}
+
+TEST_CASE("the local time zone is applied", "[text]") {
+    const char* old = std::getenv("TZ");
+    std::string saved = old ? old : "";
+    ::setenv("TZ", "UTC+05:30", 1);  // POSIX sign: five and a half hours west of UTC
+    ::tzset();
+    runlog::record r;
+    fill_fixed(r);
+    r.set_message("m");
+    runlog::text_formatter f("{date} {time} {tz}");
+    CHECK(render(f, r) == "2026-11-24 07:10:05 -0530\n");
+    if (old) ::setenv("TZ", saved.c_str(), 1);
+    else ::unsetenv("TZ");
+    ::tzset();
+}
+
+TEST_CASE("civil dates are right across eras", "[text]") {
+    using runlog::detail::civil_from_seconds;
+    auto c = civil_from_seconds(0);
+    CHECK((c.year == 1970 && c.month == 1 && c.day == 1 && c.hour == 0));
+    c = civil_from_seconds(951782400);  // 2000-02-29
+    CHECK((c.year == 2000 && c.month == 2 && c.day == 29));
+    c = civil_from_seconds(-1);
+    CHECK((c.year == 1969 && c.month == 12 && c.day == 31 && c.hour == 23 && c.minute == 59 && c.second == 59));
+    c = civil_from_seconds(4102444799);  // 2099-12-31 23:59:59
+    CHECK((c.year == 2099 && c.month == 12 && c.day == 31 && c.second == 59));
+}
