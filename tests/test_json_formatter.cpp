@@ -29,7 +29,7 @@ TEST_CASE("JSON leaves out empty context and may carry the source location", "[j
     runlog::record r;
     fill_fixed(r, runlog::level::warning);
     r.ctx = {};
-    r.location = std::source_location::current();
+    r.location = runlog::source_location::current();
     r.set_message("w");
     const auto line = render(runlog::json_formatter{}, r);
     CHECK(line.find("\"run_id\"") == std::string::npos);

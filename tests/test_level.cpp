@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include <runlog/level.hpp>
+#include <runlog/runlog.hpp>
 
 using runlog::level;
 
@@ -55,4 +55,10 @@ TEST_CASE("level parsing works at compile time", "[level]") {
     static_assert(!runlog::try_parse_level("nope"));
     static_assert(runlog::level_name(level::critical) == "CRITICAL");
     SUCCEED();
+}
+
+TEST_CASE("levels format as their names", "[level]") {
+    CHECK(runlog::format("{}", level::warning) == "WARNING");
+    CHECK(runlog::format("{:>8}|", level::info) == "    INFO|");
+    CHECK(runlog::format("{}", level{25}) == "Level 25");
 }

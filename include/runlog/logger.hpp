@@ -83,14 +83,14 @@ public:
 
     /// Emits a typed event at its default level, with optional extra fields.
     template <event_type E>
-    void event(const E& e, fields extra = {}, std::source_location loc = std::source_location::current()) {
+    void event(const E& e, fields extra = {}, source_location loc = source_location::current()) {
         if constexpr (E::info.default_level >= Floor) {
             if (should_log(E::info.default_level)) emit_event(E::info.default_level, e, extra, loc);
         }
     }
     /// Emits a typed event at a chosen level.
     template <event_type E>
-    void event(level l, const E& e, fields extra = {}, std::source_location loc = std::source_location::current()) {
+    void event(level l, const E& e, fields extra = {}, source_location loc = source_location::current()) {
         if (should_log(l)) emit_event(l, e, extra, loc);
     }
 
@@ -155,7 +155,7 @@ private:
         }
     }
 
-    void fill(record& r, level l, const std::source_location& loc) const noexcept {
+    void fill(record& r, level l, const source_location& loc) const noexcept {
         auto c = clock_.load(std::memory_order_relaxed);
         r.time = c ? c() : std::chrono::system_clock::now();
         r.lvl = l;
@@ -166,7 +166,7 @@ private:
         r.thread = thread_id();
     }
 
-    [[gnu::noinline]] void dispatch(level l, std::string_view fmt, std::source_location loc, fields fs,
+    [[gnu::noinline]] void dispatch(level l, std::string_view fmt, source_location loc, fields fs,
                                     format_args args) noexcept {
         detail::format_source src{fmt, args};
         record r;
@@ -177,7 +177,7 @@ private:
     }
 
     template <class E>
-    [[gnu::noinline]] void emit_event(level l, const E& e, fields extra, const std::source_location& loc) noexcept {
+    [[gnu::noinline]] void emit_event(level l, const E& e, fields extra, const source_location& loc) noexcept {
         const auto own = e.fields();
         record r;
         fill(r, l, loc);

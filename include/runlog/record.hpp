@@ -2,7 +2,6 @@
 #include <chrono>
 #include <cstdint>
 #include <initializer_list>
-#include <source_location>
 #include <span>
 #include <string_view>
 #include <type_traits>
@@ -16,6 +15,17 @@
 
 namespace runlog {
 inline namespace v0 {
+
+/// Levels format as their names (`WARNING`), or `Level N` for other integers, as Python does.
+template <>
+struct formatter<level> {
+    void format(level l, buffer& out) const {
+        if (auto n = level_name(l); !n.empty())
+            out.append(n);
+        else
+            format_to(out, "Level {}", static_cast<int>(l));
+    }
+};
 
 /// The value of a structured field: a signed or unsigned integer, a double, a bool or a string.
 class field_value {
@@ -139,7 +149,7 @@ public:
     context ctx{};
     std::span<const field> event_fields{};  ///< fields the event type defines
     std::span<const field> fields{};        ///< fields the call attached
-    std::source_location location{};
+    source_location location{};
     std::string_view logger_name = "runlog";
     std::uint32_t pid = 0;
     std::uint64_t thread = 0;

@@ -24,7 +24,6 @@
 #include <chrono>
 #include <cstdint>
 #include <initializer_list>
-#include <source_location>
 #include <span>
 #include <type_traits>
 
@@ -43,6 +42,7 @@
 #include <limits>
 #include <stdexcept>
 #if __has_include(<source_location>)
+#include <source_location>
 #endif
 
 namespace runlog {
@@ -1019,14 +1019,45 @@ inline void pad_in_place(buffer& out, std::size_t start, std::size_t prefix_len,
   for (std::size_t i = left; i < pad; ++i, right += fs) std::memcpy(right, s.fill, fs);
 }
 
-template <class T>
-inline void write_decimal(buffer& out, T value) {
-  constexpr std::size_t max_digits = 24;
+inline constexpr char digit_pairs[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+inline std::size_t count_digits(unsigned long long n) noexcept {
+  std::size_t d = 1;
+  for (;;) {
+    if (n < 10) return d;
+    if (n < 100) return d + 1;
+    if (n < 1000) return d + 2;
+    if (n < 10000) return d + 3;
+    n /= 10000;
+    d += 4;
+  }
+}
+
+/// Writes the decimal digits of n ending just before end.
+inline void write_digits_backwards(char* end, unsigned long long n) noexcept {
+  while (n >= 100) {
+    end -= 2;
+    std::memcpy(end, digit_pairs + (n % 100) * 2, 2);
+    n /= 100;
+  }
+  if (n >= 10) {
+    std::memcpy(end - 2, digit_pairs + n * 2, 2);
+  } else {
+    end[-1] = static_cast<char>('0' + n);
+  }
+}
+
+inline void write_decimal(buffer& out, unsigned long long magnitude, bool negative) {
+  const std::size_t digits = count_digits(magnitude);
   const std::size_t start = out.size();
-  out.resize(start + max_digits);
+  const std::size_t len = digits + (negative ? 1 : 0);
+  out.resize(start + len);
   char* const p = out.data() + start;
-  const auto r = std::to_chars(p, p + max_digits, value);
-  out.resize(start + static_cast<std::size_t>(r.ptr - p));
+  if (negative) p[0] = '-';
+  write_digits_backwards(p + len, magnitude);
 }
 
 inline void to_upper(char* first, char* last) noexcept {
@@ -1185,8 +1216,12 @@ inline std::string_view cstring_view(const char* s) noexcept {
 inline void write_default(buffer& out, const format_arg& arg) {
   const arg_value& v = arg_access::value(arg);
   switch (arg.type()) {
-    case arg_type::int_: write_decimal(out, v.i); return;
-    case arg_type::uint_: write_decimal(out, v.u); return;
+    case arg_type::int_: {
+      const auto u = static_cast<unsigned long long>(v.i);
+      write_decimal(out, v.i < 0 ? 0 - u : u, v.i < 0);  // 0 - u: no overflow for INT64_MIN
+      return;
+    }
+    case arg_type::uint_: write_decimal(out, v.u, false); return;
     case arg_type::bool_: out.append(v.b ? std::string_view("true") : std::string_view("false")); return;
     case arg_type::char_: out.push_back(v.c); return;
     case arg_type::float_: write_shortest(out, v.f); return;
@@ -1239,17 +1274,22 @@ inline void write_with_specs(buffer& out, const format_arg& arg, const format_sp
   }
 }
 
-/// Appends literal text [p, last), turning "}}" into "}"; a lone '}' is an error.
-inline void append_literal(buffer& out, std::string_view fmt, const char* p, const char* last) {
-  for (;;) {
-    const auto* close = static_cast<const char*>(std::memchr(p, '}', static_cast<std::size_t>(last - p)));
-    if (!close) break;
-    if (close + 1 >= last || close[1] != '}')
-      report(fmt, static_cast<std::size_t>(close - fmt.data()), error_code::unmatched_close_brace);
-    out.append(p, close + 1);
-    p = close + 2;
+/// First '{' or '}' in [p, last), or last; scans 8 bytes per step.
+inline const char* find_brace(const char* p, const char* last) noexcept {
+  constexpr std::uint64_t ones = 0x0101010101010101u;
+  constexpr std::uint64_t highs = 0x8080808080808080u;
+  while (last - p >= 8) {
+    std::uint64_t word;
+    std::memcpy(&word, p, 8);
+    // a byte of x is zero iff the classic (x - 1) & ~x & 0x80 test flags it; this only detects, the byte
+    // loop below finds the position
+    const std::uint64_t open = word ^ (ones * '{');
+    const std::uint64_t close = word ^ (ones * '}');
+    if ((((open - ones) & ~open) | ((close - ones) & ~close)) & highs) break;
+    p += 8;
   }
-  out.append(p, last);
+  while (p != last && *p != '{' && *p != '}') ++p;
+  return p;
 }
 
 }  // namespace detail
@@ -1263,11 +1303,18 @@ inline void vformat_to(buffer& out, std::string_view fmt, format_args args) {
   index_state st;
   std::uint64_t used = 0;
   while (p != last) {
-    const auto* open = static_cast<const char*>(std::memchr(p, '{', static_cast<std::size_t>(last - p)));
-    append_literal(out, fmt, p, open ? open : last);
-    if (!open) break;
-    const auto open_pos = static_cast<std::size_t>(open - first);
-    p = open + 1;
+    const char* const q = find_brace(p, last);
+    out.append(p, q);
+    if (q == last) break;
+    if (*q == '}') {
+      if (q + 1 == last || q[1] != '}')
+        report(fmt, static_cast<std::size_t>(q - first), error_code::unmatched_close_brace);
+      out.push_back('}');
+      p = q + 2;
+      continue;
+    }
+    const auto open_pos = static_cast<std::size_t>(q - first);
+    p = q + 1;
     if (p == last) report(fmt, open_pos, error_code::unmatched_open_brace);
     if (*p == '{') {
       out.push_back('{');
@@ -1275,7 +1322,14 @@ inline void vformat_to(buffer& out, std::string_view fmt, format_args args) {
       continue;
     }
     std::size_t index = 0;
-    std::size_t pos = parse_arg_index(fmt, static_cast<std::size_t>(p - first), open_pos, st, args.size(), index);
+    std::size_t pos = static_cast<std::size_t>(p - first);
+    if (*p == '}' && !st.manual) {
+      st.automatic = true;
+      index = st.next++;
+      if (index >= args.size()) report(fmt, open_pos, error_code::missing_argument, 0, index, args.size());
+    } else {
+      pos = parse_arg_index(fmt, pos, open_pos, st, args.size(), index);
+    }
     if (index < 64) used |= std::uint64_t{1} << index;
     const format_arg arg = args.get(index);
     if (arg.type() == arg_type::none) report(fmt, open_pos, error_code::empty_argument, 0, 0, index);
@@ -1419,6 +1473,17 @@ inline std::string to_string(level l) {
 namespace runlog {
 inline namespace v0 {
 
+/// Levels format as their names (`WARNING`), or `Level N` for other integers, as Python does.
+template <>
+struct formatter<level> {
+    void format(level l, buffer& out) const {
+        if (auto n = level_name(l); !n.empty())
+            out.append(n);
+        else
+            format_to(out, "Level {}", static_cast<int>(l));
+    }
+};
+
 /// The value of a structured field: a signed or unsigned integer, a double, a bool or a string.
 class field_value {
 public:
@@ -1541,7 +1606,7 @@ public:
     context ctx{};
     std::span<const field> event_fields{};  ///< fields the event type defines
     std::span<const field> fields{};        ///< fields the call attached
-    std::source_location location{};
+    source_location location{};
     std::string_view logger_name = "runlog";
     std::uint32_t pid = 0;
     std::uint64_t thread = 0;
@@ -1892,7 +1957,7 @@ inline void split_time(std::chrono::system_clock::time_point t, std::int64_t& se
 
 /// Appends `n` decimal digits of v, zero-padded.
 inline void append_digits(buffer& out, unsigned v, int n) {
-    char tmp[10];
+    char tmp[10]{};  // initialised only to quiet -Wmaybe-uninitialized; n <= 10
     for (int i = n - 1; i >= 0; --i) {
         tmp[i] = static_cast<char>('0' + v % 10);
         v /= 10;
@@ -2816,14 +2881,14 @@ public:
 
     /// Emits a typed event at its default level, with optional extra fields.
     template <event_type E>
-    void event(const E& e, fields extra = {}, std::source_location loc = std::source_location::current()) {
+    void event(const E& e, fields extra = {}, source_location loc = source_location::current()) {
         if constexpr (E::info.default_level >= Floor) {
             if (should_log(E::info.default_level)) emit_event(E::info.default_level, e, extra, loc);
         }
     }
     /// Emits a typed event at a chosen level.
     template <event_type E>
-    void event(level l, const E& e, fields extra = {}, std::source_location loc = std::source_location::current()) {
+    void event(level l, const E& e, fields extra = {}, source_location loc = source_location::current()) {
         if (should_log(l)) emit_event(l, e, extra, loc);
     }
 
@@ -2888,7 +2953,7 @@ private:
         }
     }
 
-    void fill(record& r, level l, const std::source_location& loc) const noexcept {
+    void fill(record& r, level l, const source_location& loc) const noexcept {
         auto c = clock_.load(std::memory_order_relaxed);
         r.time = c ? c() : std::chrono::system_clock::now();
         r.lvl = l;
@@ -2899,7 +2964,7 @@ private:
         r.thread = thread_id();
     }
 
-    [[gnu::noinline]] void dispatch(level l, std::string_view fmt, std::source_location loc, fields fs,
+    [[gnu::noinline]] void dispatch(level l, std::string_view fmt, source_location loc, fields fs,
                                     format_args args) noexcept {
         detail::format_source src{fmt, args};
         record r;
@@ -2910,7 +2975,7 @@ private:
     }
 
     template <class E>
-    [[gnu::noinline]] void emit_event(level l, const E& e, fields extra, const std::source_location& loc) noexcept {
+    [[gnu::noinline]] void emit_event(level l, const E& e, fields extra, const source_location& loc) noexcept {
         const auto own = e.fields();
         record r;
         fill(r, l, loc);

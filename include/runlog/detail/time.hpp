@@ -108,7 +108,7 @@ inline void split_time(std::chrono::system_clock::time_point t, std::int64_t& se
 
 /// Appends `n` decimal digits of v, zero-padded.
 inline void append_digits(buffer& out, unsigned v, int n) {
-    char tmp[10];
+    char tmp[10]{};  // initialised only to quiet -Wmaybe-uninitialized; n <= 10
     for (int i = n - 1; i >= 0; --i) {
         tmp[i] = static_cast<char>('0' + v % 10);
         v /= 10;
