@@ -1,0 +1,33 @@
+// libFuzzer target for the run-time parsers of the core: text formatter patterns and level names.
+// A pattern either parses and formats a record, or throws format_error; nothing else may happen.
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include <runlog/runlog.hpp>
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    const std::string_view input(reinterpret_cast<const char*>(data), size);
+    (void)runlog::try_parse_level(input);
+    try {
+        (void)runlog::parse_level(input);
+    } catch (const runlog::level_error&) {
+    }
+    try {
+        runlog::text_formatter f(input, {.utc = true});
+        runlog::record r;
+        r.time = runlog::record::time_point(std::chrono::seconds(1795524005));
+        r.ctx = {"run", "job", "step"};
+        r.pid = 1;
+        r.thread = 2;
+        const runlog::field fs[] = {{"k", input}, {"n", 1}};
+        r.fields = fs;
+        r.set_message(input);
+        runlog::memory_buffer out;
+        f.format(r, out, true);
+        runlog::json_formatter{}.format(r, out, false);
+        runlog::logfmt_formatter{}.format(r, out, false);
+    } catch (const runlog::format_error&) {
+    }
+    return 0;
+}
