@@ -15,4 +15,5 @@
 #include "sinks/console.hpp"
 #include "sinks/file.hpp"
 #include "sinks/memory.hpp"
+#include "sinks/rotating_file.hpp"
 #include "sinks/sink.hpp"
