@@ -36,6 +36,8 @@ public:
 
     /// The full layout.
     text_formatter() : text_formatter(full_pattern) {}
+    /// The full preset with options: `text_formatter({.utc = true})`.
+    explicit text_formatter(text_options options) : text_formatter(full_pattern, options) {}
     /// A layout from a pattern; throws format_error naming an unknown or unclosed field and its offset.
     explicit text_formatter(std::string_view pattern, text_options options = {})
         : pattern_(pattern), options_(options) {
