@@ -1,80 +1,91 @@
-// The demo: a small run of the job __ASSET_JOB_0 whose console reproduces the sequence of events of
-// Dagster's sample transcript, with every record also kept as JSON lines in
-// $RUNLOG_HOME/storage/<run_id>/events.jsonl (RUNLOG_HOME defaults to .runlog).
+// The demo: a run of the job __ASSET_JOB_0 with three steps, whose console shows the sequence of
+// events of Dagster's sample transcript. Every record of the run, at every level, is also kept as a
+// JSON line in $RUNLOG_HOME/storage/<run_id>/events.jsonl (RUNLOG_HOME defaults to .runlog), and the
+// run is listed in $RUNLOG_HOME/storage/runs.jsonl.
 //
-// Events are emitted by hand here; run and step scopes that emit them for you are on the roadmap.
+//   quickstart                 the run succeeds
+//   quickstart --fail STEP     STEP throws (also RUNLOG_DEMO_FAIL=STEP): STEP_FAILURE, RUN_FAILURE, exit 1
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <random>
+#include <cstring>
+#include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include <runlog/runlog.hpp>
 
-namespace ev = runlog::events;
-
 namespace {
 
-std::string make_run_id() {
-    std::random_device rd;
-    std::mt19937_64 rng((static_cast<std::uint64_t>(rd()) << 32) ^ rd());
-    std::uint64_t hi = rng(), lo = rng();
-    hi = (hi & 0xFFFFFFFFFFFF0FFFULL) | 0x0000000000004000ULL;  // version 4
-    lo = (lo & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;  // RFC 4122 variant
-    char s[37];
-    std::snprintf(s, sizeof s, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
-                  static_cast<unsigned>(hi >> 16 & 0xFFFF), static_cast<unsigned>(hi & 0xFFFF),
-                  static_cast<unsigned>(lo >> 48), static_cast<unsigned long long>(lo & 0xFFFFFFFFFFFFULL));
-    return s;
-}
-
-template <class Log>
-void run_step(Log& log, const std::string& run_id, std::string_view step, int rows) {
-    runlog::scoped_context ctx({.run_id = run_id, .job = "__ASSET_JOB_0", .step = step});
-    const auto start = std::chrono::steady_clock::now();
-    log.event(ev::step_worker_started{.worker = "thread"});
-    log.event(ev::resource_init_started{});
-    log.event(ev::resource_init_success{});
-    log.event(ev::step_start{});
-    log.info({{"rows", rows}, {"source", "https://example.invalid/" + std::string(step) + ".csv"}},
-             "Downloaded {} rows for {}", rows, step);
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    log.event(ev::step_output{});
-    log.event(ev::asset_materialization{.asset_key = step}, {{"rows", rows}});
-    log.event(ev::handled_output{});
-    const std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - start;
-    log.event(ev::step_success{.duration_ms = took.count()});
+/// The demo's step work: "download" a file of rows, or fail when asked to.
+int download(std::string_view name, int rows, std::string_view fail_step) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(15));
+    if (name == fail_step)
+        throw std::runtime_error("HTTP 503 while downloading https://example.invalid/" + std::string(name) + ".csv");
+    std::printf("wrote data/%.*s.csv (%d rows)\n", static_cast<int>(name.size()), name.data(), rows);
+    std::fflush(stdout);
+    return rows;
 }
 
 }  // namespace
 
-int main() {
-    const char* home_env = std::getenv("RUNLOG_HOME");
-    const std::string home = home_env && *home_env ? home_env : ".runlog";
-    const std::string run_id = make_run_id();
-    const std::string events_path = home + "/storage/" + run_id + "/events.jsonl";
+int main(int argc, char** argv) {
+    std::string fail_step;
+    if (const char* env = std::getenv("RUNLOG_DEMO_FAIL")) fail_step = env;
+    for (int i = 1; i < argc; ++i) {
+        if (std::strcmp(argv[i], "--fail") == 0 && i + 1 < argc) {
+            fail_step = argv[++i];
+        } else {
+            std::fprintf(stderr, "usage: %s [--fail STEP]\n", argv[0]);
+            return 2;
+        }
+    }
 
     auto log = runlog::make_logger(
-        runlog::pipeline("console", runlog::text_formatter::brief(), runlog::stderr_sink{}, runlog::level::debug),
-        runlog::pipeline("json_file", runlog::json_formatter{}, runlog::file_sink(events_path)));
+        runlog::pipeline("console", runlog::text_formatter::brief(), runlog::stderr_sink{}, runlog::level::debug));
 
-    const auto start = std::chrono::steady_clock::now();
-    {
-        runlog::scoped_context ctx({.run_id = run_id, .job = "__ASSET_JOB_0", .step = ""});
-        log.event(ev::run_start{});
-        log.event(ev::engine_event{.text = "Executing steps in process (pid: " + std::to_string(runlog::process_id()) + ")"});
-        for (auto step : {"taxi_zones_file", "taxi_trips_file", "manhattan_stats"})
-            log.event(ev::step_worker_starting{.step_key = step, .worker = "thread"});
+    std::string events, index;
+    int status = 0;
+    try {
+        runlog::run run(log, "__ASSET_JOB_0", {.tags = {{"origin", "runlog demo"}}});
+        events = run.events_path();
+        index = run.runs_index_path();
+        const runlog::step_options worker{.worker = "subprocess", .resources = "io_manager"};
+        for (const char* key : {"taxi_zones_file", "taxi_trips_file", "manhattan_stats"})
+            run.step_worker_starting(key);
+
+        int zones = 0, trips = 0;
+        run.execute("taxi_zones_file", worker, [&](runlog::step& s) {
+            zones = download("taxi_zones_file", 265, fail_step);
+            log.info({{"rows", zones}, {"source", "https://example.invalid/taxi_zones.csv"}},
+                     "Downloaded {} taxi zones", zones);
+            s.output();
+            s.materialize("taxi_zones_file", {{"rows", zones}, {"path", "data/taxi_zones_file.csv"}});
+            s.handled_output();
+        });
+        run.execute("taxi_trips_file", worker, [&](runlog::step& s) {
+            trips = download("taxi_trips_file", 2964624, fail_step);
+            log.info({{"rows", trips}, {"month", "2023-03"}}, "Downloaded {} trips", trips);
+            s.output();
+            s.materialize("taxi_trips_file", {{"rows", trips}, {"path", "data/taxi_trips_file.csv"}});
+            s.handled_output();
+        });
+        run.execute("manhattan_stats", worker, [&](runlog::step& s) {
+            s.loaded_input("taxi_zones_file", "taxi_zones_file");
+            s.loaded_input("taxi_trips_file", "taxi_trips_file");
+            download("manhattan_stats", 69, fail_step);
+            const double per_zone = static_cast<double>(trips) / zones;
+            log.debug({{"zones", zones}, {"trips", trips}}, "Joining {} trips with {} zones", trips, zones);
+            log.info({{"trips_per_zone", per_zone}}, "Manhattan averages {:.1f} trips per zone", per_zone);
+            s.output();
+            s.materialize("manhattan_stats", {{"trips_per_zone", per_zone}});
+            s.handled_output();
+        });
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "\nThe run failed: %s\n", e.what());
+        status = 1;
     }
-    run_step(log, run_id, "taxi_zones_file", 265);
-    run_step(log, run_id, "taxi_trips_file", 2964624);
-    run_step(log, run_id, "manhattan_stats", 69);
-    {
-        runlog::scoped_context ctx({.run_id = run_id, .job = "__ASSET_JOB_0", .step = ""});
-        const std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - start;
-        log.event(ev::run_success{.duration_ms = took.count()});
-    }
-    log.flush();
-    std::fprintf(stderr, "\nEvent log: %s\n", events_path.c_str());
+    std::fprintf(stderr, "\nEvent log:  %s\nRuns index: %s\n", events.c_str(), index.c_str());
+    return status;
 }

@@ -32,6 +32,19 @@ constexpr std::string_view event_step(const E& e, const context& c) noexcept {
     return c.step;
 }
 
+/// Makes r a record of event e: its type, its own fields (kept alive by the caller in own), the call's
+/// extra fields, its step and its message.
+template <class E, class Own>
+void set_event(record& r, const E& e, const Own& own, std::initializer_list<field> extra) noexcept {
+    r.event = &E::info;
+    r.event_fields = std::span<const field>(own);
+    r.fields = std::span<const field>(extra.begin(), extra.size());
+    r.ctx.step = event_step(e, r.ctx);
+    r.set_message(&e, [](const void* self, const record& rec, buffer& out) {
+        static_cast<const E*>(self)->message(out, rec.ctx);
+    });
+}
+
 /// Appends a duration the way Dagster prints one: 0.83ms, 533ms, 1.17s, 4m52s, 1h4m.
 inline void format_duration(buffer& out, double ms) {
     if (!(ms >= 0)) ms = 0;  // also maps NaN to zero

@@ -94,9 +94,11 @@ public:
         if (should_log(l)) emit_event(l, e, extra, loc);
     }
 
-    /// Whether a call at l would reach at least one pipeline: one relaxed load and a compare.
+    /// Whether a call at l would reach a pipeline or an open run's event log: one relaxed load and a
+    /// compare when it passes the gate, a second load when it does not.
     bool should_log(level l) const noexcept {
-        return l >= Floor && static_cast<int>(l) >= gate_.load(std::memory_order_relaxed);
+        return l >= Floor &&
+               (static_cast<int>(l) >= gate_.load(std::memory_order_relaxed) || detail::event_logs_open());
     }
 
     /// Sets one pipeline's runtime level; false when no pipeline has that name.
@@ -142,20 +144,19 @@ public:
     /// Replaces the clock that timestamps records (nullptr: the system clock); set it before logging starts.
     void set_clock(clock_fn c) noexcept { clock_.store(c, std::memory_order_relaxed); }
 
-    /// Sends an already built record to the pipelines (for adapters that make their own records).
+    /// Sends an already built record to the pipelines and to the event log of the calling thread's run.
     void write(const record& r) noexcept {
+        write_pipelines(r);
+        if (auto* log = detail::thread_event_log()) log->write(r);
+    }
+    /// Sends an already built record to the pipelines only (records below Floor go nowhere).
+    void write_pipelines(const record& r) noexcept {
+        if (r.lvl < Floor) return;
         std::apply([&](auto&... p) { (p.handle(r), ...); }, pipes_);
     }
-
-private:
-    template <level L, class Fmt, class... A>
-    void log_static(fields fs, const Fmt& fmt, const A&... a) {
-        if constexpr (L >= Floor) {
-            if (should_log(L)) dispatch(L, fmt.get(), fmt.location(), fs, make_format_args(a...));
-        }
-    }
-
-    void fill(record& r, level l, const source_location& loc) const noexcept {
+    /// Fills in what every record of this logger carries: time, level, the thread's context, pid, thread,
+    /// location and logger name.
+    void stamp(record& r, level l, const source_location& loc) const noexcept {
         auto c = clock_.load(std::memory_order_relaxed);
         r.time = c ? c() : std::chrono::system_clock::now();
         r.lvl = l;
@@ -166,11 +167,19 @@ private:
         r.thread = thread_id();
     }
 
+private:
+    template <level L, class Fmt, class... A>
+    void log_static(fields fs, const Fmt& fmt, const A&... a) {
+        if constexpr (L >= Floor) {
+            if (should_log(L)) dispatch(L, fmt.get(), fmt.location(), fs, make_format_args(a...));
+        }
+    }
+
     [[gnu::noinline]] void dispatch(level l, std::string_view fmt, source_location loc, fields fs,
                                     format_args args) noexcept {
         detail::format_source src{fmt, args};
         record r;
-        fill(r, l, loc);
+        stamp(r, l, loc);
         r.fields = std::span<const field>(fs.begin(), fs.size());
         r.set_message(&src, &detail::format_source::render);
         write(r);
@@ -180,14 +189,8 @@ private:
     [[gnu::noinline]] void emit_event(level l, const E& e, fields extra, const source_location& loc) noexcept {
         const auto own = e.fields();
         record r;
-        fill(r, l, loc);
-        r.event = &E::info;
-        r.event_fields = std::span<const field>(own);
-        r.fields = std::span<const field>(extra.begin(), extra.size());
-        r.ctx.step = detail::event_step(e, r.ctx);
-        r.set_message(&e, [](const void* self, const record& rec, buffer& out) {
-            static_cast<const E*>(self)->message(out, rec.ctx);
-        });
+        stamp(r, l, loc);
+        detail::set_event(r, e, own, extra);
         write(r);
     }
 

@@ -1,4 +1,5 @@
 #pragma once
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <initializer_list>
@@ -210,6 +211,28 @@ private:
 };
 
 namespace detail {
+
+/// Where the records of an open run go besides the pipelines: its stored event log.
+class record_tap {
+public:
+    virtual void write(const record& r) noexcept = 0;
+
+protected:
+    ~record_tap() = default;
+};
+
+/// The event log of the run the calling thread works for, or null; set by run and step scopes.
+inline record_tap*& thread_event_log() noexcept {
+    thread_local record_tap* log = nullptr;
+    return log;
+}
+
+/// How many runs with an event log are open in the process; while any is, every call is recorded.
+inline std::atomic<int>& open_event_logs() noexcept {
+    static std::atomic<int> count{0};
+    return count;
+}
+inline bool event_logs_open() noexcept { return open_event_logs().load(std::memory_order_relaxed) != 0; }
 
 /// A format call waiting to be rendered: the string and its arguments.
 struct format_source {

@@ -11,6 +11,7 @@
 #include "logger.hpp"
 #include "pipeline.hpp"
 #include "record.hpp"
+#include "run.hpp"
 #include "sinks/callback.hpp"
 #include "sinks/console.hpp"
 #include "sinks/file.hpp"

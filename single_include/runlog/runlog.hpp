@@ -21,6 +21,7 @@
 
 
 // ---- runlog/record.hpp
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <initializer_list>
@@ -1668,6 +1669,28 @@ private:
 
 namespace detail {
 
+/// Where the records of an open run go besides the pipelines: its stored event log.
+class record_tap {
+public:
+    virtual void write(const record& r) noexcept = 0;
+
+protected:
+    ~record_tap() = default;
+};
+
+/// The event log of the run the calling thread works for, or null; set by run and step scopes.
+inline record_tap*& thread_event_log() noexcept {
+    thread_local record_tap* log = nullptr;
+    return log;
+}
+
+/// How many runs with an event log are open in the process; while any is, every call is recorded.
+inline std::atomic<int>& open_event_logs() noexcept {
+    static std::atomic<int> count{0};
+    return count;
+}
+inline bool event_logs_open() noexcept { return open_event_logs().load(std::memory_order_relaxed) != 0; }
+
 /// A format call waiting to be rendered: the string and its arguments.
 struct format_source {
     std::string_view fmt;
@@ -2011,6 +2034,8 @@ public:
 
     /// The full layout.
     text_formatter() : text_formatter(full_pattern) {}
+    /// The full preset with options: `text_formatter({.utc = true})`.
+    explicit text_formatter(text_options options) : text_formatter(full_pattern, options) {}
     /// A layout from a pattern; throws format_error naming an unknown or unclosed field and its offset.
     explicit text_formatter(std::string_view pattern, text_options options = {})
         : pattern_(pattern), options_(options) {
@@ -2191,7 +2216,6 @@ private:
 }  // namespace runlog
 
 // ---- runlog/logger.hpp
-#include <atomic>
 #include <climits>
 #include <mutex>
 #include <tuple>
@@ -2223,6 +2247,19 @@ constexpr std::string_view event_step(const E& e, const context& c) noexcept {
         if (!e.step_key.empty()) return e.step_key;
     }
     return c.step;
+}
+
+/// Makes r a record of event e: its type, its own fields (kept alive by the caller in own), the call's
+/// extra fields, its step and its message.
+template <class E, class Own>
+void set_event(record& r, const E& e, const Own& own, std::initializer_list<field> extra) noexcept {
+    r.event = &E::info;
+    r.event_fields = std::span<const field>(own);
+    r.fields = std::span<const field>(extra.begin(), extra.size());
+    r.ctx.step = event_step(e, r.ctx);
+    r.set_message(&e, [](const void* self, const record& rec, buffer& out) {
+        static_cast<const E*>(self)->message(out, rec.ctx);
+    });
 }
 
 /// Appends a duration the way Dagster prints one: 0.83ms, 533ms, 1.17s, 4m52s, 1h4m.
@@ -2892,9 +2929,11 @@ public:
         if (should_log(l)) emit_event(l, e, extra, loc);
     }
 
-    /// Whether a call at l would reach at least one pipeline: one relaxed load and a compare.
+    /// Whether a call at l would reach a pipeline or an open run's event log: one relaxed load and a
+    /// compare when it passes the gate, a second load when it does not.
     bool should_log(level l) const noexcept {
-        return l >= Floor && static_cast<int>(l) >= gate_.load(std::memory_order_relaxed);
+        return l >= Floor &&
+               (static_cast<int>(l) >= gate_.load(std::memory_order_relaxed) || detail::event_logs_open());
     }
 
     /// Sets one pipeline's runtime level; false when no pipeline has that name.
@@ -2940,20 +2979,19 @@ public:
     /// Replaces the clock that timestamps records (nullptr: the system clock); set it before logging starts.
     void set_clock(clock_fn c) noexcept { clock_.store(c, std::memory_order_relaxed); }
 
-    /// Sends an already built record to the pipelines (for adapters that make their own records).
+    /// Sends an already built record to the pipelines and to the event log of the calling thread's run.
     void write(const record& r) noexcept {
+        write_pipelines(r);
+        if (auto* log = detail::thread_event_log()) log->write(r);
+    }
+    /// Sends an already built record to the pipelines only (records below Floor go nowhere).
+    void write_pipelines(const record& r) noexcept {
+        if (r.lvl < Floor) return;
         std::apply([&](auto&... p) { (p.handle(r), ...); }, pipes_);
     }
-
-private:
-    template <level L, class Fmt, class... A>
-    void log_static(fields fs, const Fmt& fmt, const A&... a) {
-        if constexpr (L >= Floor) {
-            if (should_log(L)) dispatch(L, fmt.get(), fmt.location(), fs, make_format_args(a...));
-        }
-    }
-
-    void fill(record& r, level l, const source_location& loc) const noexcept {
+    /// Fills in what every record of this logger carries: time, level, the thread's context, pid, thread,
+    /// location and logger name.
+    void stamp(record& r, level l, const source_location& loc) const noexcept {
         auto c = clock_.load(std::memory_order_relaxed);
         r.time = c ? c() : std::chrono::system_clock::now();
         r.lvl = l;
@@ -2964,11 +3002,19 @@ private:
         r.thread = thread_id();
     }
 
+private:
+    template <level L, class Fmt, class... A>
+    void log_static(fields fs, const Fmt& fmt, const A&... a) {
+        if constexpr (L >= Floor) {
+            if (should_log(L)) dispatch(L, fmt.get(), fmt.location(), fs, make_format_args(a...));
+        }
+    }
+
     [[gnu::noinline]] void dispatch(level l, std::string_view fmt, source_location loc, fields fs,
                                     format_args args) noexcept {
         detail::format_source src{fmt, args};
         record r;
-        fill(r, l, loc);
+        stamp(r, l, loc);
         r.fields = std::span<const field>(fs.begin(), fs.size());
         r.set_message(&src, &detail::format_source::render);
         write(r);
@@ -2978,14 +3024,8 @@ private:
     [[gnu::noinline]] void emit_event(level l, const E& e, fields extra, const source_location& loc) noexcept {
         const auto own = e.fields();
         record r;
-        fill(r, l, loc);
-        r.event = &E::info;
-        r.event_fields = std::span<const field>(own);
-        r.fields = std::span<const field>(extra.begin(), extra.size());
-        r.ctx.step = detail::event_step(e, r.ctx);
-        r.set_message(&e, [](const void* self, const record& rec, buffer& out) {
-            static_cast<const E*>(self)->message(out, rec.ctx);
-        });
+        stamp(r, l, loc);
+        detail::set_event(r, e, own, extra);
         write(r);
     }
 
@@ -3262,47 +3302,16 @@ public:
 }  // namespace v0
 }  // namespace runlog
 
-// ---- runlog/sinks/callback.hpp
-#include <functional>
+// ---- runlog/run.hpp
+#include <algorithm>
+#include <exception>
 #include <memory>
+#include <random>
+#include <thread>
+#include <typeinfo>
 
+#include <cxxabi.h>
 
-namespace runlog {
-inline namespace v0 {
-
-/// Hands each formatted record to a function; an exception from it goes to the error handler.
-class callback_sink {
-public:
-    explicit callback_sink(std::function<void(std::string_view)> fn)
-        : fn_(std::move(fn)), errors_(std::make_shared<detail::write_errors>()) {}
-
-    void write(std::string_view bytes) noexcept {
-        try {
-            fn_(bytes);
-        } catch (const std::exception& e) {
-            errors_->report(std::string("log callback threw: ") + e.what(), 0, 1);
-        } catch (...) {
-            errors_->report("log callback threw", 0, 1);
-        }
-    }
-    void flush() noexcept {}
-    bool is_terminal() const noexcept { return false; }
-    std::uint64_t failures() const noexcept { return errors_->failures(); }
-
-private:
-    std::function<void(std::string_view)> fn_;
-    std::shared_ptr<detail::write_errors> errors_;
-};
-
-/// Discards everything.
-struct null_sink {
-    void write(std::string_view) noexcept {}
-    void flush() noexcept {}
-    bool is_terminal() const noexcept { return false; }
-};
-
-}  // namespace v0
-}  // namespace runlog
 
 // ---- runlog/sinks/file.hpp
 #include <system_error>
@@ -3428,6 +3437,637 @@ private:
 }  // namespace v0
 }  // namespace runlog
 
+namespace runlog {
+inline namespace v0 {
+
+/// A random RFC 4122 version 4 UUID in its 36-character text form.
+inline std::string make_run_id() {
+    thread_local std::mt19937_64 rng = [] {
+        std::random_device rd;
+        std::seed_seq seq{rd(), rd(), rd(), rd(), rd(), rd(), rd(), rd()};
+        return std::mt19937_64(seq);
+    }();
+    std::uint64_t hi = rng(), lo = rng();
+    hi = (hi & 0xFFFFFFFFFFFF0FFFULL) | 0x0000000000004000ULL;  // version 4
+    lo = (lo & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;  // variant 10xx
+    constexpr char hex[] = "0123456789abcdef";
+    std::string s;
+    s.reserve(36);
+    for (int i = 60; i >= 0; i -= 4) {
+        if (i == 28 || i == 12) s.push_back('-');
+        s.push_back(hex[(hi >> i) & 15]);
+    }
+    for (int i = 60; i >= 0; i -= 4) {
+        if (i == 44 || i == 60) s.push_back('-');
+        s.push_back(hex[(lo >> i) & 15]);
+    }
+    return s;
+}
+
+/// `$RUNLOG_HOME/storage`, RUNLOG_HOME defaulting to `.runlog` in the working directory.
+inline std::string default_base_dir() {
+    const char* home = std::getenv("RUNLOG_HOME");
+    return std::string(home && *home ? home : ".runlog") + "/storage";
+}
+
+/// A run's stored event log: every record of the run as one JSON line, written whole and at once.
+class event_log final : public detail::record_tap {
+public:
+    /// Opens (appending) path, creating its directories; throws std::system_error naming it on failure.
+    explicit event_log(const std::string& path) : sink_(path, {.buffer_size = 0, .flush_on = level::trace}) {}
+
+    void write(const record& r) noexcept override {
+        if (closed_.load(std::memory_order_acquire)) return;
+        try {
+            basic_memory_buffer<1024> line;
+            formatter_.format(r, line, false);
+            sink_.write(line.view(), r.lvl);
+            written_.fetch_add(1, std::memory_order_relaxed);
+        } catch (...) {
+            dropped_.fetch_add(1, std::memory_order_relaxed);
+            detail::pipeline_errors().report("the event log \"" + sink_.path() + "\" dropped a record", 0, 1);
+        }
+    }
+    /// Stops taking records (those of threads still inside a step of an ended run).
+    void close() noexcept { closed_.store(true, std::memory_order_release); }
+
+    const std::string& path() const noexcept { return sink_.path(); }
+    /// Records written, and records lost (to formatting failures here or write failures in the sink).
+    std::uint64_t written() const noexcept { return written_.load(std::memory_order_relaxed); }
+    std::uint64_t lost() const noexcept {
+        return dropped_.load(std::memory_order_relaxed) + sink_.lost_records();
+    }
+
+private:
+    json_formatter formatter_;
+    file_sink sink_;
+    std::atomic<bool> closed_{false};
+    std::atomic<std::uint64_t> written_{0};
+    std::atomic<std::uint64_t> dropped_{0};
+};
+
+/// Returns the time used for step and run durations; replaceable for tests.
+using duration_clock_fn = std::chrono::steady_clock::time_point (*)() noexcept;
+
+/// How a run is set up.
+struct run_options {
+    std::vector<std::pair<std::string, std::string>> tags{};  ///< kept in the runs index
+    std::string run_id{};    ///< empty: a new UUID v4
+    std::string base_dir{};  ///< empty: default_base_dir()
+    bool store = true;                    ///< keep the event log and the runs index on disk
+    std::string executor = "in_process";  ///< named by the ENGINE_EVENT at the start
+    duration_clock_fn duration_clock = nullptr;  ///< null: std::chrono::steady_clock::now
+};
+
+/// What a step's worker does before STEP_START, as Dagster's step workers do.
+struct step_options {
+    std::string_view worker{};     ///< non-empty: STEP_WORKER_STARTED `Executing step "x" in <worker>.` first
+    std::string_view resources{};  ///< non-empty: RESOURCE_INIT_STARTED and RESOURCE_INIT_SUCCESS for these
+};
+
+class step;
+
+namespace detail {
+
+/// A type-erased reference to a basic_logger, through which a run emits its events.
+class logger_ref {
+public:
+    template <class L>
+        requires(!std::is_same_v<std::remove_cv_t<L>, logger_ref>)
+    explicit logger_ref(L& l) noexcept
+        : self_(&l),
+          stamp_([](const void* s, record& r, level lv, const source_location& loc) noexcept {
+              static_cast<const L*>(s)->stamp(r, lv, loc);
+          }),
+          write_([](void* s, const record& r) noexcept { static_cast<L*>(s)->write_pipelines(r); }),
+          flush_([](void* s) noexcept { static_cast<L*>(s)->flush(); }) {}
+
+    void stamp(record& r, level l, const source_location& loc) const noexcept { stamp_(self_, r, l, loc); }
+    void write(const record& r) const noexcept { write_(self_, r); }
+    void flush() const noexcept { flush_(self_); }
+
+private:
+    void* self_;
+    void (*stamp_)(const void*, record&, level, const source_location&) noexcept;
+    void (*write_)(void*, const record&) noexcept;
+    void (*flush_)(void*) noexcept;
+};
+
+/// The readable name of the exception type: `std::runtime_error`.
+inline std::string type_name(const std::type_info& t) {
+    int status = 0;
+    std::unique_ptr<char, void (*)(void*)> name(abi::__cxa_demangle(t.name(), nullptr, nullptr, &status), std::free);
+    return status == 0 && name ? std::string(name.get()) : std::string(t.name());
+}
+
+/// Python's repr of a list of strings: `['a', 'b']`.
+inline std::string python_list(const std::vector<std::string>& items) {
+    std::string s = "[";
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        if (i) s += ", ";
+        s += '\'';
+        for (char c : items[i]) {
+            if (c == '\'' || c == '\\') s += '\\';
+            s += c;
+        }
+        s += '\'';
+    }
+    return s + "]";
+}
+
+/// What a run's scopes share: its identity, where its events go, and its steps' outcomes.
+struct run_state {
+    std::string id;
+    std::string job;
+    std::string base_dir;
+    std::vector<std::pair<std::string, std::string>> tags;
+    logger_ref logger;
+    std::unique_ptr<event_log> log;  ///< null when the run is not stored
+    duration_clock_fn clock;
+
+    std::mutex mutex;
+    bool closed = false;
+    std::vector<std::string> failed_steps;
+    std::vector<std::string> open_steps;
+
+    run_state(logger_ref l) : logger(l) {}
+
+    std::chrono::steady_clock::time_point now() const noexcept {
+        return clock ? clock() : std::chrono::steady_clock::now();
+    }
+    context ctx(std::string_view step = {}) const noexcept { return {id, job, step}; }
+
+    /// Sends event e, in this run's context and step, to the logger's pipelines and the event log.
+    template <class E>
+    void emit(const E& e, std::string_view step, fields extra, const source_location& loc,
+              record::time_point* stamped = nullptr) noexcept {
+        const auto own = e.fields();
+        emit_at(E::info.default_level, e, own, step, extra, loc, stamped);
+    }
+    template <class E, class Own>
+    void emit_at(level l, const E& e, const Own& own, std::string_view step, fields extra,
+                 const source_location& loc, record::time_point* stamped = nullptr) noexcept {
+        record r;
+        logger.stamp(r, l, loc);
+        r.ctx = ctx(step);
+        set_event(r, e, own, extra);
+        if (stamped) *stamped = r.time;
+        logger.write(r);
+        if (log) log->write(r);
+    }
+};
+
+/// Appends one line of the runs index (`<base_dir>/runs.jsonl`) in a single write.
+inline void append_run_index(const run_state& s, std::string_view status, record::time_point start,
+                             const record::time_point* end, double duration_ms) {
+    memory_buffer b;
+    using namespace std::string_view_literals;
+    b.append(R"({"run_id":)"sv);
+    append_json_string(b, s.id);
+    b.append(R"(,"job_name":)"sv);
+    append_json_string(b, s.job);
+    b.append(R"(,"status":)"sv);
+    append_json_string(b, status);
+    b.append(R"(,"start_time":")"sv);
+    append_rfc3339(b, start);
+    b.push_back('"');
+    if (end) {
+        b.append(R"(,"end_time":")"sv);
+        append_rfc3339(b, *end);
+        b.append(R"(","duration_ms":)"sv);
+        format_to(b, "{}", duration_ms);
+        b.append(R"(,"failed_steps":[)"sv);
+        for (std::size_t i = 0; i < s.failed_steps.size(); ++i) {
+            if (i) b.push_back(',');
+            append_json_string(b, s.failed_steps[i]);
+        }
+        b.push_back(']');
+    }
+    b.append(R"(,"pid":)"sv);
+    format_to(b, "{}", process_id());
+    b.append(R"(,"events":)"sv);
+    append_json_string(b, s.log ? std::string_view(s.log->path()) : std::string_view());
+    b.append(R"(,"tags":{)"sv);
+    for (std::size_t i = 0; i < s.tags.size(); ++i) {
+        if (i) b.push_back(',');
+        append_json_string(b, s.tags[i].first);
+        b.push_back(':');
+        append_json_string(b, s.tags[i].second);
+    }
+    b.append("}}\n"sv);
+    file_sink index(s.base_dir + "/runs.jsonl", {.buffer_size = 0, .flush_on = level::trace});
+    index.write(b.view());
+}
+
+/// Points the calling thread's context and event log at a run (and step) until released.
+class thread_binding {
+public:
+    thread_binding(context c, record_tap* log) noexcept
+        : saved_ctx_(thread_context()),
+          saved_log_(thread_event_log()),
+          set_ctx_(c),
+          set_log_(log),
+          thread_(std::this_thread::get_id()) {
+        thread_context() = c;
+        thread_event_log() = log;
+    }
+    thread_binding(const thread_binding&) = delete;
+    thread_binding& operator=(const thread_binding&) = delete;
+    /// Restores what the thread had before, on the thread that was bound. Unless forced (a run's end),
+    /// only while the thread still has what this binding set: a step that outlives its run must not
+    /// bring back the ended run's context.
+    void release(bool force = false) noexcept {
+        if (released_ || std::this_thread::get_id() != thread_) return;
+        released_ = true;
+        if (!force && !still_set()) return;
+        thread_context() = saved_ctx_;
+        thread_event_log() = saved_log_;
+    }
+    ~thread_binding() { release(); }
+
+private:
+    bool still_set() const noexcept {
+        const context& now = thread_context();
+        auto same = [](std::string_view a, std::string_view b) { return a.data() == b.data() && a.size() == b.size(); };
+        return thread_event_log() == set_log_ && same(now.run_id, set_ctx_.run_id) && same(now.job, set_ctx_.job) &&
+               same(now.step, set_ctx_.step);
+    }
+
+    context saved_ctx_;
+    record_tap* saved_log_;
+    context set_ctx_;
+    record_tap* set_log_;
+    std::thread::id thread_;
+    bool released_ = false;
+};
+
+}  // namespace detail
+
+/// A run of a job: emits RUN_START and an ENGINE_EVENT, keeps every record of the run in
+/// `<base_dir>/<run_id>/events.jsonl`, and at its end emits RUN_SUCCESS, or RUN_FAILURE when a step
+/// failed, fail() was called or an exception is leaving its scope.
+///
+/// Records logged on the thread that opened the run carry its id and job; steps (runlog::step, or
+/// execute()) may be opened on any thread. A run ends on the thread that opened it.
+class run {
+public:
+    /// Opens a run whose events go through the default logger.
+    explicit run(std::string job, run_options options = {}, source_location loc = source_location::current())
+        : run(default_logger(), std::move(job), std::move(options), loc) {}
+
+    /// Opens a run whose events go through logger (it must outlive the run).
+    template <class Logger>
+        requires requires(Logger& l, record& r) { l.write_pipelines(r); }
+    run(Logger& logger, std::string job, run_options options = {}, source_location loc = source_location::current())
+        : state_(std::make_shared<detail::run_state>(detail::logger_ref(logger))) {
+        auto& s = *state_;
+        s.id = options.run_id.empty() ? make_run_id() : std::move(options.run_id);
+        s.job = std::move(job);
+        s.base_dir = options.base_dir.empty() ? default_base_dir() : std::move(options.base_dir);
+        s.tags = std::move(options.tags);
+        s.clock = options.duration_clock;
+        if (options.store) {
+            s.log = std::make_unique<event_log>(s.base_dir + "/" + s.id + "/events.jsonl");
+            detail::open_event_logs().fetch_add(1, std::memory_order_relaxed);
+        }
+        binding_.emplace(s.ctx(), s.log.get());
+        exceptions_ = std::uncaught_exceptions();
+        started_ = s.now();
+        s.emit(events::run_start{}, {}, {{"pid", process_id()}}, loc, &start_time_);
+        if (s.log) detail::append_run_index(s, "STARTED", start_time_, nullptr, 0);
+        const std::string text = "Executing steps using " + options.executor +
+                                 " executor: parent process (pid: " + std::to_string(process_id()) + ")";
+        s.emit(events::engine_event{.text = text}, {}, {{"executor", options.executor}, {"pid", process_id()}}, loc);
+    }
+
+    run(const run&) = delete;
+    run& operator=(const run&) = delete;
+
+    /// Ends the run: RUN_SUCCESS, or RUN_FAILURE at ERROR naming the failed steps.
+    ~run() { end(std::uncaught_exceptions() > exceptions_ ? "An exception left the run's scope." : ""); }
+
+    const std::string& id() const noexcept { return state_->id; }
+    const std::string& job() const noexcept { return state_->job; }
+    /// `<base_dir>/<run_id>`: where the run's files are.
+    std::string dir() const { return state_->base_dir + "/" + state_->id; }
+    /// The event log's path, or empty when the run is not stored.
+    std::string events_path() const { return state_->log ? state_->log->path() : std::string(); }
+    /// The runs index, `<base_dir>/runs.jsonl`.
+    std::string runs_index_path() const { return state_->base_dir + "/runs.jsonl"; }
+    const std::string& base_dir() const noexcept { return state_->base_dir; }
+    /// The stored event log, or null when the run is not stored.
+    const event_log* log() const noexcept { return state_->log.get(); }
+
+    /// Makes the run end in RUN_FAILURE, with reason in its message and fields.
+    void fail(std::string_view reason = {}) {
+        std::lock_guard lock(state_->mutex);
+        failed_ = true;
+        if (!reason.empty()) reason_ = reason;
+    }
+    /// Whether the run will end in failure so far.
+    bool failed() const {
+        std::lock_guard lock(state_->mutex);
+        return failed_ || !state_->failed_steps.empty();
+    }
+
+    /// Runs fn inside a step named key (fn may take the runlog::step&); an exception fails the step with
+    /// its type and message and then propagates unchanged.
+    template <class F>
+    decltype(auto) execute(std::string key, F&& fn) {
+        return execute(std::move(key), step_options{}, std::forward<F>(fn));
+    }
+    template <class F>
+    decltype(auto) execute(std::string key, step_options options, F&& fn);
+
+    /// Emits any event in the run's context (at its default level, or at l).
+    template <event_type E>
+    void event(const E& e, fields extra = {}, source_location loc = source_location::current()) {
+        state_->emit(e, {}, extra, loc);
+    }
+    template <event_type E>
+    void event(level l, const E& e, fields extra = {}, source_location loc = source_location::current()) {
+        const auto own = e.fields();
+        state_->emit_at(l, e, own, {}, extra, loc);
+    }
+    /// ENGINE_EVENT with a message of the engine's own.
+    void engine_event(std::string_view text, fields extra = {}, source_location loc = source_location::current()) {
+        state_->emit(events::engine_event{.text = text}, {}, extra, loc);
+    }
+    /// STEP_WORKER_STARTING: `Launching subprocess for "x".`
+    void step_worker_starting(std::string_view step_key, std::string_view worker = "subprocess",
+                              source_location loc = source_location::current()) {
+        state_->emit(events::step_worker_starting{.step_key = step_key, .worker = worker}, step_key, {}, loc);
+    }
+
+private:
+    friend class step;
+
+    void end(std::string_view unwinding_reason) noexcept {
+        auto& s = *state_;
+        std::vector<std::string> left_open;
+        bool failed = false;
+        std::string reason;
+        {
+            std::lock_guard lock(s.mutex);
+            s.closed = true;
+            failed = failed_;
+            left_open.swap(s.open_steps);
+            try {
+                // An exception that failed a step needs no second mention.
+                if (!reason_.empty())
+                    reason = reason_;
+                else if (s.failed_steps.empty() && left_open.empty())
+                    reason = std::string(unwinding_reason);
+                for (const auto& k : left_open) s.failed_steps.push_back(k);
+            } catch (...) {
+                failed = true;  // out of memory: still end in failure, with less detail
+            }
+        }
+        const auto now = s.now();
+        const double ms = std::chrono::duration<double, std::milli>(now - started_).count();
+        for (const auto& k : left_open)
+            s.emit(events::step_failure{.error_type = "runlog::step_left_open",
+                                        .error_message = "the step was still open when the run ended",
+                                        .duration_ms = ms,
+                                        .step_key = k},
+                   k, {}, source_location::current());
+        record::time_point end_time{};
+        std::string status;
+        try {
+            const bool failure = failed || !s.failed_steps.empty() || !unwinding_reason.empty();
+            if (failure) {
+                const std::string steps = s.failed_steps.empty() ? std::string() : detail::python_list(s.failed_steps);
+                s.emit(events::run_failure{.failed_steps = steps, .reason = reason, .duration_ms = ms}, {}, {},
+                       source_location::current(), &end_time);
+                status = "FAILURE";
+            } else {
+                s.emit(events::run_success{.duration_ms = ms}, {}, {}, source_location::current(), &end_time);
+                status = "SUCCESS";
+            }
+            if (s.log) detail::append_run_index(s, status, start_time_, &end_time, ms);
+        } catch (...) {
+            detail::pipeline_errors().report("runlog: could not record the end of run " + s.id, 0, 0);
+        }
+        if (s.log) {
+            s.log->close();
+            detail::open_event_logs().fetch_sub(1, std::memory_order_relaxed);
+        }
+        s.logger.flush();
+        binding_->release(true);
+    }
+
+    std::shared_ptr<detail::run_state> state_;
+    std::optional<detail::thread_binding> binding_;
+    int exceptions_ = 0;
+    bool failed_ = false;
+    std::string reason_;
+    std::chrono::steady_clock::time_point started_;
+    record::time_point start_time_{};
+};
+
+/// A step of a run: emits STEP_START, makes every record logged on this thread carry the step's key,
+/// and at its end emits STEP_SUCCESS with its duration, or STEP_FAILURE at ERROR when fail() was called
+/// or an exception is leaving its scope. Open it on the thread that does the step's work.
+class step {
+public:
+    step(run& r, std::string key, step_options options = {}, source_location loc = source_location::current())
+        : state_(r.state_), key_(std::move(key)), binding_(state_->ctx(key_), state_->log.get()) {
+        {
+            std::lock_guard lock(state_->mutex);
+            state_->open_steps.push_back(key_);
+        }
+        exceptions_ = std::uncaught_exceptions();
+        started_ = state_->now();
+        if (!options.worker.empty()) worker_started(options.worker, loc);
+        if (!options.resources.empty()) {
+            const auto init = state_->now();
+            resource_init_started(options.resources, loc);
+            resource_init_success(options.resources,
+                                  std::chrono::duration<double, std::milli>(state_->now() - init).count(), loc);
+        }
+        state_->emit(events::step_start{}, key_, {}, loc);
+    }
+    step(const step&) = delete;
+    step& operator=(const step&) = delete;
+
+    ~step() {
+        if (!failed_ && std::uncaught_exceptions() > exceptions_)
+            fail_with("unknown", "an exception left the step's scope");
+        auto& s = *state_;
+        bool report = false;
+        {
+            std::lock_guard lock(s.mutex);
+            if (!s.closed) {
+                report = true;
+                auto it = std::find(s.open_steps.begin(), s.open_steps.end(), key_);
+                if (it != s.open_steps.end()) s.open_steps.erase(it);
+                if (failed_) s.failed_steps.push_back(key_);
+            }
+        }
+        if (report) {
+            const double ms = std::chrono::duration<double, std::milli>(s.now() - started_).count();
+            if (failed_)
+                s.emit(events::step_failure{.error_type = error_type_, .error_message = error_message_, .duration_ms = ms},
+                       key_, {}, source_location::current());
+            else
+                s.emit(events::step_success{.duration_ms = ms}, key_, {}, source_location::current());
+            s.logger.flush();
+        }
+        binding_.release();
+    }
+
+    const std::string& key() const noexcept { return key_; }
+    /// Makes the step end in STEP_FAILURE with the exception's type and message.
+    void fail(const std::exception& e) { fail_with(detail::type_name(typeid(e)), e.what()); }
+    /// Makes the step end in STEP_FAILURE with this error type and message.
+    void fail(std::string_view error_type, std::string_view error_message) { fail_with(error_type, error_message); }
+    bool failed() const noexcept { return failed_; }
+
+    /// Emits any event in the step's context (at its default level, or at l).
+    template <event_type E>
+    void event(const E& e, fields extra = {}, source_location loc = source_location::current()) {
+        state_->emit(e, key_, extra, loc);
+    }
+    template <event_type E>
+    void event(level l, const E& e, fields extra = {}, source_location loc = source_location::current()) {
+        const auto own = e.fields();
+        state_->emit_at(l, e, own, key_, extra, loc);
+    }
+    /// STEP_WORKER_STARTED: `Executing step "x" in subprocess.`
+    void worker_started(std::string_view worker = "subprocess", source_location loc = source_location::current()) {
+        event(events::step_worker_started{.worker = worker}, {}, loc);
+    }
+    /// RESOURCE_INIT_STARTED: `Starting initialization of resources [io_manager].`
+    void resource_init_started(std::string_view resources = "io_manager",
+                               source_location loc = source_location::current()) {
+        event(events::resource_init_started{.resources = resources}, {}, loc);
+    }
+    /// RESOURCE_INIT_SUCCESS: `Finished initialization of resources [io_manager].`
+    void resource_init_success(std::string_view resources = "io_manager", double duration_ms = 0,
+                               source_location loc = source_location::current()) {
+        event(events::resource_init_success{.resources = resources, .duration_ms = duration_ms}, {}, loc);
+    }
+    /// RESOURCE_INIT_FAILURE with the error's type and message.
+    void resource_init_failure(std::string_view resources, const std::exception& e,
+                               source_location loc = source_location::current()) {
+        const std::string type = detail::type_name(typeid(e));
+        event(events::resource_init_failure{.resources = resources, .error_type = type, .error_message = e.what()},
+              {}, loc);
+    }
+    /// STEP_INPUT: `Got input "x" of type "T". (Type check passed).`
+    void input(std::string_view name, std::string_view type_name = "Any",
+               source_location loc = source_location::current()) {
+        event(events::step_input{.input_name = name, .type_name = type_name}, {}, loc);
+    }
+    /// LOADED_INPUT: `Loaded input "x" using input manager "io_manager", from output "result" of step "y"`
+    void loaded_input(std::string_view name, std::string_view upstream_step = {},
+                      std::string_view upstream_output = "result", std::string_view manager_key = "io_manager",
+                      source_location loc = source_location::current()) {
+        event(events::loaded_input{.input_name = name,
+                                   .manager_key = manager_key,
+                                   .upstream_output = upstream_output,
+                                   .upstream_step = upstream_step},
+              {}, loc);
+    }
+    /// STEP_OUTPUT: `Yielded output "result" of type "Any". (Type check passed).`
+    void output(std::string_view name = "result", std::string_view type_name = "Any",
+                source_location loc = source_location::current()) {
+        event(events::step_output{.output_name = name, .type_name = type_name}, {}, loc);
+    }
+    /// HANDLED_OUTPUT: `Handled output "result" using IO manager "io_manager"`
+    void handled_output(std::string_view name = "result", std::string_view manager_key = "io_manager",
+                        source_location loc = source_location::current()) {
+        event(events::handled_output{.output_name = name, .manager_key = manager_key}, {}, loc);
+    }
+    /// ASSET_MATERIALIZATION of asset_key, with metadata as fields.
+    void materialize(std::string_view asset_key, fields metadata = {}, std::string_view description = {},
+                     source_location loc = source_location::current()) {
+        event(events::asset_materialization{.asset_key = asset_key, .description = description}, metadata, loc);
+    }
+    /// ASSET_OBSERVATION of asset_key, with metadata as fields.
+    void observe(std::string_view asset_key, fields metadata = {}, std::string_view description = {},
+                 source_location loc = source_location::current()) {
+        event(events::asset_observation{.asset_key = asset_key, .description = description}, metadata, loc);
+    }
+
+private:
+    void fail_with(std::string_view type, std::string_view message) {
+        failed_ = true;
+        error_type_ = type;
+        error_message_ = message;
+    }
+
+    std::shared_ptr<detail::run_state> state_;
+    std::string key_;
+    detail::thread_binding binding_;
+    int exceptions_ = 0;
+    bool failed_ = false;
+    std::string error_type_;
+    std::string error_message_;
+    std::chrono::steady_clock::time_point started_;
+};
+
+template <class F>
+decltype(auto) run::execute(std::string key, step_options options, F&& fn) {
+    step s(*this, std::move(key), options);
+    try {
+        if constexpr (std::is_invocable_v<F&, step&>)
+            return std::forward<F>(fn)(s);
+        else
+            return std::forward<F>(fn)();
+    } catch (const std::exception& e) {
+        s.fail(e);
+        throw;
+    } catch (...) {
+        s.fail("unknown", "a non-standard exception");
+        throw;
+    }
+}
+
+}  // namespace v0
+}  // namespace runlog
+
+// ---- runlog/sinks/callback.hpp
+#include <functional>
+
+
+namespace runlog {
+inline namespace v0 {
+
+/// Hands each formatted record to a function; an exception from it goes to the error handler.
+class callback_sink {
+public:
+    explicit callback_sink(std::function<void(std::string_view)> fn)
+        : fn_(std::move(fn)), errors_(std::make_shared<detail::write_errors>()) {}
+
+    void write(std::string_view bytes) noexcept {
+        try {
+            fn_(bytes);
+        } catch (const std::exception& e) {
+            errors_->report(std::string("log callback threw: ") + e.what(), 0, 1);
+        } catch (...) {
+            errors_->report("log callback threw", 0, 1);
+        }
+    }
+    void flush() noexcept {}
+    bool is_terminal() const noexcept { return false; }
+    std::uint64_t failures() const noexcept { return errors_->failures(); }
+
+private:
+    std::function<void(std::string_view)> fn_;
+    std::shared_ptr<detail::write_errors> errors_;
+};
+
+/// Discards everything.
+struct null_sink {
+    void write(std::string_view) noexcept {}
+    void flush() noexcept {}
+    bool is_terminal() const noexcept { return false; }
+};
+
+}  // namespace v0
+}  // namespace runlog
+
 // ---- runlog/sinks/memory.hpp
 #include <deque>
 
@@ -3484,6 +4124,255 @@ private:
         std::deque<std::string> lines;
         std::size_t capacity = 0;
         std::uint64_t dropped = 0;
+    };
+    std::shared_ptr<state> state_;
+};
+
+}  // namespace v0
+}  // namespace runlog
+
+// ---- runlog/sinks/rotating_file.hpp
+#include <cstdio>
+
+#include <dirent.h>
+
+
+namespace runlog {
+inline namespace v0 {
+
+/// Options of the rotating file sink: when to start a new file and how many old ones to keep.
+struct rotating_options {
+    std::uint64_t max_size = 0;          ///< bytes per file before a new one starts; 0 = no size limit
+    std::chrono::seconds interval{0};    ///< start a new file at each multiple of this since the epoch (UTC); 0 = never
+    std::size_t max_files = 5;           ///< rotated files kept besides the active one (path.1 ... path.max_files)
+    std::size_t buffer_size = 64 * 1024; ///< bytes kept before a write(2); 0 writes every record at once
+    level flush_on = level::error;       ///< a record at this level or above is written out at once
+    std::chrono::system_clock::time_point (*clock)() noexcept = nullptr;  ///< the time source; nullptr = system_clock::now
+};
+
+namespace detail {
+
+/// Which interval of `interval` seconds since the epoch a time falls in (floored, also before 1970).
+inline std::int64_t interval_index(std::int64_t seconds_since_epoch, std::int64_t interval) noexcept {
+    std::int64_t q = seconds_since_epoch / interval;
+    if (seconds_since_epoch % interval != 0 && seconds_since_epoch < 0) --q;
+    return q;
+}
+inline std::int64_t interval_index(std::chrono::system_clock::time_point t, std::int64_t interval) noexcept {
+    return interval_index(std::chrono::floor<std::chrono::seconds>(t.time_since_epoch()).count(), interval);
+}
+
+}  // namespace detail
+
+/// Appends records to a file and moves it aside as path.1, path.2, ... when it grows too big or its interval ends.
+///
+/// Files hold whole records only. Copies share one open file, like file_sink.
+class rotating_file_sink {
+public:
+    /// Opens path (appending); throws std::invalid_argument on bad options, std::system_error naming the path when it
+    /// cannot be created or opened.
+    rotating_file_sink(std::string path, rotating_options options) : state_(std::make_shared<state>()) {
+        if (path.empty()) throw std::system_error(std::make_error_code(std::errc::invalid_argument), "log file path is empty");
+        if (options.interval.count() < 0)
+            throw std::invalid_argument("rotating_options::interval must not be negative");
+        const bool rotates = options.max_size > 0 || options.interval.count() > 0;
+        if (rotates && options.max_files == 0)
+            throw std::invalid_argument(
+                "rotating_options::max_files must be at least 1 when max_size or interval is set (rotating would "
+                "delete the log)");
+        state& s = *state_;
+        s.path = std::move(path);
+        s.options = options;
+        if (int err = detail::create_parent_directories(s.path))
+            throw std::system_error(err, std::generic_category(),
+                                    "cannot create the directory of log file \"" + s.path + "\"");
+        s.fd = s.open_active();
+        if (s.fd < 0) {
+            const int err = errno;
+            throw std::system_error(err, std::generic_category(), "cannot open log file \"" + s.path + "\"");
+        }
+        s.buffer.reset(new char[options.buffer_size ? options.buffer_size : 1]);
+
+        struct stat st {};
+        if (::fstat(s.fd, &st) == 0) s.size = static_cast<std::uint64_t>(st.st_size);
+        if (!rotates) return;
+        s.delete_extra_files();
+        if (options.interval.count() > 0) {
+            const auto now = s.now();
+            // A file last written in an earlier interval belongs to that interval, not this one.
+            if (s.size > 0 && detail::interval_index(st.st_mtim.tv_sec, s.interval_seconds()) <
+                                  detail::interval_index(now, s.interval_seconds()))
+                s.rotate();
+            s.next_boundary = s.boundary_after(now);
+        }
+    }
+
+    /// Buffers bytes (whole records), first starting a new file if they would not fit or the interval has ended.
+    void write(std::string_view bytes) noexcept { write(bytes, level::trace); }
+    /// As write(bytes), and writes everything out when lvl reaches flush_on.
+    void write(std::string_view bytes, level lvl) noexcept {
+        state& s = *state_;
+        std::lock_guard lock(s.mutex);
+        if (s.options.interval.count() > 0) {
+            const auto now = s.now();
+            if (now >= s.next_boundary) {
+                if (s.pending() > 0) s.rotate();
+                s.next_boundary = s.boundary_after(now);
+            }
+        }
+        // A record larger than max_size still goes into a file: alone.
+        if (s.options.max_size > 0 && s.pending() > 0 && s.pending() + bytes.size() > s.options.max_size) s.rotate();
+        const std::size_t cap = s.options.buffer_size;
+        if (s.used + bytes.size() > cap) s.write_out();
+        if (bytes.size() > cap) {
+            s.write_direct(bytes);
+        } else {
+            std::memcpy(s.buffer.get() + s.used, bytes.data(), bytes.size());
+            s.used += bytes.size();
+        }
+        if (lvl >= s.options.flush_on) s.write_out();
+    }
+    /// Writes everything buffered to the active file.
+    void flush() noexcept {
+        std::lock_guard lock(state_->mutex);
+        state_->write_out();
+    }
+    /// Files are never terminals: no colours.
+    bool is_terminal() const noexcept { return false; }
+    /// The active file; rotated ones are this path with `.1` (newest) to `.max_files` (oldest) appended.
+    const std::string& path() const noexcept { return state_->path; }
+    /// How many writes, renames and deletions failed.
+    std::uint64_t failures() const noexcept { return state_->errors.failures(); }
+    /// How many records were lost with failed writes (a failed rotation loses none).
+    std::uint64_t lost_records() const noexcept { return state_->errors.lost_records(); }
+
+private:
+    struct state {
+        std::mutex mutex;
+        std::string path;
+        rotating_options options;
+        int fd = -1;
+        std::unique_ptr<char[]> buffer;
+        std::size_t used = 0;
+        // Bytes of the active file counted toward max_size (written or attempted, not buffered).
+        std::uint64_t size = 0;
+        std::chrono::system_clock::time_point next_boundary = std::chrono::system_clock::time_point::max();
+        detail::write_errors errors;
+
+        std::uint64_t pending() const noexcept { return size + used; }
+        std::int64_t interval_seconds() const noexcept { return static_cast<std::int64_t>(options.interval.count()); }
+        std::chrono::system_clock::time_point now() const noexcept {
+            return options.clock ? options.clock() : std::chrono::system_clock::now();
+        }
+
+        /// The first multiple of interval after t, or time_point::max() when that is out of range.
+        std::chrono::system_clock::time_point boundary_after(std::chrono::system_clock::time_point t) const noexcept {
+            using namespace std::chrono;
+            const std::int64_t iv = interval_seconds();
+            const std::int64_t q = detail::interval_index(t, iv);
+            const std::int64_t max_s = floor<seconds>(system_clock::time_point::max().time_since_epoch()).count();
+            if (q >= max_s / iv) return system_clock::time_point::max();
+            return system_clock::time_point(duration_cast<system_clock::duration>(seconds((q + 1) * iv)));
+        }
+
+        int open_active() const noexcept {
+            return ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        }
+        std::string numbered(std::size_t n) const { return path + "." + std::to_string(n); }
+
+        void report(const char* what, const std::string& name, int err, std::uint64_t lost) noexcept {
+            try {
+                errors.report(std::string(what) + " \"" + name + "\"", err, lost);
+            } catch (...) {
+                errors.report(what, err, lost);
+            }
+        }
+
+        void write_direct(std::string_view bytes) noexcept {
+            size += bytes.size();
+            int err = detail::write_all(fd, bytes);
+            if (err != 0) report("write to", path, err, detail::count_lines(bytes));
+        }
+        void write_out() noexcept {
+            if (used == 0) return;
+            write_direct({buffer.get(), used});
+            used = 0;
+        }
+
+        /// Renames path.N to path.N+1 (the last onto path.max_files, replacing it) and path to path.1, then opens a
+        /// new path. A failure is reported and records keep going to the current file; counting its size starts over,
+        /// so the next attempt comes max_size bytes later rather than on every write.
+        void rotate() noexcept {
+            write_out();
+            size = 0;
+            try {
+                // Only the run of existing files path.1 ... path.k moves.
+                std::size_t k = 0;
+                struct stat st {};
+                while (k + 1 < options.max_files && ::lstat(numbered(k + 1).c_str(), &st) == 0) ++k;
+                for (std::size_t i = k; i >= 1; --i) {
+                    const std::string from = numbered(i), to = numbered(i + 1);
+                    if (std::rename(from.c_str(), to.c_str()) != 0 && errno != ENOENT) {
+                        // Stop: moving path.i-1 onto path.i now would destroy path.i.
+                        const int err = errno;
+                        return report("cannot rename old log file", from, err, 0);
+                    }
+                }
+                const std::string to = numbered(1);
+                if (std::rename(path.c_str(), to.c_str()) != 0 && errno != ENOENT) {
+                    const int err = errno;
+                    return report("cannot rename log file", path, err, 0);
+                }
+            } catch (...) {
+                return report("cannot rotate log file", path, ENOMEM, 0);
+            }
+            const int fresh = open_active();
+            if (fresh < 0) {
+                // The old descriptor still works (now path.1): writing on there loses nothing.
+                const int err = errno;
+                return report("cannot open new log file", path, err, 0);
+            }
+            ::close(fd);
+            fd = fresh;
+        }
+
+        /// Deletes path.N for N > max_files, left by an earlier run with a larger max_files.
+        void delete_extra_files() noexcept {
+            try {
+                const auto slash = path.find_last_of('/');
+                const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+                const std::string prefix = (slash == std::string::npos ? path : path.substr(slash + 1)) + ".";
+                DIR* d = ::opendir(dir.c_str());
+                if (d == nullptr) {
+                    const int err = errno;
+                    return report("cannot list the directory of log file", path, err, 0);
+                }
+                std::unique_ptr<DIR, int (*)(DIR*)> guard(d, &::closedir);
+                while (const dirent* e = ::readdir(d)) {
+                    const std::string_view name = e->d_name;
+                    if (!name.starts_with(prefix)) continue;
+                    const std::string_view digits = name.substr(prefix.size());
+                    // Only names this sink makes: path.N with N written without leading zeros.
+                    if (digits.empty() || digits[0] == '0') continue;
+                    std::uint64_t n = 0;
+                    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+                    if (ec != std::errc() || end != digits.data() + digits.size()) continue;
+                    if (n <= options.max_files) continue;
+                    const std::string victim = dir + "/" + std::string(name);
+                    if (::unlink(victim.c_str()) != 0 && errno != ENOENT) {
+                        const int err = errno;
+                        report("cannot delete old log file", victim, err, 0);
+                    }
+                }
+            } catch (...) {
+                report("cannot delete old log files of", path, ENOMEM, 0);
+            }
+        }
+
+        ~state() {
+            write_out();
+            if (fd >= 0) ::close(fd);
+        }
     };
     std::shared_ptr<state> state_;
 };

@@ -1,0 +1,619 @@
+#pragma once
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <type_traits>
+#include <typeinfo>
+#include <utility>
+#include <vector>
+
+#include <cxxabi.h>
+
+#include "default_logger.hpp"
+#include "detail/escape.hpp"
+#include "detail/time.hpp"
+#include "event.hpp"
+#include "formatters/json.hpp"
+#include "logger.hpp"
+#include "record.hpp"
+#include "sinks/file.hpp"
+
+namespace runlog {
+inline namespace v0 {
+
+/// A random RFC 4122 version 4 UUID in its 36-character text form.
+inline std::string make_run_id() {
+    thread_local std::mt19937_64 rng = [] {
+        std::random_device rd;
+        std::seed_seq seq{rd(), rd(), rd(), rd(), rd(), rd(), rd(), rd()};
+        return std::mt19937_64(seq);
+    }();
+    std::uint64_t hi = rng(), lo = rng();
+    hi = (hi & 0xFFFFFFFFFFFF0FFFULL) | 0x0000000000004000ULL;  // version 4
+    lo = (lo & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;  // variant 10xx
+    constexpr char hex[] = "0123456789abcdef";
+    std::string s;
+    s.reserve(36);
+    for (int i = 60; i >= 0; i -= 4) {
+        if (i == 28 || i == 12) s.push_back('-');
+        s.push_back(hex[(hi >> i) & 15]);
+    }
+    for (int i = 60; i >= 0; i -= 4) {
+        if (i == 44 || i == 60) s.push_back('-');
+        s.push_back(hex[(lo >> i) & 15]);
+    }
+    return s;
+}
+
+/// `$RUNLOG_HOME/storage`, RUNLOG_HOME defaulting to `.runlog` in the working directory.
+inline std::string default_base_dir() {
+    const char* home = std::getenv("RUNLOG_HOME");
+    return std::string(home && *home ? home : ".runlog") + "/storage";
+}
+
+/// A run's stored event log: every record of the run as one JSON line, written whole and at once.
+class event_log final : public detail::record_tap {
+public:
+    /// Opens (appending) path, creating its directories; throws std::system_error naming it on failure.
+    explicit event_log(const std::string& path) : sink_(path, {.buffer_size = 0, .flush_on = level::trace}) {}
+
+    void write(const record& r) noexcept override {
+        if (closed_.load(std::memory_order_acquire)) return;
+        try {
+            basic_memory_buffer<1024> line;
+            formatter_.format(r, line, false);
+            sink_.write(line.view(), r.lvl);
+            written_.fetch_add(1, std::memory_order_relaxed);
+        } catch (...) {
+            dropped_.fetch_add(1, std::memory_order_relaxed);
+            detail::pipeline_errors().report("the event log \"" + sink_.path() + "\" dropped a record", 0, 1);
+        }
+    }
+    /// Stops taking records (those of threads still inside a step of an ended run).
+    void close() noexcept { closed_.store(true, std::memory_order_release); }
+
+    const std::string& path() const noexcept { return sink_.path(); }
+    /// Records written, and records lost (to formatting failures here or write failures in the sink).
+    std::uint64_t written() const noexcept { return written_.load(std::memory_order_relaxed); }
+    std::uint64_t lost() const noexcept {
+        return dropped_.load(std::memory_order_relaxed) + sink_.lost_records();
+    }
+
+private:
+    json_formatter formatter_;
+    file_sink sink_;
+    std::atomic<bool> closed_{false};
+    std::atomic<std::uint64_t> written_{0};
+    std::atomic<std::uint64_t> dropped_{0};
+};
+
+/// Returns the time used for step and run durations; replaceable for tests.
+using duration_clock_fn = std::chrono::steady_clock::time_point (*)() noexcept;
+
+/// How a run is set up.
+struct run_options {
+    std::vector<std::pair<std::string, std::string>> tags{};  ///< kept in the runs index
+    std::string run_id{};    ///< empty: a new UUID v4
+    std::string base_dir{};  ///< empty: default_base_dir()
+    bool store = true;                    ///< keep the event log and the runs index on disk
+    std::string executor = "in_process";  ///< named by the ENGINE_EVENT at the start
+    duration_clock_fn duration_clock = nullptr;  ///< null: std::chrono::steady_clock::now
+};
+
+/// What a step's worker does before STEP_START, as Dagster's step workers do.
+struct step_options {
+    std::string_view worker{};     ///< non-empty: STEP_WORKER_STARTED `Executing step "x" in <worker>.` first
+    std::string_view resources{};  ///< non-empty: RESOURCE_INIT_STARTED and RESOURCE_INIT_SUCCESS for these
+};
+
+class step;
+
+namespace detail {
+
+/// A type-erased reference to a basic_logger, through which a run emits its events.
+class logger_ref {
+public:
+    template <class L>
+        requires(!std::is_same_v<std::remove_cv_t<L>, logger_ref>)
+    explicit logger_ref(L& l) noexcept
+        : self_(&l),
+          stamp_([](const void* s, record& r, level lv, const source_location& loc) noexcept {
+              static_cast<const L*>(s)->stamp(r, lv, loc);
+          }),
+          write_([](void* s, const record& r) noexcept { static_cast<L*>(s)->write_pipelines(r); }),
+          flush_([](void* s) noexcept { static_cast<L*>(s)->flush(); }) {}
+
+    void stamp(record& r, level l, const source_location& loc) const noexcept { stamp_(self_, r, l, loc); }
+    void write(const record& r) const noexcept { write_(self_, r); }
+    void flush() const noexcept { flush_(self_); }
+
+private:
+    void* self_;
+    void (*stamp_)(const void*, record&, level, const source_location&) noexcept;
+    void (*write_)(void*, const record&) noexcept;
+    void (*flush_)(void*) noexcept;
+};
+
+/// The readable name of the exception type: `std::runtime_error`.
+inline std::string type_name(const std::type_info& t) {
+    int status = 0;
+    std::unique_ptr<char, void (*)(void*)> name(abi::__cxa_demangle(t.name(), nullptr, nullptr, &status), std::free);
+    return status == 0 && name ? std::string(name.get()) : std::string(t.name());
+}
+
+/// Python's repr of a list of strings: `['a', 'b']`.
+inline std::string python_list(const std::vector<std::string>& items) {
+    std::string s = "[";
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        if (i) s += ", ";
+        s += '\'';
+        for (char c : items[i]) {
+            if (c == '\'' || c == '\\') s += '\\';
+            s += c;
+        }
+        s += '\'';
+    }
+    return s + "]";
+}
+
+/// What a run's scopes share: its identity, where its events go, and its steps' outcomes.
+struct run_state {
+    std::string id;
+    std::string job;
+    std::string base_dir;
+    std::vector<std::pair<std::string, std::string>> tags;
+    logger_ref logger;
+    std::unique_ptr<event_log> log;  ///< null when the run is not stored
+    duration_clock_fn clock;
+
+    std::mutex mutex;
+    bool closed = false;
+    std::vector<std::string> failed_steps;
+    std::vector<std::string> open_steps;
+
+    run_state(logger_ref l) : logger(l) {}
+
+    std::chrono::steady_clock::time_point now() const noexcept {
+        return clock ? clock() : std::chrono::steady_clock::now();
+    }
+    context ctx(std::string_view step = {}) const noexcept { return {id, job, step}; }
+
+    /// Sends event e, in this run's context and step, to the logger's pipelines and the event log.
+    template <class E>
+    void emit(const E& e, std::string_view step, fields extra, const source_location& loc,
+              record::time_point* stamped = nullptr) noexcept {
+        const auto own = e.fields();
+        emit_at(E::info.default_level, e, own, step, extra, loc, stamped);
+    }
+    template <class E, class Own>
+    void emit_at(level l, const E& e, const Own& own, std::string_view step, fields extra,
+                 const source_location& loc, record::time_point* stamped = nullptr) noexcept {
+        record r;
+        logger.stamp(r, l, loc);
+        r.ctx = ctx(step);
+        set_event(r, e, own, extra);
+        if (stamped) *stamped = r.time;
+        logger.write(r);
+        if (log) log->write(r);
+    }
+};
+
+/// Appends one line of the runs index (`<base_dir>/runs.jsonl`) in a single write.
+inline void append_run_index(const run_state& s, std::string_view status, record::time_point start,
+                             const record::time_point* end, double duration_ms) {
+    memory_buffer b;
+    using namespace std::string_view_literals;
+    b.append(R"({"run_id":)"sv);
+    append_json_string(b, s.id);
+    b.append(R"(,"job_name":)"sv);
+    append_json_string(b, s.job);
+    b.append(R"(,"status":)"sv);
+    append_json_string(b, status);
+    b.append(R"(,"start_time":")"sv);
+    append_rfc3339(b, start);
+    b.push_back('"');
+    if (end) {
+        b.append(R"(,"end_time":")"sv);
+        append_rfc3339(b, *end);
+        b.append(R"(","duration_ms":)"sv);
+        format_to(b, "{}", duration_ms);
+        b.append(R"(,"failed_steps":[)"sv);
+        for (std::size_t i = 0; i < s.failed_steps.size(); ++i) {
+            if (i) b.push_back(',');
+            append_json_string(b, s.failed_steps[i]);
+        }
+        b.push_back(']');
+    }
+    b.append(R"(,"pid":)"sv);
+    format_to(b, "{}", process_id());
+    b.append(R"(,"events":)"sv);
+    append_json_string(b, s.log ? std::string_view(s.log->path()) : std::string_view());
+    b.append(R"(,"tags":{)"sv);
+    for (std::size_t i = 0; i < s.tags.size(); ++i) {
+        if (i) b.push_back(',');
+        append_json_string(b, s.tags[i].first);
+        b.push_back(':');
+        append_json_string(b, s.tags[i].second);
+    }
+    b.append("}}\n"sv);
+    file_sink index(s.base_dir + "/runs.jsonl", {.buffer_size = 0, .flush_on = level::trace});
+    index.write(b.view());
+}
+
+/// Points the calling thread's context and event log at a run (and step) until released.
+class thread_binding {
+public:
+    thread_binding(context c, record_tap* log) noexcept
+        : saved_ctx_(thread_context()),
+          saved_log_(thread_event_log()),
+          set_ctx_(c),
+          set_log_(log),
+          thread_(std::this_thread::get_id()) {
+        thread_context() = c;
+        thread_event_log() = log;
+    }
+    thread_binding(const thread_binding&) = delete;
+    thread_binding& operator=(const thread_binding&) = delete;
+    /// Restores what the thread had before, on the thread that was bound. Unless forced (a run's end),
+    /// only while the thread still has what this binding set: a step that outlives its run must not
+    /// bring back the ended run's context.
+    void release(bool force = false) noexcept {
+        if (released_ || std::this_thread::get_id() != thread_) return;
+        released_ = true;
+        if (!force && !still_set()) return;
+        thread_context() = saved_ctx_;
+        thread_event_log() = saved_log_;
+    }
+    ~thread_binding() { release(); }
+
+private:
+    bool still_set() const noexcept {
+        const context& now = thread_context();
+        auto same = [](std::string_view a, std::string_view b) { return a.data() == b.data() && a.size() == b.size(); };
+        return thread_event_log() == set_log_ && same(now.run_id, set_ctx_.run_id) && same(now.job, set_ctx_.job) &&
+               same(now.step, set_ctx_.step);
+    }
+
+    context saved_ctx_;
+    record_tap* saved_log_;
+    context set_ctx_;
+    record_tap* set_log_;
+    std::thread::id thread_;
+    bool released_ = false;
+};
+
+}  // namespace detail
+
+/// A run of a job: emits RUN_START and an ENGINE_EVENT, keeps every record of the run in
+/// `<base_dir>/<run_id>/events.jsonl`, and at its end emits RUN_SUCCESS, or RUN_FAILURE when a step
+/// failed, fail() was called or an exception is leaving its scope.
+///
+/// Records logged on the thread that opened the run carry its id and job; steps (runlog::step, or
+/// execute()) may be opened on any thread. A run ends on the thread that opened it.
+class run {
+public:
+    /// Opens a run whose events go through the default logger.
+    explicit run(std::string job, run_options options = {}, source_location loc = source_location::current())
+        : run(default_logger(), std::move(job), std::move(options), loc) {}
+
+    /// Opens a run whose events go through logger (it must outlive the run).
+    template <class Logger>
+        requires requires(Logger& l, record& r) { l.write_pipelines(r); }
+    run(Logger& logger, std::string job, run_options options = {}, source_location loc = source_location::current())
+        : state_(std::make_shared<detail::run_state>(detail::logger_ref(logger))) {
+        auto& s = *state_;
+        s.id = options.run_id.empty() ? make_run_id() : std::move(options.run_id);
+        s.job = std::move(job);
+        s.base_dir = options.base_dir.empty() ? default_base_dir() : std::move(options.base_dir);
+        s.tags = std::move(options.tags);
+        s.clock = options.duration_clock;
+        if (options.store) {
+            s.log = std::make_unique<event_log>(s.base_dir + "/" + s.id + "/events.jsonl");
+            detail::open_event_logs().fetch_add(1, std::memory_order_relaxed);
+        }
+        binding_.emplace(s.ctx(), s.log.get());
+        exceptions_ = std::uncaught_exceptions();
+        started_ = s.now();
+        s.emit(events::run_start{}, {}, {{"pid", process_id()}}, loc, &start_time_);
+        if (s.log) detail::append_run_index(s, "STARTED", start_time_, nullptr, 0);
+        const std::string text = "Executing steps using " + options.executor +
+                                 " executor: parent process (pid: " + std::to_string(process_id()) + ")";
+        s.emit(events::engine_event{.text = text}, {}, {{"executor", options.executor}, {"pid", process_id()}}, loc);
+    }
+
+    run(const run&) = delete;
+    run& operator=(const run&) = delete;
+
+    /// Ends the run: RUN_SUCCESS, or RUN_FAILURE at ERROR naming the failed steps.
+    ~run() { end(std::uncaught_exceptions() > exceptions_ ? "An exception left the run's scope." : ""); }
+
+    const std::string& id() const noexcept { return state_->id; }
+    const std::string& job() const noexcept { return state_->job; }
+    /// `<base_dir>/<run_id>`: where the run's files are.
+    std::string dir() const { return state_->base_dir + "/" + state_->id; }
+    /// The event log's path, or empty when the run is not stored.
+    std::string events_path() const { return state_->log ? state_->log->path() : std::string(); }
+    /// The runs index, `<base_dir>/runs.jsonl`.
+    std::string runs_index_path() const { return state_->base_dir + "/runs.jsonl"; }
+    const std::string& base_dir() const noexcept { return state_->base_dir; }
+    /// The stored event log, or null when the run is not stored.
+    const event_log* log() const noexcept { return state_->log.get(); }
+
+    /// Makes the run end in RUN_FAILURE, with reason in its message and fields.
+    void fail(std::string_view reason = {}) {
+        std::lock_guard lock(state_->mutex);
+        failed_ = true;
+        if (!reason.empty()) reason_ = reason;
+    }
+    /// Whether the run will end in failure so far.
+    bool failed() const {
+        std::lock_guard lock(state_->mutex);
+        return failed_ || !state_->failed_steps.empty();
+    }
+
+    /// Runs fn inside a step named key (fn may take the runlog::step&); an exception fails the step with
+    /// its type and message and then propagates unchanged.
+    template <class F>
+    decltype(auto) execute(std::string key, F&& fn) {
+        return execute(std::move(key), step_options{}, std::forward<F>(fn));
+    }
+    template <class F>
+    decltype(auto) execute(std::string key, step_options options, F&& fn);
+
+    /// Emits any event in the run's context (at its default level, or at l).
+    template <event_type E>
+    void event(const E& e, fields extra = {}, source_location loc = source_location::current()) {
+        state_->emit(e, {}, extra, loc);
+    }
+    template <event_type E>
+    void event(level l, const E& e, fields extra = {}, source_location loc = source_location::current()) {
+        const auto own = e.fields();
+        state_->emit_at(l, e, own, {}, extra, loc);
+    }
+    /// ENGINE_EVENT with a message of the engine's own.
+    void engine_event(std::string_view text, fields extra = {}, source_location loc = source_location::current()) {
+        state_->emit(events::engine_event{.text = text}, {}, extra, loc);
+    }
+    /// STEP_WORKER_STARTING: `Launching subprocess for "x".`
+    void step_worker_starting(std::string_view step_key, std::string_view worker = "subprocess",
+                              source_location loc = source_location::current()) {
+        state_->emit(events::step_worker_starting{.step_key = step_key, .worker = worker}, step_key, {}, loc);
+    }
+
+private:
+    friend class step;
+
+    void end(std::string_view unwinding_reason) noexcept {
+        auto& s = *state_;
+        std::vector<std::string> left_open;
+        bool failed = false;
+        std::string reason;
+        {
+            std::lock_guard lock(s.mutex);
+            s.closed = true;
+            failed = failed_;
+            left_open.swap(s.open_steps);
+            try {
+                // An exception that failed a step needs no second mention.
+                if (!reason_.empty())
+                    reason = reason_;
+                else if (s.failed_steps.empty() && left_open.empty())
+                    reason = std::string(unwinding_reason);
+                for (const auto& k : left_open) s.failed_steps.push_back(k);
+            } catch (...) {
+                failed = true;  // out of memory: still end in failure, with less detail
+            }
+        }
+        const auto now = s.now();
+        const double ms = std::chrono::duration<double, std::milli>(now - started_).count();
+        for (const auto& k : left_open)
+            s.emit(events::step_failure{.error_type = "runlog::step_left_open",
+                                        .error_message = "the step was still open when the run ended",
+                                        .duration_ms = ms,
+                                        .step_key = k},
+                   k, {}, source_location::current());
+        record::time_point end_time{};
+        std::string status;
+        try {
+            const bool failure = failed || !s.failed_steps.empty() || !unwinding_reason.empty();
+            if (failure) {
+                const std::string steps = s.failed_steps.empty() ? std::string() : detail::python_list(s.failed_steps);
+                s.emit(events::run_failure{.failed_steps = steps, .reason = reason, .duration_ms = ms}, {}, {},
+                       source_location::current(), &end_time);
+                status = "FAILURE";
+            } else {
+                s.emit(events::run_success{.duration_ms = ms}, {}, {}, source_location::current(), &end_time);
+                status = "SUCCESS";
+            }
+            if (s.log) detail::append_run_index(s, status, start_time_, &end_time, ms);
+        } catch (...) {
+            detail::pipeline_errors().report("runlog: could not record the end of run " + s.id, 0, 0);
+        }
+        if (s.log) {
+            s.log->close();
+            detail::open_event_logs().fetch_sub(1, std::memory_order_relaxed);
+        }
+        s.logger.flush();
+        binding_->release(true);
+    }
+
+    std::shared_ptr<detail::run_state> state_;
+    std::optional<detail::thread_binding> binding_;
+    int exceptions_ = 0;
+    bool failed_ = false;
+    std::string reason_;
+    std::chrono::steady_clock::time_point started_;
+    record::time_point start_time_{};
+};
+
+/// A step of a run: emits STEP_START, makes every record logged on this thread carry the step's key,
+/// and at its end emits STEP_SUCCESS with its duration, or STEP_FAILURE at ERROR when fail() was called
+/// or an exception is leaving its scope. Open it on the thread that does the step's work.
+class step {
+public:
+    step(run& r, std::string key, step_options options = {}, source_location loc = source_location::current())
+        : state_(r.state_), key_(std::move(key)), binding_(state_->ctx(key_), state_->log.get()) {
+        {
+            std::lock_guard lock(state_->mutex);
+            state_->open_steps.push_back(key_);
+        }
+        exceptions_ = std::uncaught_exceptions();
+        started_ = state_->now();
+        if (!options.worker.empty()) worker_started(options.worker, loc);
+        if (!options.resources.empty()) {
+            const auto init = state_->now();
+            resource_init_started(options.resources, loc);
+            resource_init_success(options.resources,
+                                  std::chrono::duration<double, std::milli>(state_->now() - init).count(), loc);
+        }
+        state_->emit(events::step_start{}, key_, {}, loc);
+    }
+    step(const step&) = delete;
+    step& operator=(const step&) = delete;
+
+    ~step() {
+        if (!failed_ && std::uncaught_exceptions() > exceptions_)
+            fail_with("unknown", "an exception left the step's scope");
+        auto& s = *state_;
+        bool report = false;
+        {
+            std::lock_guard lock(s.mutex);
+            if (!s.closed) {
+                report = true;
+                auto it = std::find(s.open_steps.begin(), s.open_steps.end(), key_);
+                if (it != s.open_steps.end()) s.open_steps.erase(it);
+                if (failed_) s.failed_steps.push_back(key_);
+            }
+        }
+        if (report) {
+            const double ms = std::chrono::duration<double, std::milli>(s.now() - started_).count();
+            if (failed_)
+                s.emit(events::step_failure{.error_type = error_type_, .error_message = error_message_, .duration_ms = ms},
+                       key_, {}, source_location::current());
+            else
+                s.emit(events::step_success{.duration_ms = ms}, key_, {}, source_location::current());
+            s.logger.flush();
+        }
+        binding_.release();
+    }
+
+    const std::string& key() const noexcept { return key_; }
+    /// Makes the step end in STEP_FAILURE with the exception's type and message.
+    void fail(const std::exception& e) { fail_with(detail::type_name(typeid(e)), e.what()); }
+    /// Makes the step end in STEP_FAILURE with this error type and message.
+    void fail(std::string_view error_type, std::string_view error_message) { fail_with(error_type, error_message); }
+    bool failed() const noexcept { return failed_; }
+
+    /// Emits any event in the step's context (at its default level, or at l).
+    template <event_type E>
+    void event(const E& e, fields extra = {}, source_location loc = source_location::current()) {
+        state_->emit(e, key_, extra, loc);
+    }
+    template <event_type E>
+    void event(level l, const E& e, fields extra = {}, source_location loc = source_location::current()) {
+        const auto own = e.fields();
+        state_->emit_at(l, e, own, key_, extra, loc);
+    }
+    /// STEP_WORKER_STARTED: `Executing step "x" in subprocess.`
+    void worker_started(std::string_view worker = "subprocess", source_location loc = source_location::current()) {
+        event(events::step_worker_started{.worker = worker}, {}, loc);
+    }
+    /// RESOURCE_INIT_STARTED: `Starting initialization of resources [io_manager].`
+    void resource_init_started(std::string_view resources = "io_manager",
+                               source_location loc = source_location::current()) {
+        event(events::resource_init_started{.resources = resources}, {}, loc);
+    }
+    /// RESOURCE_INIT_SUCCESS: `Finished initialization of resources [io_manager].`
+    void resource_init_success(std::string_view resources = "io_manager", double duration_ms = 0,
+                               source_location loc = source_location::current()) {
+        event(events::resource_init_success{.resources = resources, .duration_ms = duration_ms}, {}, loc);
+    }
+    /// RESOURCE_INIT_FAILURE with the error's type and message.
+    void resource_init_failure(std::string_view resources, const std::exception& e,
+                               source_location loc = source_location::current()) {
+        const std::string type = detail::type_name(typeid(e));
+        event(events::resource_init_failure{.resources = resources, .error_type = type, .error_message = e.what()},
+              {}, loc);
+    }
+    /// STEP_INPUT: `Got input "x" of type "T". (Type check passed).`
+    void input(std::string_view name, std::string_view type_name = "Any",
+               source_location loc = source_location::current()) {
+        event(events::step_input{.input_name = name, .type_name = type_name}, {}, loc);
+    }
+    /// LOADED_INPUT: `Loaded input "x" using input manager "io_manager", from output "result" of step "y"`
+    void loaded_input(std::string_view name, std::string_view upstream_step = {},
+                      std::string_view upstream_output = "result", std::string_view manager_key = "io_manager",
+                      source_location loc = source_location::current()) {
+        event(events::loaded_input{.input_name = name,
+                                   .manager_key = manager_key,
+                                   .upstream_output = upstream_output,
+                                   .upstream_step = upstream_step},
+              {}, loc);
+    }
+    /// STEP_OUTPUT: `Yielded output "result" of type "Any". (Type check passed).`
+    void output(std::string_view name = "result", std::string_view type_name = "Any",
+                source_location loc = source_location::current()) {
+        event(events::step_output{.output_name = name, .type_name = type_name}, {}, loc);
+    }
+    /// HANDLED_OUTPUT: `Handled output "result" using IO manager "io_manager"`
+    void handled_output(std::string_view name = "result", std::string_view manager_key = "io_manager",
+                        source_location loc = source_location::current()) {
+        event(events::handled_output{.output_name = name, .manager_key = manager_key}, {}, loc);
+    }
+    /// ASSET_MATERIALIZATION of asset_key, with metadata as fields.
+    void materialize(std::string_view asset_key, fields metadata = {}, std::string_view description = {},
+                     source_location loc = source_location::current()) {
+        event(events::asset_materialization{.asset_key = asset_key, .description = description}, metadata, loc);
+    }
+    /// ASSET_OBSERVATION of asset_key, with metadata as fields.
+    void observe(std::string_view asset_key, fields metadata = {}, std::string_view description = {},
+                 source_location loc = source_location::current()) {
+        event(events::asset_observation{.asset_key = asset_key, .description = description}, metadata, loc);
+    }
+
+private:
+    void fail_with(std::string_view type, std::string_view message) {
+        failed_ = true;
+        error_type_ = type;
+        error_message_ = message;
+    }
+
+    std::shared_ptr<detail::run_state> state_;
+    std::string key_;
+    detail::thread_binding binding_;
+    int exceptions_ = 0;
+    bool failed_ = false;
+    std::string error_type_;
+    std::string error_message_;
+    std::chrono::steady_clock::time_point started_;
+};
+
+template <class F>
+decltype(auto) run::execute(std::string key, step_options options, F&& fn) {
+    step s(*this, std::move(key), options);
+    try {
+        if constexpr (std::is_invocable_v<F&, step&>)
+            return std::forward<F>(fn)(s);
+        else
+            return std::forward<F>(fn)();
+    } catch (const std::exception& e) {
+        s.fail(e);
+        throw;
+    } catch (...) {
+        s.fail("unknown", "a non-standard exception");
+        throw;
+    }
+}
+
+}  // namespace v0
+}  // namespace runlog

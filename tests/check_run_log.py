@@ -1,0 +1,121 @@
+"""Runs a runlog example in a fresh RUNLOG_HOME and checks its stored event log and runs index with
+Python's json module: every line parses, carries the fields tools rely on, and the run's events come
+in Dagster's order.
+
+usage: check_run_log.py demo|demo-fail|parallel EXECUTABLE
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+DAGSTER_SEQUENCE = ["RUN_START", "ENGINE_EVENT", "STEP_WORKER_STARTING", "STEP_WORKER_STARTED",
+                    "RESOURCE_INIT_STARTED", "RESOURCE_INIT_SUCCESS", "STEP_START", "STEP_OUTPUT",
+                    "ASSET_MATERIALIZATION", "HANDLED_OUTPUT", "STEP_SUCCESS", "RUN_SUCCESS"]
+
+
+def fail(why):
+    print("FAIL:", why)
+    sys.exit(1)
+
+
+def load_lines(path):
+    if not os.path.exists(path):
+        fail(f"{path} does not exist")
+    with open(path, "rb") as f:
+        data = f.read()
+    if data and not data.endswith(b"\n"):
+        fail(f"{path} does not end with a newline")
+    objs = []
+    for n, line in enumerate(data.split(b"\n")[:-1], 1):
+        try:
+            objs.append(json.loads(line.decode("utf-8")))
+        except (ValueError, UnicodeDecodeError) as e:
+            fail(f"{path}:{n}: not a JSON line ({e}): {line[:200]!r}")
+    return objs
+
+
+def is_subsequence(needle, hay):
+    it = iter(hay)
+    return all(any(x == y for y in it) for x in needle)
+
+
+def run(mode, exe):
+    home = tempfile.mkdtemp(prefix="runlog_check_")
+    args = [exe]
+    if mode == "demo-fail":
+        args += ["--fail", "taxi_trips_file"]
+    if mode == "parallel":
+        args += ["10000"]
+    proc = subprocess.run(args, env=dict(os.environ, RUNLOG_HOME=home, NO_COLOR="1"), cwd=home,
+                          capture_output=True, text=True, timeout=300)
+    want = 1 if mode == "demo-fail" else 0
+    if proc.returncode != want:
+        fail(f"exit status {proc.returncode}, expected {want}\n{proc.stderr[-3000:]}")
+
+    storage = os.path.join(home, "storage")
+    index = load_lines(os.path.join(storage, "runs.jsonl"))
+    if len(index) != 2:
+        fail(f"runs.jsonl has {len(index)} lines, expected 2")
+    run_id = index[0]["run_id"]
+    status = {"demo": "SUCCESS", "demo-fail": "FAILURE", "parallel": "SUCCESS"}[mode]
+    if [i["status"] for i in index] != ["STARTED", status] or index[1]["run_id"] != run_id:
+        fail(f"runs.jsonl: {index}")
+    for key in ("job_name", "start_time", "pid", "events"):
+        if key not in index[0]:
+            fail(f"runs.jsonl lacks {key}")
+    if "end_time" not in index[1] or "duration_ms" not in index[1]:
+        fail("runs.jsonl's end line lacks end_time or duration_ms")
+
+    events = load_lines(os.path.join(storage, run_id, "events.jsonl"))
+    if os.path.join(storage, run_id, "events.jsonl") not in proc.stderr:
+        fail("the program does not say where its event log is")
+    for n, e in enumerate(events, 1):
+        for key in ("timestamp", "severity_text", "severity_number", "body", "run_id", "job_name"):
+            if key not in e:
+                fail(f"events.jsonl:{n} lacks {key}: {e}")
+        if e["run_id"] != run_id:
+            fail(f"events.jsonl:{n} has run id {e['run_id']}")
+        if list(e)[0] != "timestamp":
+            fail(f"events.jsonl:{n}: timestamp is not first")
+        if e.get("event_type", "").startswith("STEP_") and "step_key" not in e:
+            fail(f"events.jsonl:{n}: a step event without step_key: {e}")
+    types = [e.get("event_type") for e in events if "event_type" in e]
+
+    if mode == "demo":
+        if not is_subsequence(DAGSTER_SEQUENCE, types):
+            fail(f"event types out of Dagster's order: {types}")
+        for step in ("taxi_zones_file", "taxi_trips_file", "manhattan_stats"):
+            mat = [e for e in events if e.get("event_type") == "ASSET_MATERIALIZATION" and e.get("step_key") == step]
+            if len(mat) != 1 or mat[0]["attributes"].get("asset_key") != step:
+                fail(f"no materialization of {step}: {mat}")
+        users = [e for e in events if "event_type" not in e]
+        if not users or not all("step_key" in e and e["attributes"] for e in users):
+            fail(f"user messages without step or fields: {users}")
+    elif mode == "demo-fail":
+        failure = [e for e in events if e.get("event_type") == "STEP_FAILURE"]
+        if len(failure) != 1 or failure[0]["severity_text"] != "ERROR" or failure[0]["step_key"] != "taxi_trips_file":
+            fail(f"STEP_FAILURE: {failure}")
+        if failure[0]["attributes"].get("error_type") != "std::runtime_error":
+            fail(f"STEP_FAILURE's error type: {failure[0]['attributes']}")
+        if types[-1] != "RUN_FAILURE" or events[-1]["severity_text"] != "ERROR":
+            fail(f"the run does not end in RUN_FAILURE at ERROR: {events[-1]}")
+        if "Steps failed: ['taxi_trips_file']." not in events[-1]["body"]:
+            fail(f"RUN_FAILURE's message: {events[-1]['body']}")
+    else:
+        seen = {}
+        for e in events:
+            a = e.get("attributes", {})
+            if "item" in a:
+                key = (a["partition"], a["item"])
+                if e.get("step_key") != f"partition_{a['partition']}":
+                    fail(f"record {key} carries step {e.get('step_key')}")
+                seen[key] = seen.get(key, 0) + 1
+        if len(seen) != 40000 or set(seen.values()) != {1}:
+            fail(f"{len(seen)} distinct records, counts {set(seen.values())}; expected 40000 once each")
+    print(f"ok: {mode}: {len(events)} events, run {run_id}")
+
+
+if __name__ == "__main__":
+    run(sys.argv[1], sys.argv[2])
