@@ -1,5 +1,6 @@
 #pragma once
 #include <cerrno>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -44,6 +45,79 @@ inline int create_parent_directories(const std::string& path) noexcept {
     }
 }
 
+/// An open log file behind a buffer of whole records; its owner holds the lock.
+class log_file {
+public:
+    /// Creates path's directories and opens it with flags; throws std::system_error naming path on failure.
+    log_file(std::string path, int flags, std::size_t buffer_size) : path_(std::move(path)), capacity_(buffer_size) {
+        if (path_.empty()) throw std::system_error(std::make_error_code(std::errc::invalid_argument), "log file path is empty");
+        if (int err = create_parent_directories(path_))
+            throw std::system_error(err, std::generic_category(), "cannot create the directory of log file \"" + path_ + "\"");
+        fd_ = ::open(path_.c_str(), flags | O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "cannot open log file \"" + path_ + "\"");
+        buffer_.reset(new char[capacity_ ? capacity_ : 1]);
+    }
+    log_file(const log_file&) = delete;
+    log_file& operator=(const log_file&) = delete;
+    ~log_file() {
+        write_out();
+        if (fd_ >= 0) ::close(fd_);
+    }
+
+    /// Buffers bytes, writing the buffer out first when they would not fit; write_now writes all out after.
+    void append(std::string_view bytes, bool write_now) noexcept {
+        if (used_ + bytes.size() > capacity_) write_out();
+        if (bytes.size() > capacity_) {
+            write_direct(bytes);
+        } else {
+            std::memcpy(buffer_.get() + used_, bytes.data(), bytes.size());
+            used_ += bytes.size();
+        }
+        if (write_now) write_out();
+    }
+    /// Writes the buffer to the file.
+    void write_out() noexcept {
+        if (used_ == 0) return;
+        write_direct({buffer_.get(), used_});
+        used_ = 0;
+    }
+    /// Makes fd the file written to (after a rotation), closing the old one; the buffer must be empty.
+    void replace_fd(int fd) noexcept {
+        ::close(fd_);
+        fd_ = fd;
+    }
+
+    const std::string& path() const noexcept { return path_; }
+    int fd() const noexcept { return fd_; }
+    /// Bytes buffered, not yet written.
+    std::size_t buffered() const noexcept { return used_; }
+    /// Bytes handed to write(2) since the last reset_written(), failed ones included.
+    std::uint64_t written() const noexcept { return written_; }
+    void reset_written(std::uint64_t n = 0) noexcept { written_ = n; }
+    write_errors& errors() noexcept { return errors_; }
+    const write_errors& errors() const noexcept { return errors_; }
+
+private:
+    void write_direct(std::string_view bytes) noexcept {
+        written_ += bytes.size();
+        int err = write_all(fd_, bytes);
+        if (err == 0) return;
+        try {
+            errors_.report("write to \"" + path_ + "\" failed", err, count_lines(bytes));
+        } catch (...) {
+            errors_.report("write to a log file failed", err, count_lines(bytes));
+        }
+    }
+
+    std::string path_;
+    int fd_ = -1;
+    std::unique_ptr<char[]> buffer_;
+    std::size_t capacity_;
+    std::size_t used_ = 0;
+    std::uint64_t written_ = 0;
+    write_errors errors_;
+};
+
 }  // namespace detail
 
 /// Appends records to a file, creating it and its parent directories; writes hold whole lines only.
@@ -52,76 +126,35 @@ inline int create_parent_directories(const std::string& path) noexcept {
 class file_sink {
 public:
     /// Opens path; throws std::system_error naming the path when it cannot be created or opened.
-    explicit file_sink(std::string path, file_options options = {}) : state_(std::make_shared<state>()) {
-        if (path.empty()) throw std::system_error(std::make_error_code(std::errc::invalid_argument), "log file path is empty");
-        state_->path = std::move(path);
-        state_->options = options;
-        if (int err = detail::create_parent_directories(state_->path))
-            throw std::system_error(err, std::generic_category(),
-                                    "cannot create the directory of log file \"" + state_->path + "\"");
-        int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (options.truncate ? O_TRUNC : O_APPEND);
-        state_->fd = ::open(state_->path.c_str(), flags, 0644);
-        if (state_->fd < 0)
-            throw std::system_error(errno, std::generic_category(), "cannot open log file \"" + state_->path + "\"");
-        state_->buffer.reset(new char[options.buffer_size ? options.buffer_size : 1]);
-    }
+    explicit file_sink(std::string path, file_options options = {})
+        : state_(std::make_shared<state>(std::move(path), options)) {}
 
     /// Buffers bytes (whole records), writing the buffer out when it is full.
     void write(std::string_view bytes) noexcept { write(bytes, level::trace); }
     /// As write(bytes), and writes everything out when lvl reaches flush_on.
     void write(std::string_view bytes, level lvl) noexcept {
-        state& s = *state_;
-        std::lock_guard lock(s.mutex);
-        const std::size_t cap = s.options.buffer_size;
-        if (s.used + bytes.size() > cap) s.write_out();
-        if (bytes.size() > cap) {
-            s.write_direct(bytes);
-        } else {
-            std::memcpy(s.buffer.get() + s.used, bytes.data(), bytes.size());
-            s.used += bytes.size();
-        }
-        if (lvl >= s.options.flush_on) s.write_out();
+        std::lock_guard lock(state_->mutex);
+        state_->file.append(bytes, lvl >= state_->options.flush_on);
     }
     /// Writes everything buffered to the file.
     void flush() noexcept {
         std::lock_guard lock(state_->mutex);
-        state_->write_out();
+        state_->file.write_out();
     }
     /// Files are never terminals: no colours.
     bool is_terminal() const noexcept { return false; }
-    const std::string& path() const noexcept { return state_->path; }
+    const std::string& path() const noexcept { return state_->file.path(); }
     /// How many writes failed, and how many records were lost with them.
-    std::uint64_t failures() const noexcept { return state_->errors.failures(); }
-    std::uint64_t lost_records() const noexcept { return state_->errors.lost_records(); }
+    std::uint64_t failures() const noexcept { return state_->file.errors().failures(); }
+    std::uint64_t lost_records() const noexcept { return state_->file.errors().lost_records(); }
 
 private:
     struct state {
+        state(std::string path, file_options o)
+            : options(o), file(std::move(path), o.truncate ? O_TRUNC : O_APPEND, o.buffer_size) {}
         std::mutex mutex;
-        std::string path;
         file_options options;
-        int fd = -1;
-        std::unique_ptr<char[]> buffer;
-        std::size_t used = 0;
-        detail::write_errors errors;
-
-        void write_direct(std::string_view bytes) noexcept {
-            int err = detail::write_all(fd, bytes);
-            if (err == 0) return;
-            try {
-                errors.report("write to \"" + path + "\" failed", err, detail::count_lines(bytes));
-            } catch (...) {
-                errors.report("write to a log file failed", err, detail::count_lines(bytes));
-            }
-        }
-        void write_out() noexcept {
-            if (used == 0) return;
-            write_direct({buffer.get(), used});
-            used = 0;
-        }
-        ~state() {
-            write_out();
-            if (fd >= 0) ::close(fd);
-        }
+        detail::log_file file;
     };
     std::shared_ptr<state> state_;
 };

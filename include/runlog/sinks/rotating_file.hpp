@@ -55,8 +55,7 @@ class rotating_file_sink {
 public:
     /// Opens path (appending); throws std::invalid_argument on bad options, std::system_error naming the path when it
     /// cannot be created or opened.
-    rotating_file_sink(std::string path, rotating_options options) : state_(std::make_shared<state>()) {
-        if (path.empty()) throw std::system_error(std::make_error_code(std::errc::invalid_argument), "log file path is empty");
+    rotating_file_sink(std::string path, rotating_options options) {
         if (options.interval.count() < 0)
             throw std::invalid_argument("rotating_options::interval must not be negative");
         const bool rotates = options.max_size > 0 || options.interval.count() > 0;
@@ -64,27 +63,16 @@ public:
             throw std::invalid_argument(
                 "rotating_options::max_files must be at least 1 when max_size or interval is set (rotating would "
                 "delete the log)");
+        state_ = std::make_shared<state>(std::move(path), options);
         state& s = *state_;
-        s.path = std::move(path);
-        s.options = options;
-        if (int err = detail::create_parent_directories(s.path))
-            throw std::system_error(err, std::generic_category(),
-                                    "cannot create the directory of log file \"" + s.path + "\"");
-        s.fd = s.open_active();
-        if (s.fd < 0) {
-            const int err = errno;
-            throw std::system_error(err, std::generic_category(), "cannot open log file \"" + s.path + "\"");
-        }
-        s.buffer.reset(new char[options.buffer_size ? options.buffer_size : 1]);
-
         struct stat st {};
-        if (::fstat(s.fd, &st) == 0) s.size = static_cast<std::uint64_t>(st.st_size);
+        if (::fstat(s.file.fd(), &st) == 0) s.file.reset_written(static_cast<std::uint64_t>(st.st_size));
         if (!rotates) return;
         s.delete_extra_files();
         if (options.interval.count() > 0) {
             const auto now = s.now();
             // A file last written in an earlier interval belongs to that interval, not this one.
-            if (s.size > 0 && detail::interval_index(st.st_mtim.tv_sec, s.interval_seconds()) <
+            if (s.pending() > 0 && detail::interval_index(st.st_mtim.tv_sec, s.interval_seconds()) <
                                   detail::interval_index(now, s.interval_seconds()))
                 s.rotate();
             s.next_boundary = s.boundary_after(now);
@@ -106,44 +94,34 @@ public:
         }
         // A record larger than max_size still goes into a file: alone.
         if (s.options.max_size > 0 && s.pending() > 0 && s.pending() + bytes.size() > s.options.max_size) s.rotate();
-        const std::size_t cap = s.options.buffer_size;
-        if (s.used + bytes.size() > cap) s.write_out();
-        if (bytes.size() > cap) {
-            s.write_direct(bytes);
-        } else {
-            std::memcpy(s.buffer.get() + s.used, bytes.data(), bytes.size());
-            s.used += bytes.size();
-        }
-        if (lvl >= s.options.flush_on) s.write_out();
+        s.file.append(bytes, lvl >= s.options.flush_on);
     }
     /// Writes everything buffered to the active file.
     void flush() noexcept {
         std::lock_guard lock(state_->mutex);
-        state_->write_out();
+        state_->file.write_out();
     }
     /// Files are never terminals: no colours.
     bool is_terminal() const noexcept { return false; }
     /// The active file; rotated ones are this path with `.1` (newest) to `.max_files` (oldest) appended.
-    const std::string& path() const noexcept { return state_->path; }
+    const std::string& path() const noexcept { return state_->file.path(); }
     /// How many writes, renames and deletions failed.
-    std::uint64_t failures() const noexcept { return state_->errors.failures(); }
+    std::uint64_t failures() const noexcept { return state_->file.errors().failures(); }
     /// How many records were lost with failed writes (a failed rotation loses none).
-    std::uint64_t lost_records() const noexcept { return state_->errors.lost_records(); }
+    std::uint64_t lost_records() const noexcept { return state_->file.errors().lost_records(); }
 
 private:
     struct state {
+        state(std::string p, rotating_options o)
+            : options(o), file(std::move(p), O_APPEND, o.buffer_size), path(file.path()) {}
         std::mutex mutex;
-        std::string path;
         rotating_options options;
-        int fd = -1;
-        std::unique_ptr<char[]> buffer;
-        std::size_t used = 0;
-        // Bytes of the active file counted toward max_size (written or attempted, not buffered).
-        std::uint64_t size = 0;
+        // Counts the bytes of the active file toward max_size (written or attempted, and buffered).
+        detail::log_file file;
+        const std::string& path;
         std::chrono::system_clock::time_point next_boundary = std::chrono::system_clock::time_point::max();
-        detail::write_errors errors;
 
-        std::uint64_t pending() const noexcept { return size + used; }
+        std::uint64_t pending() const noexcept { return file.written() + file.buffered(); }
         std::int64_t interval_seconds() const noexcept { return static_cast<std::int64_t>(options.interval.count()); }
         std::chrono::system_clock::time_point now() const noexcept {
             return options.clock ? options.clock() : std::chrono::system_clock::now();
@@ -166,29 +144,18 @@ private:
 
         void report(const char* what, const std::string& name, int err, std::uint64_t lost) noexcept {
             try {
-                errors.report(std::string(what) + " \"" + name + "\"", err, lost);
+                file.errors().report(std::string(what) + " \"" + name + "\"", err, lost);
             } catch (...) {
-                errors.report(what, err, lost);
+                file.errors().report(what, err, lost);
             }
-        }
-
-        void write_direct(std::string_view bytes) noexcept {
-            size += bytes.size();
-            int err = detail::write_all(fd, bytes);
-            if (err != 0) report("write to", path, err, detail::count_lines(bytes));
-        }
-        void write_out() noexcept {
-            if (used == 0) return;
-            write_direct({buffer.get(), used});
-            used = 0;
         }
 
         /// Renames path.N to path.N+1 (the last onto path.max_files, replacing it) and path to path.1, then opens a
         /// new path. A failure is reported and records keep going to the current file; counting its size starts over,
         /// so the next attempt comes max_size bytes later rather than on every write.
         void rotate() noexcept {
-            write_out();
-            size = 0;
+            file.write_out();
+            file.reset_written();
             try {
                 // Only the run of existing files path.1 ... path.k moves.
                 std::size_t k = 0;
@@ -216,8 +183,7 @@ private:
                 const int err = errno;
                 return report("cannot open new log file", path, err, 0);
             }
-            ::close(fd);
-            fd = fresh;
+            file.replace_fd(fresh);
         }
 
         /// Deletes path.N for N > max_files, left by an earlier run with a larger max_files.
@@ -253,10 +219,6 @@ private:
             }
         }
 
-        ~state() {
-            write_out();
-            if (fd >= 0) ::close(fd);
-        }
     };
     std::shared_ptr<state> state_;
 };
