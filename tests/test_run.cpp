@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <regex>
 #include <set>
 #include <stdexcept>
@@ -288,6 +289,7 @@ TEST_CASE("the event log keeps every level whatever the console's level", "[run]
     {
         runlog::run run(log, "etl", fixed_options(dir.path));
         events = run.events_path();
+        CHECK(log.should_log(level::trace));  // the gate opens for the event log
         run.execute("s", [&] {
             log.trace("a trace");
             log.debug("a debug");
@@ -295,6 +297,7 @@ TEST_CASE("the event log keeps every level whatever the console's level", "[run]
             log.error("an error");
         });
     }
+    CHECK_FALSE(log.should_log(level::debug));
     log.debug("after the run");  // not part of any run
     CHECK(strip_newlines(console.lines()) == std::vector<std::string>{"ERROR - s - an error"});
     CHECK(other.size() == 0);
@@ -399,6 +402,70 @@ TEST_CASE("a base directory that cannot be created is an error naming it", "[run
         CHECK_THAT(e.what(), Catch::Contains("Not a directory"));
     }
     CHECK(sink.size() == 0);
-    // No run is left open: calls below the console's level are cheap again.
-    CHECK_FALSE(runlog::detail::event_logs_open());
+    // No run is left open: calls below the console's level are filtered again.
+    CHECK(runlog::detail::gate_registry::instance().open_runs() == 0);
+    CHECK_FALSE(log.should_log(level::trace));
+}
+
+TEST_CASE("run ids that cannot name a directory are refused", "[run]") {
+    temp_dir dir;
+    runlog::memory_sink sink;
+    auto log = memory_logger(sink);
+    for (const std::string& bad : std::vector<std::string>{"../../escape", "a/b", "..", ".", "with space", "quote\"", std::string(129, 'a'),
+                            std::string("bad\xff")}) {
+        try {
+            runlog::run run(log, "etl", fixed_options(dir.path, bad));
+            FAIL("accepted run id " << bad);
+        } catch (const std::invalid_argument& e) {
+            CHECK_THAT(e.what(), Catch::StartsWith("run id \""));
+            CHECK_THAT(e.what(), Catch::Contains("cannot name the run's directory"));
+        }
+    }
+    CHECK(sink.size() == 0);
+    CHECK(runlog::detail::gate_registry::instance().open_runs() == 0);
+    runlog::run ok(log, "etl", fixed_options(dir.path, "2026-11-25_nightly.1"));
+    CHECK(ok.dir() == dir.path + "/2026-11-25_nightly.1");
+}
+
+TEST_CASE("scopes ended on another thread are reported and their context dropped", "[run]") {
+    temp_dir dir;
+    runlog::memory_sink sink;
+    auto log = runlog::make_logger(
+        runlog::pipeline("console", runlog::text_formatter("{job}|{step}|{message}"), sink, level::info));
+    std::vector<std::string> reports;
+    static std::vector<std::string>* seen = nullptr;
+    seen = &reports;
+    auto previous = runlog::set_error_handler([](const runlog::sink_error& e) { seen->emplace_back(e.message); });
+    {
+        auto run = std::make_unique<runlog::run>(log, "moved_job", fixed_options(dir.path));
+        auto step = std::make_unique<runlog::step>(*run, "moved_step");
+        std::thread([&] { step.reset(); }).join();
+        log.info("the step ended elsewhere");
+        std::thread([&] { run.reset(); }).join();
+        log.info("so did the run");
+    }
+    runlog::set_error_handler(previous);
+    // The thread drops the scopes that ended elsewhere at its next record.
+    CHECK(strip_newlines(sink.lines()) == std::vector<std::string>{"moved_job||the step ended elsewhere", "||so did the run"});
+    REQUIRE(reports.size() == 2);
+    CHECK(reports[0] == "runlog: a step ended on another thread than the one that opened it");
+    CHECK(reports[1] == "runlog: a run ended on another thread than the one that opened it");
+    CHECK(runlog::current_context().run_id.empty());
+}
+
+TEST_CASE("the end events point at the scope's opening line", "[run]") {
+    temp_dir dir;
+    runlog::memory_sink sink;
+    auto log = runlog::make_logger(
+        runlog::pipeline("console", runlog::text_formatter("{event} {line}"), sink, level::debug));
+    const int line = __LINE__ + 2;
+    {
+        runlog::run run(log, "etl", fixed_options(dir.path));
+        runlog::step s(run, "a");
+    }
+    auto at = [](const char* event, int n) { return std::string(event) + " " + std::to_string(n); };
+    CHECK(strip_newlines(sink.lines()) == std::vector<std::string>{at("RUN_START", line), at("ENGINE_EVENT", line),
+                                                                   at("STEP_START", line + 1),
+                                                                   at("STEP_SUCCESS", line + 1),
+                                                                   at("RUN_SUCCESS", line)});
 }

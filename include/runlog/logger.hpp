@@ -40,11 +40,14 @@ public:
     static constexpr level floor = Floor;
 
     explicit basic_logger(std::string name, Pipelines... p) : name_(std::move(name)), pipes_(std::move(p)...) {
-        recompute_gate();
+        detail::gate_registry::instance().add(this, &refresh_gate);
     }
     basic_logger(const basic_logger&) = delete;
     basic_logger& operator=(const basic_logger&) = delete;
-    ~basic_logger() { flush(); }
+    ~basic_logger() {
+        detail::gate_registry::instance().remove(this);
+        flush();
+    }
 
     template <class... A>
     void trace(format_string<A...> fmt, A&&... a) { log_static<level::trace>({}, fmt, a...); }
@@ -94,11 +97,9 @@ public:
         if (should_log(l)) emit_event(l, e, extra, loc);
     }
 
-    /// Whether a call at l would reach a pipeline or an open run's event log: one relaxed load and a
-    /// compare when it passes the gate, a second load when it does not.
+    /// Whether a call at l would reach a pipeline or an open run's event log: one relaxed load and a compare.
     bool should_log(level l) const noexcept {
-        return l >= Floor &&
-               (static_cast<int>(l) >= gate_.load(std::memory_order_relaxed) || detail::event_logs_open());
+        return l >= Floor && static_cast<int>(l) >= gate_.load(std::memory_order_relaxed);
     }
 
     /// Sets one pipeline's runtime level; false when no pipeline has that name.
@@ -203,11 +204,14 @@ private:
         std::apply([&](const auto&... p) { (f(p), ...); }, pipes_);
     }
 
-    void recompute_gate() noexcept {
+    /// The gate is the lowest pipeline level, or wide open while a stored run is open.
+    static void refresh_gate(void* self, bool run_open) noexcept {
+        auto& l = *static_cast<basic_logger*>(self);
         int lowest = INT_MAX;
-        for_each_pipeline([&](const auto& p) { lowest = std::min(lowest, static_cast<int>(p.get_level())); });
-        gate_.store(lowest, std::memory_order_relaxed);
+        l.for_each_pipeline([&](const auto& p) { lowest = std::min(lowest, static_cast<int>(p.get_level())); });
+        l.gate_.store(run_open ? INT_MIN : lowest, std::memory_order_relaxed);
     }
+    void recompute_gate() noexcept { detail::gate_registry::instance().refresh(this, &refresh_gate); }
 
     std::string name_;
     std::tuple<Pipelines...> pipes_;

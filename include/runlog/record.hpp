@@ -1,5 +1,9 @@
 #pragma once
 #include <atomic>
+#include <memory>
+#include <algorithm>
+#include <vector>
+#include <mutex>
 #include <chrono>
 #include <cstdint>
 #include <initializer_list>
@@ -122,9 +126,6 @@ inline std::uint64_t thread_id() noexcept {
     return id;
 }
 
-/// The context of the calling thread: set by run and step scopes, read by every log call.
-inline const context& current_context() noexcept { return detail::thread_context(); }
-
 /// Sets the calling thread's context for its lifetime and restores the previous one after.
 class scoped_context {
 public:
@@ -227,12 +228,82 @@ inline record_tap*& thread_event_log() noexcept {
     return log;
 }
 
-/// How many runs with an event log are open in the process; while any is, every call is recorded.
-inline std::atomic<int>& open_event_logs() noexcept {
-    static std::atomic<int> count{0};
-    return count;
+/// One run or step scope bound to a thread: what it replaced, and what its context refers to.
+struct binding_frame {
+    context saved_ctx;                    ///< the thread's context before the scope
+    record_tap* saved_log = nullptr;      ///< the thread's event log before the scope
+    std::shared_ptr<binding_frame> below;  ///< the frame that was on top before
+    std::shared_ptr<const void> keep;     ///< keeps the strings of the scope's context alive
+    std::atomic<bool> abandoned{false};   ///< ended on another thread: the thread pops it at its next record
+};
+
+/// The calling thread's innermost run or step scope, or null.
+inline std::shared_ptr<binding_frame>& thread_frame() noexcept {
+    thread_local std::shared_ptr<binding_frame> frame;
+    return frame;
 }
-inline bool event_logs_open() noexcept { return open_event_logs().load(std::memory_order_relaxed) != 0; }
+
+/// Restores what scopes ended on other threads had replaced on this one.
+inline void pop_abandoned_frames() noexcept {
+    auto& top = thread_frame();
+    while (top && top->abandoned.load(std::memory_order_acquire)) {
+        thread_context() = top->saved_ctx;
+        thread_event_log() = top->saved_log;
+        auto below = std::move(top->below);
+        top = std::move(below);
+    }
+}
+
+/// The process's loggers, so that opening a run can open their gates: while a run with an event log is
+/// open, every call is recorded whatever the pipelines' levels, and a call still costs one load.
+class gate_registry {
+public:
+    /// Re-evaluates a logger's gate; the argument says whether a stored run is open.
+    using refresh_fn = void (*)(void* logger, bool run_open) noexcept;
+
+    static gate_registry& instance() noexcept {
+        static gate_registry registry;
+        return registry;
+    }
+    void add(void* logger, refresh_fn fn) {
+        std::lock_guard lock(mutex_);
+        loggers_.push_back({logger, fn});
+        fn(logger, open_runs_ > 0);
+    }
+    void remove(void* logger) noexcept {
+        std::lock_guard lock(mutex_);
+        std::erase_if(loggers_, [&](const entry& e) { return e.logger == logger; });
+    }
+    /// Runs refresh(logger, run_open) under the registry's lock, so it cannot race with a run opening.
+    void refresh(void* logger, refresh_fn fn) noexcept {
+        std::lock_guard lock(mutex_);
+        fn(logger, open_runs_ > 0);
+    }
+    void run_opened() noexcept { change_open_runs(+1); }
+    void run_closed() noexcept { change_open_runs(-1); }
+    /// How many runs with an event log are open.
+    int open_runs() noexcept {
+        std::lock_guard lock(mutex_);
+        return open_runs_;
+    }
+
+private:
+    struct entry {
+        void* logger;
+        refresh_fn refresh;
+    };
+    void change_open_runs(int by) noexcept {
+        std::lock_guard lock(mutex_);
+        const bool was_open = open_runs_ > 0;
+        open_runs_ += by;
+        if (was_open != (open_runs_ > 0))
+            for (const auto& e : loggers_) e.refresh(e.logger, open_runs_ > 0);
+    }
+
+    std::mutex mutex_;
+    std::vector<entry> loggers_;
+    int open_runs_ = 0;
+};
 
 /// A format call waiting to be rendered: the string and its arguments.
 struct format_source {
@@ -245,5 +316,13 @@ struct format_source {
 };
 
 }  // namespace detail
+
+/// The context of the calling thread: set by run and step scopes, read by every log call.
+inline const context& current_context() noexcept {
+    if (const auto& top = detail::thread_frame(); top && top->abandoned.load(std::memory_order_relaxed)) [[unlikely]]
+        detail::pop_abandoned_frames();
+    return detail::thread_context();
+}
+
 }  // namespace v0
 }  // namespace runlog

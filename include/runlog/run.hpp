@@ -9,6 +9,7 @@
 #include <mutex>
 #include <optional>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -208,6 +209,21 @@ struct run_state {
     }
 };
 
+/// Throws std::invalid_argument unless id can name a directory safely: 1 to 128 ASCII letters, digits,
+/// '-', '_' and '.', and not "." or "..".
+inline void check_run_id(std::string_view id) {
+    bool ok = !id.empty() && id.size() <= 128 && id != "." && id != "..";
+    for (char c : id)
+        ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                    c == '_' || c == '.');
+    if (ok) return;
+    memory_buffer shown;
+    append_json_escaped(shown, id.substr(0, 200));
+    throw std::invalid_argument("run id \"" + shown.str() +
+                                "\" cannot name the run's directory: use 1 to 128 ASCII letters, digits, '-', '_' "
+                                "and '.', other than \".\" and \"..\"");
+}
+
 /// Appends one line of the runs index (`<base_dir>/runs.jsonl`) in a single write.
 inline void append_run_index(const run_state& s, std::string_view status, record::time_point start,
                              const record::time_point* end, double duration_ms) {
@@ -250,44 +266,57 @@ inline void append_run_index(const run_state& s, std::string_view status, record
     index.write(b.view());
 }
 
-/// Points the calling thread's context and event log at a run (and step) until released.
+/// Points the calling thread's context and event log at a run (and step) until released, keeping
+/// alive what they refer to.
 class thread_binding {
 public:
-    thread_binding(context c, record_tap* log) noexcept
-        : saved_ctx_(thread_context()),
-          saved_log_(thread_event_log()),
-          set_ctx_(c),
-          set_log_(log),
-          thread_(std::this_thread::get_id()) {
+    thread_binding(context c, record_tap* log, std::shared_ptr<const void> keep, std::string_view what)
+        : frame_(std::make_shared<binding_frame>()), what_(what), thread_(std::this_thread::get_id()) {
+        (void)current_context();  // first drop scopes that ended elsewhere
+        frame_->saved_ctx = thread_context();
+        frame_->saved_log = thread_event_log();
+        frame_->below = std::move(thread_frame());
+        frame_->keep = std::move(keep);
+        thread_frame() = frame_;
         thread_context() = c;
         thread_event_log() = log;
     }
     thread_binding(const thread_binding&) = delete;
     thread_binding& operator=(const thread_binding&) = delete;
-    /// Restores what the thread had before, on the thread that was bound. Unless forced (a run's end),
-    /// only while the thread still has what this binding set: a step that outlives its run must not
-    /// bring back the ended run's context.
+    /// Restores what the thread had before. Unless forced (a run's end, which also drops steps left open
+    /// above it), only while this scope is still the thread's innermost: a step that outlives its run
+    /// must not bring back the ended run's context. Released on another thread, it marks its frame
+    /// abandoned, which the bound thread pops at its next record, and reports the mistake.
     void release(bool force = false) noexcept {
-        if (released_ || std::this_thread::get_id() != thread_) return;
+        if (released_) return;
         released_ = true;
-        if (!force && !still_set()) return;
-        thread_context() = saved_ctx_;
-        thread_event_log() = saved_log_;
+        if (std::this_thread::get_id() != thread_) {
+            frame_->abandoned.store(true, std::memory_order_release);
+            try {
+                pipeline_errors().report(std::string(what_) + " ended on another thread than the one that opened it",
+                                         0, 0);
+            } catch (...) {
+            }
+            return;
+        }
+        (void)current_context();
+        auto& top = thread_frame();
+        if (top != frame_ && !(force && on_stack())) return;
+        thread_context() = frame_->saved_ctx;
+        thread_event_log() = frame_->saved_log;
+        top = std::move(frame_->below);
     }
     ~thread_binding() { release(); }
 
 private:
-    bool still_set() const noexcept {
-        const context& now = thread_context();
-        auto same = [](std::string_view a, std::string_view b) { return a.data() == b.data() && a.size() == b.size(); };
-        return thread_event_log() == set_log_ && same(now.run_id, set_ctx_.run_id) && same(now.job, set_ctx_.job) &&
-               same(now.step, set_ctx_.step);
+    bool on_stack() const noexcept {
+        for (auto* f = thread_frame().get(); f; f = f->below.get())
+            if (f == frame_.get()) return true;
+        return false;
     }
 
-    context saved_ctx_;
-    record_tap* saved_log_;
-    context set_ctx_;
-    record_tap* set_log_;
+    std::shared_ptr<binding_frame> frame_;
+    std::string_view what_;
     std::thread::id thread_;
     bool released_ = false;
 };
@@ -313,16 +342,18 @@ public:
         : state_(std::make_shared<detail::run_state>(detail::logger_ref(logger))) {
         auto& s = *state_;
         s.id = options.run_id.empty() ? make_run_id() : std::move(options.run_id);
+        detail::check_run_id(s.id);
         s.job = std::move(job);
         s.base_dir = options.base_dir.empty() ? default_base_dir() : std::move(options.base_dir);
         s.tags = std::move(options.tags);
         s.clock = options.duration_clock;
         if (options.store) {
             s.log = std::make_unique<event_log>(s.base_dir + "/" + s.id + "/events.jsonl");
-            detail::open_event_logs().fetch_add(1, std::memory_order_relaxed);
+            detail::gate_registry::instance().run_opened();
         }
-        binding_.emplace(s.ctx(), s.log.get());
+        binding_.emplace(s.ctx(), s.log.get(), state_, "runlog: a run");
         exceptions_ = std::uncaught_exceptions();
+        loc_ = loc;
         started_ = s.now();
         s.emit(events::run_start{}, {}, {{"pid", process_id()}}, loc, &start_time_);
         if (s.log) detail::append_run_index(s, "STARTED", start_time_, nullptr, 0);
@@ -343,8 +374,8 @@ public:
     std::string dir() const { return state_->base_dir + "/" + state_->id; }
     /// The event log's path, or empty when the run is not stored.
     std::string events_path() const { return state_->log ? state_->log->path() : std::string(); }
-    /// The runs index, `<base_dir>/runs.jsonl`.
-    std::string runs_index_path() const { return state_->base_dir + "/runs.jsonl"; }
+    /// The runs index, `<base_dir>/runs.jsonl`, or empty when the run is not stored.
+    std::string runs_index_path() const { return state_->log ? state_->base_dir + "/runs.jsonl" : std::string(); }
     const std::string& base_dir() const noexcept { return state_->base_dir; }
     /// The stored event log, or null when the run is not stored.
     const event_log* log() const noexcept { return state_->log.get(); }
@@ -421,18 +452,18 @@ private:
                                         .error_message = "the step was still open when the run ended",
                                         .duration_ms = ms,
                                         .step_key = k},
-                   k, {}, source_location::current());
+                   k, {}, loc_);
         record::time_point end_time{};
         std::string status;
         try {
             const bool failure = failed || !s.failed_steps.empty() || !unwinding_reason.empty();
             if (failure) {
                 const std::string steps = s.failed_steps.empty() ? std::string() : detail::python_list(s.failed_steps);
-                s.emit(events::run_failure{.failed_steps = steps, .reason = reason, .duration_ms = ms}, {}, {},
-                       source_location::current(), &end_time);
+                s.emit(events::run_failure{.failed_steps = steps, .reason = reason, .duration_ms = ms}, {}, {}, loc_,
+                       &end_time);
                 status = "FAILURE";
             } else {
-                s.emit(events::run_success{.duration_ms = ms}, {}, {}, source_location::current(), &end_time);
+                s.emit(events::run_success{.duration_ms = ms}, {}, {}, loc_, &end_time);
                 status = "SUCCESS";
             }
             if (s.log) detail::append_run_index(s, status, start_time_, &end_time, ms);
@@ -441,7 +472,7 @@ private:
         }
         if (s.log) {
             s.log->close();
-            detail::open_event_logs().fetch_sub(1, std::memory_order_relaxed);
+            detail::gate_registry::instance().run_closed();
         }
         s.logger.flush();
         binding_->release(true);
@@ -450,6 +481,7 @@ private:
     std::shared_ptr<detail::run_state> state_;
     std::optional<detail::thread_binding> binding_;
     int exceptions_ = 0;
+    source_location loc_{};  ///< where the run was opened: the location of its end events too
     bool failed_ = false;
     std::string reason_;
     std::chrono::steady_clock::time_point started_;
@@ -462,12 +494,16 @@ private:
 class step {
 public:
     step(run& r, std::string key, step_options options = {}, source_location loc = source_location::current())
-        : state_(r.state_), key_(std::move(key)), binding_(state_->ctx(key_), state_->log.get()) {
+        : state_(r.state_),
+          key_holder_(std::make_shared<const held_key>(held_key{state_, std::move(key)})),
+          key_(key_holder_->key),
+          binding_(state_->ctx(key_), state_->log.get(), key_holder_, "runlog: a step") {
         {
             std::lock_guard lock(state_->mutex);
             state_->open_steps.push_back(key_);
         }
         exceptions_ = std::uncaught_exceptions();
+        loc_ = loc;
         started_ = state_->now();
         if (!options.worker.empty()) worker_started(options.worker, loc);
         if (!options.resources.empty()) {
@@ -499,9 +535,9 @@ public:
             const double ms = std::chrono::duration<double, std::milli>(s.now() - started_).count();
             if (failed_)
                 s.emit(events::step_failure{.error_type = error_type_, .error_message = error_message_, .duration_ms = ms},
-                       key_, {}, source_location::current());
+                       key_, {}, loc_);
             else
-                s.emit(events::step_success{.duration_ms = ms}, key_, {}, source_location::current());
+                s.emit(events::step_success{.duration_ms = ms}, key_, {}, loc_);
             s.logger.flush();
         }
         binding_.release();
@@ -589,9 +625,16 @@ private:
     }
 
     std::shared_ptr<detail::run_state> state_;
-    std::string key_;
+    /// What the thread's context refers to: the step's key and its run's id and job.
+    struct held_key {
+        std::shared_ptr<detail::run_state> run;
+        std::string key;
+    };
+    std::shared_ptr<const held_key> key_holder_;  ///< shared with the thread's keepalive
+    const std::string& key_;
     detail::thread_binding binding_;
     int exceptions_ = 0;
+    source_location loc_{};  ///< where the step was opened: the location of its end event too
     bool failed_ = false;
     std::string error_type_;
     std::string error_message_;

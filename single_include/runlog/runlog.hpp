@@ -22,6 +22,9 @@
 
 // ---- runlog/record.hpp
 #include <atomic>
+#include <memory>
+#include <algorithm>
+#include <mutex>
 #include <chrono>
 #include <cstdint>
 #include <initializer_list>
@@ -1579,9 +1582,6 @@ inline std::uint64_t thread_id() noexcept {
     return id;
 }
 
-/// The context of the calling thread: set by run and step scopes, read by every log call.
-inline const context& current_context() noexcept { return detail::thread_context(); }
-
 /// Sets the calling thread's context for its lifetime and restores the previous one after.
 class scoped_context {
 public:
@@ -1684,12 +1684,82 @@ inline record_tap*& thread_event_log() noexcept {
     return log;
 }
 
-/// How many runs with an event log are open in the process; while any is, every call is recorded.
-inline std::atomic<int>& open_event_logs() noexcept {
-    static std::atomic<int> count{0};
-    return count;
+/// One run or step scope bound to a thread: what it replaced, and what its context refers to.
+struct binding_frame {
+    context saved_ctx;                    ///< the thread's context before the scope
+    record_tap* saved_log = nullptr;      ///< the thread's event log before the scope
+    std::shared_ptr<binding_frame> below;  ///< the frame that was on top before
+    std::shared_ptr<const void> keep;     ///< keeps the strings of the scope's context alive
+    std::atomic<bool> abandoned{false};   ///< ended on another thread: the thread pops it at its next record
+};
+
+/// The calling thread's innermost run or step scope, or null.
+inline std::shared_ptr<binding_frame>& thread_frame() noexcept {
+    thread_local std::shared_ptr<binding_frame> frame;
+    return frame;
 }
-inline bool event_logs_open() noexcept { return open_event_logs().load(std::memory_order_relaxed) != 0; }
+
+/// Restores what scopes ended on other threads had replaced on this one.
+inline void pop_abandoned_frames() noexcept {
+    auto& top = thread_frame();
+    while (top && top->abandoned.load(std::memory_order_acquire)) {
+        thread_context() = top->saved_ctx;
+        thread_event_log() = top->saved_log;
+        auto below = std::move(top->below);
+        top = std::move(below);
+    }
+}
+
+/// The process's loggers, so that opening a run can open their gates: while a run with an event log is
+/// open, every call is recorded whatever the pipelines' levels, and a call still costs one load.
+class gate_registry {
+public:
+    /// Re-evaluates a logger's gate; the argument says whether a stored run is open.
+    using refresh_fn = void (*)(void* logger, bool run_open) noexcept;
+
+    static gate_registry& instance() noexcept {
+        static gate_registry registry;
+        return registry;
+    }
+    void add(void* logger, refresh_fn fn) {
+        std::lock_guard lock(mutex_);
+        loggers_.push_back({logger, fn});
+        fn(logger, open_runs_ > 0);
+    }
+    void remove(void* logger) noexcept {
+        std::lock_guard lock(mutex_);
+        std::erase_if(loggers_, [&](const entry& e) { return e.logger == logger; });
+    }
+    /// Runs refresh(logger, run_open) under the registry's lock, so it cannot race with a run opening.
+    void refresh(void* logger, refresh_fn fn) noexcept {
+        std::lock_guard lock(mutex_);
+        fn(logger, open_runs_ > 0);
+    }
+    void run_opened() noexcept { change_open_runs(+1); }
+    void run_closed() noexcept { change_open_runs(-1); }
+    /// How many runs with an event log are open.
+    int open_runs() noexcept {
+        std::lock_guard lock(mutex_);
+        return open_runs_;
+    }
+
+private:
+    struct entry {
+        void* logger;
+        refresh_fn refresh;
+    };
+    void change_open_runs(int by) noexcept {
+        std::lock_guard lock(mutex_);
+        const bool was_open = open_runs_ > 0;
+        open_runs_ += by;
+        if (was_open != (open_runs_ > 0))
+            for (const auto& e : loggers_) e.refresh(e.logger, open_runs_ > 0);
+    }
+
+    std::mutex mutex_;
+    std::vector<entry> loggers_;
+    int open_runs_ = 0;
+};
 
 /// A format call waiting to be rendered: the string and its arguments.
 struct format_source {
@@ -1702,6 +1772,14 @@ struct format_source {
 };
 
 }  // namespace detail
+
+/// The context of the calling thread: set by run and step scopes, read by every log call.
+inline const context& current_context() noexcept {
+    if (const auto& top = detail::thread_frame(); top && top->abandoned.load(std::memory_order_relaxed)) [[unlikely]]
+        detail::pop_abandoned_frames();
+    return detail::thread_context();
+}
+
 }  // namespace v0
 }  // namespace runlog
 
@@ -2217,7 +2295,6 @@ private:
 
 // ---- runlog/logger.hpp
 #include <climits>
-#include <mutex>
 #include <tuple>
 #include <utility>
 
@@ -2875,11 +2952,14 @@ public:
     static constexpr level floor = Floor;
 
     explicit basic_logger(std::string name, Pipelines... p) : name_(std::move(name)), pipes_(std::move(p)...) {
-        recompute_gate();
+        detail::gate_registry::instance().add(this, &refresh_gate);
     }
     basic_logger(const basic_logger&) = delete;
     basic_logger& operator=(const basic_logger&) = delete;
-    ~basic_logger() { flush(); }
+    ~basic_logger() {
+        detail::gate_registry::instance().remove(this);
+        flush();
+    }
 
     template <class... A>
     void trace(format_string<A...> fmt, A&&... a) { log_static<level::trace>({}, fmt, a...); }
@@ -2929,11 +3009,9 @@ public:
         if (should_log(l)) emit_event(l, e, extra, loc);
     }
 
-    /// Whether a call at l would reach a pipeline or an open run's event log: one relaxed load and a
-    /// compare when it passes the gate, a second load when it does not.
+    /// Whether a call at l would reach a pipeline or an open run's event log: one relaxed load and a compare.
     bool should_log(level l) const noexcept {
-        return l >= Floor &&
-               (static_cast<int>(l) >= gate_.load(std::memory_order_relaxed) || detail::event_logs_open());
+        return l >= Floor && static_cast<int>(l) >= gate_.load(std::memory_order_relaxed);
     }
 
     /// Sets one pipeline's runtime level; false when no pipeline has that name.
@@ -3038,11 +3116,14 @@ private:
         std::apply([&](const auto&... p) { (f(p), ...); }, pipes_);
     }
 
-    void recompute_gate() noexcept {
+    /// The gate is the lowest pipeline level, or wide open while a stored run is open.
+    static void refresh_gate(void* self, bool run_open) noexcept {
+        auto& l = *static_cast<basic_logger*>(self);
         int lowest = INT_MAX;
-        for_each_pipeline([&](const auto& p) { lowest = std::min(lowest, static_cast<int>(p.get_level())); });
-        gate_.store(lowest, std::memory_order_relaxed);
+        l.for_each_pipeline([&](const auto& p) { lowest = std::min(lowest, static_cast<int>(p.get_level())); });
+        l.gate_.store(run_open ? INT_MIN : lowest, std::memory_order_relaxed);
     }
+    void recompute_gate() noexcept { detail::gate_registry::instance().refresh(this, &refresh_gate); }
 
     std::string name_;
     std::tuple<Pipelines...> pipes_;
@@ -3303,9 +3384,7 @@ public:
 }  // namespace runlog
 
 // ---- runlog/run.hpp
-#include <algorithm>
 #include <exception>
-#include <memory>
 #include <random>
 #include <thread>
 #include <typeinfo>
@@ -3649,6 +3728,21 @@ struct run_state {
     }
 };
 
+/// Throws std::invalid_argument unless id can name a directory safely: 1 to 128 ASCII letters, digits,
+/// '-', '_' and '.', and not "." or "..".
+inline void check_run_id(std::string_view id) {
+    bool ok = !id.empty() && id.size() <= 128 && id != "." && id != "..";
+    for (char c : id)
+        ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                    c == '_' || c == '.');
+    if (ok) return;
+    memory_buffer shown;
+    append_json_escaped(shown, id.substr(0, 200));
+    throw std::invalid_argument("run id \"" + shown.str() +
+                                "\" cannot name the run's directory: use 1 to 128 ASCII letters, digits, '-', '_' "
+                                "and '.', other than \".\" and \"..\"");
+}
+
 /// Appends one line of the runs index (`<base_dir>/runs.jsonl`) in a single write.
 inline void append_run_index(const run_state& s, std::string_view status, record::time_point start,
                              const record::time_point* end, double duration_ms) {
@@ -3691,44 +3785,57 @@ inline void append_run_index(const run_state& s, std::string_view status, record
     index.write(b.view());
 }
 
-/// Points the calling thread's context and event log at a run (and step) until released.
+/// Points the calling thread's context and event log at a run (and step) until released, keeping
+/// alive what they refer to.
 class thread_binding {
 public:
-    thread_binding(context c, record_tap* log) noexcept
-        : saved_ctx_(thread_context()),
-          saved_log_(thread_event_log()),
-          set_ctx_(c),
-          set_log_(log),
-          thread_(std::this_thread::get_id()) {
+    thread_binding(context c, record_tap* log, std::shared_ptr<const void> keep, std::string_view what)
+        : frame_(std::make_shared<binding_frame>()), what_(what), thread_(std::this_thread::get_id()) {
+        (void)current_context();  // first drop scopes that ended elsewhere
+        frame_->saved_ctx = thread_context();
+        frame_->saved_log = thread_event_log();
+        frame_->below = std::move(thread_frame());
+        frame_->keep = std::move(keep);
+        thread_frame() = frame_;
         thread_context() = c;
         thread_event_log() = log;
     }
     thread_binding(const thread_binding&) = delete;
     thread_binding& operator=(const thread_binding&) = delete;
-    /// Restores what the thread had before, on the thread that was bound. Unless forced (a run's end),
-    /// only while the thread still has what this binding set: a step that outlives its run must not
-    /// bring back the ended run's context.
+    /// Restores what the thread had before. Unless forced (a run's end, which also drops steps left open
+    /// above it), only while this scope is still the thread's innermost: a step that outlives its run
+    /// must not bring back the ended run's context. Released on another thread, it marks its frame
+    /// abandoned, which the bound thread pops at its next record, and reports the mistake.
     void release(bool force = false) noexcept {
-        if (released_ || std::this_thread::get_id() != thread_) return;
+        if (released_) return;
         released_ = true;
-        if (!force && !still_set()) return;
-        thread_context() = saved_ctx_;
-        thread_event_log() = saved_log_;
+        if (std::this_thread::get_id() != thread_) {
+            frame_->abandoned.store(true, std::memory_order_release);
+            try {
+                pipeline_errors().report(std::string(what_) + " ended on another thread than the one that opened it",
+                                         0, 0);
+            } catch (...) {
+            }
+            return;
+        }
+        (void)current_context();
+        auto& top = thread_frame();
+        if (top != frame_ && !(force && on_stack())) return;
+        thread_context() = frame_->saved_ctx;
+        thread_event_log() = frame_->saved_log;
+        top = std::move(frame_->below);
     }
     ~thread_binding() { release(); }
 
 private:
-    bool still_set() const noexcept {
-        const context& now = thread_context();
-        auto same = [](std::string_view a, std::string_view b) { return a.data() == b.data() && a.size() == b.size(); };
-        return thread_event_log() == set_log_ && same(now.run_id, set_ctx_.run_id) && same(now.job, set_ctx_.job) &&
-               same(now.step, set_ctx_.step);
+    bool on_stack() const noexcept {
+        for (auto* f = thread_frame().get(); f; f = f->below.get())
+            if (f == frame_.get()) return true;
+        return false;
     }
 
-    context saved_ctx_;
-    record_tap* saved_log_;
-    context set_ctx_;
-    record_tap* set_log_;
+    std::shared_ptr<binding_frame> frame_;
+    std::string_view what_;
     std::thread::id thread_;
     bool released_ = false;
 };
@@ -3754,16 +3861,18 @@ public:
         : state_(std::make_shared<detail::run_state>(detail::logger_ref(logger))) {
         auto& s = *state_;
         s.id = options.run_id.empty() ? make_run_id() : std::move(options.run_id);
+        detail::check_run_id(s.id);
         s.job = std::move(job);
         s.base_dir = options.base_dir.empty() ? default_base_dir() : std::move(options.base_dir);
         s.tags = std::move(options.tags);
         s.clock = options.duration_clock;
         if (options.store) {
             s.log = std::make_unique<event_log>(s.base_dir + "/" + s.id + "/events.jsonl");
-            detail::open_event_logs().fetch_add(1, std::memory_order_relaxed);
+            detail::gate_registry::instance().run_opened();
         }
-        binding_.emplace(s.ctx(), s.log.get());
+        binding_.emplace(s.ctx(), s.log.get(), state_, "runlog: a run");
         exceptions_ = std::uncaught_exceptions();
+        loc_ = loc;
         started_ = s.now();
         s.emit(events::run_start{}, {}, {{"pid", process_id()}}, loc, &start_time_);
         if (s.log) detail::append_run_index(s, "STARTED", start_time_, nullptr, 0);
@@ -3784,8 +3893,8 @@ public:
     std::string dir() const { return state_->base_dir + "/" + state_->id; }
     /// The event log's path, or empty when the run is not stored.
     std::string events_path() const { return state_->log ? state_->log->path() : std::string(); }
-    /// The runs index, `<base_dir>/runs.jsonl`.
-    std::string runs_index_path() const { return state_->base_dir + "/runs.jsonl"; }
+    /// The runs index, `<base_dir>/runs.jsonl`, or empty when the run is not stored.
+    std::string runs_index_path() const { return state_->log ? state_->base_dir + "/runs.jsonl" : std::string(); }
     const std::string& base_dir() const noexcept { return state_->base_dir; }
     /// The stored event log, or null when the run is not stored.
     const event_log* log() const noexcept { return state_->log.get(); }
@@ -3862,18 +3971,18 @@ private:
                                         .error_message = "the step was still open when the run ended",
                                         .duration_ms = ms,
                                         .step_key = k},
-                   k, {}, source_location::current());
+                   k, {}, loc_);
         record::time_point end_time{};
         std::string status;
         try {
             const bool failure = failed || !s.failed_steps.empty() || !unwinding_reason.empty();
             if (failure) {
                 const std::string steps = s.failed_steps.empty() ? std::string() : detail::python_list(s.failed_steps);
-                s.emit(events::run_failure{.failed_steps = steps, .reason = reason, .duration_ms = ms}, {}, {},
-                       source_location::current(), &end_time);
+                s.emit(events::run_failure{.failed_steps = steps, .reason = reason, .duration_ms = ms}, {}, {}, loc_,
+                       &end_time);
                 status = "FAILURE";
             } else {
-                s.emit(events::run_success{.duration_ms = ms}, {}, {}, source_location::current(), &end_time);
+                s.emit(events::run_success{.duration_ms = ms}, {}, {}, loc_, &end_time);
                 status = "SUCCESS";
             }
             if (s.log) detail::append_run_index(s, status, start_time_, &end_time, ms);
@@ -3882,7 +3991,7 @@ private:
         }
         if (s.log) {
             s.log->close();
-            detail::open_event_logs().fetch_sub(1, std::memory_order_relaxed);
+            detail::gate_registry::instance().run_closed();
         }
         s.logger.flush();
         binding_->release(true);
@@ -3891,6 +4000,7 @@ private:
     std::shared_ptr<detail::run_state> state_;
     std::optional<detail::thread_binding> binding_;
     int exceptions_ = 0;
+    source_location loc_{};  ///< where the run was opened: the location of its end events too
     bool failed_ = false;
     std::string reason_;
     std::chrono::steady_clock::time_point started_;
@@ -3903,12 +4013,16 @@ private:
 class step {
 public:
     step(run& r, std::string key, step_options options = {}, source_location loc = source_location::current())
-        : state_(r.state_), key_(std::move(key)), binding_(state_->ctx(key_), state_->log.get()) {
+        : state_(r.state_),
+          key_holder_(std::make_shared<const held_key>(held_key{state_, std::move(key)})),
+          key_(key_holder_->key),
+          binding_(state_->ctx(key_), state_->log.get(), key_holder_, "runlog: a step") {
         {
             std::lock_guard lock(state_->mutex);
             state_->open_steps.push_back(key_);
         }
         exceptions_ = std::uncaught_exceptions();
+        loc_ = loc;
         started_ = state_->now();
         if (!options.worker.empty()) worker_started(options.worker, loc);
         if (!options.resources.empty()) {
@@ -3940,9 +4054,9 @@ public:
             const double ms = std::chrono::duration<double, std::milli>(s.now() - started_).count();
             if (failed_)
                 s.emit(events::step_failure{.error_type = error_type_, .error_message = error_message_, .duration_ms = ms},
-                       key_, {}, source_location::current());
+                       key_, {}, loc_);
             else
-                s.emit(events::step_success{.duration_ms = ms}, key_, {}, source_location::current());
+                s.emit(events::step_success{.duration_ms = ms}, key_, {}, loc_);
             s.logger.flush();
         }
         binding_.release();
@@ -4030,9 +4144,16 @@ private:
     }
 
     std::shared_ptr<detail::run_state> state_;
-    std::string key_;
+    /// What the thread's context refers to: the step's key and its run's id and job.
+    struct held_key {
+        std::shared_ptr<detail::run_state> run;
+        std::string key;
+    };
+    std::shared_ptr<const held_key> key_holder_;  ///< shared with the thread's keepalive
+    const std::string& key_;
     detail::thread_binding binding_;
     int exceptions_ = 0;
+    source_location loc_{};  ///< where the step was opened: the location of its end event too
     bool failed_ = false;
     std::string error_type_;
     std::string error_message_;
