@@ -1,4 +1,5 @@
 #pragma once
+#include "config.hpp"
 #include "formatters/text.hpp"
 #include "logger.hpp"
 #include "pipeline.hpp"
@@ -10,9 +11,12 @@ inline namespace v0 {
 /// The type of the ready-made logger: one "console" pipeline of Dagster-style lines to stderr.
 using default_logger_type = basic_logger<active_level, pipeline<text_formatter, stderr_sink>>;
 
-/// The ready-made logger: Dagster's full console layout on stderr at DEBUG, coloured on a terminal.
+/// The ready-made logger: Dagster's full console layout on stderr at DEBUG, coloured on a terminal;
+/// RUNLOG_CONFIG's `loggers: console: config: log_level:` applies to it.
 inline default_logger_type& default_logger() {
     static default_logger_type logger("runlog", pipeline("console", text_formatter{}, stderr_sink{}, level::debug));
+    static const bool configured = (configure_from_env(logger), true);  // RUNLOG_CONFIG, once
+    (void)configured;
     return logger;
 }
 

@@ -56,11 +56,14 @@ inline std::string make_run_id() {
     return s;
 }
 
-/// `$RUNLOG_HOME/storage`, RUNLOG_HOME defaulting to `.runlog` in the working directory.
-inline std::string default_base_dir() {
+/// `$RUNLOG_HOME`, defaulting to `.runlog` in the working directory.
+inline std::string runlog_home() {
     const char* home = std::getenv("RUNLOG_HOME");
-    return std::string(home && *home ? home : ".runlog") + "/storage";
+    return home && *home ? home : ".runlog";
 }
+
+/// `$RUNLOG_HOME/storage`: where runs keep their event logs.
+inline std::string default_base_dir() { return runlog_home() + "/storage"; }
 
 /// A run's stored event log: every record of the run as one JSON line, written whole and at once.
 class event_log final : public detail::record_tap {

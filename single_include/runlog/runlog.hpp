@@ -6,34 +6,713 @@
 /// runlog: structured, Dagster-style logging for runs made of steps. The umbrella header.
 
 
-// ---- runlog/default_logger.hpp
-
-// ---- runlog/formatters/text.hpp
+// ---- runlog/config.hpp
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
 #include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <utility>
 #include <vector>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-// ---- runlog/detail/fields.hpp
-#include <charconv>
-#include <cmath>
+
+// ---- runlog/detail/yaml.hpp
+#include <cstddef>
+#include <cstdint>
+#include <unordered_map>
+
+namespace runlog {
+inline namespace v0 {
+namespace detail::yaml {
+
+/// A 1-based line and column (columns count characters, not bytes).
+struct position {
+    int line = 1;
+    int column = 1;
+};
+
+/// A node of the YAML subset: null, a scalar (its text, quoted or plain), a mapping or a sequence.
+struct node {
+    enum class kind { null, scalar, mapping, sequence };
+    kind type = kind::null;
+    position pos{};
+    std::string text;            ///< a scalar's value, escapes resolved
+    bool quoted = false;         ///< a quoted scalar is always a string
+    std::vector<node> keys;      ///< a mapping's keys (scalars), in order
+    std::vector<node> values;    ///< a mapping's values, or a sequence's items
+
+    /// The value of key in a mapping, or null.
+    const node* find(std::string_view key) const noexcept {
+        for (std::size_t i = 0; i < keys.size(); ++i)
+            if (keys[i].text == key) return &values[i];
+        return nullptr;
+    }
+};
+
+/// What went wrong, and where.
+struct error {
+    position pos{};
+    std::string message;
+};
+
+/// Limits that keep a hostile file from costing much.
+inline constexpr std::size_t max_input = 1 << 20;
+inline constexpr std::size_t max_scalar = 64 * 1024;
+inline constexpr int max_depth = 64;
+
+/// Parses the subset: block mappings and sequences, plain, single- and double-quoted scalars,
+/// comments, one leading `---`, one-line flow mappings and sequences, a UTF-8 BOM. Anything else
+/// is an error rather than a guess.
+class parser {
+public:
+    explicit parser(std::string_view text) : in_(text) {}
+
+    /// The document (null for a stream of comments), or the first error.
+    std::pair<std::optional<node>, std::optional<error>> parse() {
+        try {
+            check_input();
+            split_lines();
+            std::size_t li = 0;
+            skip_blank(li);
+            if (li < lines_.size() && is_marker(lines_[li], "---")) {
+                ++li;
+                skip_blank(li);
+            }
+            node doc;
+            doc.pos = {li < lines_.size() ? lines_[li].number : 1, 1};
+            if (li < lines_.size()) {
+                if (lines_[li].indent != 0) fail(lines_[li], 0, "unexpected indentation: the document must start in column 1");
+                doc = block(li, 0, 0);
+            }
+            skip_blank(li);
+            if (li < lines_.size()) {
+                const line& l = lines_[li];
+                if (is_marker(l, "---")) fail(l, 0, "a second document ('---'): multi-document streams are not supported");
+                if (is_marker(l, "...")) {
+                    ++li;
+                    skip_blank(li);
+                    if (li < lines_.size()) fail(lines_[li], 0, "content after the end of the document ('...')");
+                } else {
+                    fail(l, 0, "unexpected content at column " + std::to_string(l.indent + 1) + ": expected the end of the "
+                               "document or a key aligned with the ones above");
+                }
+            }
+            return {std::move(doc), std::nullopt};
+        } catch (const failure& f) {
+            return {std::nullopt, f.err};
+        }
+    }
+
+private:
+    struct failure {
+        error err;
+    };
+    struct line {
+        int number;             ///< 1-based
+        std::size_t start;      ///< byte offset of the line in the input
+        int indent;             ///< leading spaces (in characters)
+        std::string_view text;  ///< the line after its indentation, without the newline
+    };
+
+    [[noreturn]] static void fail(position p, std::string message) { throw failure{{p, std::move(message)}}; }
+    [[noreturn]] void fail(const line& l, std::size_t offset, std::string message) const {
+        fail(pos(l, offset), std::move(message));
+    }
+
+    /// The position of byte `offset` of l.text. Columns count characters; the count resumes from the last
+    /// call on the same line, so a long line costs linear time, not quadratic.
+    position pos(const line& l, std::size_t offset) const {
+        offset = std::min(offset, l.text.size());
+        if (cache_text_ != l.text.data() || offset < cache_offset_) {
+            cache_text_ = l.text.data();
+            cache_offset_ = 0;
+            cache_col_ = l.indent + 1;
+        }
+        for (; cache_offset_ < offset; ++cache_offset_)
+            if ((static_cast<unsigned char>(l.text[cache_offset_]) & 0xC0) != 0x80) ++cache_col_;
+        return {l.number, cache_col_};
+    }
+
+    /// Rejects input that is too big, not UTF-8, or holds control characters; skips a BOM.
+    void check_input() {
+        if (in_.size() > max_input)
+            fail({1, 1}, "the file is larger than " + std::to_string(max_input) + " bytes");
+        if (in_.substr(0, 3) == "\xEF\xBB\xBF") {
+            in_.remove_prefix(3);
+            bom_ = true;
+        }
+        int line_no = 1, col = 1;
+        for (std::size_t i = 0; i < in_.size();) {
+            const auto c = static_cast<unsigned char>(in_[i]);
+            if (c == '\n') {
+                ++line_no;
+                col = 1;
+                ++i;
+                continue;
+            }
+            if (c < 0x80) {
+                if ((c < 0x20 && c != '\t' && c != '\r') || c == 0x7F) {
+                    char hex[8];
+                    static constexpr char digits[] = "0123456789ABCDEF";
+                    hex[0] = 'U', hex[1] = '+', hex[2] = '0', hex[3] = '0', hex[4] = digits[c >> 4], hex[5] = digits[c & 15];
+                    fail({line_no, col}, "control character " + std::string(hex, 6) + " is not allowed (is this a binary file?)");
+                }
+                if (c == '\r' && (i + 1 >= in_.size() || in_[i + 1] != '\n'))
+                    fail({line_no, col}, "a carriage return not followed by a line feed");
+                ++i;
+                ++col;
+                continue;
+            }
+            const int n = utf8_length(i);
+            if (n == 0) fail({line_no, col}, "invalid UTF-8 (is this a binary file?)");
+            i += static_cast<std::size_t>(n);
+            ++col;
+        }
+    }
+
+    /// The length of a valid UTF-8 sequence at i (2 to 4), or 0.
+    int utf8_length(std::size_t i) const noexcept {
+        auto at = [&](std::size_t k) { return k < in_.size() ? static_cast<unsigned char>(in_[k]) : 0u; };
+        const unsigned c = at(i);
+        auto cont = [&](std::size_t k) { return (at(k) & 0xC0) == 0x80; };
+        if (c >= 0xC2 && c <= 0xDF) return cont(i + 1) ? 2 : 0;
+        if (c >= 0xE0 && c <= 0xEF) {
+            const unsigned c1 = at(i + 1);
+            if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 > 0x9F)) return 0;
+            return cont(i + 1) && cont(i + 2) ? 3 : 0;
+        }
+        if (c >= 0xF0 && c <= 0xF4) {
+            const unsigned c1 = at(i + 1);
+            if ((c == 0xF0 && c1 < 0x90) || (c == 0xF4 && c1 > 0x8F)) return 0;
+            return cont(i + 1) && cont(i + 2) && cont(i + 3) ? 4 : 0;
+        }
+        return 0;
+    }
+
+    void split_lines() {
+        std::size_t start = 0;
+        int number = 1;
+        while (start <= in_.size()) {
+            std::size_t end = in_.find('\n', start);
+            const bool last = end == std::string_view::npos;
+            if (last) end = in_.size();
+            std::string_view text = in_.substr(start, end - start);
+            if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+            std::size_t indent = 0;
+            while (indent < text.size() && text[indent] == ' ') ++indent;
+            line l{number, start, static_cast<int>(indent), text.substr(indent)};
+            if (!l.text.empty() && l.text[0] == '\t')
+                fail(l, 0, "a tab in the indentation: YAML indents with spaces only");
+            lines_.push_back(l);
+            if (last) break;
+            start = end + 1;
+            ++number;
+        }
+    }
+
+    static bool blank(const line& l) noexcept {
+        std::size_t i = 0;
+        while (i < l.text.size() && (l.text[i] == ' ' || l.text[i] == '\t')) ++i;
+        return i == l.text.size() || l.text[i] == '#';
+    }
+    void skip_blank(std::size_t& li) const noexcept {
+        while (li < lines_.size() && blank(lines_[li])) ++li;
+    }
+    static bool is_marker(const line& l, std::string_view m) noexcept {
+        if (l.indent != 0 || l.text.substr(0, 3) != m) return false;
+        std::string_view rest = l.text.substr(3);
+        while (!rest.empty() && (rest[0] == ' ' || rest[0] == '\t')) rest.remove_prefix(1);
+        return rest.empty() || rest[0] == '#';
+    }
+    static bool is_seq_entry(std::string_view t) noexcept {
+        return !t.empty() && t[0] == '-' && (t.size() == 1 || t[1] == ' ' || t[1] == '\t');
+    }
+
+    /// A block node whose first line is lines_[li], at exactly `indent`.
+    node block(std::size_t& li, int indent, int depth) {
+        if (depth > max_depth) fail(lines_[li], 0, "nesting deeper than " + std::to_string(max_depth) + " levels");
+        const line& l = lines_[li];
+        if (is_seq_entry(l.text)) return sequence(li, indent, depth);
+        if (is_marker(l, "---") || is_marker(l, "...")) fail(l, 0, "a document marker inside the document");
+        // A mapping, or a lone scalar / flow collection.
+        std::size_t colon = find_key_colon(l, 0);
+        if (colon == std::string_view::npos) {
+            std::size_t off = 0;
+            node n = value(l, off, depth);
+            expect_line_end(l, off);
+            ++li;
+            skip_blank(li);
+            // "key\n    nested:" is a key that lost its colon, not a value continued on the next line.
+            if (li < lines_.size() && lines_[li].indent > indent) fail(l, off, "expected ':' after a key");
+            return n;
+        }
+        return mapping(li, indent, depth);
+    }
+
+    node sequence(std::size_t& li, int indent, int depth) {
+        node seq;
+        seq.type = node::kind::sequence;
+        seq.pos = pos(lines_[li], 0);
+        while (li < lines_.size()) {
+            line& l = lines_[li];
+            if (l.indent != indent || !is_seq_entry(l.text)) break;
+            std::size_t off = 1;
+            while (off < l.text.size() && (l.text[off] == ' ' || l.text[off] == '\t')) ++off;
+            if (off >= l.text.size() || l.text[off] == '#') {
+                ++li;
+                skip_blank(li);
+                if (li < lines_.size() && lines_[li].indent > indent) {
+                    seq.values.push_back(block(li, lines_[li].indent, depth + 1));
+                } else {
+                    node empty;
+                    empty.pos = pos(l, 1);
+                    seq.values.push_back(std::move(empty));
+                }
+            } else {
+                // The rest of the line starts a node at its own column: "- key: value" or "- - x".
+                const std::size_t at = li;
+                const line saved = l;
+                const position p = pos(l, off);
+                l.text = l.text.substr(off);
+                l.indent = p.column - 1;
+                seq.values.push_back(block(li, l.indent, depth + 1));
+                lines_[at] = saved;
+            }
+            skip_blank(li);
+            if (li < lines_.size() && lines_[li].indent > indent)
+                fail(lines_[li], 0, "unexpected indentation: expected a '- ' entry at column " + std::to_string(indent + 1));
+        }
+        return seq;
+    }
+
+    node mapping(std::size_t& li, int indent, int depth) {
+        node map;
+        map.type = node::kind::mapping;
+        map.pos = pos(lines_[li], 0);
+        std::unordered_map<std::string, position> seen;
+        while (li < lines_.size()) {
+            const line& l = lines_[li];
+            if (l.indent != indent || is_seq_entry(l.text) || is_marker(l, "---") || is_marker(l, "...")) break;
+            const std::size_t colon = find_key_colon(l, 0);
+            if (colon == std::string_view::npos) {
+                std::size_t off = 0;
+                (void)scalar(l, off, false, true);
+                fail(l, off < l.text.size() ? off : l.text.size(), "expected ':' after a key");
+            }
+            std::size_t off = 0;
+            node key = scalar(l, off, false, true);
+            if (key.type != node::kind::scalar) fail(l, 0, "a key must be a scalar");
+            if (seen.count(key.text)) add_key(map, std::move(key), node{}, seen);  // throws: a duplicate
+            off = colon + 1;
+            while (off < l.text.size() && (l.text[off] == ' ' || l.text[off] == '\t')) ++off;
+            if (off >= l.text.size() || l.text[off] == '#') {
+                const int line_no = l.number;
+                const position after = pos(l, colon + 1);
+                ++li;
+                skip_blank(li);
+                node v;
+                v.pos = after;
+                if (li < lines_.size() && (lines_[li].indent > indent ||
+                                           (lines_[li].indent == indent && is_seq_entry(lines_[li].text))))
+                    v = block(li, lines_[li].indent, depth + 1);
+                (void)line_no;
+                add_key(map, std::move(key), std::move(v), seen);
+            } else {
+                node v = value(l, off, depth + 1);
+                expect_line_end(l, off);
+                add_key(map, std::move(key), std::move(v), seen);
+                ++li;
+            }
+            skip_blank(li);
+            if (li < lines_.size() && lines_[li].indent > indent)
+                fail(lines_[li], 0, "unexpected indentation: expected a key at column " + std::to_string(indent + 1));
+        }
+        return map;
+    }
+
+    /// The offset of the ':' that ends the key starting at `from`, or npos when the line is no key.
+    std::size_t find_key_colon(const line& l, std::size_t from) const {
+        std::string_view t = l.text;
+        std::size_t i = from;
+        if (i < t.size() && (t[i] == '"' || t[i] == '\'')) {
+            std::size_t off = i;
+            (void)quoted(l, off);
+            while (off < t.size() && (t[off] == ' ' || t[off] == '\t')) ++off;
+            return off < t.size() && t[off] == ':' ? off : std::string_view::npos;
+        }
+        if (i < t.size() && (t[i] == '{' || t[i] == '[')) return std::string_view::npos;
+        for (; i < t.size(); ++i) {
+            if (t[i] == '#' && i > from && (t[i - 1] == ' ' || t[i - 1] == '\t')) return std::string_view::npos;
+            if (t[i] == ':' && (i + 1 == t.size() || t[i + 1] == ' ' || t[i + 1] == '\t')) return i;
+        }
+        return std::string_view::npos;
+    }
+
+    void expect_line_end(const line& l, std::size_t off) const {
+        while (off < l.text.size() && (l.text[off] == ' ' || l.text[off] == '\t')) ++off;
+        if (off < l.text.size() && l.text[off] != '#')
+            fail(l, off, "unexpected '" + std::string(1, l.text[off]) + "' after the value");
+    }
+
+    /// A value on the rest of a line: a flow collection or a scalar.
+    node value(const line& l, std::size_t& off, int depth) {
+        if (off < l.text.size() && (l.text[off] == '{' || l.text[off] == '[')) return flow(l, off, depth);
+        return scalar(l, off, false);
+    }
+
+    static bool plain_stop(std::string_view t, std::size_t i, bool in_flow) noexcept {
+        const char c = t[i];
+        if (c == ':' && (i + 1 == t.size() || t[i + 1] == ' ' || t[i + 1] == '\t' ||
+                         (in_flow && (t[i + 1] == ',' || t[i + 1] == '}' || t[i + 1] == ']'))))
+            return true;
+        if (c == '#' && i > 0 && (t[i - 1] == ' ' || t[i - 1] == '\t')) return true;
+        if (in_flow && (c == ',' || c == '}' || c == ']' || c == '{' || c == '[')) return true;
+        return false;
+    }
+
+    /// A plain or quoted scalar starting at off; off ends after it.
+    node scalar(const line& l, std::size_t& off, bool in_flow, bool is_key = false) {
+        const std::string_view t = l.text;
+        node n;
+        n.pos = pos(l, off);
+        if (off >= t.size()) return n;  // null
+        const char c = t[off];
+        if (c == '"' || c == '\'') {
+            n.type = node::kind::scalar;
+            n.quoted = true;
+            n.text = quoted(l, off);
+            return n;
+        }
+        switch (c) {
+            case '&': fail(l, off, "anchors ('&') are not supported");
+            case '*': fail(l, off, "aliases ('*') are not supported");
+            case '!': fail(l, off, "tags ('!') are not supported");
+            case '|':
+            case '>': fail(l, off, "block scalars ('|' and '>') are not supported: write the value on one line");
+            case '%': fail(l, off, "directives ('%') are not supported");
+            case '@':
+            case '`': fail(l, off, "'" + std::string(1, c) + "' cannot start a plain scalar: quote the value");
+            case '?': fail(l, off, "complex keys ('?') are not supported");
+            case '}':
+            case ']':
+            case ',':
+                if (!in_flow) fail(l, off, "'" + std::string(1, c) + "' cannot start a plain scalar: quote the value");
+                return n;
+            default: break;
+        }
+        if (c == '-' && off + 1 < t.size() && (t[off + 1] == ' ' || t[off + 1] == '\t'))
+            fail(l, off, "a sequence entry ('- ') cannot stand here: start it on its own line");
+        std::size_t end = off;
+        while (end < t.size() && !plain_stop(t, end, in_flow)) ++end;
+        std::size_t last = end;
+        while (last > off && (t[last - 1] == ' ' || t[last - 1] == '\t')) --last;
+        if (last - off > max_scalar) fail(l, off, "a scalar longer than " + std::to_string(max_scalar) + " bytes");
+        n.type = node::kind::scalar;
+        n.text = std::string(t.substr(off, last - off));
+        off = end;
+        if (!in_flow && !is_key && off < t.size() && t[off] == ':') {
+            // "a: b: c" is not a mapping value YAML allows.
+            fail(l, off, "a second ':' on the line: mapping values cannot hold plain ': ' (quote the value)");
+        }
+        return n;
+    }
+
+    /// A single- or double-quoted scalar at off (which is at the quote); off ends after the closing quote.
+    std::string quoted(const line& l, std::size_t& off) const {
+        const std::string_view t = l.text;
+        const char q = t[off];
+        const std::size_t open = off;
+        std::string out;
+        std::size_t i = off + 1;
+        for (;;) {
+            if (i >= t.size())
+                fail(l, open, std::string("unterminated ") + (q == '"' ? "double" : "single") +
+                                  "-quoted scalar (quoted scalars must end on their line)");
+            const char c = t[i];
+            if (out.size() > max_scalar) fail(l, open, "a scalar longer than " + std::to_string(max_scalar) + " bytes");
+            if (q == '\'') {
+                if (c == '\'') {
+                    if (i + 1 < t.size() && t[i + 1] == '\'') {
+                        out.push_back('\'');
+                        i += 2;
+                        continue;
+                    }
+                    off = i + 1;
+                    return out;
+                }
+                out.push_back(c);
+                ++i;
+                continue;
+            }
+            if (c == '"') {
+                off = i + 1;
+                return out;
+            }
+            if (c != '\\') {
+                out.push_back(c);
+                ++i;
+                continue;
+            }
+            if (i + 1 >= t.size()) fail(l, i, "a backslash at the end of the line (line continuation is not supported)");
+            const char e = t[i + 1];
+            i += 2;
+            switch (e) {
+                case '0': out.push_back('\0'); break;
+                case 'a': out.push_back('\a'); break;
+                case 'b': out.push_back('\b'); break;
+                case 't':
+                case '\t': out.push_back('\t'); break;
+                case 'n': out.push_back('\n'); break;
+                case 'v': out.push_back('\v'); break;
+                case 'f': out.push_back('\f'); break;
+                case 'r': out.push_back('\r'); break;
+                case 'e': out.push_back('\x1B'); break;
+                case ' ': out.push_back(' '); break;
+                case '"': out.push_back('"'); break;
+                case '/': out.push_back('/'); break;
+                case '\\': out.push_back('\\'); break;
+                case 'N': out.append("\xC2\x85"); break;
+                case '_': out.append("\xC2\xA0"); break;
+                case 'L': out.append("\xE2\x80\xA8"); break;
+                case 'P': out.append("\xE2\x80\xA9"); break;
+                case 'x': append_code_point(l, i, 2, out); break;
+                case 'u': append_code_point(l, i, 4, out); break;
+                case 'U': append_code_point(l, i, 8, out); break;
+                default: fail(l, i - 2, "unknown escape '\\" + std::string(1, e) + "' in a double-quoted scalar");
+            }
+        }
+    }
+
+    void append_code_point(const line& l, std::size_t& i, int digits, std::string& out) const {
+        const std::size_t esc = i - 2;
+        std::uint32_t v = 0;
+        for (int k = 0; k < digits; ++k, ++i) {
+            const char c = i < l.text.size() ? l.text[i] : '\0';
+            int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+            if (d < 0) fail(l, esc, "escape '\\" + std::string(1, l.text[esc + 1]) + "' needs " + std::to_string(digits) +
+                                        " hexadecimal digits");
+            v = v * 16 + static_cast<std::uint32_t>(d);
+        }
+        if (v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+            fail(l, esc, "escape '\\" + std::string(1, l.text[esc + 1]) + "' names no Unicode character");
+        if (v < 0x80) {
+            out.push_back(static_cast<char>(v));
+        } else if (v < 0x800) {
+            out.push_back(static_cast<char>(0xC0 | (v >> 6)));
+            out.push_back(static_cast<char>(0x80 | (v & 0x3F)));
+        } else if (v < 0x10000) {
+            out.push_back(static_cast<char>(0xE0 | (v >> 12)));
+            out.push_back(static_cast<char>(0x80 | ((v >> 6) & 0x3F)));
+            out.push_back(static_cast<char>(0x80 | (v & 0x3F)));
+        } else {
+            out.push_back(static_cast<char>(0xF0 | (v >> 18)));
+            out.push_back(static_cast<char>(0x80 | ((v >> 12) & 0x3F)));
+            out.push_back(static_cast<char>(0x80 | ((v >> 6) & 0x3F)));
+            out.push_back(static_cast<char>(0x80 | (v & 0x3F)));
+        }
+    }
+
+    void skip_spaces(const line& l, std::size_t& off) const noexcept {
+        while (off < l.text.size() && (l.text[off] == ' ' || l.text[off] == '\t')) ++off;
+    }
+
+    /// A flow mapping `{a: 1, b: [x]}` or sequence `[a, b]` that ends on its line.
+    node flow(const line& l, std::size_t& off, int depth) {
+        if (depth > max_depth) fail(l, off, "nesting deeper than " + std::to_string(max_depth) + " levels");
+        const std::string_view t = l.text;
+        const bool is_map = t[off] == '{';
+        const char close = is_map ? '}' : ']';
+        node n;
+        n.type = is_map ? node::kind::mapping : node::kind::sequence;
+        n.pos = pos(l, off);
+        const std::size_t open = off;
+        std::unordered_map<std::string, position> seen;
+        ++off;
+        for (;;) {
+            skip_spaces(l, off);
+            if (off >= t.size() || t[off] == '#')
+                fail(l, open, std::string("unterminated flow ") + (is_map ? "mapping" : "sequence") + ": expected '" +
+                                  std::string(1, close) + "' on the same line");
+            if (t[off] == close) {
+                ++off;
+                return n;
+            }
+            node item = t[off] == '{' || t[off] == '[' ? flow(l, off, depth + 1) : scalar(l, off, true, is_map);
+            skip_spaces(l, off);
+            if (is_map) {
+                if (item.type != node::kind::scalar) fail(item.pos, "a key must be a scalar");
+                if (off >= t.size() || t[off] != ':') fail(l, off, "expected ':' after a key in a flow mapping");
+                ++off;
+                skip_spaces(l, off);
+                if (seen.count(item.text)) add_key(n, std::move(item), node{}, seen);  // throws: a duplicate
+                node v = off < t.size() && (t[off] == '{' || t[off] == '[') ? flow(l, off, depth + 1)
+                                                                           : scalar(l, off, true);
+                add_key(n, std::move(item), std::move(v), seen);
+                skip_spaces(l, off);
+            } else {
+                if (item.type == node::kind::null && (off >= t.size() || t[off] == ','))
+                    fail(l, off, "an empty entry in a flow sequence");
+                n.values.push_back(std::move(item));
+            }
+            if (off < t.size() && t[off] == ',') {
+                ++off;
+                continue;
+            }
+            if (off < t.size() && t[off] == close) continue;
+            if (off >= t.size() || t[off] == '#')
+                fail(l, open, std::string("unterminated flow ") + (is_map ? "mapping" : "sequence") + ": expected '" +
+                                  std::string(1, close) + "' on the same line");
+            fail(l, off,
+                 std::string("expected ',' or '") + std::string(1, close) + "' in a flow " + (is_map ? "mapping" : "sequence"));
+        }
+    }
+
+    /// Adds key to a mapping under construction, refusing a duplicate (found in `seen` in constant time).
+    static void add_key(node& map, node key, node value, std::unordered_map<std::string, position>& seen) {
+        auto [it, fresh] = seen.emplace(key.text, key.pos);
+        if (!fresh)
+            fail(key.pos, "duplicate key '" + shown_key(key.text) + "' (first at line " + std::to_string(it->second.line) +
+                              ", column " + std::to_string(it->second.column) + ")");
+        map.keys.push_back(std::move(key));
+        map.values.push_back(std::move(value));
+    }
+    static std::string shown_key(const std::string& k) { return k.size() > 60 ? k.substr(0, 60) + "..." : k; }
+
+    std::string_view in_;
+    bool bom_ = false;
+    std::vector<line> lines_;
+    mutable const char* cache_text_ = nullptr;
+    mutable std::size_t cache_offset_ = 0;
+    mutable int cache_col_ = 1;
+};
+
+}  // namespace detail::yaml
+}  // namespace v0
+}  // namespace runlog
+
+// ---- runlog/level.hpp
+
+namespace runlog {
+inline namespace v0 {
+
+/// A log level; Python's numbers, and any integer is a valid level as in Python.
+enum class level : int {
+    trace = 5,
+    debug = 10,
+    info = 20,
+    warning = 30,
+    error = 40,
+    critical = 50,
+};
+
+/// Thrown when a level name or number cannot be parsed.
+class level_error : public std::invalid_argument {
+public:
+    using std::invalid_argument::invalid_argument;
+};
+
+/// Orders levels by their numbers.
+constexpr auto operator<=>(level a, level b) noexcept { return static_cast<int>(a) <=> static_cast<int>(b); }
+
+/// The canonical upper-case name of a standard level, or an empty view for other integers.
+constexpr std::string_view level_name(level l) noexcept {
+    switch (l) {
+        case level::trace: return "TRACE";
+        case level::debug: return "DEBUG";
+        case level::info: return "INFO";
+        case level::warning: return "WARNING";
+        case level::error: return "ERROR";
+        case level::critical: return "CRITICAL";
+    }
+    return {};
+}
+
+/// Level names as the error message lists them, highest first.
+inline constexpr std::string_view permissible_levels = "CRITICAL, ERROR, WARNING, INFO, DEBUG, TRACE or an integer";
+
+/// Parses a level name (case-insensitive; WARN and FATAL accepted) or a decimal integer.
+constexpr std::optional<level> try_parse_level(std::string_view s) noexcept {
+    constexpr auto iequals = [](std::string_view a, std::string_view b) {
+        if (a.size() != b.size()) return false;
+        for (std::size_t i = 0; i < a.size(); ++i) {
+            char c = a[i];
+            if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+            if (c != b[i]) return false;
+        }
+        return true;
+    };
+    constexpr std::pair<std::string_view, level> names[] = {
+        {"TRACE", level::trace},     {"DEBUG", level::debug},       {"INFO", level::info},
+        {"WARNING", level::warning}, {"WARN", level::warning},      {"ERROR", level::error},
+        {"CRITICAL", level::critical}, {"FATAL", level::critical},
+    };
+    for (const auto& [name, value] : names)
+        if (iequals(s, name)) return value;
+    std::size_t i = 0;
+    bool negative = false;
+    if (i < s.size() && (s[i] == '-' || s[i] == '+')) negative = s[i++] == '-';
+    if (i == s.size() || s.size() - i > 10) return std::nullopt;
+    long long v = 0;
+    for (; i < s.size(); ++i) {
+        if (s[i] < '0' || s[i] > '9') return std::nullopt;
+        v = v * 10 + (s[i] - '0');
+    }
+    if (negative) v = -v;
+    if (v < -2147483648LL || v > 2147483647LL) return std::nullopt;
+    return static_cast<level>(static_cast<int>(v));
+}
+
+/// The message for a value that is not a level, in Dagster's wording.
+inline std::string bad_level_message(std::string_view value) {
+    std::string m = "Bad value for log level ";
+    m.append(value);
+    m.append(": permissible values are ");
+    m.append(permissible_levels);
+    m.push_back('.');
+    return m;
+}
+
+/// Parses a level like try_parse_level, throwing level_error with Dagster's wording on failure.
+inline level parse_level(std::string_view s) {
+    if (auto l = try_parse_level(s)) return *l;
+    throw level_error(bad_level_message(s));
+}
+
+/// The level's name, or "Level N" for a non-standard integer (as Python's logging prints it).
+inline std::string to_string(level l) {
+    if (auto n = level_name(l); !n.empty()) return std::string(n);
+    return "Level " + std::to_string(static_cast<int>(l));
+}
+
+}  // namespace v0
+}  // namespace runlog
+
+// ---- runlog/sinks/sink.hpp
+#include <concepts>
+
 
 
 // ---- runlog/record.hpp
-#include <atomic>
 #include <memory>
-#include <algorithm>
-#include <mutex>
-#include <chrono>
-#include <cstdint>
 #include <initializer_list>
 #include <span>
 #include <type_traits>
 
 #include <pthread.h>
 #include <sys/syscall.h>
-#include <unistd.h>
 
 
 // ---- runlog/format.hpp
@@ -41,10 +720,8 @@
 #define RUNLOG_FORMAT_HPP
 
 #include <array>
-#include <cstddef>
-#include <cstring>
+#include <charconv>
 #include <limits>
-#include <stdexcept>
 #if __has_include(<source_location>)
 #include <source_location>
 #endif
@@ -1376,104 +2053,6 @@ std::string format(format_string<Args...> fmt, Args&&... args) {
 
 #endif  // RUNLOG_FORMAT_HPP
 
-// ---- runlog/level.hpp
-#include <optional>
-
-namespace runlog {
-inline namespace v0 {
-
-/// A log level; Python's numbers, and any integer is a valid level as in Python.
-enum class level : int {
-    trace = 5,
-    debug = 10,
-    info = 20,
-    warning = 30,
-    error = 40,
-    critical = 50,
-};
-
-/// Thrown when a level name or number cannot be parsed.
-class level_error : public std::invalid_argument {
-public:
-    using std::invalid_argument::invalid_argument;
-};
-
-/// Orders levels by their numbers.
-constexpr auto operator<=>(level a, level b) noexcept { return static_cast<int>(a) <=> static_cast<int>(b); }
-
-/// The canonical upper-case name of a standard level, or an empty view for other integers.
-constexpr std::string_view level_name(level l) noexcept {
-    switch (l) {
-        case level::trace: return "TRACE";
-        case level::debug: return "DEBUG";
-        case level::info: return "INFO";
-        case level::warning: return "WARNING";
-        case level::error: return "ERROR";
-        case level::critical: return "CRITICAL";
-    }
-    return {};
-}
-
-/// Level names as the error message lists them, highest first.
-inline constexpr std::string_view permissible_levels = "CRITICAL, ERROR, WARNING, INFO, DEBUG, TRACE or an integer";
-
-/// Parses a level name (case-insensitive; WARN and FATAL accepted) or a decimal integer.
-constexpr std::optional<level> try_parse_level(std::string_view s) noexcept {
-    constexpr auto iequals = [](std::string_view a, std::string_view b) {
-        if (a.size() != b.size()) return false;
-        for (std::size_t i = 0; i < a.size(); ++i) {
-            char c = a[i];
-            if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-            if (c != b[i]) return false;
-        }
-        return true;
-    };
-    constexpr std::pair<std::string_view, level> names[] = {
-        {"TRACE", level::trace},     {"DEBUG", level::debug},       {"INFO", level::info},
-        {"WARNING", level::warning}, {"WARN", level::warning},      {"ERROR", level::error},
-        {"CRITICAL", level::critical}, {"FATAL", level::critical},
-    };
-    for (const auto& [name, value] : names)
-        if (iequals(s, name)) return value;
-    std::size_t i = 0;
-    bool negative = false;
-    if (i < s.size() && (s[i] == '-' || s[i] == '+')) negative = s[i++] == '-';
-    if (i == s.size() || s.size() - i > 10) return std::nullopt;
-    long long v = 0;
-    for (; i < s.size(); ++i) {
-        if (s[i] < '0' || s[i] > '9') return std::nullopt;
-        v = v * 10 + (s[i] - '0');
-    }
-    if (negative) v = -v;
-    if (v < -2147483648LL || v > 2147483647LL) return std::nullopt;
-    return static_cast<level>(static_cast<int>(v));
-}
-
-/// The message for a value that is not a level, in Dagster's wording.
-inline std::string bad_level_message(std::string_view value) {
-    std::string m = "Bad value for log level ";
-    m.append(value);
-    m.append(": permissible values are ");
-    m.append(permissible_levels);
-    m.push_back('.');
-    return m;
-}
-
-/// Parses a level like try_parse_level, throwing level_error with Dagster's wording on failure.
-inline level parse_level(std::string_view s) {
-    if (auto l = try_parse_level(s)) return *l;
-    throw level_error(bad_level_message(s));
-}
-
-/// The level's name, or "Level N" for a non-standard integer (as Python's logging prints it).
-inline std::string to_string(level l) {
-    if (auto n = level_name(l); !n.empty()) return std::string(n);
-    return "Level " + std::to_string(static_cast<int>(l));
-}
-
-}  // namespace v0
-}  // namespace runlog
-
 namespace runlog {
 inline namespace v0 {
 
@@ -1782,6 +2361,502 @@ inline const context& current_context() noexcept {
 
 }  // namespace v0
 }  // namespace runlog
+
+namespace runlog {
+inline namespace v0 {
+
+/// A destination for formatted bytes; write() receives whole lines and must be safe to call from many threads.
+template <class S>
+concept sink = requires(S& s, std::string_view bytes) {
+    s.write(bytes);
+    s.flush();
+};
+
+/// What a sink tells the error handler when a write fails.
+struct sink_error {
+    std::string_view message;     ///< what failed and why, e.g. `write to "x.log" failed: No space left on device`
+    std::uint64_t failures;       ///< how many writes of this sink have failed so far, this one included
+    std::uint64_t lost_records;   ///< how many records this sink has lost so far
+};
+
+/// Receives sink failures; it must not throw and must be safe to call from many threads.
+using error_handler = void (*)(const sink_error&);
+
+namespace detail {
+
+/// Writes all of s to fd, retrying on EINTR and short writes; returns 0 or the errno.
+inline int write_all(int fd, std::string_view s) noexcept {
+    const char* p = s.data();
+    std::size_t left = s.size();
+    while (left > 0) {
+        ssize_t n = ::write(fd, p, left);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return errno;
+        }
+        if (n == 0) return EIO;
+        p += n;
+        left -= static_cast<std::size_t>(n);
+    }
+    return 0;
+}
+
+/// The default handler: prints a sink's first failure to stderr; later ones are only counted.
+inline void default_error_handler(const sink_error& e) noexcept {
+    if (e.failures != 1) return;
+    std::string line = "runlog: ";
+    try {
+        line.append(e.message);
+        line.append(" (later failures of this sink are counted, not printed)\n");
+    } catch (...) {
+        return;
+    }
+    (void)write_all(STDERR_FILENO, line);
+}
+
+inline std::atomic<error_handler>& error_handler_slot() noexcept {
+    static std::atomic<error_handler> slot{&default_error_handler};
+    return slot;
+}
+
+/// A sink's failure counters; report() hands each failure to the error handler.
+class write_errors {
+public:
+    void report(std::string_view what, int err, std::uint64_t lost) noexcept {
+        auto n = failures_.fetch_add(1, std::memory_order_relaxed) + 1;
+        auto l = lost_.fetch_add(lost, std::memory_order_relaxed) + lost;
+        std::string msg;
+        try {
+            msg.append(what);
+            if (err != 0) {
+                msg.append(": ");
+                msg.append(std::strerror(err));
+            }
+        } catch (...) {
+        }
+        error_handler_slot().load(std::memory_order_acquire)(sink_error{msg, n, l});
+    }
+    std::uint64_t failures() const noexcept { return failures_.load(std::memory_order_relaxed); }
+    std::uint64_t lost_records() const noexcept { return lost_.load(std::memory_order_relaxed); }
+
+private:
+    std::atomic<std::uint64_t> failures_{0};
+    std::atomic<std::uint64_t> lost_{0};
+};
+
+inline std::uint64_t count_lines(std::string_view s) noexcept {
+    std::uint64_t n = 0;
+    for (char c : s) n += c == '\n';
+    return n;
+}
+
+}  // namespace detail
+
+/// Replaces the handler of sink failures (nullptr restores the default); returns the previous one.
+inline error_handler set_error_handler(error_handler h) noexcept {
+    return detail::error_handler_slot().exchange(h ? h : &detail::default_error_handler);
+}
+
+}  // namespace v0
+}  // namespace runlog
+
+namespace runlog {
+inline namespace v0 {
+
+/// Where and why a config file is bad: `config.yaml:4:17: bad value for log level 'EROR': ...`.
+struct config_problem {
+    std::string file;
+    int line = 0;    ///< 0 when the problem is the file as a whole (it cannot be read)
+    int column = 0;
+    std::string message;
+
+    /// `file:line:column: message`, or `file: message` without a position.
+    std::string to_string() const {
+        if (line == 0) return file + ": " + message;
+        return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + message;
+    }
+};
+
+/// Thrown by the throwing config API; what() is the problem's `file:line:column: message`.
+class config_error : public std::runtime_error {
+public:
+    explicit config_error(config_problem p) : std::runtime_error(p.to_string()), problem_(std::move(p)) {}
+    const config_problem& problem() const noexcept { return problem_; }
+
+private:
+    config_problem problem_;
+};
+
+/// One entry of a config file's `loggers:`, and the `config.log_level` it sets, if any.
+struct logger_setting {
+    std::string pipeline;
+    std::optional<level> lvl;
+    int line = 0;  ///< where the logger's name is
+    int column = 0;
+    int level_line = 0;  ///< where its log_level value is
+    int level_column = 0;
+};
+
+/// A parsed and checked config file: its loggers, in file order.
+struct config {
+    std::string file;
+    std::vector<logger_setting> loggers;
+};
+
+/// The outcome of the non-throwing API: a problem, or success with warnings (each `file:line:column: ...`).
+struct config_status {
+    std::optional<config_problem> problem;
+    std::vector<std::string> warnings;
+    explicit operator bool() const noexcept { return !problem; }
+};
+
+namespace detail {
+
+/// Levenshtein distance, for "did you mean" suggestions.
+inline std::size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t diag = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const std::size_t up = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            diag = up;
+        }
+    }
+    return row[b.size()];
+}
+
+/// `; did you mean 'x'?` for the closest candidate within a few edits, or nothing.
+inline std::string suggestion(std::string_view found, const std::vector<std::string_view>& candidates) {
+    std::string_view best;
+    std::size_t best_d = std::max<std::size_t>(2, found.size() / 3) + 1;
+    for (auto c : candidates) {
+        const std::size_t d = edit_distance(found, c);
+        if (d < best_d) {
+            best_d = d;
+            best = c;
+        }
+    }
+    return best.empty() ? std::string() : "; did you mean '" + std::string(best) + "'?";
+}
+
+/// A scalar shown in a message: quoted, escaped, shortened.
+inline std::string shown(std::string_view s) {
+    std::string out;
+    for (char c : s.substr(0, 60)) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u < 0x20 || u == 0x7F) {
+            static constexpr char hex[] = "0123456789abcdef";
+            out += "\\x";
+            out += hex[u >> 4];
+            out += hex[u & 15];
+        } else {
+            out += c;
+        }
+    }
+    if (s.size() > 60) out += "...";
+    return out;
+}
+
+inline std::string_view kind_name(const yaml::node& n) noexcept {
+    switch (n.type) {
+        case yaml::node::kind::null: return "nothing";
+        case yaml::node::kind::scalar: return "a scalar";
+        case yaml::node::kind::mapping: return "a mapping";
+        case yaml::node::kind::sequence: return "a sequence";
+    }
+    return "something else";
+}
+
+/// Turns a parsed document into level settings, checking its shape.
+class config_reader {
+public:
+    explicit config_reader(std::string file) : file_(std::move(file)) {}
+
+    config read(std::string_view text) {
+        auto [doc, err] = yaml::parser(text).parse();
+        if (err) fail(err->pos, err->message);
+        const yaml::node& root = *doc;
+        if (root.type == yaml::node::kind::null) fail(root.pos, "the file is empty: expected a mapping with a 'loggers' key");
+        if (root.type != yaml::node::kind::mapping)
+            fail(root.pos, "expected a mapping at the top level, found " + std::string(kind_name(root)));
+        config c;
+        c.file = file_;
+        const yaml::node* loggers = root.find("loggers");
+        if (!loggers) return c;  // a run config may hold other things only
+        if (loggers->type == yaml::node::kind::null) return c;
+        if (loggers->type != yaml::node::kind::mapping)
+            fail(loggers->pos, "'loggers' must be a mapping of logger names, found " + std::string(kind_name(*loggers)));
+        for (std::size_t i = 0; i < loggers->keys.size(); ++i) {
+            const yaml::node& name = loggers->keys[i];
+            const yaml::node& body = loggers->values[i];
+            const std::string where = "loggers." + name.text;
+            c.loggers.push_back({name.text, std::nullopt, name.pos.line, name.pos.column, 0, 0});
+            if (body.type == yaml::node::kind::null) continue;
+            if (body.type != yaml::node::kind::mapping)
+                fail(body.pos, "'" + where + "' must be a mapping with a 'config' key, found " + std::string(kind_name(body)));
+            for (std::size_t k = 0; k < body.keys.size(); ++k)
+                if (body.keys[k].text != "config")
+                    fail(body.keys[k].pos, "unknown key '" + shown(body.keys[k].text) + "' under '" + where +
+                                               "': expected 'config'" + suggestion(body.keys[k].text, {"config"}));
+            const yaml::node* cfg = body.find("config");
+            if (!cfg || cfg->type == yaml::node::kind::null) continue;
+            if (cfg->type != yaml::node::kind::mapping)
+                fail(cfg->pos, "'" + where + ".config' must be a mapping, found " + std::string(kind_name(*cfg)));
+            for (std::size_t k = 0; k < cfg->keys.size(); ++k)
+                if (cfg->keys[k].text != "log_level")
+                    fail(cfg->keys[k].pos, "unknown key '" + shown(cfg->keys[k].text) + "' under '" + where +
+                                               ".config': expected 'log_level'" +
+                                               suggestion(cfg->keys[k].text, {"log_level"}));
+            const yaml::node* lvl = cfg->find("log_level");
+            if (!lvl) continue;
+            if (lvl->type == yaml::node::kind::null)
+                fail(lvl->pos, "log level of '" + where + "' is empty: permissible values are " +
+                                   std::string(permissible_levels));
+            if (lvl->type != yaml::node::kind::scalar)
+                fail(lvl->pos, "log level of '" + where + "' must be a scalar, found " + std::string(kind_name(*lvl)));
+            const auto parsed = try_parse_level(lvl->text);
+            if (!parsed)
+                fail(lvl->pos, "bad value for log level '" + shown(lvl->text) + "': permissible values are " +
+                                   std::string(permissible_levels));
+            c.loggers.back().lvl = *parsed;
+            c.loggers.back().level_line = lvl->pos.line;
+            c.loggers.back().level_column = lvl->pos.column;
+        }
+        return c;
+    }
+
+    [[noreturn]] void fail(yaml::position p, std::string message) const {
+        throw config_error({file_, p.line, p.column, std::move(message)});
+    }
+
+private:
+    std::string file_;
+};
+
+/// Reads a whole file (at most yaml::max_input + 1 bytes, so a huge file is refused without reading it all).
+inline std::string read_config_file(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw config_error({path, 0, 0, std::string("cannot read the file: ") + std::strerror(errno)});
+    struct stat st {};
+    if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        ::close(fd);
+        throw config_error({path, 0, 0, "cannot read the file: it is a directory"});
+    }
+    std::string data;
+    char chunk[8192];
+    for (;;) {
+        const ssize_t n = ::read(fd, chunk, sizeof chunk);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            const int err = errno;
+            ::close(fd);
+            throw config_error({path, 0, 0, std::string("cannot read the file: ") + std::strerror(err)});
+        }
+        if (n == 0) break;
+        data.append(chunk, static_cast<std::size_t>(n));
+        if (data.size() > yaml::max_input) break;
+    }
+    ::close(fd);
+    return data;
+}
+
+}  // namespace detail
+
+/// Parses config text; throws config_error naming `file:line:column` on any problem.
+inline config parse_config(std::string_view text, std::string file = "<config>") {
+    return detail::config_reader(std::move(file)).read(text);
+}
+
+/// Reads and parses a config file; throws config_error.
+inline config load_config(const std::string& path) {
+    return parse_config(detail::read_config_file(path), path);
+}
+
+/// Checks every setting against logger, then applies them all: an unknown pipeline name changes nothing
+/// and throws config_error listing the known ones. Returns warnings, e.g. for a level below the floor.
+template <class Logger>
+std::vector<std::string> apply_config(Logger& logger, const config& c) {
+    const auto names = logger.pipeline_names();
+    const std::vector<std::string_view> known(names.begin(), names.end());
+    std::vector<std::string> warnings;
+    for (const auto& s : c.loggers) {
+        if (std::find(known.begin(), known.end(), s.pipeline) == known.end()) {
+            std::string list;
+            for (auto n : known) list += (list.empty() ? "" : ", ") + std::string(n);
+            throw config_error({c.file, s.line, s.column,
+                                "unknown logger '" + detail::shown(s.pipeline) + "': this program's loggers are " + list +
+                                    detail::suggestion(s.pipeline, known)});
+        }
+        if (s.lvl && *s.lvl < Logger::floor)
+            warnings.push_back(config_problem{c.file, s.level_line, s.level_column,
+                                              "log level " + to_string(*s.lvl) + " for '" + s.pipeline +
+                                                  "' is below the compile-time floor " + to_string(Logger::floor) +
+                                                  ": calls below " + to_string(Logger::floor) +
+                                                  " were compiled out and stay silent"}
+                                   .to_string());
+    }
+    for (const auto& s : c.loggers)
+        if (s.lvl) logger.set_level(s.pipeline, *s.lvl);
+    return warnings;
+}
+
+/// Loads path and applies it to logger; throws config_error, and changes nothing when it does.
+template <class Logger>
+std::vector<std::string> apply_config_file(Logger& logger, const std::string& path) {
+    return apply_config(logger, load_config(path));
+}
+
+/// The non-throwing form of apply_config_file: the problem comes back in the status.
+template <class Logger>
+config_status try_apply_config_file(Logger& logger, const std::string& path) noexcept {
+    config_status st;
+    try {
+        st.warnings = apply_config_file(logger, path);
+    } catch (const config_error& e) {
+        st.problem = e.problem();
+    } catch (const std::exception& e) {
+        st.problem = config_problem{path, 0, 0, e.what()};
+    }
+    return st;
+}
+
+/// The non-throwing form for text.
+template <class Logger>
+config_status try_apply_config(Logger& logger, std::string_view text, std::string file = "<config>") noexcept {
+    config_status st;
+    try {
+        st.warnings = apply_config(logger, parse_config(text, file));
+    } catch (const config_error& e) {
+        st.problem = e.problem();
+    } catch (const std::exception& e) {
+        st.problem = config_problem{file, 0, 0, e.what()};
+    }
+    return st;
+}
+
+namespace detail {
+/// Prints one line to stderr in a single write.
+inline void print_config_line(const std::string& line) noexcept {
+    try {
+        (void)write_all(STDERR_FILENO, "runlog: " + line + "\n");
+    } catch (...) {
+    }
+}
+}  // namespace detail
+
+/// Applies the file named by RUNLOG_CONFIG, if set. A missing or bad file is reported once on stderr
+/// and leaves the levels as they were; warnings are printed too. Returns what happened.
+template <class Logger>
+config_status configure_from_env(Logger& logger) noexcept {
+    const char* path = std::getenv("RUNLOG_CONFIG");
+    if (path == nullptr || *path == '\0') return {};
+    auto st = try_apply_config_file(logger, path);
+    if (st.problem) detail::print_config_line(st.problem->to_string() + " (the log levels are unchanged)");
+    for (const auto& w : st.warnings) detail::print_config_line("warning: " + w);
+    return st;
+}
+
+/// Re-applies a config file to a logger whenever the file changes (polling its size, time and inode).
+/// A bad edit is reported (by default once per edit on stderr) and ignored: the previous levels stay.
+class config_watcher {
+public:
+    /// Receives each outcome of a reload.
+    using report_fn = std::function<void(const config_status&)>;
+
+    /// Starts watching; the current file is applied first, synchronously, and its status kept in initial().
+    template <class Logger>
+    config_watcher(Logger& logger, std::string path, std::chrono::milliseconds interval = std::chrono::milliseconds(500),
+                   report_fn report = {})
+        : path_(std::move(path)), interval_(interval), report_(std::move(report)) {
+        apply_ = [&logger](const std::string& p) { return try_apply_config_file(logger, p); };
+        stamp_ = current_stamp();
+        initial_ = apply_(path_);
+        thread_ = std::thread([this] { loop(); });
+    }
+    config_watcher(const config_watcher&) = delete;
+    config_watcher& operator=(const config_watcher&) = delete;
+    ~config_watcher() { stop(); }
+
+    /// Stops the polling thread (the destructor does this too).
+    void stop() noexcept {
+        {
+            std::lock_guard lock(mutex_);
+            stopping_ = true;
+        }
+        wake_.notify_all();
+        if (thread_.joinable()) thread_.join();
+    }
+    /// The status of the first application.
+    const config_status& initial() const noexcept { return initial_; }
+    /// How many times the file has been re-read after a change.
+    std::uint64_t reloads() const noexcept { return reloads_.load(); }
+
+private:
+    struct file_stamp {
+        bool exists = false;
+        long long mtime_ns = 0, size = 0, inode = 0;
+        bool operator==(const file_stamp&) const = default;
+    };
+
+    file_stamp current_stamp() const noexcept {
+        struct stat st {};
+        if (::stat(path_.c_str(), &st) != 0) return {};
+        return {true, static_cast<long long>(st.st_mtim.tv_sec) * 1'000'000'000LL + st.st_mtim.tv_nsec,
+                static_cast<long long>(st.st_size), static_cast<long long>(st.st_ino)};
+    }
+
+    void loop() {
+        std::unique_lock lock(mutex_);
+        while (!stopping_) {
+            wake_.wait_for(lock, interval_, [this] { return stopping_; });
+            if (stopping_) break;
+            const file_stamp now = current_stamp();
+            if (now == stamp_) continue;
+            stamp_ = now;
+            lock.unlock();
+            config_status st = apply_(path_);
+            reloads_.fetch_add(1);
+            if (report_) {
+                try {
+                    report_(st);
+                } catch (...) {
+                }
+            } else {
+                if (st.problem)
+                    detail::print_config_line(st.problem->to_string() + " (keeping the previous log levels)");
+                for (const auto& w : st.warnings) detail::print_config_line("warning: " + w);
+            }
+            lock.lock();
+        }
+    }
+
+    std::string path_;
+    std::chrono::milliseconds interval_;
+    report_fn report_;
+    std::function<config_status(const std::string&)> apply_;
+    config_status initial_;
+    file_stamp stamp_;
+    std::atomic<std::uint64_t> reloads_{0};
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    bool stopping_ = false;
+    std::thread thread_;
+};
+
+}  // namespace v0
+}  // namespace runlog
+
+// ---- runlog/default_logger.hpp
+
+// ---- runlog/formatters/text.hpp
+
+
+// ---- runlog/detail/fields.hpp
+#include <cmath>
+
 
 // ---- runlog/detail/escape.hpp
 
@@ -2296,11 +3371,9 @@ private:
 // ---- runlog/logger.hpp
 #include <climits>
 #include <tuple>
-#include <utility>
 
 
 // ---- runlog/event.hpp
-#include <concepts>
 
 
 namespace runlog {
@@ -2689,109 +3762,6 @@ struct handled_output {
 
 // ---- runlog/pipeline.hpp
 
-
-// ---- runlog/sinks/sink.hpp
-#include <cerrno>
-
-
-
-namespace runlog {
-inline namespace v0 {
-
-/// A destination for formatted bytes; write() receives whole lines and must be safe to call from many threads.
-template <class S>
-concept sink = requires(S& s, std::string_view bytes) {
-    s.write(bytes);
-    s.flush();
-};
-
-/// What a sink tells the error handler when a write fails.
-struct sink_error {
-    std::string_view message;     ///< what failed and why, e.g. `write to "x.log" failed: No space left on device`
-    std::uint64_t failures;       ///< how many writes of this sink have failed so far, this one included
-    std::uint64_t lost_records;   ///< how many records this sink has lost so far
-};
-
-/// Receives sink failures; it must not throw and must be safe to call from many threads.
-using error_handler = void (*)(const sink_error&);
-
-namespace detail {
-
-/// Writes all of s to fd, retrying on EINTR and short writes; returns 0 or the errno.
-inline int write_all(int fd, std::string_view s) noexcept {
-    const char* p = s.data();
-    std::size_t left = s.size();
-    while (left > 0) {
-        ssize_t n = ::write(fd, p, left);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return errno;
-        }
-        if (n == 0) return EIO;
-        p += n;
-        left -= static_cast<std::size_t>(n);
-    }
-    return 0;
-}
-
-/// The default handler: prints a sink's first failure to stderr; later ones are only counted.
-inline void default_error_handler(const sink_error& e) noexcept {
-    if (e.failures != 1) return;
-    std::string line = "runlog: ";
-    try {
-        line.append(e.message);
-        line.append(" (later failures of this sink are counted, not printed)\n");
-    } catch (...) {
-        return;
-    }
-    (void)write_all(STDERR_FILENO, line);
-}
-
-inline std::atomic<error_handler>& error_handler_slot() noexcept {
-    static std::atomic<error_handler> slot{&default_error_handler};
-    return slot;
-}
-
-/// A sink's failure counters; report() hands each failure to the error handler.
-class write_errors {
-public:
-    void report(std::string_view what, int err, std::uint64_t lost) noexcept {
-        auto n = failures_.fetch_add(1, std::memory_order_relaxed) + 1;
-        auto l = lost_.fetch_add(lost, std::memory_order_relaxed) + lost;
-        std::string msg;
-        try {
-            msg.append(what);
-            if (err != 0) {
-                msg.append(": ");
-                msg.append(std::strerror(err));
-            }
-        } catch (...) {
-        }
-        error_handler_slot().load(std::memory_order_acquire)(sink_error{msg, n, l});
-    }
-    std::uint64_t failures() const noexcept { return failures_.load(std::memory_order_relaxed); }
-    std::uint64_t lost_records() const noexcept { return lost_.load(std::memory_order_relaxed); }
-
-private:
-    std::atomic<std::uint64_t> failures_{0};
-    std::atomic<std::uint64_t> lost_{0};
-};
-
-inline std::uint64_t count_lines(std::string_view s) noexcept {
-    std::uint64_t n = 0;
-    for (char c : s) n += c == '\n';
-    return n;
-}
-
-}  // namespace detail
-
-/// Replaces the handler of sink failures (nullptr restores the default); returns the previous one.
-inline error_handler set_error_handler(error_handler h) noexcept {
-    return detail::error_handler_slot().exchange(h ? h : &detail::default_error_handler);
-}
-
-}  // namespace v0
-}  // namespace runlog
 
 namespace runlog {
 inline namespace v0 {
@@ -3218,9 +4188,12 @@ inline namespace v0 {
 /// The type of the ready-made logger: one "console" pipeline of Dagster-style lines to stderr.
 using default_logger_type = basic_logger<active_level, pipeline<text_formatter, stderr_sink>>;
 
-/// The ready-made logger: Dagster's full console layout on stderr at DEBUG, coloured on a terminal.
+/// The ready-made logger: Dagster's full console layout on stderr at DEBUG, coloured on a terminal;
+/// RUNLOG_CONFIG's `loggers: console: config: log_level:` applies to it.
 inline default_logger_type& default_logger() {
     static default_logger_type logger("runlog", pipeline("console", text_formatter{}, stderr_sink{}, level::debug));
+    static const bool configured = (configure_from_env(logger), true);  // RUNLOG_CONFIG, once
+    (void)configured;
     return logger;
 }
 
@@ -3386,7 +4359,6 @@ public:
 // ---- runlog/run.hpp
 #include <exception>
 #include <random>
-#include <thread>
 #include <typeinfo>
 
 #include <cxxabi.h>
@@ -3395,8 +4367,6 @@ public:
 // ---- runlog/sinks/file.hpp
 #include <system_error>
 
-#include <fcntl.h>
-#include <sys/stat.h>
 
 
 namespace runlog {
@@ -3575,11 +4545,14 @@ inline std::string make_run_id() {
     return s;
 }
 
-/// `$RUNLOG_HOME/storage`, RUNLOG_HOME defaulting to `.runlog` in the working directory.
-inline std::string default_base_dir() {
+/// `$RUNLOG_HOME`, defaulting to `.runlog` in the working directory.
+inline std::string runlog_home() {
     const char* home = std::getenv("RUNLOG_HOME");
-    return std::string(home && *home ? home : ".runlog") + "/storage";
+    return home && *home ? home : ".runlog";
 }
+
+/// `$RUNLOG_HOME/storage`: where runs keep their event logs.
+inline std::string default_base_dir() { return runlog_home() + "/storage"; }
 
 /// A run's stored event log: every record of the run as one JSON line, written whole and at once.
 class event_log final : public detail::record_tap {
@@ -4181,7 +5154,6 @@ decltype(auto) run::execute(std::string key, step_options options, F&& fn) {
 }  // namespace runlog
 
 // ---- runlog/sinks/callback.hpp
-#include <functional>
 
 
 namespace runlog {

@@ -1,0 +1,579 @@
+#pragma once
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace runlog {
+inline namespace v0 {
+namespace detail::yaml {
+
+/// A 1-based line and column (columns count characters, not bytes).
+struct position {
+    int line = 1;
+    int column = 1;
+};
+
+/// A node of the YAML subset: null, a scalar (its text, quoted or plain), a mapping or a sequence.
+struct node {
+    enum class kind { null, scalar, mapping, sequence };
+    kind type = kind::null;
+    position pos{};
+    std::string text;            ///< a scalar's value, escapes resolved
+    bool quoted = false;         ///< a quoted scalar is always a string
+    std::vector<node> keys;      ///< a mapping's keys (scalars), in order
+    std::vector<node> values;    ///< a mapping's values, or a sequence's items
+
+    /// The value of key in a mapping, or null.
+    const node* find(std::string_view key) const noexcept {
+        for (std::size_t i = 0; i < keys.size(); ++i)
+            if (keys[i].text == key) return &values[i];
+        return nullptr;
+    }
+};
+
+/// What went wrong, and where.
+struct error {
+    position pos{};
+    std::string message;
+};
+
+/// Limits that keep a hostile file from costing much.
+inline constexpr std::size_t max_input = 1 << 20;
+inline constexpr std::size_t max_scalar = 64 * 1024;
+inline constexpr int max_depth = 64;
+
+/// Parses the subset: block mappings and sequences, plain, single- and double-quoted scalars,
+/// comments, one leading `---`, one-line flow mappings and sequences, a UTF-8 BOM. Anything else
+/// is an error rather than a guess.
+class parser {
+public:
+    explicit parser(std::string_view text) : in_(text) {}
+
+    /// The document (null for a stream of comments), or the first error.
+    std::pair<std::optional<node>, std::optional<error>> parse() {
+        try {
+            check_input();
+            split_lines();
+            std::size_t li = 0;
+            skip_blank(li);
+            if (li < lines_.size() && is_marker(lines_[li], "---")) {
+                ++li;
+                skip_blank(li);
+            }
+            node doc;
+            doc.pos = {li < lines_.size() ? lines_[li].number : 1, 1};
+            if (li < lines_.size()) {
+                if (lines_[li].indent != 0) fail(lines_[li], 0, "unexpected indentation: the document must start in column 1");
+                doc = block(li, 0, 0);
+            }
+            skip_blank(li);
+            if (li < lines_.size()) {
+                const line& l = lines_[li];
+                if (is_marker(l, "---")) fail(l, 0, "a second document ('---'): multi-document streams are not supported");
+                if (is_marker(l, "...")) {
+                    ++li;
+                    skip_blank(li);
+                    if (li < lines_.size()) fail(lines_[li], 0, "content after the end of the document ('...')");
+                } else {
+                    fail(l, 0, "unexpected content at column " + std::to_string(l.indent + 1) + ": expected the end of the "
+                               "document or a key aligned with the ones above");
+                }
+            }
+            return {std::move(doc), std::nullopt};
+        } catch (const failure& f) {
+            return {std::nullopt, f.err};
+        }
+    }
+
+private:
+    struct failure {
+        error err;
+    };
+    struct line {
+        int number;             ///< 1-based
+        std::size_t start;      ///< byte offset of the line in the input
+        int indent;             ///< leading spaces (in characters)
+        std::string_view text;  ///< the line after its indentation, without the newline
+    };
+
+    [[noreturn]] static void fail(position p, std::string message) { throw failure{{p, std::move(message)}}; }
+    [[noreturn]] void fail(const line& l, std::size_t offset, std::string message) const {
+        fail(pos(l, offset), std::move(message));
+    }
+
+    /// The position of byte `offset` of l.text. Columns count characters; the count resumes from the last
+    /// call on the same line, so a long line costs linear time, not quadratic.
+    position pos(const line& l, std::size_t offset) const {
+        offset = std::min(offset, l.text.size());
+        if (cache_text_ != l.text.data() || offset < cache_offset_) {
+            cache_text_ = l.text.data();
+            cache_offset_ = 0;
+            cache_col_ = l.indent + 1;
+        }
+        for (; cache_offset_ < offset; ++cache_offset_)
+            if ((static_cast<unsigned char>(l.text[cache_offset_]) & 0xC0) != 0x80) ++cache_col_;
+        return {l.number, cache_col_};
+    }
+
+    /// Rejects input that is too big, not UTF-8, or holds control characters; skips a BOM.
+    void check_input() {
+        if (in_.size() > max_input)
+            fail({1, 1}, "the file is larger than " + std::to_string(max_input) + " bytes");
+        if (in_.substr(0, 3) == "\xEF\xBB\xBF") {
+            in_.remove_prefix(3);
+            bom_ = true;
+        }
+        int line_no = 1, col = 1;
+        for (std::size_t i = 0; i < in_.size();) {
+            const auto c = static_cast<unsigned char>(in_[i]);
+            if (c == '\n') {
+                ++line_no;
+                col = 1;
+                ++i;
+                continue;
+            }
+            if (c < 0x80) {
+                if ((c < 0x20 && c != '\t' && c != '\r') || c == 0x7F) {
+                    char hex[8];
+                    static constexpr char digits[] = "0123456789ABCDEF";
+                    hex[0] = 'U', hex[1] = '+', hex[2] = '0', hex[3] = '0', hex[4] = digits[c >> 4], hex[5] = digits[c & 15];
+                    fail({line_no, col}, "control character " + std::string(hex, 6) + " is not allowed (is this a binary file?)");
+                }
+                if (c == '\r' && (i + 1 >= in_.size() || in_[i + 1] != '\n'))
+                    fail({line_no, col}, "a carriage return not followed by a line feed");
+                ++i;
+                ++col;
+                continue;
+            }
+            const int n = utf8_length(i);
+            if (n == 0) fail({line_no, col}, "invalid UTF-8 (is this a binary file?)");
+            i += static_cast<std::size_t>(n);
+            ++col;
+        }
+    }
+
+    /// The length of a valid UTF-8 sequence at i (2 to 4), or 0.
+    int utf8_length(std::size_t i) const noexcept {
+        auto at = [&](std::size_t k) { return k < in_.size() ? static_cast<unsigned char>(in_[k]) : 0u; };
+        const unsigned c = at(i);
+        auto cont = [&](std::size_t k) { return (at(k) & 0xC0) == 0x80; };
+        if (c >= 0xC2 && c <= 0xDF) return cont(i + 1) ? 2 : 0;
+        if (c >= 0xE0 && c <= 0xEF) {
+            const unsigned c1 = at(i + 1);
+            if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 > 0x9F)) return 0;
+            return cont(i + 1) && cont(i + 2) ? 3 : 0;
+        }
+        if (c >= 0xF0 && c <= 0xF4) {
+            const unsigned c1 = at(i + 1);
+            if ((c == 0xF0 && c1 < 0x90) || (c == 0xF4 && c1 > 0x8F)) return 0;
+            return cont(i + 1) && cont(i + 2) && cont(i + 3) ? 4 : 0;
+        }
+        return 0;
+    }
+
+    void split_lines() {
+        std::size_t start = 0;
+        int number = 1;
+        while (start <= in_.size()) {
+            std::size_t end = in_.find('\n', start);
+            const bool last = end == std::string_view::npos;
+            if (last) end = in_.size();
+            std::string_view text = in_.substr(start, end - start);
+            if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+            std::size_t indent = 0;
+            while (indent < text.size() && text[indent] == ' ') ++indent;
+            line l{number, start, static_cast<int>(indent), text.substr(indent)};
+            if (!l.text.empty() && l.text[0] == '\t')
+                fail(l, 0, "a tab in the indentation: YAML indents with spaces only");
+            lines_.push_back(l);
+            if (last) break;
+            start = end + 1;
+            ++number;
+        }
+    }
+
+    static bool blank(const line& l) noexcept {
+        std::size_t i = 0;
+        while (i < l.text.size() && (l.text[i] == ' ' || l.text[i] == '\t')) ++i;
+        return i == l.text.size() || l.text[i] == '#';
+    }
+    void skip_blank(std::size_t& li) const noexcept {
+        while (li < lines_.size() && blank(lines_[li])) ++li;
+    }
+    static bool is_marker(const line& l, std::string_view m) noexcept {
+        if (l.indent != 0 || l.text.substr(0, 3) != m) return false;
+        std::string_view rest = l.text.substr(3);
+        while (!rest.empty() && (rest[0] == ' ' || rest[0] == '\t')) rest.remove_prefix(1);
+        return rest.empty() || rest[0] == '#';
+    }
+    static bool is_seq_entry(std::string_view t) noexcept {
+        return !t.empty() && t[0] == '-' && (t.size() == 1 || t[1] == ' ' || t[1] == '\t');
+    }
+
+    /// A block node whose first line is lines_[li], at exactly `indent`.
+    node block(std::size_t& li, int indent, int depth) {
+        if (depth > max_depth) fail(lines_[li], 0, "nesting deeper than " + std::to_string(max_depth) + " levels");
+        const line& l = lines_[li];
+        if (is_seq_entry(l.text)) return sequence(li, indent, depth);
+        if (is_marker(l, "---") || is_marker(l, "...")) fail(l, 0, "a document marker inside the document");
+        // A mapping, or a lone scalar / flow collection.
+        std::size_t colon = find_key_colon(l, 0);
+        if (colon == std::string_view::npos) {
+            std::size_t off = 0;
+            node n = value(l, off, depth);
+            expect_line_end(l, off);
+            ++li;
+            skip_blank(li);
+            // "key\n    nested:" is a key that lost its colon, not a value continued on the next line.
+            if (li < lines_.size() && lines_[li].indent > indent) fail(l, off, "expected ':' after a key");
+            return n;
+        }
+        return mapping(li, indent, depth);
+    }
+
+    node sequence(std::size_t& li, int indent, int depth) {
+        node seq;
+        seq.type = node::kind::sequence;
+        seq.pos = pos(lines_[li], 0);
+        while (li < lines_.size()) {
+            line& l = lines_[li];
+            if (l.indent != indent || !is_seq_entry(l.text)) break;
+            std::size_t off = 1;
+            while (off < l.text.size() && (l.text[off] == ' ' || l.text[off] == '\t')) ++off;
+            if (off >= l.text.size() || l.text[off] == '#') {
+                ++li;
+                skip_blank(li);
+                if (li < lines_.size() && lines_[li].indent > indent) {
+                    seq.values.push_back(block(li, lines_[li].indent, depth + 1));
+                } else {
+                    node empty;
+                    empty.pos = pos(l, 1);
+                    seq.values.push_back(std::move(empty));
+                }
+            } else {
+                // The rest of the line starts a node at its own column: "- key: value" or "- - x".
+                const std::size_t at = li;
+                const line saved = l;
+                const position p = pos(l, off);
+                l.text = l.text.substr(off);
+                l.indent = p.column - 1;
+                seq.values.push_back(block(li, l.indent, depth + 1));
+                lines_[at] = saved;
+            }
+            skip_blank(li);
+            if (li < lines_.size() && lines_[li].indent > indent)
+                fail(lines_[li], 0, "unexpected indentation: expected a '- ' entry at column " + std::to_string(indent + 1));
+        }
+        return seq;
+    }
+
+    node mapping(std::size_t& li, int indent, int depth) {
+        node map;
+        map.type = node::kind::mapping;
+        map.pos = pos(lines_[li], 0);
+        std::unordered_map<std::string, position> seen;
+        while (li < lines_.size()) {
+            const line& l = lines_[li];
+            if (l.indent != indent || is_seq_entry(l.text) || is_marker(l, "---") || is_marker(l, "...")) break;
+            const std::size_t colon = find_key_colon(l, 0);
+            if (colon == std::string_view::npos) {
+                std::size_t off = 0;
+                (void)scalar(l, off, false, true);
+                fail(l, off < l.text.size() ? off : l.text.size(), "expected ':' after a key");
+            }
+            std::size_t off = 0;
+            node key = scalar(l, off, false, true);
+            if (key.type != node::kind::scalar) fail(l, 0, "a key must be a scalar");
+            if (seen.count(key.text)) add_key(map, std::move(key), node{}, seen);  // throws: a duplicate
+            off = colon + 1;
+            while (off < l.text.size() && (l.text[off] == ' ' || l.text[off] == '\t')) ++off;
+            if (off >= l.text.size() || l.text[off] == '#') {
+                const int line_no = l.number;
+                const position after = pos(l, colon + 1);
+                ++li;
+                skip_blank(li);
+                node v;
+                v.pos = after;
+                if (li < lines_.size() && (lines_[li].indent > indent ||
+                                           (lines_[li].indent == indent && is_seq_entry(lines_[li].text))))
+                    v = block(li, lines_[li].indent, depth + 1);
+                (void)line_no;
+                add_key(map, std::move(key), std::move(v), seen);
+            } else {
+                node v = value(l, off, depth + 1);
+                expect_line_end(l, off);
+                add_key(map, std::move(key), std::move(v), seen);
+                ++li;
+            }
+            skip_blank(li);
+            if (li < lines_.size() && lines_[li].indent > indent)
+                fail(lines_[li], 0, "unexpected indentation: expected a key at column " + std::to_string(indent + 1));
+        }
+        return map;
+    }
+
+    /// The offset of the ':' that ends the key starting at `from`, or npos when the line is no key.
+    std::size_t find_key_colon(const line& l, std::size_t from) const {
+        std::string_view t = l.text;
+        std::size_t i = from;
+        if (i < t.size() && (t[i] == '"' || t[i] == '\'')) {
+            std::size_t off = i;
+            (void)quoted(l, off);
+            while (off < t.size() && (t[off] == ' ' || t[off] == '\t')) ++off;
+            return off < t.size() && t[off] == ':' ? off : std::string_view::npos;
+        }
+        if (i < t.size() && (t[i] == '{' || t[i] == '[')) return std::string_view::npos;
+        for (; i < t.size(); ++i) {
+            if (t[i] == '#' && i > from && (t[i - 1] == ' ' || t[i - 1] == '\t')) return std::string_view::npos;
+            if (t[i] == ':' && (i + 1 == t.size() || t[i + 1] == ' ' || t[i + 1] == '\t')) return i;
+        }
+        return std::string_view::npos;
+    }
+
+    void expect_line_end(const line& l, std::size_t off) const {
+        while (off < l.text.size() && (l.text[off] == ' ' || l.text[off] == '\t')) ++off;
+        if (off < l.text.size() && l.text[off] != '#')
+            fail(l, off, "unexpected '" + std::string(1, l.text[off]) + "' after the value");
+    }
+
+    /// A value on the rest of a line: a flow collection or a scalar.
+    node value(const line& l, std::size_t& off, int depth) {
+        if (off < l.text.size() && (l.text[off] == '{' || l.text[off] == '[')) return flow(l, off, depth);
+        return scalar(l, off, false);
+    }
+
+    static bool plain_stop(std::string_view t, std::size_t i, bool in_flow) noexcept {
+        const char c = t[i];
+        if (c == ':' && (i + 1 == t.size() || t[i + 1] == ' ' || t[i + 1] == '\t' ||
+                         (in_flow && (t[i + 1] == ',' || t[i + 1] == '}' || t[i + 1] == ']'))))
+            return true;
+        if (c == '#' && i > 0 && (t[i - 1] == ' ' || t[i - 1] == '\t')) return true;
+        if (in_flow && (c == ',' || c == '}' || c == ']' || c == '{' || c == '[')) return true;
+        return false;
+    }
+
+    /// A plain or quoted scalar starting at off; off ends after it.
+    node scalar(const line& l, std::size_t& off, bool in_flow, bool is_key = false) {
+        const std::string_view t = l.text;
+        node n;
+        n.pos = pos(l, off);
+        if (off >= t.size()) return n;  // null
+        const char c = t[off];
+        if (c == '"' || c == '\'') {
+            n.type = node::kind::scalar;
+            n.quoted = true;
+            n.text = quoted(l, off);
+            return n;
+        }
+        switch (c) {
+            case '&': fail(l, off, "anchors ('&') are not supported");
+            case '*': fail(l, off, "aliases ('*') are not supported");
+            case '!': fail(l, off, "tags ('!') are not supported");
+            case '|':
+            case '>': fail(l, off, "block scalars ('|' and '>') are not supported: write the value on one line");
+            case '%': fail(l, off, "directives ('%') are not supported");
+            case '@':
+            case '`': fail(l, off, "'" + std::string(1, c) + "' cannot start a plain scalar: quote the value");
+            case '?': fail(l, off, "complex keys ('?') are not supported");
+            case '}':
+            case ']':
+            case ',':
+                if (!in_flow) fail(l, off, "'" + std::string(1, c) + "' cannot start a plain scalar: quote the value");
+                return n;
+            default: break;
+        }
+        if (c == '-' && off + 1 < t.size() && (t[off + 1] == ' ' || t[off + 1] == '\t'))
+            fail(l, off, "a sequence entry ('- ') cannot stand here: start it on its own line");
+        std::size_t end = off;
+        while (end < t.size() && !plain_stop(t, end, in_flow)) ++end;
+        std::size_t last = end;
+        while (last > off && (t[last - 1] == ' ' || t[last - 1] == '\t')) --last;
+        if (last - off > max_scalar) fail(l, off, "a scalar longer than " + std::to_string(max_scalar) + " bytes");
+        n.type = node::kind::scalar;
+        n.text = std::string(t.substr(off, last - off));
+        off = end;
+        if (!in_flow && !is_key && off < t.size() && t[off] == ':') {
+            // "a: b: c" is not a mapping value YAML allows.
+            fail(l, off, "a second ':' on the line: mapping values cannot hold plain ': ' (quote the value)");
+        }
+        return n;
+    }
+
+    /// A single- or double-quoted scalar at off (which is at the quote); off ends after the closing quote.
+    std::string quoted(const line& l, std::size_t& off) const {
+        const std::string_view t = l.text;
+        const char q = t[off];
+        const std::size_t open = off;
+        std::string out;
+        std::size_t i = off + 1;
+        for (;;) {
+            if (i >= t.size())
+                fail(l, open, std::string("unterminated ") + (q == '"' ? "double" : "single") +
+                                  "-quoted scalar (quoted scalars must end on their line)");
+            const char c = t[i];
+            if (out.size() > max_scalar) fail(l, open, "a scalar longer than " + std::to_string(max_scalar) + " bytes");
+            if (q == '\'') {
+                if (c == '\'') {
+                    if (i + 1 < t.size() && t[i + 1] == '\'') {
+                        out.push_back('\'');
+                        i += 2;
+                        continue;
+                    }
+                    off = i + 1;
+                    return out;
+                }
+                out.push_back(c);
+                ++i;
+                continue;
+            }
+            if (c == '"') {
+                off = i + 1;
+                return out;
+            }
+            if (c != '\\') {
+                out.push_back(c);
+                ++i;
+                continue;
+            }
+            if (i + 1 >= t.size()) fail(l, i, "a backslash at the end of the line (line continuation is not supported)");
+            const char e = t[i + 1];
+            i += 2;
+            switch (e) {
+                case '0': out.push_back('\0'); break;
+                case 'a': out.push_back('\a'); break;
+                case 'b': out.push_back('\b'); break;
+                case 't':
+                case '\t': out.push_back('\t'); break;
+                case 'n': out.push_back('\n'); break;
+                case 'v': out.push_back('\v'); break;
+                case 'f': out.push_back('\f'); break;
+                case 'r': out.push_back('\r'); break;
+                case 'e': out.push_back('\x1B'); break;
+                case ' ': out.push_back(' '); break;
+                case '"': out.push_back('"'); break;
+                case '/': out.push_back('/'); break;
+                case '\\': out.push_back('\\'); break;
+                case 'N': out.append("\xC2\x85"); break;
+                case '_': out.append("\xC2\xA0"); break;
+                case 'L': out.append("\xE2\x80\xA8"); break;
+                case 'P': out.append("\xE2\x80\xA9"); break;
+                case 'x': append_code_point(l, i, 2, out); break;
+                case 'u': append_code_point(l, i, 4, out); break;
+                case 'U': append_code_point(l, i, 8, out); break;
+                default: fail(l, i - 2, "unknown escape '\\" + std::string(1, e) + "' in a double-quoted scalar");
+            }
+        }
+    }
+
+    void append_code_point(const line& l, std::size_t& i, int digits, std::string& out) const {
+        const std::size_t esc = i - 2;
+        std::uint32_t v = 0;
+        for (int k = 0; k < digits; ++k, ++i) {
+            const char c = i < l.text.size() ? l.text[i] : '\0';
+            int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+            if (d < 0) fail(l, esc, "escape '\\" + std::string(1, l.text[esc + 1]) + "' needs " + std::to_string(digits) +
+                                        " hexadecimal digits");
+            v = v * 16 + static_cast<std::uint32_t>(d);
+        }
+        if (v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+            fail(l, esc, "escape '\\" + std::string(1, l.text[esc + 1]) + "' names no Unicode character");
+        if (v < 0x80) {
+            out.push_back(static_cast<char>(v));
+        } else if (v < 0x800) {
+            out.push_back(static_cast<char>(0xC0 | (v >> 6)));
+            out.push_back(static_cast<char>(0x80 | (v & 0x3F)));
+        } else if (v < 0x10000) {
+            out.push_back(static_cast<char>(0xE0 | (v >> 12)));
+            out.push_back(static_cast<char>(0x80 | ((v >> 6) & 0x3F)));
+            out.push_back(static_cast<char>(0x80 | (v & 0x3F)));
+        } else {
+            out.push_back(static_cast<char>(0xF0 | (v >> 18)));
+            out.push_back(static_cast<char>(0x80 | ((v >> 12) & 0x3F)));
+            out.push_back(static_cast<char>(0x80 | ((v >> 6) & 0x3F)));
+            out.push_back(static_cast<char>(0x80 | (v & 0x3F)));
+        }
+    }
+
+    void skip_spaces(const line& l, std::size_t& off) const noexcept {
+        while (off < l.text.size() && (l.text[off] == ' ' || l.text[off] == '\t')) ++off;
+    }
+
+    /// A flow mapping `{a: 1, b: [x]}` or sequence `[a, b]` that ends on its line.
+    node flow(const line& l, std::size_t& off, int depth) {
+        if (depth > max_depth) fail(l, off, "nesting deeper than " + std::to_string(max_depth) + " levels");
+        const std::string_view t = l.text;
+        const bool is_map = t[off] == '{';
+        const char close = is_map ? '}' : ']';
+        node n;
+        n.type = is_map ? node::kind::mapping : node::kind::sequence;
+        n.pos = pos(l, off);
+        const std::size_t open = off;
+        std::unordered_map<std::string, position> seen;
+        ++off;
+        for (;;) {
+            skip_spaces(l, off);
+            if (off >= t.size() || t[off] == '#')
+                fail(l, open, std::string("unterminated flow ") + (is_map ? "mapping" : "sequence") + ": expected '" +
+                                  std::string(1, close) + "' on the same line");
+            if (t[off] == close) {
+                ++off;
+                return n;
+            }
+            node item = t[off] == '{' || t[off] == '[' ? flow(l, off, depth + 1) : scalar(l, off, true, is_map);
+            skip_spaces(l, off);
+            if (is_map) {
+                if (item.type != node::kind::scalar) fail(item.pos, "a key must be a scalar");
+                if (off >= t.size() || t[off] != ':') fail(l, off, "expected ':' after a key in a flow mapping");
+                ++off;
+                skip_spaces(l, off);
+                if (seen.count(item.text)) add_key(n, std::move(item), node{}, seen);  // throws: a duplicate
+                node v = off < t.size() && (t[off] == '{' || t[off] == '[') ? flow(l, off, depth + 1)
+                                                                           : scalar(l, off, true);
+                add_key(n, std::move(item), std::move(v), seen);
+                skip_spaces(l, off);
+            } else {
+                if (item.type == node::kind::null && (off >= t.size() || t[off] == ','))
+                    fail(l, off, "an empty entry in a flow sequence");
+                n.values.push_back(std::move(item));
+            }
+            if (off < t.size() && t[off] == ',') {
+                ++off;
+                continue;
+            }
+            if (off < t.size() && t[off] == close) continue;
+            if (off >= t.size() || t[off] == '#')
+                fail(l, open, std::string("unterminated flow ") + (is_map ? "mapping" : "sequence") + ": expected '" +
+                                  std::string(1, close) + "' on the same line");
+            fail(l, off,
+                 std::string("expected ',' or '") + std::string(1, close) + "' in a flow " + (is_map ? "mapping" : "sequence"));
+        }
+    }
+
+    /// Adds key to a mapping under construction, refusing a duplicate (found in `seen` in constant time).
+    static void add_key(node& map, node key, node value, std::unordered_map<std::string, position>& seen) {
+        auto [it, fresh] = seen.emplace(key.text, key.pos);
+        if (!fresh)
+            fail(key.pos, "duplicate key '" + shown_key(key.text) + "' (first at line " + std::to_string(it->second.line) +
+                              ", column " + std::to_string(it->second.column) + ")");
+        map.keys.push_back(std::move(key));
+        map.values.push_back(std::move(value));
+    }
+    static std::string shown_key(const std::string& k) { return k.size() > 60 ? k.substr(0, 60) + "..." : k; }
+
+    std::string_view in_;
+    bool bom_ = false;
+    std::vector<line> lines_;
+    mutable const char* cache_text_ = nullptr;
+    mutable std::size_t cache_offset_ = 0;
+    mutable int cache_col_ = 1;
+};
+
+}  // namespace detail::yaml
+}  // namespace v0
+}  // namespace runlog
