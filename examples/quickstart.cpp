@@ -5,6 +5,7 @@
 //
 //   quickstart                 the run succeeds
 //   quickstart --fail STEP     STEP throws (also RUNLOG_DEMO_FAIL=STEP): STEP_FAILURE, RUN_FAILURE, exit 1
+//   RUNLOG_CONFIG=config.yaml  level overrides, e.g. `loggers: console: config: log_level: ERROR`
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -42,8 +43,15 @@ int main(int argc, char** argv) {
         }
     }
 
+    // The console, and a JSON log of INFO and above that rotates at 10 MiB. RUNLOG_CONFIG may name a
+    // config.yaml whose `loggers: console: config: log_level:` (or json_file's) overrides their levels.
     auto log = runlog::make_logger(
-        runlog::pipeline("console", runlog::text_formatter::brief(), runlog::stderr_sink{}, runlog::level::debug));
+        runlog::pipeline("console", runlog::text_formatter::brief(), runlog::stderr_sink{}, runlog::level::debug),
+        runlog::pipeline("json_file", runlog::json_formatter{},
+                         runlog::rotating_file_sink(runlog::runlog_home() + "/logs/demo.jsonl",
+                                                    {.max_size = 10 << 20, .max_files = 3}),
+                         runlog::level::info));
+    runlog::configure_from_env(log);  // a missing or bad file is reported on stderr; the levels stay
 
     std::string events, index;
     int status = 0;

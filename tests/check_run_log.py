@@ -2,7 +2,10 @@
 Python's json module: every line parses, carries the fields tools rely on, and the run's events come
 in Dagster's order.
 
-usage: check_run_log.py demo|demo-fail|parallel EXECUTABLE
+usage: check_run_log.py demo|demo-fail|demo-config|parallel EXECUTABLE
+
+demo-config runs the demo twice, without and with a RUNLOG_CONFIG that sets the console to ERROR: the
+console must then show only ERROR and above, and the event log must hold the same records.
 """
 import json
 import os
@@ -41,16 +44,20 @@ def is_subsequence(needle, hay):
     return all(any(x == y for y in it) for x in needle)
 
 
-def run(mode, exe):
+def run(mode, exe, env_extra=None):
     home = tempfile.mkdtemp(prefix="runlog_check_")
     args = [exe]
     if mode == "demo-fail":
         args += ["--fail", "taxi_trips_file"]
     if mode == "parallel":
         args += ["10000"]
-    proc = subprocess.run(args, env=dict(os.environ, RUNLOG_HOME=home, NO_COLOR="1"), cwd=home,
+    env = dict(os.environ, RUNLOG_HOME=home, NO_COLOR="1")
+    env.pop("RUNLOG_CONFIG", None)
+    env.update(env_extra or {})
+    proc = subprocess.run(args, env=env, cwd=home,
                           capture_output=True, text=True, timeout=300)
     want = 1 if mode == "demo-fail" else 0
+    mode = "demo" if mode == "demo-config" else mode
     if proc.returncode != want:
         fail(f"exit status {proc.returncode}, expected {want}\n{proc.stderr[-3000:]}")
 
@@ -115,7 +122,26 @@ def run(mode, exe):
         if len(seen) != 40000 or set(seen.values()) != {1}:
             fail(f"{len(seen)} distinct records, counts {set(seen.values())}; expected 40000 once each")
     print(f"ok: {mode}: {len(events)} events, run {run_id}")
+    return proc, events
+
+
+def demo_config(exe):
+    _, plain = run("demo", exe)
+    config = os.path.join(tempfile.mkdtemp(prefix="runlog_config_"), "config.yaml")
+    with open(config, "w") as f:
+        f.write("loggers:\n  console:\n    config:\n      log_level: ERROR\n")
+    proc, quiet = run("demo-config", exe, {"RUNLOG_CONFIG": config})
+    levels = [line.split(" - ")[1] for line in proc.stderr.splitlines() if line.count(" - ") >= 2]
+    if any(lv not in ("ERROR", "CRITICAL") for lv in levels):
+        fail(f"the console shows levels below ERROR: {sorted(set(levels))}")
+    key = lambda e: (e.get("event_type"), e["severity_text"], e.get("step_key"))
+    if [key(e) for e in plain] != [key(e) for e in quiet]:
+        fail(f"the event log differs with the config: {len(plain)} vs {len(quiet)} records")
+    print(f"ok: demo-config: console quiet, {len(quiet)} events as without the config")
 
 
 if __name__ == "__main__":
-    run(sys.argv[1], sys.argv[2])
+    if sys.argv[1] == "demo-config":
+        demo_config(sys.argv[2])
+    else:
+        run(sys.argv[1], sys.argv[2])
