@@ -1,11 +1,40 @@
 // Helpers shared by the tests: a record with a fixed clock, pid and thread.
 #pragma once
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <string>
+
+#include <stdlib.h>
+
+#include <catch2/catch.hpp>
 
 #include <runlog/runlog.hpp>
 
 namespace test_support {
+
+/// A fresh directory under /tmp, removed with everything in it at the end of the test.
+struct temp_dir {
+    std::string path;
+    temp_dir() {
+        char tmpl[] = "/tmp/runlog-test-XXXXXX";
+        REQUIRE(::mkdtemp(tmpl) != nullptr);
+        path = tmpl;
+    }
+    ~temp_dir() {
+        std::error_code ec;
+        std::filesystem::permissions(path, std::filesystem::perms::owner_all, ec);
+        std::filesystem::remove_all(path, ec);
+    }
+    temp_dir(const temp_dir&) = delete;
+    temp_dir& operator=(const temp_dir&) = delete;
+    /// Writes text to a file in the directory; returns its path.
+    std::string write(const std::string& name, const std::string& text) const {
+        const std::string p = path + "/" + name;
+        std::ofstream(p, std::ios::binary) << text;
+        return p;
+    }
+};
 
 /// 2026-11-24 12:40:05.123456 UTC.
 inline constexpr std::int64_t fixed_seconds = 1795524005;

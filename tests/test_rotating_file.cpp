@@ -19,24 +19,10 @@
 
 #include <runlog/runlog.hpp>
 
+#include "support.hpp"
+
 namespace {
 
-/// A fresh directory under /tmp, removed with everything in it at the end of the test.
-struct scratch_dir {
-    std::string path;
-    scratch_dir() {
-        char tmpl[] = "/tmp/runlog-rotating-XXXXXX";
-        REQUIRE(::mkdtemp(tmpl) != nullptr);
-        path = tmpl;
-    }
-    ~scratch_dir() {
-        std::error_code ec;
-        std::filesystem::permissions(path, std::filesystem::perms::owner_all, ec);
-        std::filesystem::remove_all(path, ec);
-    }
-    scratch_dir(const scratch_dir&) = delete;
-    scratch_dir& operator=(const scratch_dir&) = delete;
-};
 
 bool exists(const std::string& path) {
     struct stat st {};
@@ -143,7 +129,7 @@ void set_mtime(const std::string& path, std::int64_t seconds) {
 }  // namespace
 
 TEST_CASE("size rotation keeps every line once, in order, in files no bigger than max_size", "[rotating]") {
-    scratch_dir dir;
+    test_support::temp_dir dir;
     const auto path = dir.path + "/logs/run.log";
     constexpr int count = 10000;
 
@@ -177,7 +163,7 @@ TEST_CASE("size rotation keeps every line once, in order, in files no bigger tha
 }
 
 TEST_CASE("a record larger than max_size goes alone into a file", "[rotating]") {
-    scratch_dir dir;
+    test_support::temp_dir dir;
     const auto path = dir.path + "/big.log";
     const std::string big = std::string(30, 'B') + "\n";
     runlog::rotating_file_sink f(path, {.max_size = 10, .max_files = 5, .buffer_size = 0});
@@ -195,7 +181,7 @@ TEST_CASE("a record larger than max_size goes alone into a file", "[rotating]") 
 }
 
 TEST_CASE("buffered records go to the file they were written for", "[rotating]") {
-    scratch_dir dir;
+    test_support::temp_dir dir;
     const auto path = dir.path + "/buf.log";
     runlog::rotating_file_sink f(path, {.max_size = 12, .max_files = 5});
     auto copy = f;  // copies share the file and its buffer
@@ -212,7 +198,7 @@ TEST_CASE("buffered records go to the file they were written for", "[rotating]")
 }
 
 TEST_CASE("time rotation starts a new file when the clock crosses an interval boundary", "[rotating]") {
-    scratch_dir dir;
+    test_support::temp_dir dir;
     const auto path = dir.path + "/hourly.log";
     fake_clock::seconds = nov24_124005;
     runlog::rotating_file_sink f(path, {.interval = std::chrono::hours(1), .buffer_size = 0, .clock = &fake_clock::now});
@@ -240,7 +226,7 @@ TEST_CASE("time rotation starts a new file when the clock crosses an interval bo
 }
 
 TEST_CASE("daily rotation happens at midnight UTC and never leaves an empty file", "[rotating]") {
-    scratch_dir dir;
+    test_support::temp_dir dir;
     const auto path = dir.path + "/daily.log";
     fake_clock::seconds = nov24_124005;
     runlog::rotating_file_sink f(path, {.interval = std::chrono::hours(24), .buffer_size = 0, .clock = &fake_clock::now});
@@ -257,7 +243,7 @@ TEST_CASE("daily rotation happens at midnight UTC and never leaves an empty file
 }
 
 TEST_CASE("size and time limits work together", "[rotating]") {
-    scratch_dir dir;
+    test_support::temp_dir dir;
     const auto path = dir.path + "/both.log";
     fake_clock::seconds = nov24_124005;
     runlog::rotating_file_sink f(
@@ -273,7 +259,7 @@ TEST_CASE("size and time limits work together", "[rotating]") {
 }
 
 TEST_CASE("on restart the existing file's size counts toward max_size", "[rotating]") {
-    scratch_dir dir;
+    test_support::temp_dir dir;
     const auto path = dir.path + "/restart.log";
     {
         runlog::rotating_file_sink f(path, {.max_size = 20});
@@ -294,7 +280,7 @@ TEST_CASE("on restart the existing file's size counts toward max_size", "[rotati
 }
 
 TEST_CASE("on restart with a smaller max_files the extra old files are deleted", "[rotating]") {
-    scratch_dir dir;
+    test_support::temp_dir dir;
     const auto path = dir.path + "/keep.log";
     for (int n = 1; n <= 6; ++n) spit(path + "." + std::to_string(n), "old " + std::to_string(n) + "\n");
     for (const char* other : {"/keep.log.01", "/keep.log.7x", "/keep.log.", "/other.log.9"}) spit(dir.path + other, "x\n");
@@ -324,7 +310,7 @@ TEST_CASE("on restart with a smaller max_files the extra old files are deleted",
 }
 
 TEST_CASE("on restart a file last written in an earlier interval is rotated at open", "[rotating]") {
-    scratch_dir dir;
+    test_support::temp_dir dir;
     const auto path = dir.path + "/stale.log";
     spit(path, "yesterday\n");
     set_mtime(path, nov24_124005);
@@ -355,7 +341,7 @@ TEST_CASE("on restart a file last written in an earlier interval is rotated at o
 }
 
 TEST_CASE("a rotating file sink works through a logger pipeline", "[rotating]") {
-    scratch_dir dir;
+    test_support::temp_dir dir;
     const auto path = dir.path + "/pipeline.log";
     {
         auto log = runlog::make_logger(runlog::pipeline(
@@ -368,7 +354,7 @@ TEST_CASE("a rotating file sink works through a logger pipeline", "[rotating]") 
 }
 
 TEST_CASE("concurrent writers lose and repeat nothing across rotations", "[rotating]") {
-    scratch_dir dir;
+    test_support::temp_dir dir;
     const auto path = dir.path + "/threads.log";
     constexpr int threads = 4, per_thread = 5000;
     constexpr std::uint64_t max_size = 32 * 1024;
@@ -407,7 +393,7 @@ TEST_CASE("concurrent writers lose and repeat nothing across rotations", "[rotat
 
 TEST_CASE("a failed rename is reported and the records stay in the current file", "[rotating]") {
     captured_errors errors;
-    scratch_dir dir;
+    test_support::temp_dir dir;
     const auto path = dir.path + "/stuck.log";
 
     SECTION("path.1 cannot be replaced") {
@@ -449,7 +435,7 @@ TEST_CASE("a rotating file sink refuses a path it cannot use, naming it", "[rota
     CHECK_THROWS_WITH(runlog::rotating_file_sink("/proc/runlog-no/x.log", {.max_size = 100}),
                       Catch::Contains("\"/proc/runlog-no/x.log\""));
 
-    scratch_dir dir;
+    test_support::temp_dir dir;
     spit(dir.path + "/file", "");
     CHECK_THROWS_WITH(runlog::rotating_file_sink(dir.path + "/file/x.log", {.max_size = 100}),
                       Catch::Contains("cannot create the directory of log file \"" + dir.path + "/file/x.log\""));
@@ -473,7 +459,7 @@ TEST_CASE("a rotating file sink refuses a path it cannot use, naming it", "[rota
 }
 
 TEST_CASE("rotating options that make no sense are refused", "[rotating]") {
-    scratch_dir dir;
+    test_support::temp_dir dir;
     const auto path = dir.path + "/opts.log";
     CHECK_THROWS_WITH(runlog::rotating_file_sink(path, {.max_size = 100, .max_files = 0}),
                       Catch::Contains("max_files must be at least 1"));

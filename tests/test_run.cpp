@@ -24,16 +24,8 @@ using test_support::fixed_clock;
 
 namespace {
 
-/// A fresh directory under /tmp, removed with its contents at the end of the test.
-struct temp_dir {
-    std::string path;
-    temp_dir() {
-        char tmpl[] = "/tmp/runlog_run_XXXXXX";
-        REQUIRE(::mkdtemp(tmpl) != nullptr);
-        path = tmpl;
-    }
-    ~temp_dir() { (void)std::system(("rm -rf '" + path + "'").c_str()); }
-};
+using test_support::temp_dir;
+
 
 /// A steady clock that moves 1.17 s forward at every reading, so durations are known in advance.
 std::atomic<std::int64_t> fake_ticks{0};
