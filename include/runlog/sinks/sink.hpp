@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "../record.hpp"
@@ -48,6 +49,17 @@ inline int write_all(int fd, std::string_view s) noexcept {
         left -= static_cast<std::size_t>(n);
     }
     return 0;
+}
+
+/// Moves fd to a number of at least 3, close-on-exec, so that a file runlog opens while stdin, stdout or
+/// stderr is closed never takes their place (and is never replaced by a later redirection of them).
+inline int high_fd(int fd) noexcept {
+    if (fd < 0 || fd > 2) return fd;
+    const int moved = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    const int err = errno;
+    ::close(fd);
+    errno = err;
+    return moved;
 }
 
 /// The default handler: prints a sink's first failure to stderr; later ones are only counted.
@@ -97,6 +109,12 @@ inline std::uint64_t count_lines(std::string_view s) noexcept {
     std::uint64_t n = 0;
     for (char c : s) n += c == '\n';
     return n;
+}
+
+/// Hands one problem that is not a sink's repeated failure (a capture that lost bytes, a scope ended on
+/// the wrong thread) to the error handler, which the default prints.
+inline void report_problem(std::string_view message, std::uint64_t lost_records = 0) noexcept {
+    error_handler_slot().load()(sink_error{message, 1, lost_records});
 }
 
 }  // namespace detail
