@@ -296,8 +296,7 @@ public:
         if (std::this_thread::get_id() != thread_) {
             frame_->abandoned.store(true, std::memory_order_release);
             try {
-                pipeline_errors().report(std::string(what_) + " ended on another thread than the one that opened it",
-                                         0, 0);
+                report_problem(std::string(what_) + " ended on another thread than the one that opened it");
             } catch (...) {
             }
             return;
@@ -547,6 +546,8 @@ public:
     }
 
     const std::string& key() const noexcept { return key_; }
+    /// Its run's directory, `<base_dir>/<run_id>`.
+    std::string run_dir() const { return state_->base_dir + "/" + state_->id; }
     /// Makes the step end in STEP_FAILURE with the exception's type and message.
     void fail(const std::exception& e) { fail_with(detail::type_name(typeid(e)), e.what()); }
     /// Makes the step end in STEP_FAILURE with this error type and message.

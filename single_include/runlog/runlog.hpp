@@ -6,722 +6,42 @@
 /// runlog: structured, Dagster-style logging for runs made of steps. The umbrella header.
 
 
-// ---- runlog/config.hpp
-#include <algorithm>
+// ---- runlog/capture.hpp
 #include <atomic>
 #include <cerrno>
 #include <chrono>
-#include <condition_variable>
-#include <cstdlib>
+#include <cstdint>
+#include <cstdio>
 #include <cstring>
-#include <functional>
+#include <iostream>
 #include <mutex>
-#include <optional>
+#include <random>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <thread>
-#include <utility>
 #include <vector>
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 
-// ---- runlog/detail/yaml.hpp
-#include <cstddef>
-#include <cstdint>
-#include <unordered_map>
-
-namespace runlog {
-inline namespace v0 {
-namespace detail::yaml {
-
-/// A 1-based line and column (columns count characters, not bytes).
-struct position {
-    int line = 1;
-    int column = 1;
-};
-
-/// A node of the YAML subset: null, a scalar (its text, quoted or plain), a mapping or a sequence.
-struct node {
-    enum class kind { null, scalar, mapping, sequence };
-    kind type = kind::null;
-    position pos{};
-    std::string text;            ///< a scalar's value, escapes resolved
-    bool quoted = false;         ///< a quoted scalar is always a string
-    std::vector<node> keys;      ///< a mapping's keys (scalars), in order
-    std::vector<node> values;    ///< a mapping's values, or a sequence's items
-
-    /// The value of key in a mapping, or null.
-    const node* find(std::string_view key) const noexcept {
-        for (std::size_t i = 0; i < keys.size(); ++i)
-            if (keys[i].text == key) return &values[i];
-        return nullptr;
-    }
-};
-
-/// What went wrong, and where.
-struct error {
-    position pos{};
-    std::string message;
-};
-
-/// Limits that keep a hostile file from costing much.
-inline constexpr std::size_t max_input = 1 << 20;
-inline constexpr std::size_t max_scalar = 64 * 1024;
-inline constexpr int max_depth = 64;
-
-/// Parses the subset: block mappings and sequences, plain, single- and double-quoted scalars,
-/// comments, one leading `---`, one-line flow mappings and sequences, a UTF-8 BOM. Anything else
-/// is an error rather than a guess.
-class parser {
-public:
-    explicit parser(std::string_view text) : in_(text) {}
-
-    /// The document (null for a stream of comments), or the first error.
-    std::pair<std::optional<node>, std::optional<error>> parse() {
-        try {
-            check_input();
-            split_lines();
-            std::size_t li = 0;
-            skip_blank(li);
-            if (li < lines_.size() && is_marker(lines_[li], "---")) {
-                ++li;
-                skip_blank(li);
-            }
-            node doc;
-            doc.pos = {li < lines_.size() ? lines_[li].number : 1, 1};
-            if (li < lines_.size()) {
-                if (lines_[li].indent != 0) fail(lines_[li], 0, "unexpected indentation: the document must start in column 1");
-                doc = block(li, 0, 0);
-            }
-            skip_blank(li);
-            if (li < lines_.size()) {
-                const line& l = lines_[li];
-                if (is_marker(l, "---")) fail(l, 0, "a second document ('---'): multi-document streams are not supported");
-                if (is_marker(l, "...")) {
-                    ++li;
-                    skip_blank(li);
-                    if (li < lines_.size()) fail(lines_[li], 0, "content after the end of the document ('...')");
-                } else {
-                    fail(l, 0, "unexpected content at column " + std::to_string(l.indent + 1) + ": expected the end of the "
-                               "document or a key aligned with the ones above");
-                }
-            }
-            return {std::move(doc), std::nullopt};
-        } catch (const failure& f) {
-            return {std::nullopt, f.err};
-        }
-    }
-
-private:
-    struct failure {
-        error err;
-    };
-    struct line {
-        int number;             ///< 1-based
-        std::size_t start;      ///< byte offset of the line in the input
-        int indent;             ///< leading spaces (in characters)
-        std::string_view text;  ///< the line after its indentation, without the newline
-    };
-
-    [[noreturn]] static void fail(position p, std::string message) { throw failure{{p, std::move(message)}}; }
-    [[noreturn]] void fail(const line& l, std::size_t offset, std::string message) const {
-        fail(pos(l, offset), std::move(message));
-    }
-
-    /// The position of byte `offset` of l.text. Columns count characters; the count resumes from the last
-    /// call on the same line, so a long line costs linear time, not quadratic.
-    position pos(const line& l, std::size_t offset) const {
-        offset = std::min(offset, l.text.size());
-        if (cache_text_ != l.text.data() || offset < cache_offset_) {
-            cache_text_ = l.text.data();
-            cache_offset_ = 0;
-            cache_col_ = l.indent + 1;
-        }
-        for (; cache_offset_ < offset; ++cache_offset_)
-            if ((static_cast<unsigned char>(l.text[cache_offset_]) & 0xC0) != 0x80) ++cache_col_;
-        return {l.number, cache_col_};
-    }
-
-    /// Rejects input that is too big, not UTF-8, or holds control characters; skips a BOM.
-    void check_input() {
-        if (in_.size() > max_input)
-            fail({1, 1}, "the file is larger than " + std::to_string(max_input) + " bytes");
-        if (in_.substr(0, 3) == "\xEF\xBB\xBF") {
-            in_.remove_prefix(3);
-            bom_ = true;
-        }
-        int line_no = 1, col = 1;
-        for (std::size_t i = 0; i < in_.size();) {
-            const auto c = static_cast<unsigned char>(in_[i]);
-            if (c == '\n') {
-                ++line_no;
-                col = 1;
-                ++i;
-                continue;
-            }
-            if (c < 0x80) {
-                if ((c < 0x20 && c != '\t' && c != '\r') || c == 0x7F) {
-                    char hex[8];
-                    static constexpr char digits[] = "0123456789ABCDEF";
-                    hex[0] = 'U', hex[1] = '+', hex[2] = '0', hex[3] = '0', hex[4] = digits[c >> 4], hex[5] = digits[c & 15];
-                    fail({line_no, col}, "control character " + std::string(hex, 6) + " is not allowed (is this a binary file?)");
-                }
-                if (c == '\r' && (i + 1 >= in_.size() || in_[i + 1] != '\n'))
-                    fail({line_no, col}, "a carriage return not followed by a line feed");
-                ++i;
-                ++col;
-                continue;
-            }
-            const int n = utf8_length(i);
-            if (n == 0) fail({line_no, col}, "invalid UTF-8 (is this a binary file?)");
-            i += static_cast<std::size_t>(n);
-            ++col;
-        }
-    }
-
-    /// The length of a valid UTF-8 sequence at i (2 to 4), or 0.
-    int utf8_length(std::size_t i) const noexcept {
-        auto at = [&](std::size_t k) { return k < in_.size() ? static_cast<unsigned char>(in_[k]) : 0u; };
-        const unsigned c = at(i);
-        auto cont = [&](std::size_t k) { return (at(k) & 0xC0) == 0x80; };
-        if (c >= 0xC2 && c <= 0xDF) return cont(i + 1) ? 2 : 0;
-        if (c >= 0xE0 && c <= 0xEF) {
-            const unsigned c1 = at(i + 1);
-            if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 > 0x9F)) return 0;
-            return cont(i + 1) && cont(i + 2) ? 3 : 0;
-        }
-        if (c >= 0xF0 && c <= 0xF4) {
-            const unsigned c1 = at(i + 1);
-            if ((c == 0xF0 && c1 < 0x90) || (c == 0xF4 && c1 > 0x8F)) return 0;
-            return cont(i + 1) && cont(i + 2) && cont(i + 3) ? 4 : 0;
-        }
-        return 0;
-    }
-
-    void split_lines() {
-        std::size_t start = 0;
-        int number = 1;
-        while (start <= in_.size()) {
-            std::size_t end = in_.find('\n', start);
-            const bool last = end == std::string_view::npos;
-            if (last) end = in_.size();
-            std::string_view text = in_.substr(start, end - start);
-            if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
-            std::size_t indent = 0;
-            while (indent < text.size() && text[indent] == ' ') ++indent;
-            line l{number, start, static_cast<int>(indent), text.substr(indent)};
-            if (!l.text.empty() && l.text[0] == '\t')
-                fail(l, 0, "a tab in the indentation: YAML indents with spaces only");
-            lines_.push_back(l);
-            if (last) break;
-            start = end + 1;
-            ++number;
-        }
-    }
-
-    static bool blank(const line& l) noexcept {
-        std::size_t i = 0;
-        while (i < l.text.size() && (l.text[i] == ' ' || l.text[i] == '\t')) ++i;
-        return i == l.text.size() || l.text[i] == '#';
-    }
-    void skip_blank(std::size_t& li) const noexcept {
-        while (li < lines_.size() && blank(lines_[li])) ++li;
-    }
-    static bool is_marker(const line& l, std::string_view m) noexcept {
-        if (l.indent != 0 || l.text.substr(0, 3) != m) return false;
-        std::string_view rest = l.text.substr(3);
-        while (!rest.empty() && (rest[0] == ' ' || rest[0] == '\t')) rest.remove_prefix(1);
-        return rest.empty() || rest[0] == '#';
-    }
-    static bool is_seq_entry(std::string_view t) noexcept {
-        return !t.empty() && t[0] == '-' && (t.size() == 1 || t[1] == ' ' || t[1] == '\t');
-    }
-
-    /// A block node whose first line is lines_[li], at exactly `indent`.
-    node block(std::size_t& li, int indent, int depth) {
-        if (depth > max_depth) fail(lines_[li], 0, "nesting deeper than " + std::to_string(max_depth) + " levels");
-        const line& l = lines_[li];
-        if (is_seq_entry(l.text)) return sequence(li, indent, depth);
-        if (is_marker(l, "---") || is_marker(l, "...")) fail(l, 0, "a document marker inside the document");
-        // A mapping, or a lone scalar / flow collection.
-        std::size_t colon = find_key_colon(l, 0);
-        if (colon == std::string_view::npos) {
-            std::size_t off = 0;
-            node n = value(l, off, depth);
-            expect_line_end(l, off);
-            ++li;
-            skip_blank(li);
-            // "key\n    nested:" is a key that lost its colon, not a value continued on the next line.
-            if (li < lines_.size() && lines_[li].indent > indent) fail(l, off, "expected ':' after a key");
-            return n;
-        }
-        return mapping(li, indent, depth);
-    }
-
-    node sequence(std::size_t& li, int indent, int depth) {
-        node seq;
-        seq.type = node::kind::sequence;
-        seq.pos = pos(lines_[li], 0);
-        while (li < lines_.size()) {
-            line& l = lines_[li];
-            if (l.indent != indent || !is_seq_entry(l.text)) break;
-            std::size_t off = 1;
-            while (off < l.text.size() && (l.text[off] == ' ' || l.text[off] == '\t')) ++off;
-            if (off >= l.text.size() || l.text[off] == '#') {
-                ++li;
-                skip_blank(li);
-                if (li < lines_.size() && lines_[li].indent > indent) {
-                    seq.values.push_back(block(li, lines_[li].indent, depth + 1));
-                } else {
-                    node empty;
-                    empty.pos = pos(l, 1);
-                    seq.values.push_back(std::move(empty));
-                }
-            } else {
-                // The rest of the line starts a node at its own column: "- key: value" or "- - x".
-                const std::size_t at = li;
-                const line saved = l;
-                const position p = pos(l, off);
-                l.text = l.text.substr(off);
-                l.indent = p.column - 1;
-                seq.values.push_back(block(li, l.indent, depth + 1));
-                lines_[at] = saved;
-            }
-            skip_blank(li);
-            if (li < lines_.size() && lines_[li].indent > indent)
-                fail(lines_[li], 0, "unexpected indentation: expected a '- ' entry at column " + std::to_string(indent + 1));
-        }
-        return seq;
-    }
-
-    node mapping(std::size_t& li, int indent, int depth) {
-        node map;
-        map.type = node::kind::mapping;
-        map.pos = pos(lines_[li], 0);
-        std::unordered_map<std::string, position> seen;
-        while (li < lines_.size()) {
-            const line& l = lines_[li];
-            if (l.indent != indent || is_seq_entry(l.text) || is_marker(l, "---") || is_marker(l, "...")) break;
-            const std::size_t colon = find_key_colon(l, 0);
-            if (colon == std::string_view::npos) {
-                std::size_t off = 0;
-                (void)scalar(l, off, false, true);
-                fail(l, off < l.text.size() ? off : l.text.size(), "expected ':' after a key");
-            }
-            std::size_t off = 0;
-            node key = scalar(l, off, false, true);
-            if (key.type != node::kind::scalar) fail(l, 0, "a key must be a scalar");
-            if (seen.count(key.text)) add_key(map, std::move(key), node{}, seen);  // throws: a duplicate
-            off = colon + 1;
-            while (off < l.text.size() && (l.text[off] == ' ' || l.text[off] == '\t')) ++off;
-            if (off >= l.text.size() || l.text[off] == '#') {
-                const int line_no = l.number;
-                const position after = pos(l, colon + 1);
-                ++li;
-                skip_blank(li);
-                node v;
-                v.pos = after;
-                if (li < lines_.size() && (lines_[li].indent > indent ||
-                                           (lines_[li].indent == indent && is_seq_entry(lines_[li].text))))
-                    v = block(li, lines_[li].indent, depth + 1);
-                (void)line_no;
-                add_key(map, std::move(key), std::move(v), seen);
-            } else {
-                node v = value(l, off, depth + 1);
-                expect_line_end(l, off);
-                add_key(map, std::move(key), std::move(v), seen);
-                ++li;
-            }
-            skip_blank(li);
-            if (li < lines_.size() && lines_[li].indent > indent)
-                fail(lines_[li], 0, "unexpected indentation: expected a key at column " + std::to_string(indent + 1));
-        }
-        return map;
-    }
-
-    /// The offset of the ':' that ends the key starting at `from`, or npos when the line is no key.
-    std::size_t find_key_colon(const line& l, std::size_t from) const {
-        std::string_view t = l.text;
-        std::size_t i = from;
-        if (i < t.size() && (t[i] == '"' || t[i] == '\'')) {
-            std::size_t off = i;
-            (void)quoted(l, off);
-            while (off < t.size() && (t[off] == ' ' || t[off] == '\t')) ++off;
-            return off < t.size() && t[off] == ':' ? off : std::string_view::npos;
-        }
-        if (i < t.size() && (t[i] == '{' || t[i] == '[')) return std::string_view::npos;
-        for (; i < t.size(); ++i) {
-            if (t[i] == '#' && i > from && (t[i - 1] == ' ' || t[i - 1] == '\t')) return std::string_view::npos;
-            if (t[i] == ':' && (i + 1 == t.size() || t[i + 1] == ' ' || t[i + 1] == '\t')) return i;
-        }
-        return std::string_view::npos;
-    }
-
-    void expect_line_end(const line& l, std::size_t off) const {
-        while (off < l.text.size() && (l.text[off] == ' ' || l.text[off] == '\t')) ++off;
-        if (off < l.text.size() && l.text[off] != '#')
-            fail(l, off, "unexpected '" + std::string(1, l.text[off]) + "' after the value");
-    }
-
-    /// A value on the rest of a line: a flow collection or a scalar.
-    node value(const line& l, std::size_t& off, int depth) {
-        if (off < l.text.size() && (l.text[off] == '{' || l.text[off] == '[')) return flow(l, off, depth);
-        return scalar(l, off, false);
-    }
-
-    static bool plain_stop(std::string_view t, std::size_t i, bool in_flow) noexcept {
-        const char c = t[i];
-        if (c == ':' && (i + 1 == t.size() || t[i + 1] == ' ' || t[i + 1] == '\t' ||
-                         (in_flow && (t[i + 1] == ',' || t[i + 1] == '}' || t[i + 1] == ']'))))
-            return true;
-        if (c == '#' && i > 0 && (t[i - 1] == ' ' || t[i - 1] == '\t')) return true;
-        if (in_flow && (c == ',' || c == '}' || c == ']' || c == '{' || c == '[')) return true;
-        return false;
-    }
-
-    /// A plain or quoted scalar starting at off; off ends after it.
-    node scalar(const line& l, std::size_t& off, bool in_flow, bool is_key = false) {
-        const std::string_view t = l.text;
-        node n;
-        n.pos = pos(l, off);
-        if (off >= t.size()) return n;  // null
-        const char c = t[off];
-        if (c == '"' || c == '\'') {
-            n.type = node::kind::scalar;
-            n.quoted = true;
-            n.text = quoted(l, off);
-            return n;
-        }
-        switch (c) {
-            case '&': fail(l, off, "anchors ('&') are not supported");
-            case '*': fail(l, off, "aliases ('*') are not supported");
-            case '!': fail(l, off, "tags ('!') are not supported");
-            case '|':
-            case '>': fail(l, off, "block scalars ('|' and '>') are not supported: write the value on one line");
-            case '%': fail(l, off, "directives ('%') are not supported");
-            case '@':
-            case '`': fail(l, off, "'" + std::string(1, c) + "' cannot start a plain scalar: quote the value");
-            case '?': fail(l, off, "complex keys ('?') are not supported");
-            case '}':
-            case ']':
-            case ',':
-                if (!in_flow) fail(l, off, "'" + std::string(1, c) + "' cannot start a plain scalar: quote the value");
-                return n;
-            default: break;
-        }
-        if (c == '-' && off + 1 < t.size() && (t[off + 1] == ' ' || t[off + 1] == '\t'))
-            fail(l, off, "a sequence entry ('- ') cannot stand here: start it on its own line");
-        std::size_t end = off;
-        while (end < t.size() && !plain_stop(t, end, in_flow)) ++end;
-        std::size_t last = end;
-        while (last > off && (t[last - 1] == ' ' || t[last - 1] == '\t')) --last;
-        if (last - off > max_scalar) fail(l, off, "a scalar longer than " + std::to_string(max_scalar) + " bytes");
-        n.type = node::kind::scalar;
-        n.text = std::string(t.substr(off, last - off));
-        off = end;
-        if (!in_flow && !is_key && off < t.size() && t[off] == ':') {
-            // "a: b: c" is not a mapping value YAML allows.
-            fail(l, off, "a second ':' on the line: mapping values cannot hold plain ': ' (quote the value)");
-        }
-        return n;
-    }
-
-    /// A single- or double-quoted scalar at off (which is at the quote); off ends after the closing quote.
-    std::string quoted(const line& l, std::size_t& off) const {
-        const std::string_view t = l.text;
-        const char q = t[off];
-        const std::size_t open = off;
-        std::string out;
-        std::size_t i = off + 1;
-        for (;;) {
-            if (i >= t.size())
-                fail(l, open, std::string("unterminated ") + (q == '"' ? "double" : "single") +
-                                  "-quoted scalar (quoted scalars must end on their line)");
-            const char c = t[i];
-            if (out.size() > max_scalar) fail(l, open, "a scalar longer than " + std::to_string(max_scalar) + " bytes");
-            if (q == '\'') {
-                if (c == '\'') {
-                    if (i + 1 < t.size() && t[i + 1] == '\'') {
-                        out.push_back('\'');
-                        i += 2;
-                        continue;
-                    }
-                    off = i + 1;
-                    return out;
-                }
-                out.push_back(c);
-                ++i;
-                continue;
-            }
-            if (c == '"') {
-                off = i + 1;
-                return out;
-            }
-            if (c != '\\') {
-                out.push_back(c);
-                ++i;
-                continue;
-            }
-            if (i + 1 >= t.size()) fail(l, i, "a backslash at the end of the line (line continuation is not supported)");
-            const char e = t[i + 1];
-            i += 2;
-            switch (e) {
-                case '0': out.push_back('\0'); break;
-                case 'a': out.push_back('\a'); break;
-                case 'b': out.push_back('\b'); break;
-                case 't':
-                case '\t': out.push_back('\t'); break;
-                case 'n': out.push_back('\n'); break;
-                case 'v': out.push_back('\v'); break;
-                case 'f': out.push_back('\f'); break;
-                case 'r': out.push_back('\r'); break;
-                case 'e': out.push_back('\x1B'); break;
-                case ' ': out.push_back(' '); break;
-                case '"': out.push_back('"'); break;
-                case '/': out.push_back('/'); break;
-                case '\\': out.push_back('\\'); break;
-                case 'N': out.append("\xC2\x85"); break;
-                case '_': out.append("\xC2\xA0"); break;
-                case 'L': out.append("\xE2\x80\xA8"); break;
-                case 'P': out.append("\xE2\x80\xA9"); break;
-                case 'x': append_code_point(l, i, 2, out); break;
-                case 'u': append_code_point(l, i, 4, out); break;
-                case 'U': append_code_point(l, i, 8, out); break;
-                default: fail(l, i - 2, "unknown escape '\\" + std::string(1, e) + "' in a double-quoted scalar");
-            }
-        }
-    }
-
-    void append_code_point(const line& l, std::size_t& i, int digits, std::string& out) const {
-        const std::size_t esc = i - 2;
-        std::uint32_t v = 0;
-        for (int k = 0; k < digits; ++k, ++i) {
-            const char c = i < l.text.size() ? l.text[i] : '\0';
-            int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-            if (d < 0) fail(l, esc, "escape '\\" + std::string(1, l.text[esc + 1]) + "' needs " + std::to_string(digits) +
-                                        " hexadecimal digits");
-            v = v * 16 + static_cast<std::uint32_t>(d);
-        }
-        if (v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
-            fail(l, esc, "escape '\\" + std::string(1, l.text[esc + 1]) + "' names no Unicode character");
-        if (v < 0x80) {
-            out.push_back(static_cast<char>(v));
-        } else if (v < 0x800) {
-            out.push_back(static_cast<char>(0xC0 | (v >> 6)));
-            out.push_back(static_cast<char>(0x80 | (v & 0x3F)));
-        } else if (v < 0x10000) {
-            out.push_back(static_cast<char>(0xE0 | (v >> 12)));
-            out.push_back(static_cast<char>(0x80 | ((v >> 6) & 0x3F)));
-            out.push_back(static_cast<char>(0x80 | (v & 0x3F)));
-        } else {
-            out.push_back(static_cast<char>(0xF0 | (v >> 18)));
-            out.push_back(static_cast<char>(0x80 | ((v >> 12) & 0x3F)));
-            out.push_back(static_cast<char>(0x80 | ((v >> 6) & 0x3F)));
-            out.push_back(static_cast<char>(0x80 | (v & 0x3F)));
-        }
-    }
-
-    void skip_spaces(const line& l, std::size_t& off) const noexcept {
-        while (off < l.text.size() && (l.text[off] == ' ' || l.text[off] == '\t')) ++off;
-    }
-
-    /// A flow mapping `{a: 1, b: [x]}` or sequence `[a, b]` that ends on its line.
-    node flow(const line& l, std::size_t& off, int depth) {
-        if (depth > max_depth) fail(l, off, "nesting deeper than " + std::to_string(max_depth) + " levels");
-        const std::string_view t = l.text;
-        const bool is_map = t[off] == '{';
-        const char close = is_map ? '}' : ']';
-        node n;
-        n.type = is_map ? node::kind::mapping : node::kind::sequence;
-        n.pos = pos(l, off);
-        const std::size_t open = off;
-        std::unordered_map<std::string, position> seen;
-        ++off;
-        for (;;) {
-            skip_spaces(l, off);
-            if (off >= t.size() || t[off] == '#')
-                fail(l, open, std::string("unterminated flow ") + (is_map ? "mapping" : "sequence") + ": expected '" +
-                                  std::string(1, close) + "' on the same line");
-            if (t[off] == close) {
-                ++off;
-                return n;
-            }
-            node item = t[off] == '{' || t[off] == '[' ? flow(l, off, depth + 1) : scalar(l, off, true, is_map);
-            skip_spaces(l, off);
-            if (is_map) {
-                if (item.type != node::kind::scalar) fail(item.pos, "a key must be a scalar");
-                if (off >= t.size() || t[off] != ':') fail(l, off, "expected ':' after a key in a flow mapping");
-                ++off;
-                skip_spaces(l, off);
-                if (seen.count(item.text)) add_key(n, std::move(item), node{}, seen);  // throws: a duplicate
-                node v = off < t.size() && (t[off] == '{' || t[off] == '[') ? flow(l, off, depth + 1)
-                                                                           : scalar(l, off, true);
-                add_key(n, std::move(item), std::move(v), seen);
-                skip_spaces(l, off);
-            } else {
-                if (item.type == node::kind::null && (off >= t.size() || t[off] == ','))
-                    fail(l, off, "an empty entry in a flow sequence");
-                n.values.push_back(std::move(item));
-            }
-            if (off < t.size() && t[off] == ',') {
-                ++off;
-                continue;
-            }
-            if (off < t.size() && t[off] == close) continue;
-            if (off >= t.size() || t[off] == '#')
-                fail(l, open, std::string("unterminated flow ") + (is_map ? "mapping" : "sequence") + ": expected '" +
-                                  std::string(1, close) + "' on the same line");
-            fail(l, off,
-                 std::string("expected ',' or '") + std::string(1, close) + "' in a flow " + (is_map ? "mapping" : "sequence"));
-        }
-    }
-
-    /// Adds key to a mapping under construction, refusing a duplicate (found in `seen` in constant time).
-    static void add_key(node& map, node key, node value, std::unordered_map<std::string, position>& seen) {
-        auto [it, fresh] = seen.emplace(key.text, key.pos);
-        if (!fresh)
-            fail(key.pos, "duplicate key '" + shown_key(key.text) + "' (first at line " + std::to_string(it->second.line) +
-                              ", column " + std::to_string(it->second.column) + ")");
-        map.keys.push_back(std::move(key));
-        map.values.push_back(std::move(value));
-    }
-    static std::string shown_key(const std::string& k) { return k.size() > 60 ? k.substr(0, 60) + "..." : k; }
-
-    std::string_view in_;
-    bool bom_ = false;
-    std::vector<line> lines_;
-    mutable const char* cache_text_ = nullptr;
-    mutable std::size_t cache_offset_ = 0;
-    mutable int cache_col_ = 1;
-};
-
-}  // namespace detail::yaml
-}  // namespace v0
-}  // namespace runlog
-
-// ---- runlog/level.hpp
-
-namespace runlog {
-inline namespace v0 {
-
-/// A log level; Python's numbers, and any integer is a valid level as in Python.
-enum class level : int {
-    trace = 5,
-    debug = 10,
-    info = 20,
-    warning = 30,
-    error = 40,
-    critical = 50,
-};
-
-/// Thrown when a level name or number cannot be parsed.
-class level_error : public std::invalid_argument {
-public:
-    using std::invalid_argument::invalid_argument;
-};
-
-/// Orders levels by their numbers.
-constexpr auto operator<=>(level a, level b) noexcept { return static_cast<int>(a) <=> static_cast<int>(b); }
-
-/// The canonical upper-case name of a standard level, or an empty view for other integers.
-constexpr std::string_view level_name(level l) noexcept {
-    switch (l) {
-        case level::trace: return "TRACE";
-        case level::debug: return "DEBUG";
-        case level::info: return "INFO";
-        case level::warning: return "WARNING";
-        case level::error: return "ERROR";
-        case level::critical: return "CRITICAL";
-    }
-    return {};
-}
-
-/// Level names as the error message lists them, highest first.
-inline constexpr std::string_view permissible_levels = "CRITICAL, ERROR, WARNING, INFO, DEBUG, TRACE or an integer";
-
-/// Parses a level name (case-insensitive; WARN and FATAL accepted) or a decimal integer.
-constexpr std::optional<level> try_parse_level(std::string_view s) noexcept {
-    constexpr auto iequals = [](std::string_view a, std::string_view b) {
-        if (a.size() != b.size()) return false;
-        for (std::size_t i = 0; i < a.size(); ++i) {
-            char c = a[i];
-            if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-            if (c != b[i]) return false;
-        }
-        return true;
-    };
-    constexpr std::pair<std::string_view, level> names[] = {
-        {"TRACE", level::trace},     {"DEBUG", level::debug},       {"INFO", level::info},
-        {"WARNING", level::warning}, {"WARN", level::warning},      {"ERROR", level::error},
-        {"CRITICAL", level::critical}, {"FATAL", level::critical},
-    };
-    for (const auto& [name, value] : names)
-        if (iequals(s, name)) return value;
-    std::size_t i = 0;
-    bool negative = false;
-    if (i < s.size() && (s[i] == '-' || s[i] == '+')) negative = s[i++] == '-';
-    if (i == s.size() || s.size() - i > 10) return std::nullopt;
-    long long v = 0;
-    for (; i < s.size(); ++i) {
-        if (s[i] < '0' || s[i] > '9') return std::nullopt;
-        v = v * 10 + (s[i] - '0');
-    }
-    if (negative) v = -v;
-    if (v < -2147483648LL || v > 2147483647LL) return std::nullopt;
-    return static_cast<level>(static_cast<int>(v));
-}
-
-/// The message for a value that is not a level, in Dagster's wording.
-inline std::string bad_level_message(std::string_view value) {
-    std::string m = "Bad value for log level ";
-    m.append(value);
-    m.append(": permissible values are ");
-    m.append(permissible_levels);
-    m.push_back('.');
-    return m;
-}
-
-/// Parses a level like try_parse_level, throwing level_error with Dagster's wording on failure.
-inline level parse_level(std::string_view s) {
-    if (auto l = try_parse_level(s)) return *l;
-    throw level_error(bad_level_message(s));
-}
-
-/// The level's name, or "Level N" for a non-standard integer (as Python's logging prints it).
-inline std::string to_string(level l) {
-    if (auto n = level_name(l); !n.empty()) return std::string(n);
-    return "Level " + std::to_string(static_cast<int>(l));
-}
-
-}  // namespace v0
-}  // namespace runlog
-
-// ---- runlog/sinks/sink.hpp
+// ---- runlog/event.hpp
+#include <array>
+#include <cmath>
 #include <concepts>
-
-
-
-// ---- runlog/record.hpp
-#include <memory>
-#include <initializer_list>
-#include <span>
-#include <type_traits>
-
-#include <pthread.h>
-#include <sys/syscall.h>
 
 
 // ---- runlog/format.hpp
 #ifndef RUNLOG_FORMAT_HPP
 #define RUNLOG_FORMAT_HPP
 
-#include <array>
 #include <charconv>
+#include <cstddef>
 #include <limits>
+#include <type_traits>
 #if __has_include(<source_location>)
 #include <source_location>
 #endif
@@ -2053,6 +1373,114 @@ std::string format(format_string<Args...> fmt, Args&&... args) {
 
 #endif  // RUNLOG_FORMAT_HPP
 
+// ---- runlog/level.hpp
+#include <optional>
+
+namespace runlog {
+inline namespace v0 {
+
+/// A log level; Python's numbers, and any integer is a valid level as in Python.
+enum class level : int {
+    trace = 5,
+    debug = 10,
+    info = 20,
+    warning = 30,
+    error = 40,
+    critical = 50,
+};
+
+/// Thrown when a level name or number cannot be parsed.
+class level_error : public std::invalid_argument {
+public:
+    using std::invalid_argument::invalid_argument;
+};
+
+/// Orders levels by their numbers.
+constexpr auto operator<=>(level a, level b) noexcept { return static_cast<int>(a) <=> static_cast<int>(b); }
+
+/// The canonical upper-case name of a standard level, or an empty view for other integers.
+constexpr std::string_view level_name(level l) noexcept {
+    switch (l) {
+        case level::trace: return "TRACE";
+        case level::debug: return "DEBUG";
+        case level::info: return "INFO";
+        case level::warning: return "WARNING";
+        case level::error: return "ERROR";
+        case level::critical: return "CRITICAL";
+    }
+    return {};
+}
+
+/// Level names as the error message lists them, highest first.
+inline constexpr std::string_view permissible_levels = "CRITICAL, ERROR, WARNING, INFO, DEBUG, TRACE or an integer";
+
+/// Parses a level name (case-insensitive; WARN and FATAL accepted) or a decimal integer.
+constexpr std::optional<level> try_parse_level(std::string_view s) noexcept {
+    constexpr auto iequals = [](std::string_view a, std::string_view b) {
+        if (a.size() != b.size()) return false;
+        for (std::size_t i = 0; i < a.size(); ++i) {
+            char c = a[i];
+            if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+            if (c != b[i]) return false;
+        }
+        return true;
+    };
+    constexpr std::pair<std::string_view, level> names[] = {
+        {"TRACE", level::trace},     {"DEBUG", level::debug},       {"INFO", level::info},
+        {"WARNING", level::warning}, {"WARN", level::warning},      {"ERROR", level::error},
+        {"CRITICAL", level::critical}, {"FATAL", level::critical},
+    };
+    for (const auto& [name, value] : names)
+        if (iequals(s, name)) return value;
+    std::size_t i = 0;
+    bool negative = false;
+    if (i < s.size() && (s[i] == '-' || s[i] == '+')) negative = s[i++] == '-';
+    if (i == s.size() || s.size() - i > 10) return std::nullopt;
+    long long v = 0;
+    for (; i < s.size(); ++i) {
+        if (s[i] < '0' || s[i] > '9') return std::nullopt;
+        v = v * 10 + (s[i] - '0');
+    }
+    if (negative) v = -v;
+    if (v < -2147483648LL || v > 2147483647LL) return std::nullopt;
+    return static_cast<level>(static_cast<int>(v));
+}
+
+/// The message for a value that is not a level, in Dagster's wording.
+inline std::string bad_level_message(std::string_view value) {
+    std::string m = "Bad value for log level ";
+    m.append(value);
+    m.append(": permissible values are ");
+    m.append(permissible_levels);
+    m.push_back('.');
+    return m;
+}
+
+/// Parses a level like try_parse_level, throwing level_error with Dagster's wording on failure.
+inline level parse_level(std::string_view s) {
+    if (auto l = try_parse_level(s)) return *l;
+    throw level_error(bad_level_message(s));
+}
+
+/// The level's name, or "Level N" for a non-standard integer (as Python's logging prints it).
+inline std::string to_string(level l) {
+    if (auto n = level_name(l); !n.empty()) return std::string(n);
+    return "Level " + std::to_string(static_cast<int>(l));
+}
+
+}  // namespace v0
+}  // namespace runlog
+
+// ---- runlog/record.hpp
+#include <memory>
+#include <algorithm>
+#include <initializer_list>
+#include <span>
+
+#include <pthread.h>
+#include <sys/syscall.h>
+
+
 namespace runlog {
 inline namespace v0 {
 
@@ -2365,6 +1793,983 @@ inline const context& current_context() noexcept {
 namespace runlog {
 inline namespace v0 {
 
+/// A typed execution event: static `info` (name, default level), `fields()` and `message(out, ctx)`.
+template <class E>
+concept event_type = requires(const E& e, buffer& out, const context& c) {
+    { E::info } -> std::convertible_to<event_info>;
+    { e.fields() };
+    { std::span<const field>(e.fields()) };
+    { e.message(out, c) };
+};
+
+namespace detail {
+
+/// The step an event speaks of: its own step_key when it has one, else the thread's step.
+template <class E>
+constexpr std::string_view event_step(const E& e, const context& c) noexcept {
+    if constexpr (requires { e.step_key; }) {
+        if (!e.step_key.empty()) return e.step_key;
+    }
+    return c.step;
+}
+
+/// Makes r a record of event e: its type, its own fields (kept alive by the caller in own), the call's
+/// extra fields, its step and its message.
+template <class E, class Own>
+void set_event(record& r, const E& e, const Own& own, std::initializer_list<field> extra) noexcept {
+    r.event = &E::info;
+    r.event_fields = std::span<const field>(own);
+    r.fields = std::span<const field>(extra.begin(), extra.size());
+    r.ctx.step = event_step(e, r.ctx);
+    r.set_message(&e, [](const void* self, const record& rec, buffer& out) {
+        static_cast<const E*>(self)->message(out, rec.ctx);
+    });
+}
+
+/// Appends a duration the way Dagster prints one: 0.83ms, 533ms, 1.17s, 4m52s, 1h4m.
+inline void format_duration(buffer& out, double ms) {
+    if (!(ms >= 0)) ms = 0;  // also maps NaN to zero
+    auto two_decimals = [&](double v) {
+        // Python's str(round(v, 2)): at least one decimal, trailing zeros dropped.
+        auto hundredths = static_cast<std::uint64_t>(std::llround(v * 100));
+        format_to(out, "{}.", hundredths / 100);
+        auto frac = hundredths % 100;
+        if (frac == 0)
+            out.push_back('0');
+        else if (frac % 10 == 0)
+            format_to(out, "{}", frac / 10);
+        else
+            format_to(out, "{:02}", frac);
+    };
+    if (ms < 10) {
+        two_decimals(ms);
+        out.append(std::string_view("ms"));
+    } else if (ms < 1000) {
+        format_to(out, "{}ms", static_cast<std::uint64_t>(ms));
+    } else if (ms < 60'000) {
+        two_decimals(ms / 1000);
+        out.push_back('s');
+    } else if (ms < 3'600'000) {
+        auto total_s = static_cast<std::uint64_t>(ms / 1000);
+        format_to(out, "{}m{}s", total_s / 60, total_s % 60);
+    } else {
+        auto total_m = static_cast<std::uint64_t>(ms / 60'000);
+        format_to(out, "{}h{}m", total_m / 60, total_m % 60);
+    }
+}
+
+}  // namespace detail
+
+/// Dagster's execution event vocabulary, with its canonical messages.
+namespace events {
+
+/// RUN_START: `Started execution of run for "J".`
+struct run_start {
+    static constexpr event_info info{"RUN_START", level::debug};
+    std::array<field, 0> fields() const noexcept { return {}; }
+    void message(buffer& out, const context& c) const { format_to(out, "Started execution of run for \"{}\".", c.job); }
+};
+
+/// RUN_SUCCESS: `Finished execution of run for "J".`
+struct run_success {
+    static constexpr event_info info{"RUN_SUCCESS", level::debug};
+    double duration_ms = 0;
+    auto fields() const noexcept { return std::to_array<field>({{"duration_ms", duration_ms}}); }
+    void message(buffer& out, const context& c) const { format_to(out, "Finished execution of run for \"{}\".", c.job); }
+};
+
+/// RUN_FAILURE: `Execution of run for "J" failed. Steps failed: ['x'].` at ERROR.
+struct run_failure {
+    static constexpr event_info info{"RUN_FAILURE", level::error};
+    std::string_view failed_steps{};  ///< Python list text, e.g. `['x', 'y']`; empty when no step failed
+    std::string_view reason{};        ///< why the run failed when it was not a step, e.g. an exception's text
+    double duration_ms = 0;
+    auto fields() const noexcept {
+        return std::to_array<field>(
+            {{"failed_steps", failed_steps}, {"reason", reason}, {"duration_ms", duration_ms}});
+    }
+    void message(buffer& out, const context& c) const {
+        format_to(out, "Execution of run for \"{}\" failed.", c.job);
+        if (!failed_steps.empty()) format_to(out, " Steps failed: {}.", failed_steps);
+        if (!reason.empty()) format_to(out, " {}", reason);
+    }
+};
+
+/// RUN_CANCELED: `Execution of run for "J" canceled.` at ERROR.
+struct run_canceled {
+    static constexpr event_info info{"RUN_CANCELED", level::error};
+    std::array<field, 0> fields() const noexcept { return {}; }
+    void message(buffer& out, const context& c) const { format_to(out, "Execution of run for \"{}\" canceled.", c.job); }
+};
+
+/// STEP_START: `Started execution of step "x".`
+struct step_start {
+    static constexpr event_info info{"STEP_START", level::debug};
+    std::string_view step_key{};
+    std::array<field, 0> fields() const noexcept { return {}; }
+    void message(buffer& out, const context& c) const {
+        format_to(out, "Started execution of step \"{}\".", detail::event_step(*this, c));
+    }
+};
+
+/// STEP_SUCCESS: `Finished execution of step "x" in 1.17s.`
+struct step_success {
+    static constexpr event_info info{"STEP_SUCCESS", level::debug};
+    double duration_ms = 0;
+    std::string_view step_key{};
+    auto fields() const noexcept { return std::to_array<field>({{"duration_ms", duration_ms}}); }
+    void message(buffer& out, const context& c) const {
+        format_to(out, "Finished execution of step \"{}\" in ", detail::event_step(*this, c));
+        detail::format_duration(out, duration_ms);
+        out.push_back('.');
+    }
+};
+
+/// STEP_FAILURE: `Execution of step "x" failed.` at ERROR, with the error's type and message.
+struct step_failure {
+    static constexpr event_info info{"STEP_FAILURE", level::error};
+    std::string_view error_type{};
+    std::string_view error_message{};
+    double duration_ms = 0;
+    std::string_view step_key{};
+    auto fields() const noexcept {
+        return std::to_array<field>(
+            {{"error_type", error_type}, {"error_message", error_message}, {"duration_ms", duration_ms}});
+    }
+    void message(buffer& out, const context& c) const {
+        format_to(out, "Execution of step \"{}\" failed.", detail::event_step(*this, c));
+        if (!error_message.empty()) format_to(out, " {}: {}", error_type, error_message);
+    }
+};
+
+/// STEP_SKIPPED: `Skipped execution of step "x".`
+struct step_skipped {
+    static constexpr event_info info{"STEP_SKIPPED", level::debug};
+    std::string_view step_key{};
+    std::array<field, 0> fields() const noexcept { return {}; }
+    void message(buffer& out, const context& c) const {
+        format_to(out, "Skipped execution of step \"{}\".", detail::event_step(*this, c));
+    }
+};
+
+/// STEP_UP_FOR_RETRY: `Execution of step "x" failed and has requested a retry in 5 seconds.`
+struct step_up_for_retry {
+    static constexpr event_info info{"STEP_UP_FOR_RETRY", level::debug};
+    std::int64_t attempt = 1;
+    double wait_seconds = 0;
+    std::string_view step_key{};
+    auto fields() const noexcept {
+        return std::to_array<field>({{"attempt", attempt}, {"wait_seconds", wait_seconds}});
+    }
+    void message(buffer& out, const context& c) const {
+        format_to(out, "Execution of step \"{}\" failed and has requested a retry", detail::event_step(*this, c));
+        if (wait_seconds > 0) format_to(out, " in {} seconds", wait_seconds);
+        out.push_back('.');
+    }
+};
+
+/// STEP_RESTARTED: `Started re-execution (attempt # 2) of step "x".`
+struct step_restarted {
+    static constexpr event_info info{"STEP_RESTARTED", level::debug};
+    std::int64_t attempt = 2;
+    std::string_view step_key{};
+    auto fields() const noexcept { return std::to_array<field>({{"attempt", attempt}}); }
+    void message(buffer& out, const context& c) const {
+        format_to(out, "Started re-execution (attempt # {}) of step \"{}\".", attempt, detail::event_step(*this, c));
+    }
+};
+
+/// STEP_INPUT: `Got input "x" of type "Any". (Type check passed).`
+struct step_input {
+    static constexpr event_info info{"STEP_INPUT", level::debug};
+    std::string_view input_name{};
+    std::string_view type_name = "Any";
+    auto fields() const noexcept {
+        return std::to_array<field>({{"input_name", input_name}, {"type_name", type_name}});
+    }
+    void message(buffer& out, const context&) const {
+        format_to(out, "Got input \"{}\" of type \"{}\". (Type check passed).", input_name, type_name);
+    }
+};
+
+/// STEP_OUTPUT: `Yielded output "result" of type "Any". (Type check passed).`
+struct step_output {
+    static constexpr event_info info{"STEP_OUTPUT", level::debug};
+    std::string_view output_name = "result";
+    std::string_view type_name = "Any";
+    auto fields() const noexcept {
+        return std::to_array<field>({{"output_name", output_name}, {"type_name", type_name}});
+    }
+    void message(buffer& out, const context&) const {
+        format_to(out, "Yielded output \"{}\" of type \"{}\". (Type check passed).", output_name, type_name);
+    }
+};
+
+/// STEP_WORKER_STARTING: `Launching subprocess for "x".` (the worker kind is configurable).
+struct step_worker_starting {
+    static constexpr event_info info{"STEP_WORKER_STARTING", level::debug};
+    std::string_view step_key{};
+    std::string_view worker = "subprocess";
+    auto fields() const noexcept { return std::to_array<field>({{"worker", worker}}); }
+    void message(buffer& out, const context& c) const {
+        format_to(out, "Launching {} for \"{}\".", worker, detail::event_step(*this, c));
+    }
+};
+
+/// STEP_WORKER_STARTED: `Executing step "x" in subprocess.`
+struct step_worker_started {
+    static constexpr event_info info{"STEP_WORKER_STARTED", level::debug};
+    std::string_view step_key{};
+    std::string_view worker = "subprocess";
+    auto fields() const noexcept { return std::to_array<field>({{"worker", worker}}); }
+    void message(buffer& out, const context& c) const {
+        format_to(out, "Executing step \"{}\" in {}.", detail::event_step(*this, c), worker);
+    }
+};
+
+/// RESOURCE_INIT_STARTED: `Starting initialization of resources [io_manager].`
+struct resource_init_started {
+    static constexpr event_info info{"RESOURCE_INIT_STARTED", level::debug};
+    std::string_view resources = "io_manager";  ///< comma-separated resource keys
+    auto fields() const noexcept { return std::to_array<field>({{"resources", resources}}); }
+    void message(buffer& out, const context&) const {
+        format_to(out, "Starting initialization of resources [{}].", resources);
+    }
+};
+
+/// RESOURCE_INIT_SUCCESS: `Finished initialization of resources [io_manager].`
+struct resource_init_success {
+    static constexpr event_info info{"RESOURCE_INIT_SUCCESS", level::debug};
+    std::string_view resources = "io_manager";
+    double duration_ms = 0;
+    auto fields() const noexcept {
+        return std::to_array<field>({{"resources", resources}, {"duration_ms", duration_ms}});
+    }
+    void message(buffer& out, const context&) const {
+        format_to(out, "Finished initialization of resources [{}].", resources);
+    }
+};
+
+/// RESOURCE_INIT_FAILURE: `Initialization of resources [io_manager] failed.`
+struct resource_init_failure {
+    static constexpr event_info info{"RESOURCE_INIT_FAILURE", level::debug};
+    std::string_view resources = "io_manager";
+    std::string_view error_type{};
+    std::string_view error_message{};
+    auto fields() const noexcept {
+        return std::to_array<field>(
+            {{"resources", resources}, {"error_type", error_type}, {"error_message", error_message}});
+    }
+    void message(buffer& out, const context&) const {
+        format_to(out, "Initialization of resources [{}] failed.", resources);
+        if (!error_message.empty()) format_to(out, " {}: {}", error_type, error_message);
+    }
+};
+
+/// ENGINE_EVENT: a message from the execution engine itself.
+struct engine_event {
+    static constexpr event_info info{"ENGINE_EVENT", level::debug};
+    std::string_view text{};
+    std::array<field, 0> fields() const noexcept { return {}; }
+    void message(buffer& out, const context&) const { out.append(text); }
+};
+
+/// LOGS_CAPTURED: `Started capturing logs in process (pid: N).`
+struct logs_captured {
+    static constexpr event_info info{"LOGS_CAPTURED", level::debug};
+    std::string_view file_key{};
+    std::string_view step_keys{};  ///< comma-separated
+    std::string_view stdout_path{};
+    std::string_view stderr_path{};
+    std::uint32_t pid = 0;
+    auto fields() const noexcept {
+        return std::to_array<field>({{"file_key", file_key},
+                                     {"step_keys", step_keys},
+                                     {"stdout_path", stdout_path},
+                                     {"stderr_path", stderr_path}});
+    }
+    void message(buffer& out, const context&) const {
+        format_to(out, "Started capturing logs in process (pid: {}).", pid ? pid : process_id());
+    }
+};
+
+/// ASSET_MATERIALIZATION: `Materialized value taxi_zones_file.`
+struct asset_materialization {
+    static constexpr event_info info{"ASSET_MATERIALIZATION", level::debug};
+    std::string_view asset_key{};
+    std::string_view description{};
+    auto fields() const noexcept {
+        return std::to_array<field>({{"asset_key", asset_key}, {"description", description}});
+    }
+    void message(buffer& out, const context&) const { format_to(out, "Materialized value {}.", asset_key); }
+};
+
+/// ASSET_MATERIALIZATION_PLANNED: `J intends to materialize asset ["x"]`
+struct asset_materialization_planned {
+    static constexpr event_info info{"ASSET_MATERIALIZATION_PLANNED", level::debug};
+    std::string_view asset_key{};
+    auto fields() const noexcept { return std::to_array<field>({{"asset_key", asset_key}}); }
+    void message(buffer& out, const context& c) const {
+        format_to(out, "{} intends to materialize asset [\"{}\"]", c.job, asset_key);
+    }
+};
+
+/// ASSET_OBSERVATION: `Observed value x.`
+struct asset_observation {
+    static constexpr event_info info{"ASSET_OBSERVATION", level::debug};
+    std::string_view asset_key{};
+    std::string_view description{};
+    auto fields() const noexcept {
+        return std::to_array<field>({{"asset_key", asset_key}, {"description", description}});
+    }
+    void message(buffer& out, const context&) const { format_to(out, "Observed value {}.", asset_key); }
+};
+
+/// ASSET_FAILED_TO_MATERIALIZE: `Asset x failed to materialize.`
+struct asset_failed_to_materialize {
+    static constexpr event_info info{"ASSET_FAILED_TO_MATERIALIZE", level::debug};
+    std::string_view asset_key{};
+    std::string_view reason{};
+    auto fields() const noexcept { return std::to_array<field>({{"asset_key", asset_key}, {"reason", reason}}); }
+    void message(buffer& out, const context&) const {
+        format_to(out, "Asset {} failed to materialize.", asset_key);
+        if (!reason.empty()) format_to(out, " {}", reason);
+    }
+};
+
+/// LOADED_INPUT: `Loaded input "x" using input manager "io_manager", from output "result" of step "y"`
+struct loaded_input {
+    static constexpr event_info info{"LOADED_INPUT", level::debug};
+    std::string_view input_name{};
+    std::string_view manager_key = "io_manager";
+    std::string_view upstream_output = "result";
+    std::string_view upstream_step{};
+    auto fields() const noexcept {
+        return std::to_array<field>({{"input_name", input_name},
+                                     {"manager_key", manager_key},
+                                     {"upstream_output", upstream_output},
+                                     {"upstream_step", upstream_step}});
+    }
+    void message(buffer& out, const context&) const {
+        format_to(out, "Loaded input \"{}\" using input manager \"{}\"", input_name, manager_key);
+        if (!upstream_step.empty())
+            format_to(out, ", from output \"{}\" of step \"{}\"", upstream_output, upstream_step);
+    }
+};
+
+/// HANDLED_OUTPUT: `Handled output "result" using IO manager "io_manager"`
+struct handled_output {
+    static constexpr event_info info{"HANDLED_OUTPUT", level::debug};
+    std::string_view output_name = "result";
+    std::string_view manager_key = "io_manager";
+    auto fields() const noexcept {
+        return std::to_array<field>({{"output_name", output_name}, {"manager_key", manager_key}});
+    }
+    void message(buffer& out, const context&) const {
+        format_to(out, "Handled output \"{}\" using IO manager \"{}\"", output_name, manager_key);
+    }
+};
+
+}  // namespace events
+}  // namespace v0
+}  // namespace runlog
+
+// ---- runlog/run.hpp
+#include <cstdlib>
+#include <exception>
+#include <typeinfo>
+#include <utility>
+
+#include <cxxabi.h>
+
+
+// ---- runlog/default_logger.hpp
+
+// ---- runlog/config.hpp
+#include <condition_variable>
+#include <functional>
+
+
+
+// ---- runlog/detail/yaml.hpp
+#include <unordered_map>
+
+namespace runlog {
+inline namespace v0 {
+namespace detail::yaml {
+
+/// A 1-based line and column (columns count characters, not bytes).
+struct position {
+    int line = 1;
+    int column = 1;
+};
+
+/// A node of the YAML subset: null, a scalar (its text, quoted or plain), a mapping or a sequence.
+struct node {
+    enum class kind { null, scalar, mapping, sequence };
+    kind type = kind::null;
+    position pos{};
+    std::string text;            ///< a scalar's value, escapes resolved
+    bool quoted = false;         ///< a quoted scalar is always a string
+    std::vector<node> keys;      ///< a mapping's keys (scalars), in order
+    std::vector<node> values;    ///< a mapping's values, or a sequence's items
+
+    /// The value of key in a mapping, or null.
+    const node* find(std::string_view key) const noexcept {
+        for (std::size_t i = 0; i < keys.size(); ++i)
+            if (keys[i].text == key) return &values[i];
+        return nullptr;
+    }
+};
+
+/// What went wrong, and where.
+struct error {
+    position pos{};
+    std::string message;
+};
+
+/// Limits that keep a hostile file from costing much.
+inline constexpr std::size_t max_input = 1 << 20;
+inline constexpr std::size_t max_scalar = 64 * 1024;
+inline constexpr int max_depth = 64;
+
+/// Parses the subset: block mappings and sequences, plain, single- and double-quoted scalars,
+/// comments, one leading `---`, one-line flow mappings and sequences, a UTF-8 BOM. Anything else
+/// is an error rather than a guess.
+class parser {
+public:
+    explicit parser(std::string_view text) : in_(text) {}
+
+    /// The document (null for a stream of comments), or the first error.
+    std::pair<std::optional<node>, std::optional<error>> parse() {
+        try {
+            check_input();
+            split_lines();
+            std::size_t li = 0;
+            skip_blank(li);
+            if (li < lines_.size() && is_marker(lines_[li], "---")) {
+                ++li;
+                skip_blank(li);
+            }
+            node doc;
+            doc.pos = {li < lines_.size() ? lines_[li].number : 1, 1};
+            if (li < lines_.size()) {
+                if (lines_[li].indent != 0) fail(lines_[li], 0, "unexpected indentation: the document must start in column 1");
+                doc = block(li, 0, 0);
+            }
+            skip_blank(li);
+            if (li < lines_.size()) {
+                const line& l = lines_[li];
+                if (is_marker(l, "---")) fail(l, 0, "a second document ('---'): multi-document streams are not supported");
+                if (is_marker(l, "...")) {
+                    ++li;
+                    skip_blank(li);
+                    if (li < lines_.size()) fail(lines_[li], 0, "content after the end of the document ('...')");
+                } else {
+                    fail(l, 0, "unexpected content at column " + std::to_string(l.indent + 1) + ": expected the end of the "
+                               "document or a key aligned with the ones above");
+                }
+            }
+            return {std::move(doc), std::nullopt};
+        } catch (const failure& f) {
+            return {std::nullopt, f.err};
+        }
+    }
+
+private:
+    struct failure {
+        error err;
+    };
+    struct line {
+        int number;             ///< 1-based
+        std::size_t start;      ///< byte offset of the line in the input
+        int indent;             ///< leading spaces (in characters)
+        std::string_view text;  ///< the line after its indentation, without the newline
+    };
+
+    [[noreturn]] static void fail(position p, std::string message) { throw failure{{p, std::move(message)}}; }
+    [[noreturn]] void fail(const line& l, std::size_t offset, std::string message) const {
+        fail(pos(l, offset), std::move(message));
+    }
+
+    /// The position of byte `offset` of l.text. Columns count characters; the count resumes from the last
+    /// call on the same line, so a long line costs linear time, not quadratic.
+    position pos(const line& l, std::size_t offset) const {
+        offset = std::min(offset, l.text.size());
+        if (cache_text_ != l.text.data() || offset < cache_offset_) {
+            cache_text_ = l.text.data();
+            cache_offset_ = 0;
+            cache_col_ = l.indent + 1;
+        }
+        for (; cache_offset_ < offset; ++cache_offset_)
+            if ((static_cast<unsigned char>(l.text[cache_offset_]) & 0xC0) != 0x80) ++cache_col_;
+        return {l.number, cache_col_};
+    }
+
+    /// Rejects input that is too big, not UTF-8, or holds control characters; skips a BOM.
+    void check_input() {
+        if (in_.size() > max_input)
+            fail({1, 1}, "the file is larger than " + std::to_string(max_input) + " bytes");
+        if (in_.substr(0, 3) == "\xEF\xBB\xBF") {
+            in_.remove_prefix(3);
+            bom_ = true;
+        }
+        int line_no = 1, col = 1;
+        for (std::size_t i = 0; i < in_.size();) {
+            const auto c = static_cast<unsigned char>(in_[i]);
+            if (c == '\n') {
+                ++line_no;
+                col = 1;
+                ++i;
+                continue;
+            }
+            if (c < 0x80) {
+                if ((c < 0x20 && c != '\t' && c != '\r') || c == 0x7F) {
+                    char hex[8];
+                    static constexpr char digits[] = "0123456789ABCDEF";
+                    hex[0] = 'U', hex[1] = '+', hex[2] = '0', hex[3] = '0', hex[4] = digits[c >> 4], hex[5] = digits[c & 15];
+                    fail({line_no, col}, "control character " + std::string(hex, 6) + " is not allowed (is this a binary file?)");
+                }
+                if (c == '\r' && (i + 1 >= in_.size() || in_[i + 1] != '\n'))
+                    fail({line_no, col}, "a carriage return not followed by a line feed");
+                ++i;
+                ++col;
+                continue;
+            }
+            const int n = utf8_length(i);
+            if (n == 0) fail({line_no, col}, "invalid UTF-8 (is this a binary file?)");
+            i += static_cast<std::size_t>(n);
+            ++col;
+        }
+    }
+
+    /// The length of a valid UTF-8 sequence at i (2 to 4), or 0.
+    int utf8_length(std::size_t i) const noexcept {
+        auto at = [&](std::size_t k) { return k < in_.size() ? static_cast<unsigned char>(in_[k]) : 0u; };
+        const unsigned c = at(i);
+        auto cont = [&](std::size_t k) { return (at(k) & 0xC0) == 0x80; };
+        if (c >= 0xC2 && c <= 0xDF) return cont(i + 1) ? 2 : 0;
+        if (c >= 0xE0 && c <= 0xEF) {
+            const unsigned c1 = at(i + 1);
+            if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 > 0x9F)) return 0;
+            return cont(i + 1) && cont(i + 2) ? 3 : 0;
+        }
+        if (c >= 0xF0 && c <= 0xF4) {
+            const unsigned c1 = at(i + 1);
+            if ((c == 0xF0 && c1 < 0x90) || (c == 0xF4 && c1 > 0x8F)) return 0;
+            return cont(i + 1) && cont(i + 2) && cont(i + 3) ? 4 : 0;
+        }
+        return 0;
+    }
+
+    void split_lines() {
+        std::size_t start = 0;
+        int number = 1;
+        while (start <= in_.size()) {
+            std::size_t end = in_.find('\n', start);
+            const bool last = end == std::string_view::npos;
+            if (last) end = in_.size();
+            std::string_view text = in_.substr(start, end - start);
+            if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+            std::size_t indent = 0;
+            while (indent < text.size() && text[indent] == ' ') ++indent;
+            line l{number, start, static_cast<int>(indent), text.substr(indent)};
+            if (!l.text.empty() && l.text[0] == '\t')
+                fail(l, 0, "a tab in the indentation: YAML indents with spaces only");
+            lines_.push_back(l);
+            if (last) break;
+            start = end + 1;
+            ++number;
+        }
+    }
+
+    static bool blank(const line& l) noexcept {
+        std::size_t i = 0;
+        while (i < l.text.size() && (l.text[i] == ' ' || l.text[i] == '\t')) ++i;
+        return i == l.text.size() || l.text[i] == '#';
+    }
+    void skip_blank(std::size_t& li) const noexcept {
+        while (li < lines_.size() && blank(lines_[li])) ++li;
+    }
+    static bool is_marker(const line& l, std::string_view m) noexcept {
+        if (l.indent != 0 || l.text.substr(0, 3) != m) return false;
+        std::string_view rest = l.text.substr(3);
+        while (!rest.empty() && (rest[0] == ' ' || rest[0] == '\t')) rest.remove_prefix(1);
+        return rest.empty() || rest[0] == '#';
+    }
+    static bool is_seq_entry(std::string_view t) noexcept {
+        return !t.empty() && t[0] == '-' && (t.size() == 1 || t[1] == ' ' || t[1] == '\t');
+    }
+
+    /// A block node whose first line is lines_[li], at exactly `indent`.
+    node block(std::size_t& li, int indent, int depth) {
+        if (depth > max_depth) fail(lines_[li], 0, "nesting deeper than " + std::to_string(max_depth) + " levels");
+        const line& l = lines_[li];
+        if (is_seq_entry(l.text)) return sequence(li, indent, depth);
+        if (is_marker(l, "---") || is_marker(l, "...")) fail(l, 0, "a document marker inside the document");
+        // A mapping, or a lone scalar / flow collection.
+        std::size_t colon = find_key_colon(l, 0);
+        if (colon == std::string_view::npos) {
+            std::size_t off = 0;
+            node n = value(l, off, depth);
+            expect_line_end(l, off);
+            ++li;
+            skip_blank(li);
+            // "key\n    nested:" is a key that lost its colon, not a value continued on the next line.
+            if (li < lines_.size() && lines_[li].indent > indent) fail(l, off, "expected ':' after a key");
+            return n;
+        }
+        return mapping(li, indent, depth);
+    }
+
+    node sequence(std::size_t& li, int indent, int depth) {
+        node seq;
+        seq.type = node::kind::sequence;
+        seq.pos = pos(lines_[li], 0);
+        while (li < lines_.size()) {
+            line& l = lines_[li];
+            if (l.indent != indent || !is_seq_entry(l.text)) break;
+            std::size_t off = 1;
+            while (off < l.text.size() && (l.text[off] == ' ' || l.text[off] == '\t')) ++off;
+            if (off >= l.text.size() || l.text[off] == '#') {
+                ++li;
+                skip_blank(li);
+                if (li < lines_.size() && lines_[li].indent > indent) {
+                    seq.values.push_back(block(li, lines_[li].indent, depth + 1));
+                } else {
+                    node empty;
+                    empty.pos = pos(l, 1);
+                    seq.values.push_back(std::move(empty));
+                }
+            } else {
+                // The rest of the line starts a node at its own column: "- key: value" or "- - x".
+                const std::size_t at = li;
+                const line saved = l;
+                const position p = pos(l, off);
+                l.text = l.text.substr(off);
+                l.indent = p.column - 1;
+                seq.values.push_back(block(li, l.indent, depth + 1));
+                lines_[at] = saved;
+            }
+            skip_blank(li);
+            if (li < lines_.size() && lines_[li].indent > indent)
+                fail(lines_[li], 0, "unexpected indentation: expected a '- ' entry at column " + std::to_string(indent + 1));
+        }
+        return seq;
+    }
+
+    node mapping(std::size_t& li, int indent, int depth) {
+        node map;
+        map.type = node::kind::mapping;
+        map.pos = pos(lines_[li], 0);
+        std::unordered_map<std::string, position> seen;
+        while (li < lines_.size()) {
+            const line& l = lines_[li];
+            if (l.indent != indent || is_seq_entry(l.text) || is_marker(l, "---") || is_marker(l, "...")) break;
+            const std::size_t colon = find_key_colon(l, 0);
+            if (colon == std::string_view::npos) {
+                std::size_t off = 0;
+                (void)scalar(l, off, false, true);
+                fail(l, off < l.text.size() ? off : l.text.size(), "expected ':' after a key");
+            }
+            std::size_t off = 0;
+            node key = scalar(l, off, false, true);
+            if (key.type != node::kind::scalar) fail(l, 0, "a key must be a scalar");
+            if (seen.count(key.text)) add_key(map, std::move(key), node{}, seen);  // throws: a duplicate
+            off = colon + 1;
+            while (off < l.text.size() && (l.text[off] == ' ' || l.text[off] == '\t')) ++off;
+            if (off >= l.text.size() || l.text[off] == '#') {
+                const int line_no = l.number;
+                const position after = pos(l, colon + 1);
+                ++li;
+                skip_blank(li);
+                node v;
+                v.pos = after;
+                if (li < lines_.size() && (lines_[li].indent > indent ||
+                                           (lines_[li].indent == indent && is_seq_entry(lines_[li].text))))
+                    v = block(li, lines_[li].indent, depth + 1);
+                (void)line_no;
+                add_key(map, std::move(key), std::move(v), seen);
+            } else {
+                node v = value(l, off, depth + 1);
+                expect_line_end(l, off);
+                add_key(map, std::move(key), std::move(v), seen);
+                ++li;
+            }
+            skip_blank(li);
+            if (li < lines_.size() && lines_[li].indent > indent)
+                fail(lines_[li], 0, "unexpected indentation: expected a key at column " + std::to_string(indent + 1));
+        }
+        return map;
+    }
+
+    /// The offset of the ':' that ends the key starting at `from`, or npos when the line is no key.
+    std::size_t find_key_colon(const line& l, std::size_t from) const {
+        std::string_view t = l.text;
+        std::size_t i = from;
+        if (i < t.size() && (t[i] == '"' || t[i] == '\'')) {
+            std::size_t off = i;
+            (void)quoted(l, off);
+            while (off < t.size() && (t[off] == ' ' || t[off] == '\t')) ++off;
+            return off < t.size() && t[off] == ':' ? off : std::string_view::npos;
+        }
+        if (i < t.size() && (t[i] == '{' || t[i] == '[')) return std::string_view::npos;
+        for (; i < t.size(); ++i) {
+            if (t[i] == '#' && i > from && (t[i - 1] == ' ' || t[i - 1] == '\t')) return std::string_view::npos;
+            if (t[i] == ':' && (i + 1 == t.size() || t[i + 1] == ' ' || t[i + 1] == '\t')) return i;
+        }
+        return std::string_view::npos;
+    }
+
+    void expect_line_end(const line& l, std::size_t off) const {
+        while (off < l.text.size() && (l.text[off] == ' ' || l.text[off] == '\t')) ++off;
+        if (off < l.text.size() && l.text[off] != '#')
+            fail(l, off, "unexpected '" + std::string(1, l.text[off]) + "' after the value");
+    }
+
+    /// A value on the rest of a line: a flow collection or a scalar.
+    node value(const line& l, std::size_t& off, int depth) {
+        if (off < l.text.size() && (l.text[off] == '{' || l.text[off] == '[')) return flow(l, off, depth);
+        return scalar(l, off, false);
+    }
+
+    static bool plain_stop(std::string_view t, std::size_t i, bool in_flow) noexcept {
+        const char c = t[i];
+        if (c == ':' && (i + 1 == t.size() || t[i + 1] == ' ' || t[i + 1] == '\t' ||
+                         (in_flow && (t[i + 1] == ',' || t[i + 1] == '}' || t[i + 1] == ']'))))
+            return true;
+        if (c == '#' && i > 0 && (t[i - 1] == ' ' || t[i - 1] == '\t')) return true;
+        if (in_flow && (c == ',' || c == '}' || c == ']' || c == '{' || c == '[')) return true;
+        return false;
+    }
+
+    /// A plain or quoted scalar starting at off; off ends after it.
+    node scalar(const line& l, std::size_t& off, bool in_flow, bool is_key = false) {
+        const std::string_view t = l.text;
+        node n;
+        n.pos = pos(l, off);
+        if (off >= t.size()) return n;  // null
+        const char c = t[off];
+        if (c == '"' || c == '\'') {
+            n.type = node::kind::scalar;
+            n.quoted = true;
+            n.text = quoted(l, off);
+            return n;
+        }
+        switch (c) {
+            case '&': fail(l, off, "anchors ('&') are not supported");
+            case '*': fail(l, off, "aliases ('*') are not supported");
+            case '!': fail(l, off, "tags ('!') are not supported");
+            case '|':
+            case '>': fail(l, off, "block scalars ('|' and '>') are not supported: write the value on one line");
+            case '%': fail(l, off, "directives ('%') are not supported");
+            case '@':
+            case '`': fail(l, off, "'" + std::string(1, c) + "' cannot start a plain scalar: quote the value");
+            case '?': fail(l, off, "complex keys ('?') are not supported");
+            case '}':
+            case ']':
+            case ',':
+                if (!in_flow) fail(l, off, "'" + std::string(1, c) + "' cannot start a plain scalar: quote the value");
+                return n;
+            default: break;
+        }
+        if (c == '-' && off + 1 < t.size() && (t[off + 1] == ' ' || t[off + 1] == '\t'))
+            fail(l, off, "a sequence entry ('- ') cannot stand here: start it on its own line");
+        std::size_t end = off;
+        while (end < t.size() && !plain_stop(t, end, in_flow)) ++end;
+        std::size_t last = end;
+        while (last > off && (t[last - 1] == ' ' || t[last - 1] == '\t')) --last;
+        if (last - off > max_scalar) fail(l, off, "a scalar longer than " + std::to_string(max_scalar) + " bytes");
+        n.type = node::kind::scalar;
+        n.text = std::string(t.substr(off, last - off));
+        off = end;
+        if (!in_flow && !is_key && off < t.size() && t[off] == ':') {
+            // "a: b: c" is not a mapping value YAML allows.
+            fail(l, off, "a second ':' on the line: mapping values cannot hold plain ': ' (quote the value)");
+        }
+        return n;
+    }
+
+    /// A single- or double-quoted scalar at off (which is at the quote); off ends after the closing quote.
+    std::string quoted(const line& l, std::size_t& off) const {
+        const std::string_view t = l.text;
+        const char q = t[off];
+        const std::size_t open = off;
+        std::string out;
+        std::size_t i = off + 1;
+        for (;;) {
+            if (i >= t.size())
+                fail(l, open, std::string("unterminated ") + (q == '"' ? "double" : "single") +
+                                  "-quoted scalar (quoted scalars must end on their line)");
+            const char c = t[i];
+            if (out.size() > max_scalar) fail(l, open, "a scalar longer than " + std::to_string(max_scalar) + " bytes");
+            if (q == '\'') {
+                if (c == '\'') {
+                    if (i + 1 < t.size() && t[i + 1] == '\'') {
+                        out.push_back('\'');
+                        i += 2;
+                        continue;
+                    }
+                    off = i + 1;
+                    return out;
+                }
+                out.push_back(c);
+                ++i;
+                continue;
+            }
+            if (c == '"') {
+                off = i + 1;
+                return out;
+            }
+            if (c != '\\') {
+                out.push_back(c);
+                ++i;
+                continue;
+            }
+            if (i + 1 >= t.size()) fail(l, i, "a backslash at the end of the line (line continuation is not supported)");
+            const char e = t[i + 1];
+            i += 2;
+            switch (e) {
+                case '0': out.push_back('\0'); break;
+                case 'a': out.push_back('\a'); break;
+                case 'b': out.push_back('\b'); break;
+                case 't':
+                case '\t': out.push_back('\t'); break;
+                case 'n': out.push_back('\n'); break;
+                case 'v': out.push_back('\v'); break;
+                case 'f': out.push_back('\f'); break;
+                case 'r': out.push_back('\r'); break;
+                case 'e': out.push_back('\x1B'); break;
+                case ' ': out.push_back(' '); break;
+                case '"': out.push_back('"'); break;
+                case '/': out.push_back('/'); break;
+                case '\\': out.push_back('\\'); break;
+                case 'N': out.append("\xC2\x85"); break;
+                case '_': out.append("\xC2\xA0"); break;
+                case 'L': out.append("\xE2\x80\xA8"); break;
+                case 'P': out.append("\xE2\x80\xA9"); break;
+                case 'x': append_code_point(l, i, 2, out); break;
+                case 'u': append_code_point(l, i, 4, out); break;
+                case 'U': append_code_point(l, i, 8, out); break;
+                default: fail(l, i - 2, "unknown escape '\\" + std::string(1, e) + "' in a double-quoted scalar");
+            }
+        }
+    }
+
+    void append_code_point(const line& l, std::size_t& i, int digits, std::string& out) const {
+        const std::size_t esc = i - 2;
+        std::uint32_t v = 0;
+        for (int k = 0; k < digits; ++k, ++i) {
+            const char c = i < l.text.size() ? l.text[i] : '\0';
+            int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+            if (d < 0) fail(l, esc, "escape '\\" + std::string(1, l.text[esc + 1]) + "' needs " + std::to_string(digits) +
+                                        " hexadecimal digits");
+            v = v * 16 + static_cast<std::uint32_t>(d);
+        }
+        if (v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+            fail(l, esc, "escape '\\" + std::string(1, l.text[esc + 1]) + "' names no Unicode character");
+        if (v < 0x80) {
+            out.push_back(static_cast<char>(v));
+        } else if (v < 0x800) {
+            out.push_back(static_cast<char>(0xC0 | (v >> 6)));
+            out.push_back(static_cast<char>(0x80 | (v & 0x3F)));
+        } else if (v < 0x10000) {
+            out.push_back(static_cast<char>(0xE0 | (v >> 12)));
+            out.push_back(static_cast<char>(0x80 | ((v >> 6) & 0x3F)));
+            out.push_back(static_cast<char>(0x80 | (v & 0x3F)));
+        } else {
+            out.push_back(static_cast<char>(0xF0 | (v >> 18)));
+            out.push_back(static_cast<char>(0x80 | ((v >> 12) & 0x3F)));
+            out.push_back(static_cast<char>(0x80 | ((v >> 6) & 0x3F)));
+            out.push_back(static_cast<char>(0x80 | (v & 0x3F)));
+        }
+    }
+
+    void skip_spaces(const line& l, std::size_t& off) const noexcept {
+        while (off < l.text.size() && (l.text[off] == ' ' || l.text[off] == '\t')) ++off;
+    }
+
+    /// A flow mapping `{a: 1, b: [x]}` or sequence `[a, b]` that ends on its line.
+    node flow(const line& l, std::size_t& off, int depth) {
+        if (depth > max_depth) fail(l, off, "nesting deeper than " + std::to_string(max_depth) + " levels");
+        const std::string_view t = l.text;
+        const bool is_map = t[off] == '{';
+        const char close = is_map ? '}' : ']';
+        node n;
+        n.type = is_map ? node::kind::mapping : node::kind::sequence;
+        n.pos = pos(l, off);
+        const std::size_t open = off;
+        std::unordered_map<std::string, position> seen;
+        ++off;
+        for (;;) {
+            skip_spaces(l, off);
+            if (off >= t.size() || t[off] == '#')
+                fail(l, open, std::string("unterminated flow ") + (is_map ? "mapping" : "sequence") + ": expected '" +
+                                  std::string(1, close) + "' on the same line");
+            if (t[off] == close) {
+                ++off;
+                return n;
+            }
+            node item = t[off] == '{' || t[off] == '[' ? flow(l, off, depth + 1) : scalar(l, off, true, is_map);
+            skip_spaces(l, off);
+            if (is_map) {
+                if (item.type != node::kind::scalar) fail(item.pos, "a key must be a scalar");
+                if (off >= t.size() || t[off] != ':') fail(l, off, "expected ':' after a key in a flow mapping");
+                ++off;
+                skip_spaces(l, off);
+                if (seen.count(item.text)) add_key(n, std::move(item), node{}, seen);  // throws: a duplicate
+                node v = off < t.size() && (t[off] == '{' || t[off] == '[') ? flow(l, off, depth + 1)
+                                                                           : scalar(l, off, true);
+                add_key(n, std::move(item), std::move(v), seen);
+                skip_spaces(l, off);
+            } else {
+                if (item.type == node::kind::null && (off >= t.size() || t[off] == ','))
+                    fail(l, off, "an empty entry in a flow sequence");
+                n.values.push_back(std::move(item));
+            }
+            if (off < t.size() && t[off] == ',') {
+                ++off;
+                continue;
+            }
+            if (off < t.size() && t[off] == close) continue;
+            if (off >= t.size() || t[off] == '#')
+                fail(l, open, std::string("unterminated flow ") + (is_map ? "mapping" : "sequence") + ": expected '" +
+                                  std::string(1, close) + "' on the same line");
+            fail(l, off,
+                 std::string("expected ',' or '") + std::string(1, close) + "' in a flow " + (is_map ? "mapping" : "sequence"));
+        }
+    }
+
+    /// Adds key to a mapping under construction, refusing a duplicate (found in `seen` in constant time).
+    static void add_key(node& map, node key, node value, std::unordered_map<std::string, position>& seen) {
+        auto [it, fresh] = seen.emplace(key.text, key.pos);
+        if (!fresh)
+            fail(key.pos, "duplicate key '" + shown_key(key.text) + "' (first at line " + std::to_string(it->second.line) +
+                              ", column " + std::to_string(it->second.column) + ")");
+        map.keys.push_back(std::move(key));
+        map.values.push_back(std::move(value));
+    }
+    static std::string shown_key(const std::string& k) { return k.size() > 60 ? k.substr(0, 60) + "..." : k; }
+
+    std::string_view in_;
+    bool bom_ = false;
+    std::vector<line> lines_;
+    mutable const char* cache_text_ = nullptr;
+    mutable std::size_t cache_offset_ = 0;
+    mutable int cache_col_ = 1;
+};
+
+}  // namespace detail::yaml
+}  // namespace v0
+}  // namespace runlog
+
+// ---- runlog/sinks/sink.hpp
+
+
+
+namespace runlog {
+inline namespace v0 {
+
 /// A destination for formatted bytes; write() receives whole lines and must be safe to call from many threads.
 template <class S>
 concept sink = requires(S& s, std::string_view bytes) {
@@ -2399,6 +2804,17 @@ inline int write_all(int fd, std::string_view s) noexcept {
         left -= static_cast<std::size_t>(n);
     }
     return 0;
+}
+
+/// Moves fd to a number of at least 3, close-on-exec, so that a file runlog opens while stdin, stdout or
+/// stderr is closed never takes their place (and is never replaced by a later redirection of them).
+inline int high_fd(int fd) noexcept {
+    if (fd < 0 || fd > 2) return fd;
+    const int moved = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    const int err = errno;
+    ::close(fd);
+    errno = err;
+    return moved;
 }
 
 /// The default handler: prints a sink's first failure to stderr; later ones are only counted.
@@ -2448,6 +2864,12 @@ inline std::uint64_t count_lines(std::string_view s) noexcept {
     std::uint64_t n = 0;
     for (char c : s) n += c == '\n';
     return n;
+}
+
+/// Hands one problem that is not a sink's repeated failure (a capture that lost bytes, a scope ended on
+/// the wrong thread) to the error handler, which the default prints.
+inline void report_problem(std::string_view message, std::uint64_t lost_records = 0) noexcept {
+    error_handler_slot().load()(sink_error{message, 1, lost_records});
 }
 
 }  // namespace detail
@@ -2638,7 +3060,7 @@ private:
 
 /// Reads a whole file (at most yaml::max_input + 1 bytes, so a huge file is refused without reading it all).
 inline std::string read_config_file(const std::string& path) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    const int fd = high_fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (fd < 0) throw config_error({path, 0, 0, std::string("cannot read the file: ") + std::strerror(errno)});
     struct stat st {};
     if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
@@ -2849,13 +3271,10 @@ private:
 }  // namespace v0
 }  // namespace runlog
 
-// ---- runlog/default_logger.hpp
-
 // ---- runlog/formatters/text.hpp
 
 
 // ---- runlog/detail/fields.hpp
-#include <cmath>
 
 
 // ---- runlog/detail/escape.hpp
@@ -3372,393 +3791,6 @@ private:
 #include <climits>
 #include <tuple>
 
-
-// ---- runlog/event.hpp
-
-
-namespace runlog {
-inline namespace v0 {
-
-/// A typed execution event: static `info` (name, default level), `fields()` and `message(out, ctx)`.
-template <class E>
-concept event_type = requires(const E& e, buffer& out, const context& c) {
-    { E::info } -> std::convertible_to<event_info>;
-    { e.fields() };
-    { std::span<const field>(e.fields()) };
-    { e.message(out, c) };
-};
-
-namespace detail {
-
-/// The step an event speaks of: its own step_key when it has one, else the thread's step.
-template <class E>
-constexpr std::string_view event_step(const E& e, const context& c) noexcept {
-    if constexpr (requires { e.step_key; }) {
-        if (!e.step_key.empty()) return e.step_key;
-    }
-    return c.step;
-}
-
-/// Makes r a record of event e: its type, its own fields (kept alive by the caller in own), the call's
-/// extra fields, its step and its message.
-template <class E, class Own>
-void set_event(record& r, const E& e, const Own& own, std::initializer_list<field> extra) noexcept {
-    r.event = &E::info;
-    r.event_fields = std::span<const field>(own);
-    r.fields = std::span<const field>(extra.begin(), extra.size());
-    r.ctx.step = event_step(e, r.ctx);
-    r.set_message(&e, [](const void* self, const record& rec, buffer& out) {
-        static_cast<const E*>(self)->message(out, rec.ctx);
-    });
-}
-
-/// Appends a duration the way Dagster prints one: 0.83ms, 533ms, 1.17s, 4m52s, 1h4m.
-inline void format_duration(buffer& out, double ms) {
-    if (!(ms >= 0)) ms = 0;  // also maps NaN to zero
-    auto two_decimals = [&](double v) {
-        // Python's str(round(v, 2)): at least one decimal, trailing zeros dropped.
-        auto hundredths = static_cast<std::uint64_t>(std::llround(v * 100));
-        format_to(out, "{}.", hundredths / 100);
-        auto frac = hundredths % 100;
-        if (frac == 0)
-            out.push_back('0');
-        else if (frac % 10 == 0)
-            format_to(out, "{}", frac / 10);
-        else
-            format_to(out, "{:02}", frac);
-    };
-    if (ms < 10) {
-        two_decimals(ms);
-        out.append(std::string_view("ms"));
-    } else if (ms < 1000) {
-        format_to(out, "{}ms", static_cast<std::uint64_t>(ms));
-    } else if (ms < 60'000) {
-        two_decimals(ms / 1000);
-        out.push_back('s');
-    } else if (ms < 3'600'000) {
-        auto total_s = static_cast<std::uint64_t>(ms / 1000);
-        format_to(out, "{}m{}s", total_s / 60, total_s % 60);
-    } else {
-        auto total_m = static_cast<std::uint64_t>(ms / 60'000);
-        format_to(out, "{}h{}m", total_m / 60, total_m % 60);
-    }
-}
-
-}  // namespace detail
-
-/// Dagster's execution event vocabulary, with its canonical messages.
-namespace events {
-
-/// RUN_START: `Started execution of run for "J".`
-struct run_start {
-    static constexpr event_info info{"RUN_START", level::debug};
-    std::array<field, 0> fields() const noexcept { return {}; }
-    void message(buffer& out, const context& c) const { format_to(out, "Started execution of run for \"{}\".", c.job); }
-};
-
-/// RUN_SUCCESS: `Finished execution of run for "J".`
-struct run_success {
-    static constexpr event_info info{"RUN_SUCCESS", level::debug};
-    double duration_ms = 0;
-    auto fields() const noexcept { return std::to_array<field>({{"duration_ms", duration_ms}}); }
-    void message(buffer& out, const context& c) const { format_to(out, "Finished execution of run for \"{}\".", c.job); }
-};
-
-/// RUN_FAILURE: `Execution of run for "J" failed. Steps failed: ['x'].` at ERROR.
-struct run_failure {
-    static constexpr event_info info{"RUN_FAILURE", level::error};
-    std::string_view failed_steps{};  ///< Python list text, e.g. `['x', 'y']`; empty when no step failed
-    std::string_view reason{};        ///< why the run failed when it was not a step, e.g. an exception's text
-    double duration_ms = 0;
-    auto fields() const noexcept {
-        return std::to_array<field>(
-            {{"failed_steps", failed_steps}, {"reason", reason}, {"duration_ms", duration_ms}});
-    }
-    void message(buffer& out, const context& c) const {
-        format_to(out, "Execution of run for \"{}\" failed.", c.job);
-        if (!failed_steps.empty()) format_to(out, " Steps failed: {}.", failed_steps);
-        if (!reason.empty()) format_to(out, " {}", reason);
-    }
-};
-
-/// RUN_CANCELED: `Execution of run for "J" canceled.` at ERROR.
-struct run_canceled {
-    static constexpr event_info info{"RUN_CANCELED", level::error};
-    std::array<field, 0> fields() const noexcept { return {}; }
-    void message(buffer& out, const context& c) const { format_to(out, "Execution of run for \"{}\" canceled.", c.job); }
-};
-
-/// STEP_START: `Started execution of step "x".`
-struct step_start {
-    static constexpr event_info info{"STEP_START", level::debug};
-    std::string_view step_key{};
-    std::array<field, 0> fields() const noexcept { return {}; }
-    void message(buffer& out, const context& c) const {
-        format_to(out, "Started execution of step \"{}\".", detail::event_step(*this, c));
-    }
-};
-
-/// STEP_SUCCESS: `Finished execution of step "x" in 1.17s.`
-struct step_success {
-    static constexpr event_info info{"STEP_SUCCESS", level::debug};
-    double duration_ms = 0;
-    std::string_view step_key{};
-    auto fields() const noexcept { return std::to_array<field>({{"duration_ms", duration_ms}}); }
-    void message(buffer& out, const context& c) const {
-        format_to(out, "Finished execution of step \"{}\" in ", detail::event_step(*this, c));
-        detail::format_duration(out, duration_ms);
-        out.push_back('.');
-    }
-};
-
-/// STEP_FAILURE: `Execution of step "x" failed.` at ERROR, with the error's type and message.
-struct step_failure {
-    static constexpr event_info info{"STEP_FAILURE", level::error};
-    std::string_view error_type{};
-    std::string_view error_message{};
-    double duration_ms = 0;
-    std::string_view step_key{};
-    auto fields() const noexcept {
-        return std::to_array<field>(
-            {{"error_type", error_type}, {"error_message", error_message}, {"duration_ms", duration_ms}});
-    }
-    void message(buffer& out, const context& c) const {
-        format_to(out, "Execution of step \"{}\" failed.", detail::event_step(*this, c));
-        if (!error_message.empty()) format_to(out, " {}: {}", error_type, error_message);
-    }
-};
-
-/// STEP_SKIPPED: `Skipped execution of step "x".`
-struct step_skipped {
-    static constexpr event_info info{"STEP_SKIPPED", level::debug};
-    std::string_view step_key{};
-    std::array<field, 0> fields() const noexcept { return {}; }
-    void message(buffer& out, const context& c) const {
-        format_to(out, "Skipped execution of step \"{}\".", detail::event_step(*this, c));
-    }
-};
-
-/// STEP_UP_FOR_RETRY: `Execution of step "x" failed and has requested a retry in 5 seconds.`
-struct step_up_for_retry {
-    static constexpr event_info info{"STEP_UP_FOR_RETRY", level::debug};
-    std::int64_t attempt = 1;
-    double wait_seconds = 0;
-    std::string_view step_key{};
-    auto fields() const noexcept {
-        return std::to_array<field>({{"attempt", attempt}, {"wait_seconds", wait_seconds}});
-    }
-    void message(buffer& out, const context& c) const {
-        format_to(out, "Execution of step \"{}\" failed and has requested a retry", detail::event_step(*this, c));
-        if (wait_seconds > 0) format_to(out, " in {} seconds", wait_seconds);
-        out.push_back('.');
-    }
-};
-
-/// STEP_RESTARTED: `Started re-execution (attempt # 2) of step "x".`
-struct step_restarted {
-    static constexpr event_info info{"STEP_RESTARTED", level::debug};
-    std::int64_t attempt = 2;
-    std::string_view step_key{};
-    auto fields() const noexcept { return std::to_array<field>({{"attempt", attempt}}); }
-    void message(buffer& out, const context& c) const {
-        format_to(out, "Started re-execution (attempt # {}) of step \"{}\".", attempt, detail::event_step(*this, c));
-    }
-};
-
-/// STEP_INPUT: `Got input "x" of type "Any". (Type check passed).`
-struct step_input {
-    static constexpr event_info info{"STEP_INPUT", level::debug};
-    std::string_view input_name{};
-    std::string_view type_name = "Any";
-    auto fields() const noexcept {
-        return std::to_array<field>({{"input_name", input_name}, {"type_name", type_name}});
-    }
-    void message(buffer& out, const context&) const {
-        format_to(out, "Got input \"{}\" of type \"{}\". (Type check passed).", input_name, type_name);
-    }
-};
-
-/// STEP_OUTPUT: `Yielded output "result" of type "Any". (Type check passed).`
-struct step_output {
-    static constexpr event_info info{"STEP_OUTPUT", level::debug};
-    std::string_view output_name = "result";
-    std::string_view type_name = "Any";
-    auto fields() const noexcept {
-        return std::to_array<field>({{"output_name", output_name}, {"type_name", type_name}});
-    }
-    void message(buffer& out, const context&) const {
-        format_to(out, "Yielded output \"{}\" of type \"{}\". (Type check passed).", output_name, type_name);
-    }
-};
-
-/// STEP_WORKER_STARTING: `Launching subprocess for "x".` (the worker kind is configurable).
-struct step_worker_starting {
-    static constexpr event_info info{"STEP_WORKER_STARTING", level::debug};
-    std::string_view step_key{};
-    std::string_view worker = "subprocess";
-    auto fields() const noexcept { return std::to_array<field>({{"worker", worker}}); }
-    void message(buffer& out, const context& c) const {
-        format_to(out, "Launching {} for \"{}\".", worker, detail::event_step(*this, c));
-    }
-};
-
-/// STEP_WORKER_STARTED: `Executing step "x" in subprocess.`
-struct step_worker_started {
-    static constexpr event_info info{"STEP_WORKER_STARTED", level::debug};
-    std::string_view step_key{};
-    std::string_view worker = "subprocess";
-    auto fields() const noexcept { return std::to_array<field>({{"worker", worker}}); }
-    void message(buffer& out, const context& c) const {
-        format_to(out, "Executing step \"{}\" in {}.", detail::event_step(*this, c), worker);
-    }
-};
-
-/// RESOURCE_INIT_STARTED: `Starting initialization of resources [io_manager].`
-struct resource_init_started {
-    static constexpr event_info info{"RESOURCE_INIT_STARTED", level::debug};
-    std::string_view resources = "io_manager";  ///< comma-separated resource keys
-    auto fields() const noexcept { return std::to_array<field>({{"resources", resources}}); }
-    void message(buffer& out, const context&) const {
-        format_to(out, "Starting initialization of resources [{}].", resources);
-    }
-};
-
-/// RESOURCE_INIT_SUCCESS: `Finished initialization of resources [io_manager].`
-struct resource_init_success {
-    static constexpr event_info info{"RESOURCE_INIT_SUCCESS", level::debug};
-    std::string_view resources = "io_manager";
-    double duration_ms = 0;
-    auto fields() const noexcept {
-        return std::to_array<field>({{"resources", resources}, {"duration_ms", duration_ms}});
-    }
-    void message(buffer& out, const context&) const {
-        format_to(out, "Finished initialization of resources [{}].", resources);
-    }
-};
-
-/// RESOURCE_INIT_FAILURE: `Initialization of resources [io_manager] failed.`
-struct resource_init_failure {
-    static constexpr event_info info{"RESOURCE_INIT_FAILURE", level::debug};
-    std::string_view resources = "io_manager";
-    std::string_view error_type{};
-    std::string_view error_message{};
-    auto fields() const noexcept {
-        return std::to_array<field>(
-            {{"resources", resources}, {"error_type", error_type}, {"error_message", error_message}});
-    }
-    void message(buffer& out, const context&) const {
-        format_to(out, "Initialization of resources [{}] failed.", resources);
-        if (!error_message.empty()) format_to(out, " {}: {}", error_type, error_message);
-    }
-};
-
-/// ENGINE_EVENT: a message from the execution engine itself.
-struct engine_event {
-    static constexpr event_info info{"ENGINE_EVENT", level::debug};
-    std::string_view text{};
-    std::array<field, 0> fields() const noexcept { return {}; }
-    void message(buffer& out, const context&) const { out.append(text); }
-};
-
-/// LOGS_CAPTURED: `Started capturing logs in process (pid: N).`
-struct logs_captured {
-    static constexpr event_info info{"LOGS_CAPTURED", level::debug};
-    std::string_view file_key{};
-    std::string_view step_keys{};  ///< comma-separated
-    std::string_view stdout_path{};
-    std::string_view stderr_path{};
-    std::uint32_t pid = 0;
-    auto fields() const noexcept {
-        return std::to_array<field>({{"file_key", file_key},
-                                     {"step_keys", step_keys},
-                                     {"stdout_path", stdout_path},
-                                     {"stderr_path", stderr_path}});
-    }
-    void message(buffer& out, const context&) const {
-        format_to(out, "Started capturing logs in process (pid: {}).", pid ? pid : process_id());
-    }
-};
-
-/// ASSET_MATERIALIZATION: `Materialized value taxi_zones_file.`
-struct asset_materialization {
-    static constexpr event_info info{"ASSET_MATERIALIZATION", level::debug};
-    std::string_view asset_key{};
-    std::string_view description{};
-    auto fields() const noexcept {
-        return std::to_array<field>({{"asset_key", asset_key}, {"description", description}});
-    }
-    void message(buffer& out, const context&) const { format_to(out, "Materialized value {}.", asset_key); }
-};
-
-/// ASSET_MATERIALIZATION_PLANNED: `J intends to materialize asset ["x"]`
-struct asset_materialization_planned {
-    static constexpr event_info info{"ASSET_MATERIALIZATION_PLANNED", level::debug};
-    std::string_view asset_key{};
-    auto fields() const noexcept { return std::to_array<field>({{"asset_key", asset_key}}); }
-    void message(buffer& out, const context& c) const {
-        format_to(out, "{} intends to materialize asset [\"{}\"]", c.job, asset_key);
-    }
-};
-
-/// ASSET_OBSERVATION: `Observed value x.`
-struct asset_observation {
-    static constexpr event_info info{"ASSET_OBSERVATION", level::debug};
-    std::string_view asset_key{};
-    std::string_view description{};
-    auto fields() const noexcept {
-        return std::to_array<field>({{"asset_key", asset_key}, {"description", description}});
-    }
-    void message(buffer& out, const context&) const { format_to(out, "Observed value {}.", asset_key); }
-};
-
-/// ASSET_FAILED_TO_MATERIALIZE: `Asset x failed to materialize.`
-struct asset_failed_to_materialize {
-    static constexpr event_info info{"ASSET_FAILED_TO_MATERIALIZE", level::debug};
-    std::string_view asset_key{};
-    std::string_view reason{};
-    auto fields() const noexcept { return std::to_array<field>({{"asset_key", asset_key}, {"reason", reason}}); }
-    void message(buffer& out, const context&) const {
-        format_to(out, "Asset {} failed to materialize.", asset_key);
-        if (!reason.empty()) format_to(out, " {}", reason);
-    }
-};
-
-/// LOADED_INPUT: `Loaded input "x" using input manager "io_manager", from output "result" of step "y"`
-struct loaded_input {
-    static constexpr event_info info{"LOADED_INPUT", level::debug};
-    std::string_view input_name{};
-    std::string_view manager_key = "io_manager";
-    std::string_view upstream_output = "result";
-    std::string_view upstream_step{};
-    auto fields() const noexcept {
-        return std::to_array<field>({{"input_name", input_name},
-                                     {"manager_key", manager_key},
-                                     {"upstream_output", upstream_output},
-                                     {"upstream_step", upstream_step}});
-    }
-    void message(buffer& out, const context&) const {
-        format_to(out, "Loaded input \"{}\" using input manager \"{}\"", input_name, manager_key);
-        if (!upstream_step.empty())
-            format_to(out, ", from output \"{}\" of step \"{}\"", upstream_output, upstream_step);
-    }
-};
-
-/// HANDLED_OUTPUT: `Handled output "result" using IO manager "io_manager"`
-struct handled_output {
-    static constexpr event_info info{"HANDLED_OUTPUT", level::debug};
-    std::string_view output_name = "result";
-    std::string_view manager_key = "io_manager";
-    auto fields() const noexcept {
-        return std::to_array<field>({{"output_name", output_name}, {"manager_key", manager_key}});
-    }
-    void message(buffer& out, const context&) const {
-        format_to(out, "Handled output \"{}\" using IO manager \"{}\"", output_name, manager_key);
-    }
-};
-
-}  // namespace events
-}  // namespace v0
-}  // namespace runlog
 
 // ---- runlog/pipeline.hpp
 
@@ -4314,56 +4346,6 @@ private:
 }  // namespace v0
 }  // namespace runlog
 
-// ---- runlog/formatters/logfmt.hpp
-
-namespace runlog {
-inline namespace v0 {
-
-/// Formats records as logfmt: `time=… level=info event=STEP_START run_id=… job=… step=… msg="…" key=value`.
-class logfmt_formatter {
-public:
-    /// logfmt never carries colour codes.
-    color_mode colors() const noexcept { return color_mode::never; }
-
-    /// Appends one line and a newline; empty context keys are left out.
-    void format(const record& r, buffer& out, bool /*color*/) const {
-        using namespace std::string_view_literals;
-        out.append("time="sv);
-        detail::append_rfc3339(out, r.time);
-        out.append(" level="sv);
-        if (auto n = level_name(r.lvl); !n.empty()) {
-            for (char c : n) out.push_back(static_cast<char>(c - 'A' + 'a'));
-        } else {
-            detail::append_number(out, static_cast<int>(r.lvl));
-        }
-        auto kv = [&](std::string_view key, std::string_view v) {
-            if (v.empty()) return;
-            out.append(key);
-            detail::append_logfmt_value(out, v);
-        };
-        kv(" logger="sv, r.logger_name);
-        if (r.event) kv(" event="sv, r.event->name);
-        kv(" run_id="sv, r.ctx.run_id);
-        kv(" job="sv, r.ctx.job);
-        kv(" step="sv, r.ctx.step);
-        out.append(" msg="sv);
-        detail::append_logfmt_value(out, r.message());
-        detail::append_logfmt_fields(out, r, true);
-        out.push_back('\n');
-    }
-};
-
-}  // namespace v0
-}  // namespace runlog
-
-// ---- runlog/run.hpp
-#include <exception>
-#include <random>
-#include <typeinfo>
-
-#include <cxxabi.h>
-
-
 // ---- runlog/sinks/file.hpp
 #include <system_error>
 
@@ -4409,7 +4391,7 @@ public:
         if (path_.empty()) throw std::system_error(std::make_error_code(std::errc::invalid_argument), "log file path is empty");
         if (int err = create_parent_directories(path_))
             throw std::system_error(err, std::generic_category(), "cannot create the directory of log file \"" + path_ + "\"");
-        fd_ = ::open(path_.c_str(), flags | O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        fd_ = high_fd(::open(path_.c_str(), flags | O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
         if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "cannot open log file \"" + path_ + "\"");
         buffer_.reset(new char[capacity_ ? capacity_ : 1]);
     }
@@ -4785,8 +4767,7 @@ public:
         if (std::this_thread::get_id() != thread_) {
             frame_->abandoned.store(true, std::memory_order_release);
             try {
-                pipeline_errors().report(std::string(what_) + " ended on another thread than the one that opened it",
-                                         0, 0);
+                report_problem(std::string(what_) + " ended on another thread than the one that opened it");
             } catch (...) {
             }
             return;
@@ -5036,6 +5017,8 @@ public:
     }
 
     const std::string& key() const noexcept { return key_; }
+    /// Its run's directory, `<base_dir>/<run_id>`.
+    std::string run_dir() const { return state_->base_dir + "/" + state_->id; }
     /// Makes the step end in STEP_FAILURE with the exception's type and message.
     void fail(const std::exception& e) { fail_with(detail::type_name(typeid(e)), e.what()); }
     /// Makes the step end in STEP_FAILURE with this error type and message.
@@ -5153,6 +5136,368 @@ decltype(auto) run::execute(std::string key, step_options options, F&& fn) {
 }  // namespace v0
 }  // namespace runlog
 
+namespace runlog {
+inline namespace v0 {
+
+/// A capture that cannot start: its message names the path or the resource and the reason.
+class capture_error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// How a capture behaves.
+struct capture_options {
+    bool tee = true;          ///< also pass the bytes on to the original stdout and stderr, as Dagster does
+    std::string file_key{};   ///< empty: the step key for one step, else 8 random lowercase letters
+    /// After the descriptors are restored, how long to wait for the last bytes of child processes that
+    /// still hold the pipes (a daemon started in the step) before giving up on them.
+    std::chrono::milliseconds drain_timeout{5000};
+};
+
+namespace detail {
+
+/// 8 random lowercase letters.
+inline std::string random_file_key() {
+    thread_local std::mt19937_64 rng{std::random_device{}()};
+    std::string k(8, 'a');
+    for (auto& c : k) c = static_cast<char>('a' + rng() % 26);
+    return k;
+}
+
+inline std::string errno_text(int err) { return std::strerror(err); }
+
+/// Flushes C stdio and the standard iostreams, so bytes buffered before a redirection go where they belonged.
+inline void flush_standard_streams() noexcept {
+    std::fflush(nullptr);
+    try {
+        std::cout.flush();
+        std::cerr.flush();
+        std::clog.flush();
+    } catch (...) {
+    }
+}
+
+/// The process's one active capture: fd 1 and 2 are the whole process's.
+inline std::mutex& capture_slot_mutex() noexcept {
+    static std::mutex m;
+    return m;
+}
+inline std::string& capture_slot_owner() noexcept {
+    static std::string owner;  // the active capture's file key; empty when none
+    return owner;
+}
+
+}  // namespace detail
+
+/// Raw compute logs: while alive, everything written to file descriptors 1 and 2 (by this program, C
+/// libraries and child processes) goes through pipes to `<run dir>/compute_logs/<file_key>.out` and
+/// `.err`, and by default on to the original stdout and stderr. Its end restores the descriptors,
+/// reads the pipes to the last byte and then creates `<file_key>.complete`.
+///
+/// One capture at a time per process: opening another while one is active throws capture_error.
+class capture {
+public:
+    /// Captures one step; the file key is the step key.
+    explicit capture(step& s, capture_options options = {}, source_location loc = source_location::current())
+        : capture(s.run_dir(), {s.key()}, std::move(options)) {
+        announce([&](const events::logs_captured& e, fields extra) { s.event(e, extra, loc); });
+    }
+    /// Captures the steps step_keys of r (or the whole process for the run when empty); the file key is
+    /// 8 random lowercase letters unless options name one.
+    capture(run& r, std::vector<std::string> step_keys, capture_options options = {},
+            source_location loc = source_location::current())
+        : capture(r.dir(), std::move(step_keys), std::move(options)) {
+        announce([&](const events::logs_captured& e, fields extra) { r.event(e, extra, loc); });
+    }
+
+    capture(const capture&) = delete;
+    capture& operator=(const capture&) = delete;
+    ~capture() { end(); }
+
+    /// Ends the capture (the destructor does this too): restores fd 1 and 2, drains the pipes, closes
+    /// the files and creates the .complete marker. Problems met while capturing are reported then.
+    void end() noexcept {
+        if (ended_) return;
+        ended_ = true;
+        detail::flush_standard_streams();
+        for (auto& s : streams_) {
+            if (s.saved >= 0) {
+                while (::dup2(s.saved, s.fd) < 0 && errno == EINTR) {
+                }
+            } else {
+                ::close(s.fd);  // it was closed before the capture
+            }
+        }
+        // fd 1 and 2 no longer hold the pipes' write ends: the reader sees end-of-file once child
+        // processes holding them are done too, or gives up after drain_timeout of silence.
+        restored_.store(true, std::memory_order_release);
+        if (reader_.joinable()) reader_.join();
+        for (auto& s : streams_) {
+            if (s.read_end >= 0) ::close(s.read_end);
+            if (s.file >= 0 && ::close(s.file) != 0 && s.error.empty())
+                s.error = "closing \"" + s.path + "\" failed: " + detail::errno_text(errno);
+            if (s.saved >= 0) ::close(s.saved);
+            s.read_end = s.file = s.saved = -1;
+        }
+        const int marker = detail::high_fd(::open(complete_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+        if (marker >= 0)
+            ::close(marker);
+        else
+            report("cannot create \"" + complete_path_ + "\": " + detail::errno_text(errno));
+        for (auto& s : streams_) {
+            if (!s.error.empty())
+                report(s.error + (s.lost ? " (" + std::to_string(s.lost) + " bytes reached only the original descriptor)"
+                                         : std::string()));
+        }
+        if (abandoned_) report("capture \"" + file_key_ + "\": " + std::to_string(abandoned_) +
+                               " stream(s) still held open by another process after the drain timeout; later bytes are not captured");
+        std::lock_guard lock(detail::capture_slot_mutex());
+        detail::capture_slot_owner().clear();
+    }
+
+    const std::string& file_key() const noexcept { return file_key_; }
+    const std::string& stdout_path() const noexcept { return streams_[0].path; }
+    const std::string& stderr_path() const noexcept { return streams_[1].path; }
+    const std::string& complete_path() const noexcept { return complete_path_; }
+    /// Bytes captured so far on stdout and stderr (read from the pipes).
+    std::uint64_t stdout_bytes() const noexcept { return streams_[0].bytes.load(std::memory_order_relaxed); }
+    std::uint64_t stderr_bytes() const noexcept { return streams_[1].bytes.load(std::memory_order_relaxed); }
+
+private:
+    struct stream {
+        int fd;                 ///< 1 or 2
+        std::string path;       ///< the compute log file
+        int file = -1;          ///< the compute log file, open
+        int saved = -1;         ///< the original descriptor, duplicated; -1 when fd was closed
+        int read_end = -1;      ///< the pipe's read end
+        int write_end = -1;     ///< the pipe's write end, until it replaces fd
+        std::atomic<std::uint64_t> bytes{0};
+        std::uint64_t lost = 0;  ///< bytes that could not be written to the file
+        std::string error;       ///< the first file write error
+        bool eof = false;
+    };
+
+    capture(const std::string& run_dir, std::vector<std::string> step_keys, capture_options options)
+        : options_(std::move(options)), step_keys_(std::move(step_keys)) {
+        file_key_ = !options_.file_key.empty() ? options_.file_key
+                    : step_keys_.size() == 1   ? step_keys_[0]
+                                               : detail::random_file_key();
+        if (file_key_.find('/') != std::string::npos || file_key_ == "." || file_key_ == "..")
+            throw capture_error("capture file key \"" + file_key_ + "\" cannot name a file");
+        const std::string dir = run_dir + "/compute_logs/";
+        streams_[0].fd = STDOUT_FILENO;
+        streams_[1].fd = STDERR_FILENO;
+        streams_[0].path = dir + file_key_ + ".out";
+        streams_[1].path = dir + file_key_ + ".err";
+        complete_path_ = dir + file_key_ + ".complete";
+        {
+            std::lock_guard lock(detail::capture_slot_mutex());
+            if (!detail::capture_slot_owner().empty())
+                throw capture_error("cannot capture \"" + file_key_ + "\": capture \"" + detail::capture_slot_owner() +
+                                    "\" is active, and stdout and stderr belong to the whole process (end it first)");
+            detail::capture_slot_owner() = file_key_;
+        }
+        try {
+            start();
+        } catch (...) {
+            undo();
+            std::lock_guard lock(detail::capture_slot_mutex());
+            detail::capture_slot_owner().clear();
+            throw;
+        }
+    }
+
+    /// Opens the files and the pipes, then redirects: nothing is redirected unless everything is ready.
+    void start() {
+        if (int err = detail::create_parent_directories(streams_[0].path))
+            throw capture_error("cannot create the compute log directory for \"" + streams_[0].path +
+                                "\": " + detail::errno_text(err));
+        ::unlink(complete_path_.c_str());  // a marker from an earlier capture of the same key is no longer true
+        for (int i = 0; i < 2; ++i) {
+            auto& s = streams_[i];
+            const std::string name = i ? "stderr" : "stdout";
+            s.file = detail::high_fd(::open(s.path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+            if (s.file < 0) throw capture_error("cannot open the compute log \"" + s.path + "\": " + detail::errno_text(errno));
+            int ends[2];
+            if (::pipe2(ends, O_CLOEXEC) != 0)
+                throw capture_error("cannot create a pipe to capture " + name + ": " + detail::errno_text(errno));
+            s.read_end = detail::high_fd(ends[0]);
+            const int read_err = errno;
+            s.write_end = detail::high_fd(ends[1]);
+            if (s.read_end < 0 || s.write_end < 0)
+                throw capture_error("cannot create a pipe to capture " + name + ": " +
+                                    detail::errno_text(s.read_end < 0 ? read_err : errno));
+            (void)::fcntl(s.read_end, F_SETPIPE_SZ, 1 << 20);  // fewer wake-ups; best effort
+            s.saved = ::fcntl(s.fd, F_DUPFD_CLOEXEC, 3);
+            if (s.saved < 0 && errno != EBADF)
+                throw capture_error("cannot save " + name + " to restore it later: " + detail::errno_text(errno));
+        }
+        detail::flush_standard_streams();
+        try {
+            reader_ = std::thread([this] { read_loop(); });
+        } catch (const std::exception& e) {
+            throw capture_error(std::string("cannot start the capture's reader thread: ") + e.what());
+        }
+        for (auto& s : streams_) {
+            while (::dup2(s.write_end, s.fd) < 0 && errno == EINTR) {
+            }
+            ::close(s.write_end);
+            s.write_end = -1;
+        }
+        redirected_ = true;
+    }
+
+    /// Releases what a failed start() acquired; the descriptors were not touched.
+    void undo() noexcept {
+        ended_ = true;
+        restored_.store(true);
+        if (reader_.joinable()) reader_.join();
+        for (auto& s : streams_) {
+            for (int* fd : {&s.file, &s.read_end, &s.write_end, &s.saved})
+                if (*fd >= 0) ::close(*fd), *fd = -1;
+        }
+    }
+
+    template <class Emit>
+    void announce(Emit emit) {
+        std::string keys;
+        for (const auto& k : step_keys_) keys += (keys.empty() ? "" : ",") + k;
+        emit(events::logs_captured{.file_key = file_key_,
+                                   .step_keys = keys,
+                                   .stdout_path = streams_[0].path,
+                                   .stderr_path = streams_[1].path},
+             {});
+    }
+
+    /// Drains both pipes into the files (and the original descriptors when teeing) until end-of-file.
+    void read_loop() noexcept {
+        std::vector<char> buf(1 << 16);
+        auto silent_since = std::chrono::steady_clock::now();
+        for (;;) {
+            pollfd fds[2];
+            nfds_t n = 0;
+            stream* which[2];
+            for (auto& s : streams_)
+                if (!s.eof && s.read_end >= 0) {
+                    fds[n] = {s.read_end, POLLIN, 0};
+                    which[n++] = &s;
+                }
+            if (n == 0) return;
+            const bool restored = restored_.load(std::memory_order_acquire);
+            const int ready = ::poll(fds, n, restored ? 20 : 50);
+            if (ready < 0) {
+                if (errno == EINTR) continue;
+                return;
+            }
+            if (ready == 0) {
+                // Silence: before the end, keep waiting; after it, wait for lingering writers up to the timeout.
+                if (restored_.load(std::memory_order_acquire) &&
+                    std::chrono::steady_clock::now() - silent_since > options_.drain_timeout) {
+                    for (nfds_t i = 0; i < n; ++i) which[i]->eof = true, ++abandoned_;
+                    return;
+                }
+                if (!restored) silent_since = std::chrono::steady_clock::now();
+                continue;
+            }
+            silent_since = std::chrono::steady_clock::now();
+            for (nfds_t i = 0; i < n; ++i) {
+                if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+                stream& s = *which[i];
+                const ssize_t got = ::read(s.read_end, buf.data(), buf.size());
+                if (got < 0) {
+                    if (errno == EINTR || errno == EAGAIN) continue;
+                    s.eof = true;
+                    continue;
+                }
+                if (got == 0) {
+                    s.eof = true;
+                    continue;
+                }
+                deliver(s, {buf.data(), static_cast<std::size_t>(got)});
+            }
+        }
+    }
+
+    /// Writes captured bytes to the compute log, and to the original descriptor when teeing or when the
+    /// file cannot take them (so the program's output is never lost).
+    void deliver(stream& s, std::string_view bytes) noexcept {
+        s.bytes.fetch_add(bytes.size(), std::memory_order_relaxed);
+        bool to_original = options_.tee;
+        if (s.file >= 0) {
+            if (int err = detail::write_all(s.file, bytes); err != 0) {
+                s.lost += bytes.size();
+                if (s.error.empty()) {
+                    try {
+                        s.error = "capture: writing \"" + s.path + "\" failed: " + detail::errno_text(err);
+                    } catch (...) {
+                    }
+                }
+                to_original = true;
+            }
+        }
+        if (to_original && s.saved >= 0) (void)detail::write_all(s.saved, bytes);
+    }
+
+    /// Reports on stderr (restored by then) through the sinks' error handler.
+    static void report(const std::string& message) noexcept { detail::report_problem(message); }
+
+    capture_options options_;
+    std::vector<std::string> step_keys_;
+    std::string file_key_;
+    std::string complete_path_;
+    stream streams_[2];
+    std::thread reader_;
+    std::atomic<bool> restored_{false};
+    bool redirected_ = false;
+    bool ended_ = false;
+    int abandoned_ = 0;
+};
+
+}  // namespace v0
+}  // namespace runlog
+
+// ---- runlog/formatters/logfmt.hpp
+
+namespace runlog {
+inline namespace v0 {
+
+/// Formats records as logfmt: `time=… level=info event=STEP_START run_id=… job=… step=… msg="…" key=value`.
+class logfmt_formatter {
+public:
+    /// logfmt never carries colour codes.
+    color_mode colors() const noexcept { return color_mode::never; }
+
+    /// Appends one line and a newline; empty context keys are left out.
+    void format(const record& r, buffer& out, bool /*color*/) const {
+        using namespace std::string_view_literals;
+        out.append("time="sv);
+        detail::append_rfc3339(out, r.time);
+        out.append(" level="sv);
+        if (auto n = level_name(r.lvl); !n.empty()) {
+            for (char c : n) out.push_back(static_cast<char>(c - 'A' + 'a'));
+        } else {
+            detail::append_number(out, static_cast<int>(r.lvl));
+        }
+        auto kv = [&](std::string_view key, std::string_view v) {
+            if (v.empty()) return;
+            out.append(key);
+            detail::append_logfmt_value(out, v);
+        };
+        kv(" logger="sv, r.logger_name);
+        if (r.event) kv(" event="sv, r.event->name);
+        kv(" run_id="sv, r.ctx.run_id);
+        kv(" job="sv, r.ctx.job);
+        kv(" step="sv, r.ctx.step);
+        out.append(" msg="sv);
+        detail::append_logfmt_value(out, r.message());
+        detail::append_logfmt_fields(out, r, true);
+        out.push_back('\n');
+    }
+};
+
+}  // namespace v0
+}  // namespace runlog
+
 // ---- runlog/sinks/callback.hpp
 
 
@@ -5257,7 +5602,6 @@ private:
 }  // namespace runlog
 
 // ---- runlog/sinks/rotating_file.hpp
-#include <cstdio>
 
 #include <dirent.h>
 
@@ -5379,7 +5723,7 @@ private:
         }
 
         int open_active() const noexcept {
-            return ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+            return detail::high_fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
         }
         std::string numbered(std::size_t n) const { return path + "." + std::to_string(n); }
 

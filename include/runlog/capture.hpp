@@ -1,0 +1,345 @@
+#pragma once
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <mutex>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "event.hpp"
+#include "run.hpp"
+#include "sinks/file.hpp"
+#include "sinks/sink.hpp"
+
+namespace runlog {
+inline namespace v0 {
+
+/// A capture that cannot start: its message names the path or the resource and the reason.
+class capture_error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// How a capture behaves.
+struct capture_options {
+    bool tee = true;          ///< also pass the bytes on to the original stdout and stderr, as Dagster does
+    std::string file_key{};   ///< empty: the step key for one step, else 8 random lowercase letters
+    /// After the descriptors are restored, how long to wait for the last bytes of child processes that
+    /// still hold the pipes (a daemon started in the step) before giving up on them.
+    std::chrono::milliseconds drain_timeout{5000};
+};
+
+namespace detail {
+
+/// 8 random lowercase letters.
+inline std::string random_file_key() {
+    thread_local std::mt19937_64 rng{std::random_device{}()};
+    std::string k(8, 'a');
+    for (auto& c : k) c = static_cast<char>('a' + rng() % 26);
+    return k;
+}
+
+inline std::string errno_text(int err) { return std::strerror(err); }
+
+/// Flushes C stdio and the standard iostreams, so bytes buffered before a redirection go where they belonged.
+inline void flush_standard_streams() noexcept {
+    std::fflush(nullptr);
+    try {
+        std::cout.flush();
+        std::cerr.flush();
+        std::clog.flush();
+    } catch (...) {
+    }
+}
+
+/// The process's one active capture: fd 1 and 2 are the whole process's.
+inline std::mutex& capture_slot_mutex() noexcept {
+    static std::mutex m;
+    return m;
+}
+inline std::string& capture_slot_owner() noexcept {
+    static std::string owner;  // the active capture's file key; empty when none
+    return owner;
+}
+
+}  // namespace detail
+
+/// Raw compute logs: while alive, everything written to file descriptors 1 and 2 (by this program, C
+/// libraries and child processes) goes through pipes to `<run dir>/compute_logs/<file_key>.out` and
+/// `.err`, and by default on to the original stdout and stderr. Its end restores the descriptors,
+/// reads the pipes to the last byte and then creates `<file_key>.complete`.
+///
+/// One capture at a time per process: opening another while one is active throws capture_error.
+class capture {
+public:
+    /// Captures one step; the file key is the step key.
+    explicit capture(step& s, capture_options options = {}, source_location loc = source_location::current())
+        : capture(s.run_dir(), {s.key()}, std::move(options)) {
+        announce([&](const events::logs_captured& e, fields extra) { s.event(e, extra, loc); });
+    }
+    /// Captures the steps step_keys of r (or the whole process for the run when empty); the file key is
+    /// 8 random lowercase letters unless options name one.
+    capture(run& r, std::vector<std::string> step_keys, capture_options options = {},
+            source_location loc = source_location::current())
+        : capture(r.dir(), std::move(step_keys), std::move(options)) {
+        announce([&](const events::logs_captured& e, fields extra) { r.event(e, extra, loc); });
+    }
+
+    capture(const capture&) = delete;
+    capture& operator=(const capture&) = delete;
+    ~capture() { end(); }
+
+    /// Ends the capture (the destructor does this too): restores fd 1 and 2, drains the pipes, closes
+    /// the files and creates the .complete marker. Problems met while capturing are reported then.
+    void end() noexcept {
+        if (ended_) return;
+        ended_ = true;
+        detail::flush_standard_streams();
+        for (auto& s : streams_) {
+            if (s.saved >= 0) {
+                while (::dup2(s.saved, s.fd) < 0 && errno == EINTR) {
+                }
+            } else {
+                ::close(s.fd);  // it was closed before the capture
+            }
+        }
+        // fd 1 and 2 no longer hold the pipes' write ends: the reader sees end-of-file once child
+        // processes holding them are done too, or gives up after drain_timeout of silence.
+        restored_.store(true, std::memory_order_release);
+        if (reader_.joinable()) reader_.join();
+        for (auto& s : streams_) {
+            if (s.read_end >= 0) ::close(s.read_end);
+            if (s.file >= 0 && ::close(s.file) != 0 && s.error.empty())
+                s.error = "closing \"" + s.path + "\" failed: " + detail::errno_text(errno);
+            if (s.saved >= 0) ::close(s.saved);
+            s.read_end = s.file = s.saved = -1;
+        }
+        const int marker = detail::high_fd(::open(complete_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+        if (marker >= 0)
+            ::close(marker);
+        else
+            report("cannot create \"" + complete_path_ + "\": " + detail::errno_text(errno));
+        for (auto& s : streams_) {
+            if (!s.error.empty())
+                report(s.error + (s.lost ? " (" + std::to_string(s.lost) + " bytes reached only the original descriptor)"
+                                         : std::string()));
+        }
+        if (abandoned_) report("capture \"" + file_key_ + "\": " + std::to_string(abandoned_) +
+                               " stream(s) still held open by another process after the drain timeout; later bytes are not captured");
+        std::lock_guard lock(detail::capture_slot_mutex());
+        detail::capture_slot_owner().clear();
+    }
+
+    const std::string& file_key() const noexcept { return file_key_; }
+    const std::string& stdout_path() const noexcept { return streams_[0].path; }
+    const std::string& stderr_path() const noexcept { return streams_[1].path; }
+    const std::string& complete_path() const noexcept { return complete_path_; }
+    /// Bytes captured so far on stdout and stderr (read from the pipes).
+    std::uint64_t stdout_bytes() const noexcept { return streams_[0].bytes.load(std::memory_order_relaxed); }
+    std::uint64_t stderr_bytes() const noexcept { return streams_[1].bytes.load(std::memory_order_relaxed); }
+
+private:
+    struct stream {
+        int fd;                 ///< 1 or 2
+        std::string path;       ///< the compute log file
+        int file = -1;          ///< the compute log file, open
+        int saved = -1;         ///< the original descriptor, duplicated; -1 when fd was closed
+        int read_end = -1;      ///< the pipe's read end
+        int write_end = -1;     ///< the pipe's write end, until it replaces fd
+        std::atomic<std::uint64_t> bytes{0};
+        std::uint64_t lost = 0;  ///< bytes that could not be written to the file
+        std::string error;       ///< the first file write error
+        bool eof = false;
+    };
+
+    capture(const std::string& run_dir, std::vector<std::string> step_keys, capture_options options)
+        : options_(std::move(options)), step_keys_(std::move(step_keys)) {
+        file_key_ = !options_.file_key.empty() ? options_.file_key
+                    : step_keys_.size() == 1   ? step_keys_[0]
+                                               : detail::random_file_key();
+        if (file_key_.find('/') != std::string::npos || file_key_ == "." || file_key_ == "..")
+            throw capture_error("capture file key \"" + file_key_ + "\" cannot name a file");
+        const std::string dir = run_dir + "/compute_logs/";
+        streams_[0].fd = STDOUT_FILENO;
+        streams_[1].fd = STDERR_FILENO;
+        streams_[0].path = dir + file_key_ + ".out";
+        streams_[1].path = dir + file_key_ + ".err";
+        complete_path_ = dir + file_key_ + ".complete";
+        {
+            std::lock_guard lock(detail::capture_slot_mutex());
+            if (!detail::capture_slot_owner().empty())
+                throw capture_error("cannot capture \"" + file_key_ + "\": capture \"" + detail::capture_slot_owner() +
+                                    "\" is active, and stdout and stderr belong to the whole process (end it first)");
+            detail::capture_slot_owner() = file_key_;
+        }
+        try {
+            start();
+        } catch (...) {
+            undo();
+            std::lock_guard lock(detail::capture_slot_mutex());
+            detail::capture_slot_owner().clear();
+            throw;
+        }
+    }
+
+    /// Opens the files and the pipes, then redirects: nothing is redirected unless everything is ready.
+    void start() {
+        if (int err = detail::create_parent_directories(streams_[0].path))
+            throw capture_error("cannot create the compute log directory for \"" + streams_[0].path +
+                                "\": " + detail::errno_text(err));
+        ::unlink(complete_path_.c_str());  // a marker from an earlier capture of the same key is no longer true
+        for (int i = 0; i < 2; ++i) {
+            auto& s = streams_[i];
+            const std::string name = i ? "stderr" : "stdout";
+            s.file = detail::high_fd(::open(s.path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+            if (s.file < 0) throw capture_error("cannot open the compute log \"" + s.path + "\": " + detail::errno_text(errno));
+            int ends[2];
+            if (::pipe2(ends, O_CLOEXEC) != 0)
+                throw capture_error("cannot create a pipe to capture " + name + ": " + detail::errno_text(errno));
+            s.read_end = detail::high_fd(ends[0]);
+            const int read_err = errno;
+            s.write_end = detail::high_fd(ends[1]);
+            if (s.read_end < 0 || s.write_end < 0)
+                throw capture_error("cannot create a pipe to capture " + name + ": " +
+                                    detail::errno_text(s.read_end < 0 ? read_err : errno));
+            (void)::fcntl(s.read_end, F_SETPIPE_SZ, 1 << 20);  // fewer wake-ups; best effort
+            s.saved = ::fcntl(s.fd, F_DUPFD_CLOEXEC, 3);
+            if (s.saved < 0 && errno != EBADF)
+                throw capture_error("cannot save " + name + " to restore it later: " + detail::errno_text(errno));
+        }
+        detail::flush_standard_streams();
+        try {
+            reader_ = std::thread([this] { read_loop(); });
+        } catch (const std::exception& e) {
+            throw capture_error(std::string("cannot start the capture's reader thread: ") + e.what());
+        }
+        for (auto& s : streams_) {
+            while (::dup2(s.write_end, s.fd) < 0 && errno == EINTR) {
+            }
+            ::close(s.write_end);
+            s.write_end = -1;
+        }
+        redirected_ = true;
+    }
+
+    /// Releases what a failed start() acquired; the descriptors were not touched.
+    void undo() noexcept {
+        ended_ = true;
+        restored_.store(true);
+        if (reader_.joinable()) reader_.join();
+        for (auto& s : streams_) {
+            for (int* fd : {&s.file, &s.read_end, &s.write_end, &s.saved})
+                if (*fd >= 0) ::close(*fd), *fd = -1;
+        }
+    }
+
+    template <class Emit>
+    void announce(Emit emit) {
+        std::string keys;
+        for (const auto& k : step_keys_) keys += (keys.empty() ? "" : ",") + k;
+        emit(events::logs_captured{.file_key = file_key_,
+                                   .step_keys = keys,
+                                   .stdout_path = streams_[0].path,
+                                   .stderr_path = streams_[1].path},
+             {});
+    }
+
+    /// Drains both pipes into the files (and the original descriptors when teeing) until end-of-file.
+    void read_loop() noexcept {
+        std::vector<char> buf(1 << 16);
+        auto silent_since = std::chrono::steady_clock::now();
+        for (;;) {
+            pollfd fds[2];
+            nfds_t n = 0;
+            stream* which[2];
+            for (auto& s : streams_)
+                if (!s.eof && s.read_end >= 0) {
+                    fds[n] = {s.read_end, POLLIN, 0};
+                    which[n++] = &s;
+                }
+            if (n == 0) return;
+            const bool restored = restored_.load(std::memory_order_acquire);
+            const int ready = ::poll(fds, n, restored ? 20 : 50);
+            if (ready < 0) {
+                if (errno == EINTR) continue;
+                return;
+            }
+            if (ready == 0) {
+                // Silence: before the end, keep waiting; after it, wait for lingering writers up to the timeout.
+                if (restored_.load(std::memory_order_acquire) &&
+                    std::chrono::steady_clock::now() - silent_since > options_.drain_timeout) {
+                    for (nfds_t i = 0; i < n; ++i) which[i]->eof = true, ++abandoned_;
+                    return;
+                }
+                if (!restored) silent_since = std::chrono::steady_clock::now();
+                continue;
+            }
+            silent_since = std::chrono::steady_clock::now();
+            for (nfds_t i = 0; i < n; ++i) {
+                if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+                stream& s = *which[i];
+                const ssize_t got = ::read(s.read_end, buf.data(), buf.size());
+                if (got < 0) {
+                    if (errno == EINTR || errno == EAGAIN) continue;
+                    s.eof = true;
+                    continue;
+                }
+                if (got == 0) {
+                    s.eof = true;
+                    continue;
+                }
+                deliver(s, {buf.data(), static_cast<std::size_t>(got)});
+            }
+        }
+    }
+
+    /// Writes captured bytes to the compute log, and to the original descriptor when teeing or when the
+    /// file cannot take them (so the program's output is never lost).
+    void deliver(stream& s, std::string_view bytes) noexcept {
+        s.bytes.fetch_add(bytes.size(), std::memory_order_relaxed);
+        bool to_original = options_.tee;
+        if (s.file >= 0) {
+            if (int err = detail::write_all(s.file, bytes); err != 0) {
+                s.lost += bytes.size();
+                if (s.error.empty()) {
+                    try {
+                        s.error = "capture: writing \"" + s.path + "\" failed: " + detail::errno_text(err);
+                    } catch (...) {
+                    }
+                }
+                to_original = true;
+            }
+        }
+        if (to_original && s.saved >= 0) (void)detail::write_all(s.saved, bytes);
+    }
+
+    /// Reports on stderr (restored by then) through the sinks' error handler.
+    static void report(const std::string& message) noexcept { detail::report_problem(message); }
+
+    capture_options options_;
+    std::vector<std::string> step_keys_;
+    std::string file_key_;
+    std::string complete_path_;
+    stream streams_[2];
+    std::thread reader_;
+    std::atomic<bool> restored_{false};
+    bool redirected_ = false;
+    bool ended_ = false;
+    int abandoned_ = 0;
+};
+
+}  // namespace v0
+}  // namespace runlog

@@ -1,0 +1,482 @@
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "support.hpp"
+
+using runlog::level;
+using test_support::temp_dir;
+
+namespace {
+
+std::string slurp(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+bool exists(const std::string& path) {
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0;
+}
+
+int count_entries(const char* dir) {
+    int n = 0;
+    if (DIR* d = ::opendir(dir)) {
+        while (::readdir(d)) ++n;
+        ::closedir(d);
+    }
+    return n;
+}
+
+/// The identity of the file behind a descriptor, or {0, 0} when it is closed.
+std::pair<dev_t, ino_t> identity(int fd) {
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) return {0, 0};
+    return {st.st_dev, st.st_ino};
+}
+
+/// Points fd 1 and 2 at files of their own for the test (so nothing reaches the terminal and what
+/// reaches the "original" descriptors can be checked), and puts the real ones back after.
+struct redirected_std {
+    temp_dir dir;
+    int saved[2];
+    std::string path[2];
+    redirected_std() {
+        std::fflush(nullptr);
+        for (int i = 0; i < 2; ++i) {
+            saved[i] = ::dup(i + 1);
+            path[i] = dir.path + (i ? "/orig.err" : "/orig.out");
+            const int f = ::open(path[i].c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+            ::dup2(f, i + 1);
+            ::close(f);
+        }
+    }
+    ~redirected_std() {
+        std::fflush(nullptr);
+        for (int i = 0; i < 2; ++i) {
+            ::dup2(saved[i], i + 1);
+            ::close(saved[i]);
+        }
+    }
+    std::string out() const { return slurp(path[0]); }
+    std::string err() const { return slurp(path[1]); }
+};
+
+/// A logger that keeps its lines in memory, for runs that must not print.
+auto quiet_logger(runlog::memory_sink& sink) {
+    return runlog::make_logger(runlog::pipeline("console", runlog::text_formatter::brief(), sink, level::debug));
+}
+
+runlog::run_options in(const temp_dir& d, const char* id = "run1") {
+    runlog::run_options o;
+    o.base_dir = d.path + "/storage";
+    o.run_id = id;
+    return o;
+}
+
+/// Deterministic bytes, all 256 values, for byte-for-byte checks of large outputs.
+struct byte_stream {
+    std::uint64_t state;
+    explicit byte_stream(std::uint64_t seed) : state(seed) {}
+    void fill(char* p, std::size_t n) {
+        for (std::size_t i = 0; i < n; ++i) {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            p[i] = static_cast<char>(state >> 56);
+        }
+    }
+};
+
+/// Writes all of data to fd (the test's own write(2) loop).
+void write_fd(int fd, const char* data, std::size_t n) {
+    while (n > 0) {
+        const ssize_t w = ::write(fd, data, n);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            std::abort();
+        }
+        data += w;
+        n -= static_cast<std::size_t>(w);
+    }
+}
+
+/// Checks that the file holds exactly `total` bytes of byte_stream(seed).
+void check_stream_file(const std::string& path, std::uint64_t seed, std::size_t total) {
+    std::ifstream in(path, std::ios::binary);
+    REQUIRE(in);
+    byte_stream expected(seed);
+    std::vector<char> want(1 << 20), got(1 << 20);
+    std::size_t seen = 0;
+    while (seen < total) {
+        const std::size_t n = std::min(want.size(), total - seen);
+        expected.fill(want.data(), n);
+        in.read(got.data(), static_cast<std::streamsize>(n));
+        REQUIRE(static_cast<std::size_t>(in.gcount()) == n);
+        REQUIRE(std::equal(want.begin(), want.begin() + static_cast<std::ptrdiff_t>(n), got.begin()));
+        seen += n;
+    }
+    CHECK(in.peek() == std::char_traits<char>::eof());
+}
+
+}  // namespace
+
+TEST_CASE("printf, iostreams, write(2) and child processes, byte for byte", "[capture]") {
+    redirected_std real;
+    temp_dir d;
+    runlog::memory_sink sink;
+    auto log = quiet_logger(sink);
+    const auto fd_before = count_entries("/proc/self/fd");
+    const auto threads_before = count_entries("/proc/self/task");
+    const auto out_id = identity(1), err_id = identity(2);
+    std::string out_path, err_path, complete;
+    {
+        runlog::run run(log, "job", in(d));
+        run.execute("load", [&](runlog::step& s) {
+            runlog::capture cap(s, {.tee = false});
+            out_path = cap.stdout_path();
+            err_path = cap.stderr_path();
+            complete = cap.complete_path();
+            CHECK_FALSE(exists(complete));
+            std::printf("printf %d\n", 1);
+            std::cout << "cout " << 2 << '\n';
+            std::cerr << "cerr 3\n";
+            std::fprintf(stderr, "fprintf 4\n");
+            write_fd(1, "write 5\n", 8);
+            std::fputs("partial line without newline", stdout);
+            std::fflush(stdout);
+            CHECK(std::system("printf 'child out\\n'; printf 'child err\\n' >&2") == 0);
+            const pid_t pid = ::fork();
+            if (pid == 0) {
+                const char* args[] = {"/bin/sh", "-c", "printf 'exec out'; printf 'exec err' >&2", nullptr};
+                ::execv(args[0], const_cast<char* const*>(args));
+                ::_exit(127);
+            }
+            int status = 0;
+            ::waitpid(pid, &status, 0);
+            CHECK(WEXITSTATUS(status) == 0);
+            std::printf("|last");
+        });
+    }
+    CHECK(slurp(out_path) == "printf 1\ncout 2\nwrite 5\npartial line without newlinechild out\nexec out|last");
+    // The step's own log lines go to stderr and so into the .err file, as in Dagster.
+    const std::string err = slurp(err_path);
+    CHECK_THAT(err, Catch::StartsWith("cerr 3\nfprintf 4\nchild err\nexec err"));
+    CHECK(exists(complete));
+    CHECK(real.out().empty());  // no tee
+    // The descriptors point where they did, and nothing is left behind.
+    CHECK(identity(1) == out_id);
+    CHECK(identity(2) == err_id);
+    CHECK(count_entries("/proc/self/fd") == fd_before);
+    CHECK(count_entries("/proc/self/task") == threads_before);
+    // printf reaches the original stdout again.
+    std::printf("after\n");
+    std::fflush(stdout);
+    CHECK(real.out() == "after\n");
+}
+
+TEST_CASE("LOGS_CAPTURED names the file key, the steps and the files", "[capture]") {
+    redirected_std real;
+    temp_dir d;
+    runlog::memory_sink sink;
+    auto log = runlog::make_logger(runlog::pipeline("console", runlog::text_formatter("{step}|{event}|{message}|{fields}"),
+                                                    sink, level::debug));
+    std::string key;
+    {
+        runlog::run run(log, "job", in(d));
+        {
+            runlog::capture cap(run, {"a", "b"}, {.tee = false});
+            key = cap.file_key();
+            CHECK(cap.stdout_path() == d.path + "/storage/run1/compute_logs/" + key + ".out");
+        }
+        run.execute("solo", [&](runlog::step& s) { runlog::capture cap(s, {.tee = false}); });
+    }
+    REQUIRE(key.size() == 8);
+    CHECK(std::all_of(key.begin(), key.end(), [](char c) { return c >= 'a' && c <= 'z'; }));
+    const auto lines = sink.lines();
+    const std::string pid = std::to_string(runlog::process_id());
+    const std::string dir = d.path + "/storage/run1/compute_logs/";
+    CHECK(lines[2] == "|LOGS_CAPTURED|Started capturing logs in process (pid: " + pid + ").|file_key=" + key +
+                          " step_keys=a,b stdout_path=" + dir + key + ".out stderr_path=" + dir + key + ".err\n");
+    CHECK(lines[4] == "solo|LOGS_CAPTURED|Started capturing logs in process (pid: " + pid +
+                          ").|file_key=solo step_keys=solo stdout_path=" + dir + "solo.out stderr_path=" + dir + "solo.err\n");
+}
+
+TEST_CASE("binary data, NUL bytes and a line of megabytes", "[capture]") {
+    redirected_std real;
+    temp_dir d;
+    runlog::memory_sink sink;
+    auto log = quiet_logger(sink);
+    std::string binary;
+    for (int i = 0; i < 4096; ++i) binary.push_back(static_cast<char>(i % 256));
+    const std::string big_line = std::string(5 << 20, 'x') + "\n";
+    std::string out;
+    {
+        runlog::run run(log, "job", in(d));
+        runlog::capture cap(run, {}, {.tee = false});
+        out = cap.stdout_path();
+        write_fd(1, binary.data(), binary.size());
+        std::fwrite("\0\0nul\0", 1, 6, stdout);
+        std::fflush(stdout);
+        write_fd(1, big_line.data(), big_line.size());
+    }
+    CHECK(slurp(out) == binary + std::string("\0\0nul\0", 6) + big_line);
+}
+
+TEST_CASE("a child writes 100 MB to stdout and 100 MB to stderr inside a captured step", "[capture]") {
+    redirected_std real;
+    temp_dir d;
+    runlog::memory_sink sink;
+    auto log = quiet_logger(sink);
+    constexpr std::size_t total = 100u << 20;
+    std::string out, err, complete;
+    {
+        runlog::run run(log, "job", in(d));
+        run.execute("big", [&](runlog::step& s) {
+            runlog::capture cap(s, {.tee = false});
+            out = cap.stdout_path();
+            err = cap.stderr_path();
+            complete = cap.complete_path();
+            const pid_t pid = ::fork();
+            if (pid == 0) {
+                byte_stream o(1), e(2);
+                std::vector<char> buf(1 << 17);
+                std::size_t done = 0, chunk = 1;
+                while (done < total) {
+                    // Interleaved writes of varying sizes on both streams.
+                    const std::size_t n = std::min({chunk, buf.size(), total - done});
+                    o.fill(buf.data(), n);
+                    write_fd(1, buf.data(), n);
+                    e.fill(buf.data(), n);
+                    write_fd(2, buf.data(), n);
+                    done += n;
+                    chunk = chunk * 7 % 131071 + 1;
+                }
+                ::_exit(0);
+            }
+            int status = 0;
+            ::waitpid(pid, &status, 0);
+            REQUIRE(WIFEXITED(status));
+        });
+    }
+    CHECK(exists(complete));
+    check_stream_file(out, 1, total);
+    check_stream_file(err, 2, total);
+    std::printf("printf reaches stdout again\n");
+    std::fflush(stdout);
+    CHECK(real.out() == "printf reaches stdout again\n");
+}
+
+TEST_CASE("the capture waits for children that still hold the pipes, up to the drain timeout", "[capture]") {
+    redirected_std real;
+    temp_dir d;
+    runlog::memory_sink sink;
+    auto log = quiet_logger(sink);
+    std::string out, complete;
+    pid_t lingering = -1;
+    {
+        runlog::run run(log, "job", in(d));
+        runlog::capture cap(run, {}, {.tee = false, .file_key = "late"});
+        out = cap.stdout_path();
+        complete = cap.complete_path();
+        lingering = ::fork();
+        if (lingering == 0) {
+            ::usleep(300'000);
+            write_fd(1, "late bytes\n", 11);
+            ::_exit(0);
+        }
+    }  // ends while the child still holds stdout's pipe: its last bytes are still read
+    CHECK(slurp(out) == "late bytes\n");
+    CHECK(exists(complete));
+    ::waitpid(lingering, nullptr, 0);
+
+    std::vector<std::string> reports;
+    static std::vector<std::string>* seen = nullptr;
+    seen = &reports;
+    auto previous = runlog::set_error_handler([](const runlog::sink_error& e) { seen->emplace_back(e.message); });
+    {
+        runlog::run run(log, "job", in(d, "run2"));
+        runlog::capture cap(run, {}, {.tee = false, .file_key = "stuck", .drain_timeout = std::chrono::milliseconds(100)});
+        lingering = ::fork();
+        if (lingering == 0) {
+            ::sleep(30);
+            ::_exit(0);
+        }
+    }
+    runlog::set_error_handler(previous);
+    ::kill(lingering, SIGKILL);
+    ::waitpid(lingering, nullptr, 0);
+    REQUIRE(reports.size() == 1);
+    CHECK(reports[0] == "capture \"stuck\": 2 stream(s) still held open by another process after the drain timeout; "
+                        "later bytes are not captured");
+}
+
+TEST_CASE("tee passes the bytes on to the original descriptors", "[capture]") {
+    redirected_std real;
+    temp_dir d;
+    runlog::memory_sink sink;
+    auto log = quiet_logger(sink);
+    std::string out, err;
+    {
+        runlog::run run(log, "job", in(d));
+        runlog::capture cap(run, {}, {.file_key = "tee"});
+        out = cap.stdout_path();
+        err = cap.stderr_path();
+        std::printf("to both\n");
+        std::fprintf(stderr, "err to both\n");
+    }
+    CHECK(slurp(out) == "to both\n");
+    CHECK(real.out() == "to both\n");
+    CHECK(slurp(err) == "err to both\n");
+    CHECK(real.err() == "err to both\n");
+}
+
+TEST_CASE("stdout closed before the capture is closed after it", "[capture]") {
+    redirected_std real;
+    temp_dir d;
+    runlog::memory_sink sink;
+    auto log = quiet_logger(sink);
+    ::close(1);
+    std::string out;
+    {
+        runlog::run run(log, "job", in(d));
+        runlog::capture cap(run, {}, {.file_key = "closed"});
+        out = cap.stdout_path();
+        std::printf("captured though stdout was closed\n");
+    }
+    CHECK(::fcntl(1, F_GETFD) == -1);
+    CHECK(errno == EBADF);
+    CHECK(slurp(out) == "captured though stdout was closed\n");
+}
+
+TEST_CASE("an exception out of the captured scope restores the descriptors", "[capture]") {
+    redirected_std real;
+    temp_dir d;
+    runlog::memory_sink sink;
+    auto log = quiet_logger(sink);
+    const auto out_id = identity(1);
+    std::string out, complete;
+    CHECK_THROWS_WITH(([&] {
+                          runlog::run run(log, "job", in(d));
+                          run.execute("boom", [&](runlog::step& s) {
+                              runlog::capture cap(s, {.tee = false});
+                              out = cap.stdout_path();
+                              complete = cap.complete_path();
+                              std::printf("before the throw\n");
+                              throw std::runtime_error("boom");
+                          });
+                      }()),
+                      "boom");
+    CHECK(identity(1) == out_id);
+    CHECK(slurp(out) == "before the throw\n");
+    CHECK(exists(complete));
+}
+
+TEST_CASE("a second capture, nested or on another thread, is refused", "[capture]") {
+    redirected_std real;
+    temp_dir d;
+    runlog::memory_sink sink;
+    auto log = quiet_logger(sink);
+    std::string out;
+    {
+        runlog::run run(log, "job", in(d));
+        runlog::capture first(run, {}, {.tee = false, .file_key = "first"});
+        out = first.stdout_path();
+        CHECK_THROWS_WITH(runlog::capture(run, {}, {.file_key = "second"}),
+                          "cannot capture \"second\": capture \"first\" is active, and stdout and stderr belong to the "
+                          "whole process (end it first)");
+        std::thread([&] { CHECK_THROWS_AS(runlog::capture(run, {}, {.file_key = "third"}), runlog::capture_error); }).join();
+        std::printf("the first still works\n");
+    }
+    CHECK(slurp(out) == "the first still works\n");
+    CHECK_FALSE(exists(d.path + "/storage/run1/compute_logs/second.out"));
+    // After it ends, a new capture may start.
+    runlog::run run(log, "job", in(d, "run2"));
+    runlog::capture again(run, {}, {.tee = false, .file_key = "again"});
+}
+
+TEST_CASE("a capture that cannot start says why and leaves the descriptors alone", "[capture]") {
+    redirected_std real;
+    temp_dir d;
+    runlog::memory_sink sink;
+    auto log = quiet_logger(sink);
+    const auto out_id = identity(1);
+    const auto fd_before = count_entries("/proc/self/fd");
+    {
+        runlog::run run(log, "job", in(d));
+        // A regular file where the compute log directory should be.
+        std::ofstream(d.path + "/storage/run1/compute_logs") << "in the way";
+        try {
+            runlog::capture cap(run, {}, {.file_key = "k"});
+            FAIL("started");
+        } catch (const runlog::capture_error& e) {
+            CHECK(std::string(e.what()) == "cannot create the compute log directory for \"" + d.path +
+                                               "/storage/run1/compute_logs/k.out\": Not a directory");
+        }
+        std::printf("still to the original stdout\n");
+        std::fflush(stdout);
+    }
+    CHECK(identity(1) == out_id);
+    CHECK(real.out() == "still to the original stdout\n");
+    {
+        // Too many open files.
+        runlog::run run(log, "job", in(d, "run2"));
+        rlimit old{};
+        ::getrlimit(RLIMIT_NOFILE, &old);
+        rlimit tight = old;
+        tight.rlim_cur = static_cast<rlim_t>(count_entries("/proc/self/fd") + 1);  // the files open, no room for pipes
+        ::setrlimit(RLIMIT_NOFILE, &tight);
+        std::string what;
+        try {
+            runlog::capture cap(run, {}, {.file_key = "k"});
+        } catch (const runlog::capture_error& e) {
+            what = e.what();
+        }
+        ::setrlimit(RLIMIT_NOFILE, &old);
+        CHECK_THAT(what, Catch::EndsWith("Too many open files"));
+    }
+    CHECK(count_entries("/proc/self/fd") == fd_before);
+    CHECK(identity(1) == out_id);
+}
+
+TEST_CASE("a full disk loses nothing: the bytes go to the original descriptor and the loss is reported", "[capture]") {
+    redirected_std real;
+    temp_dir d;
+    runlog::memory_sink sink;
+    auto log = quiet_logger(sink);
+    std::vector<std::string> reports;
+    static std::vector<std::string>* seen = nullptr;
+    seen = &reports;
+    auto previous = runlog::set_error_handler([](const runlog::sink_error& e) { seen->emplace_back(e.message); });
+    {
+        runlog::run run(log, "job", in(d));
+        std::filesystem::create_directories(d.path + "/storage/run1/compute_logs");
+        std::filesystem::create_symlink("/dev/full", d.path + "/storage/run1/compute_logs/full.out");
+        runlog::capture cap(run, {}, {.tee = false, .file_key = "full"});
+        std::printf("kept despite the full disk\n");
+    }
+    runlog::set_error_handler(previous);
+    CHECK(real.out() == "kept despite the full disk\n");
+    REQUIRE(reports.size() == 1);
+    CHECK(reports[0] == "capture: writing \"" + d.path +
+                            "/storage/run1/compute_logs/full.out\" failed: No space left on device (27 bytes reached "
+                            "only the original descriptor)");
+}
