@@ -1,7 +1,8 @@
 // The demo: a run of the job __ASSET_JOB_0 with three steps, whose console shows the sequence of
 // events of Dagster's sample transcript. Every record of the run, at every level, is also kept as a
 // JSON line in $RUNLOG_HOME/storage/<run_id>/events.jsonl (RUNLOG_HOME defaults to .runlog), and the
-// run is listed in $RUNLOG_HOME/storage/runs.jsonl.
+// run is listed in $RUNLOG_HOME/storage/runs.jsonl. Each step's stdout and stderr are captured into
+// $RUNLOG_HOME/storage/<run_id>/compute_logs/<step>.out and .err (and still shown).
 //
 //   quickstart                 the run succeeds
 //   quickstart --fail STEP     STEP throws (also RUNLOG_DEMO_FAIL=STEP): STEP_FAILURE, RUN_FAILURE, exit 1
@@ -53,18 +54,20 @@ int main(int argc, char** argv) {
                          runlog::level::info));
     runlog::configure_from_env(log);  // a missing or bad file is reported on stderr; the levels stay
 
-    std::string events, index;
+    std::string events, index, compute_logs;
     int status = 0;
     try {
         runlog::run run(log, "__ASSET_JOB_0", {.tags = {{"origin", "runlog demo"}}});
         events = run.events_path();
         index = run.runs_index_path();
+        compute_logs = run.dir() + "/compute_logs/";
         const runlog::step_options worker{.worker = "subprocess", .resources = "io_manager"};
         for (const char* key : {"taxi_zones_file", "taxi_trips_file", "manhattan_stats"})
             run.step_worker_starting(key);
 
         int zones = 0, trips = 0;
         run.execute("taxi_zones_file", worker, [&](runlog::step& s) {
+            runlog::capture logs(s);  // stdout and stderr into compute_logs/taxi_zones_file.out and .err
             zones = download("taxi_zones_file", 265, fail_step);
             log.info({{"rows", zones}, {"source", "https://example.invalid/taxi_zones.csv"}},
                      "Downloaded {} taxi zones", zones);
@@ -73,6 +76,7 @@ int main(int argc, char** argv) {
             s.handled_output();
         });
         run.execute("taxi_trips_file", worker, [&](runlog::step& s) {
+            runlog::capture logs(s);
             trips = download("taxi_trips_file", 2964624, fail_step);
             log.info({{"rows", trips}, {"month", "2023-03"}}, "Downloaded {} trips", trips);
             s.output();
@@ -80,6 +84,7 @@ int main(int argc, char** argv) {
             s.handled_output();
         });
         run.execute("manhattan_stats", worker, [&](runlog::step& s) {
+            runlog::capture logs(s);
             s.loaded_input("taxi_zones_file", "taxi_zones_file");
             s.loaded_input("taxi_trips_file", "taxi_trips_file");
             download("manhattan_stats", 69, fail_step);
@@ -94,6 +99,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "\nThe run failed: %s\n", e.what());
         status = 1;
     }
-    std::fprintf(stderr, "\nEvent log:  %s\nRuns index: %s\n", events.c_str(), index.c_str());
+    std::fprintf(stderr, "\nEvent log:    %s\nRuns index:   %s\nCompute logs: %s<step>.out and .err\n", events.c_str(),
+                 index.c_str(), compute_logs.c_str());
     return status;
 }

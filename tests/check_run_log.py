@@ -97,6 +97,22 @@ def run(mode, exe, env_extra=None):
             mat = [e for e in events if e.get("event_type") == "ASSET_MATERIALIZATION" and e.get("step_key") == step]
             if len(mat) != 1 or mat[0]["attributes"].get("asset_key") != step:
                 fail(f"no materialization of {step}: {mat}")
+        logs = os.path.join(storage, run_id, "compute_logs")
+        for step in ("taxi_zones_file", "taxi_trips_file", "manhattan_stats"):
+            for ext in (".out", ".err", ".complete"):
+                if not os.path.exists(os.path.join(logs, step + ext)):
+                    fail(f"no compute log {step}{ext}")
+            with open(os.path.join(logs, step + ".out")) as f:
+                if f.read() != f"wrote data/{step}.csv (" + {"taxi_zones_file": "265", "taxi_trips_file": "2964624",
+                                                            "manhattan_stats": "69"}[step] + " rows)\n":
+                    fail(f"{step}.out does not hold the step's stdout")
+            with open(os.path.join(logs, step + ".err")) as f:
+                # runlog's own console lines go to stderr, so into .err, as in Dagster (none at ERROR).
+                if not env_extra and f"{step} - LOGS_CAPTURED - Started capturing logs" not in f.read():
+                    fail(f"{step}.err does not hold the step's console lines")
+        captured = [e for e in events if e.get("event_type") == "LOGS_CAPTURED"]
+        if [e["step_key"] for e in captured] != ["taxi_zones_file", "taxi_trips_file", "manhattan_stats"]:
+            fail(f"LOGS_CAPTURED: {captured}")
         users = [e for e in events if "event_type" not in e]
         if not users or not all("step_key" in e and e["attributes"] for e in users):
             fail(f"user messages without step or fields: {users}")
