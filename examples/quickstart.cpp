@@ -20,12 +20,13 @@
 
 namespace {
 
-/// The demo's step work: "download" a file of rows, or fail when asked to.
+/// The demo's step work: pretend to download a file of rows (it prints, so there is stdout to capture), or fail
+/// when asked to.
 int download(std::string_view name, int rows, std::string_view fail_step) {
     std::this_thread::sleep_for(std::chrono::milliseconds(15));
     if (name == fail_step)
         throw std::runtime_error("HTTP 503 while downloading https://example.invalid/" + std::string(name) + ".csv");
-    std::printf("wrote data/%.*s.csv (%d rows)\n", static_cast<int>(name.size()), name.data(), rows);
+    std::printf("downloaded %.*s: %d rows\n", static_cast<int>(name.size()), name.data(), rows);
     std::fflush(stdout);
     return rows;
 }

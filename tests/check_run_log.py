@@ -103,8 +103,8 @@ def run(mode, exe, env_extra=None):
                 if not os.path.exists(os.path.join(logs, step + ext)):
                     fail(f"no compute log {step}{ext}")
             with open(os.path.join(logs, step + ".out")) as f:
-                if f.read() != f"wrote data/{step}.csv (" + {"taxi_zones_file": "265", "taxi_trips_file": "2964624",
-                                                            "manhattan_stats": "69"}[step] + " rows)\n":
+                if f.read() != f"downloaded {step}: " + {"taxi_zones_file": "265", "taxi_trips_file": "2964624",
+                                                        "manhattan_stats": "69"}[step] + " rows\n":
                     fail(f"{step}.out does not hold the step's stdout")
             with open(os.path.join(logs, step + ".err")) as f:
                 # runlog's own console lines go to stderr, so into .err, as in Dagster (none at ERROR).

@@ -99,7 +99,7 @@ TEST_CASE("bad config files: exact messages, and the levels stay as they were", 
         {"unknown logger without suggestion", "loggers:\n  syslog:\n    config:\n      log_level: ERROR\n",
          "config.yaml:2:3: unknown logger 'syslog': this program's loggers are console, json_file"},
         {"unknown key under config", "loggers:\n  console:\n    config:\n      log_levl: ERROR\n",
-         "config.yaml:4:7: unknown key 'log_levl' under 'loggers.console.config': expected 'log_level'; did you mean "
+         "config.yaml:4:7: unknown key 'log_levl' under 'loggers.console.config': expected 'log_level' (or 'name'); did you mean "
          "'log_level'?"},
         {"unknown key under a logger", "loggers:\n  console:\n    confg:\n      log_level: ERROR\n",
          "config.yaml:3:5: unknown key 'confg' under 'loggers.console': expected 'config'; did you mean 'config'?"},
@@ -142,7 +142,7 @@ TEST_CASE("bad config files: exact messages, and the levels stay as they were", 
         {"huge scalar", "loggers:\n  console:\n    config:\n      log_level: " + huge + "\n",
          "config.yaml:4:18: a scalar longer than 65536 bytes"},
         {"binary garbage", std::string("loggers:\n  \x01\x02\xff\xfe", 14), "config.yaml:2:3: control character U+0001 is not allowed (is this a binary file?)"},
-        {"invalid UTF-8", "loggers:\n  caf\xC3\x28: {}\n", "config.yaml:2:6: invalid UTF-8 (is this a binary file?)"},
+        {"invalid UTF-8", "loggers:\n  caf\xC3\x28: {}\n", "config.yaml:2:6: invalid UTF-8: the file must be UTF-8 text"},
         {"NUL byte", std::string("loggers:\0\n", 10), "config.yaml:1:9: control character U+0000 is not allowed (is this a binary file?)"},
         {"directive", "%YAML 1.2\n---\nloggers: {}\n", "config.yaml:1:1: directives ('%') are not supported"},
         {"complex key", "? loggers\n: {}\n", "config.yaml:1:1: complex keys ('?') are not supported"},
@@ -270,11 +270,12 @@ TEST_CASE("the watcher re-applies edits and keeps the levels through a bad one, 
     for (auto& w : writers) w.join();
     watcher.stop();
     std::lock_guard lock(reports_mutex);
-    REQUIRE(reports.size() >= 3);
+    REQUIRE(reports.size() >= 4);  // the first application, then the three edits
     CHECK(reports[0]);
-    REQUIRE_FALSE(reports[1]);
-    CHECK_THAT(reports[1].problem->to_string(), Catch::Contains("config.yaml:4:18: bad value for log level 'WARNNG'"));
-    CHECK(reports[2]);
+    CHECK(reports[1]);
+    REQUIRE_FALSE(reports[2]);
+    CHECK_THAT(reports[2].problem->to_string(), Catch::Contains("config.yaml:4:18: bad value for log level 'WARNNG'"));
+    CHECK(reports[3]);
     CHECK(console.size() > 0);  // warnings got through while the level was WARNING
 }
 
@@ -295,4 +296,34 @@ TEST_CASE("large files parse in linear time", "[config]") {
     const auto st = runlog::try_apply_config(log, many, "big.yaml");
     REQUIRE_FALSE(st);
     CHECK_THAT(st.problem->message, Catch::StartsWith("duplicate key 'k7' (first at line 12, column 1)"));
+}
+
+TEST_CASE("one config for several loggers; near misses of 'loggers' are warned about", "[config]") {
+    auto first = two_pipelines();
+    auto second = runlog::make_logger("second", runlog::pipeline("audit", runlog::text_formatter("{message}"),
+                                                                  runlog::memory_sink{}, level::info));
+    const std::string text =
+        "loggers:\n  console:\n    config:\n      log_level: ERROR\n  audit:\n    config:\n      log_level: "
+        "CRITICAL\n      name: dagster\n";
+    CHECK(runlog::try_apply_config(first, text, "c.yaml"));
+    CHECK(runlog::try_apply_config(second, text, "c.yaml"));
+    CHECK(first.get_level("console") == level::error);
+    CHECK(second.get_level("audit") == level::critical);
+    // A name no logger of the program has is still an error, listing them all.
+    const auto st = runlog::try_apply_config(second, "loggers:\n  audt: {}\n", "c.yaml");
+    REQUIRE_FALSE(st);
+    CHECK(st.problem->to_string() ==
+          "c.yaml:2:3: unknown logger 'audt': this program's loggers are audit, console, json_file; did you mean 'audit'?");
+    const auto near = runlog::try_apply_config(first, "logger:\n  console:\n    config:\n      log_level: ERROR\n", "c.yaml");
+    REQUIRE(near);
+    REQUIRE(near.warnings.size() == 1);
+    CHECK(near.warnings[0] == "c.yaml:1:1: top-level key 'logger' is ignored; did you mean 'loggers'?");
+    // Leading zeros and null words are refused rather than guessed.
+    auto bad = runlog::try_apply_config(first, "loggers:\n  console:\n    config:\n      log_level: 040\n", "c.yaml");
+    REQUIRE_FALSE(bad);
+    CHECK(bad.problem->to_string() == "c.yaml:4:18: log level '040' has a leading zero (YAML 1.1 reads it as octal, 1.2 as "
+                                      "decimal): write it without");
+    bad = runlog::try_apply_config(first, "loggers:\n  console:\n    config:\n      log_level: ~\n", "c.yaml");
+    REQUIRE_FALSE(bad);
+    CHECK_THAT(bad.problem->message, Catch::StartsWith("log level of 'loggers.console' is empty"));
 }

@@ -65,6 +65,7 @@ struct logger_setting {
 struct config {
     std::string file;
     std::vector<logger_setting> loggers;
+    std::vector<std::string> warnings;  ///< e.g. a top-level key that looks like a misspelt `loggers`
 };
 
 /// The outcome of the non-throwing API: a problem, or success with warnings (each `file:line:column: ...`).
@@ -75,6 +76,12 @@ struct config_status {
 };
 
 namespace detail {
+
+/// A level as config files write it: its name, or its number.
+inline std::string level_text(level l) {
+    const auto n = level_name(l);
+    return n.empty() ? std::to_string(static_cast<int>(l)) : std::string(n);
+}
 
 /// Levenshtein distance, for "did you mean" suggestions.
 inline std::size_t edit_distance(std::string_view a, std::string_view b) {
@@ -148,6 +155,12 @@ public:
             fail(root.pos, "expected a mapping at the top level, found " + std::string(kind_name(root)));
         config c;
         c.file = file_;
+        for (const auto& k : root.keys)
+            if (k.text != "loggers" && edit_distance(k.text, "loggers") <= 2)
+                c.warnings.push_back(config_problem{file_, k.pos.line, k.pos.column,
+                                                    "top-level key '" + shown(k.text) +
+                                                        "' is ignored; did you mean 'loggers'?"}
+                                         .to_string());
         const yaml::node* loggers = root.find("loggers");
         if (!loggers) return c;  // a run config may hold other things only
         if (loggers->type == yaml::node::kind::null) return c;
@@ -170,17 +183,25 @@ public:
             if (cfg->type != yaml::node::kind::mapping)
                 fail(cfg->pos, "'" + where + ".config' must be a mapping, found " + std::string(kind_name(*cfg)));
             for (std::size_t k = 0; k < cfg->keys.size(); ++k)
-                if (cfg->keys[k].text != "log_level")
+                if (cfg->keys[k].text != "log_level" && cfg->keys[k].text != "name")  // name: Dagster's logger name
                     fail(cfg->keys[k].pos, "unknown key '" + shown(cfg->keys[k].text) + "' under '" + where +
-                                               ".config': expected 'log_level'" +
+                                               ".config': expected 'log_level' (or 'name')" +
                                                suggestion(cfg->keys[k].text, {"log_level"}));
             const yaml::node* lvl = cfg->find("log_level");
             if (!lvl) continue;
-            if (lvl->type == yaml::node::kind::null)
+            const bool null_word = lvl->type == yaml::node::kind::scalar && !lvl->quoted &&
+                                   (lvl->text == "~" || lvl->text == "null" || lvl->text == "Null" || lvl->text == "NULL");
+            if (lvl->type == yaml::node::kind::null || null_word)
                 fail(lvl->pos, "log level of '" + where + "' is empty: permissible values are " +
                                    std::string(permissible_levels));
             if (lvl->type != yaml::node::kind::scalar)
                 fail(lvl->pos, "log level of '" + where + "' must be a scalar, found " + std::string(kind_name(*lvl)));
+            if (!lvl->quoted && lvl->text.size() > 1 && lvl->text.find_first_not_of("+-") != std::string::npos &&
+                lvl->text[lvl->text.find_first_not_of("+-")] == '0' &&
+                lvl->text.find_first_not_of("+-0123456789") == std::string::npos &&
+                lvl->text.find_first_not_of("+-") + 1 < lvl->text.size())
+                fail(lvl->pos, "log level '" + shown(lvl->text) +
+                                   "' has a leading zero (YAML 1.1 reads it as octal, 1.2 as decimal): write it without");
             const auto parsed = try_parse_level(lvl->text);
             if (!parsed)
                 fail(lvl->pos, "bad value for log level '" + shown(lvl->text) + "': permissible values are " +
@@ -245,25 +266,31 @@ template <class Logger>
 std::vector<std::string> apply_config(Logger& logger, const config& c) {
     const auto names = logger.pipeline_names();
     const std::vector<std::string_view> known(names.begin(), names.end());
-    std::vector<std::string> warnings;
+    std::vector<std::string> warnings = c.warnings;
+    const auto others = detail::gate_registry::instance().other_pipeline_names(&logger);
     for (const auto& s : c.loggers) {
         if (std::find(known.begin(), known.end(), s.pipeline) == known.end()) {
+            // A pipeline of another logger of the program (one config can serve them all): not this one's.
+            if (std::find(others.begin(), others.end(), s.pipeline) != others.end()) continue;
+            std::vector<std::string_view> all = known;
+            for (const auto& o : others)
+                if (std::find(all.begin(), all.end(), o) == all.end()) all.push_back(o);
             std::string list;
-            for (auto n : known) list += (list.empty() ? "" : ", ") + std::string(n);
+            for (auto n : all) list += (list.empty() ? "" : ", ") + std::string(n);
             throw config_error({c.file, s.line, s.column,
                                 "unknown logger '" + detail::shown(s.pipeline) + "': this program's loggers are " + list +
-                                    detail::suggestion(s.pipeline, known)});
+                                    detail::suggestion(s.pipeline, all)});
         }
         if (s.lvl && *s.lvl < Logger::floor)
             warnings.push_back(config_problem{c.file, s.level_line, s.level_column,
-                                              "log level " + to_string(*s.lvl) + " for '" + s.pipeline +
-                                                  "' is below the compile-time floor " + to_string(Logger::floor) +
-                                                  ": calls below " + to_string(Logger::floor) +
+                                              "log level " + detail::level_text(*s.lvl) + " for '" + s.pipeline +
+                                                  "' is below the compile-time floor " + detail::level_text(Logger::floor) +
+                                                  ": calls below " + detail::level_text(Logger::floor) +
                                                   " were compiled out and stay silent"}
                                    .to_string());
     }
     for (const auto& s : c.loggers)
-        if (s.lvl) logger.set_level(s.pipeline, *s.lvl);
+        if (s.lvl && std::find(known.begin(), known.end(), s.pipeline) != known.end()) logger.set_level(s.pipeline, *s.lvl);
     return warnings;
 }
 
@@ -323,8 +350,10 @@ config_status configure_from_env(Logger& logger) noexcept {
     return st;
 }
 
-/// Re-applies a config file to a logger whenever the file changes (polling its size, time and inode).
-/// A bad edit is reported (by default once per edit on stderr) and ignored: the previous levels stay.
+/// Re-applies a config file to a logger whenever the file changes (polling its size, time and inode; a
+/// change is applied once it has held for one poll). Each outcome, the first application's included, goes
+/// to the report function, or by default problems and warnings to stderr; a bad edit is ignored and the
+/// previous levels stay.
 class config_watcher {
 public:
     /// Receives each outcome of a reload.
@@ -336,8 +365,9 @@ public:
                    report_fn report = {})
         : path_(std::move(path)), interval_(interval), report_(std::move(report)) {
         apply_ = [&logger](const std::string& p) { return try_apply_config_file(logger, p); };
-        stamp_ = current_stamp();
+        stamp_ = pending_ = current_stamp();
         initial_ = apply_(path_);
+        deliver(initial_);
         thread_ = std::thread([this] { loop(); });
     }
     config_watcher(const config_watcher&) = delete;
@@ -379,22 +409,31 @@ private:
             if (stopping_) break;
             const file_stamp now = current_stamp();
             if (now == stamp_) continue;
+            // Apply a change once it has held still for one poll: an editor writing in place passes
+            // through an empty or half-written file.
+            if (!(now == pending_)) {
+                pending_ = now;
+                continue;
+            }
             stamp_ = now;
             lock.unlock();
             config_status st = apply_(path_);
             reloads_.fetch_add(1);
-            if (report_) {
-                try {
-                    report_(st);
-                } catch (...) {
-                }
-            } else {
-                if (st.problem)
-                    detail::print_config_line(st.problem->to_string() + " (keeping the previous log levels)");
-                for (const auto& w : st.warnings) detail::print_config_line("warning: " + w);
-            }
+            deliver(st);
             lock.lock();
         }
+    }
+
+    void deliver(const config_status& st) noexcept {
+        if (report_) {
+            try {
+                report_(st);
+            } catch (...) {
+            }
+            return;
+        }
+        if (st.problem) detail::print_config_line(st.problem->to_string() + " (keeping the previous log levels)");
+        for (const auto& w : st.warnings) detail::print_config_line("warning: " + w);
     }
 
     std::string path_;
@@ -403,6 +442,7 @@ private:
     std::function<config_status(const std::string&)> apply_;
     config_status initial_;
     file_stamp stamp_;
+    file_stamp pending_;
     std::atomic<std::uint64_t> reloads_{0};
     std::mutex mutex_;
     std::condition_variable wake_;

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <span>
+#include <string>
 #include <string_view>
 #include <type_traits>
 
@@ -265,10 +266,23 @@ public:
         static gate_registry registry;
         return registry;
     }
-    void add(void* logger, refresh_fn fn) {
+    /// Lists a logger's pipeline names.
+    using names_fn = std::vector<std::string> (*)(const void* logger);
+
+    void add(void* logger, refresh_fn fn, names_fn names = nullptr) {
         std::lock_guard lock(mutex_);
-        loggers_.push_back({logger, fn});
+        loggers_.push_back({logger, fn, names});
         fn(logger, open_runs_ > 0);
+    }
+    /// The pipeline names of every live logger but `except`, so that a config shared by several loggers
+    /// (RUNLOG_CONFIG) can name pipelines of another one.
+    std::vector<std::string> other_pipeline_names(const void* except) {
+        std::lock_guard lock(mutex_);
+        std::vector<std::string> all;
+        for (const auto& e : loggers_)
+            if (e.logger != except && e.names)
+                for (auto& n : e.names(e.logger)) all.push_back(std::move(n));
+        return all;
     }
     void remove(void* logger) noexcept {
         std::lock_guard lock(mutex_);
@@ -291,6 +305,7 @@ private:
     struct entry {
         void* logger;
         refresh_fn refresh;
+        names_fn names;
     };
     void change_open_runs(int by) noexcept {
         std::lock_guard lock(mutex_);

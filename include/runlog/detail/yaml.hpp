@@ -152,7 +152,7 @@ private:
                 continue;
             }
             const int n = utf8_length(i);
-            if (n == 0) fail({line_no, col}, "invalid UTF-8 (is this a binary file?)");
+            if (n == 0) fail({line_no, col}, "invalid UTF-8: the file must be UTF-8 text");
             i += static_cast<std::size_t>(n);
             ++col;
         }
