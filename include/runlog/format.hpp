@@ -899,16 +899,20 @@ public:
   }
   /// Unchecked run-time format string; errors throw format_error when formatting.
   basic_format_string(runtime_format_string s, source_location loc = source_location::current()) noexcept
-      : str_(s.str), loc_(loc) {}
+      : str_(s.str), loc_(loc), static_(false) {}
 
   /// The format string.
   constexpr std::string_view get() const noexcept { return str_; }
   /// Where the format string was written (the caller of the logging/formatting function).
   constexpr source_location location() const noexcept { return loc_; }
+  /// Whether the string was checked at compile time, and so lives in static storage (async pipelines
+  /// keep a pointer to it rather than a copy).
+  constexpr bool is_static() const noexcept { return static_; }
 
 private:
   std::string_view str_;
   source_location loc_;
+  bool static_ = true;
 };
 
 /// Format string type for arguments Args (non-deduced, so Args come from the function arguments).

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <tuple>
 #include <utility>
+#include <vector>
 
 #include "event.hpp"
 #include "format.hpp"
@@ -40,7 +41,11 @@ public:
     static constexpr level floor = Floor;
 
     explicit basic_logger(std::string name, Pipelines... p) : name_(std::move(name)), pipes_(std::move(p)...) {
-        detail::gate_registry::instance().add(this, &refresh_gate);
+        detail::gate_registry::instance().add(this, &refresh_gate, [](const void* self) {
+            std::vector<std::string> names;
+            for (auto n : static_cast<const basic_logger*>(self)->pipeline_names()) names.emplace_back(n);
+            return names;
+        });
     }
     basic_logger(const basic_logger&) = delete;
     basic_logger& operator=(const basic_logger&) = delete;
@@ -169,11 +174,30 @@ public:
     }
 
 private:
+    /// Whether every pipeline is asynchronous: calls then go straight into the thread's queue.
+    static constexpr bool all_async = (detail::is_async_pipeline<Pipelines>::value && ...);
+
     template <level L, class Fmt, class... A>
     void log_static(fields fs, const Fmt& fmt, const A&... a) {
         if constexpr (L >= Floor) {
-            if (should_log(L)) dispatch(L, fmt.get(), fmt.location(), fs, make_format_args(a...));
+            if (should_log(L)) {
+                if constexpr (all_async)
+                    enqueue(L, fs, fmt, a...);
+                else
+                    dispatch(L, fmt.get(), fmt.location(), fs, make_format_args(a...));
+            }
         }
+    }
+
+    /// The async fast path: each pipeline copies the arguments into the calling thread's queue. Run-time
+    /// format strings, and calls inside an open run (which also go to its event log), take the record path.
+    template <class Fmt, class... A>
+    void enqueue(level l, fields fs, const Fmt& fmt, const A&... a) noexcept {
+        if (!fmt.is_static() || detail::thread_event_log() != nullptr) [[unlikely]] {
+            dispatch(l, fmt.get(), fmt.location(), fs, make_format_args(a...));
+            return;
+        }
+        std::apply([&](auto&... p) { (p.enqueue(l, name_, fs, fmt, a...), ...); }, pipes_);
     }
 
     [[gnu::noinline]] void dispatch(level l, std::string_view fmt, source_location loc, fields fs,

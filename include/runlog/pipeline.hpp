@@ -54,6 +54,9 @@ inline write_errors& pipeline_errors() noexcept {
 
 }  // namespace detail
 
+template <class Pipeline>
+class async_pipeline;
+
 /// A named route for records: filters, then a formatter, then a sink, behind a level changeable at run time.
 template <formatter_type Formatter, sink Sink, filter_type... Filters>
 class pipeline {
@@ -115,6 +118,8 @@ public:
 private:
     template <runlog::level, class...>
     friend class basic_logger;
+    template <class>
+    friend class async_pipeline;
 
     void set_level(runlog::level l) noexcept { level_.store(static_cast<int>(l), std::memory_order_relaxed); }
 
@@ -137,6 +142,9 @@ private:
 namespace detail {
 template <class T>
 struct is_pipeline : std::false_type {};
+/// Whether T is an async_pipeline (see async.hpp).
+template <class T>
+struct is_async_pipeline : std::false_type {};
 template <class F, class S, class... X>
 struct is_pipeline<pipeline<F, S, X...>> : std::true_type {};
 }  // namespace detail

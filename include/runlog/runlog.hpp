@@ -1,6 +1,7 @@
 #pragma once
 /// runlog: structured, Dagster-style logging for runs made of steps. The umbrella header.
 
+#include "async.hpp"
 #include "capture.hpp"
 #include "config.hpp"
 #include "default_logger.hpp"

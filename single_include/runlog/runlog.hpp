@@ -6,42 +6,38 @@
 /// runlog: structured, Dagster-style logging for runs made of steps. The umbrella header.
 
 
-// ---- runlog/capture.hpp
+// ---- runlog/async.hpp
+#include <algorithm>
 #include <atomic>
-#include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
-#include <cstdio>
+#include <cstdlib>
 #include <cstring>
-#include <iostream>
+#include <memory>
 #include <mutex>
-#include <random>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <tuple>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
-#include <fcntl.h>
-#include <poll.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-
-// ---- runlog/event.hpp
-#include <array>
-#include <cmath>
-#include <concepts>
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+#endif
 
 
 // ---- runlog/format.hpp
 #ifndef RUNLOG_FORMAT_HPP
 #define RUNLOG_FORMAT_HPP
 
+#include <array>
 #include <charconv>
 #include <cstddef>
 #include <limits>
-#include <type_traits>
 #if __has_include(<source_location>)
 #include <source_location>
 #endif
@@ -930,16 +926,20 @@ public:
   }
   /// Unchecked run-time format string; errors throw format_error when formatting.
   basic_format_string(runtime_format_string s, source_location loc = source_location::current()) noexcept
-      : str_(s.str), loc_(loc) {}
+      : str_(s.str), loc_(loc), static_(false) {}
 
   /// The format string.
   constexpr std::string_view get() const noexcept { return str_; }
   /// Where the format string was written (the caller of the logging/formatting function).
   constexpr source_location location() const noexcept { return loc_; }
+  /// Whether the string was checked at compile time, and so lives in static storage (async pipelines
+  /// keep a pointer to it rather than a copy).
+  constexpr bool is_static() const noexcept { return static_; }
 
 private:
   std::string_view str_;
   source_location loc_;
+  bool static_ = true;
 };
 
 /// Format string type for arguments Args (non-deduced, so Args come from the function arguments).
@@ -1471,14 +1471,23 @@ inline std::string to_string(level l) {
 }  // namespace v0
 }  // namespace runlog
 
+// ---- runlog/pipeline.hpp
+
+
+// ---- runlog/formatters/text.hpp
+
+
+// ---- runlog/detail/fields.hpp
+#include <cmath>
+
+
 // ---- runlog/record.hpp
-#include <memory>
-#include <algorithm>
 #include <initializer_list>
 #include <span>
 
 #include <pthread.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
 
 namespace runlog {
@@ -1728,10 +1737,23 @@ public:
         static gate_registry registry;
         return registry;
     }
-    void add(void* logger, refresh_fn fn) {
+    /// Lists a logger's pipeline names.
+    using names_fn = std::vector<std::string> (*)(const void* logger);
+
+    void add(void* logger, refresh_fn fn, names_fn names = nullptr) {
         std::lock_guard lock(mutex_);
-        loggers_.push_back({logger, fn});
+        loggers_.push_back({logger, fn, names});
         fn(logger, open_runs_ > 0);
+    }
+    /// The pipeline names of every live logger but `except`, so that a config shared by several loggers
+    /// (RUNLOG_CONFIG) can name pipelines of another one.
+    std::vector<std::string> other_pipeline_names(const void* except) {
+        std::lock_guard lock(mutex_);
+        std::vector<std::string> all;
+        for (const auto& e : loggers_)
+            if (e.logger != except && e.names)
+                for (auto& n : e.names(e.logger)) all.push_back(std::move(n));
+        return all;
     }
     void remove(void* logger) noexcept {
         std::lock_guard lock(mutex_);
@@ -1754,6 +1776,7 @@ private:
     struct entry {
         void* logger;
         refresh_fn refresh;
+        names_fn names;
     };
     void change_open_runs(int by) noexcept {
         std::lock_guard lock(mutex_);
@@ -1789,1493 +1812,6 @@ inline const context& current_context() noexcept {
 
 }  // namespace v0
 }  // namespace runlog
-
-namespace runlog {
-inline namespace v0 {
-
-/// A typed execution event: static `info` (name, default level), `fields()` and `message(out, ctx)`.
-template <class E>
-concept event_type = requires(const E& e, buffer& out, const context& c) {
-    { E::info } -> std::convertible_to<event_info>;
-    { e.fields() };
-    { std::span<const field>(e.fields()) };
-    { e.message(out, c) };
-};
-
-namespace detail {
-
-/// The step an event speaks of: its own step_key when it has one, else the thread's step.
-template <class E>
-constexpr std::string_view event_step(const E& e, const context& c) noexcept {
-    if constexpr (requires { e.step_key; }) {
-        if (!e.step_key.empty()) return e.step_key;
-    }
-    return c.step;
-}
-
-/// Makes r a record of event e: its type, its own fields (kept alive by the caller in own), the call's
-/// extra fields, its step and its message.
-template <class E, class Own>
-void set_event(record& r, const E& e, const Own& own, std::initializer_list<field> extra) noexcept {
-    r.event = &E::info;
-    r.event_fields = std::span<const field>(own);
-    r.fields = std::span<const field>(extra.begin(), extra.size());
-    r.ctx.step = event_step(e, r.ctx);
-    r.set_message(&e, [](const void* self, const record& rec, buffer& out) {
-        static_cast<const E*>(self)->message(out, rec.ctx);
-    });
-}
-
-/// Appends a duration the way Dagster prints one: 0.83ms, 533ms, 1.17s, 4m52s, 1h4m.
-inline void format_duration(buffer& out, double ms) {
-    if (!(ms >= 0)) ms = 0;  // also maps NaN to zero
-    auto two_decimals = [&](double v) {
-        // Python's str(round(v, 2)): at least one decimal, trailing zeros dropped.
-        auto hundredths = static_cast<std::uint64_t>(std::llround(v * 100));
-        format_to(out, "{}.", hundredths / 100);
-        auto frac = hundredths % 100;
-        if (frac == 0)
-            out.push_back('0');
-        else if (frac % 10 == 0)
-            format_to(out, "{}", frac / 10);
-        else
-            format_to(out, "{:02}", frac);
-    };
-    if (ms < 10) {
-        two_decimals(ms);
-        out.append(std::string_view("ms"));
-    } else if (ms < 1000) {
-        format_to(out, "{}ms", static_cast<std::uint64_t>(ms));
-    } else if (ms < 60'000) {
-        two_decimals(ms / 1000);
-        out.push_back('s');
-    } else if (ms < 3'600'000) {
-        auto total_s = static_cast<std::uint64_t>(ms / 1000);
-        format_to(out, "{}m{}s", total_s / 60, total_s % 60);
-    } else {
-        auto total_m = static_cast<std::uint64_t>(ms / 60'000);
-        format_to(out, "{}h{}m", total_m / 60, total_m % 60);
-    }
-}
-
-}  // namespace detail
-
-/// Dagster's execution event vocabulary, with its canonical messages.
-namespace events {
-
-/// RUN_START: `Started execution of run for "J".`
-struct run_start {
-    static constexpr event_info info{"RUN_START", level::debug};
-    std::array<field, 0> fields() const noexcept { return {}; }
-    void message(buffer& out, const context& c) const { format_to(out, "Started execution of run for \"{}\".", c.job); }
-};
-
-/// RUN_SUCCESS: `Finished execution of run for "J".`
-struct run_success {
-    static constexpr event_info info{"RUN_SUCCESS", level::debug};
-    double duration_ms = 0;
-    auto fields() const noexcept { return std::to_array<field>({{"duration_ms", duration_ms}}); }
-    void message(buffer& out, const context& c) const { format_to(out, "Finished execution of run for \"{}\".", c.job); }
-};
-
-/// RUN_FAILURE: `Execution of run for "J" failed. Steps failed: ['x'].` at ERROR.
-struct run_failure {
-    static constexpr event_info info{"RUN_FAILURE", level::error};
-    std::string_view failed_steps{};  ///< Python list text, e.g. `['x', 'y']`; empty when no step failed
-    std::string_view reason{};        ///< why the run failed when it was not a step, e.g. an exception's text
-    double duration_ms = 0;
-    auto fields() const noexcept {
-        return std::to_array<field>(
-            {{"failed_steps", failed_steps}, {"reason", reason}, {"duration_ms", duration_ms}});
-    }
-    void message(buffer& out, const context& c) const {
-        format_to(out, "Execution of run for \"{}\" failed.", c.job);
-        if (!failed_steps.empty()) format_to(out, " Steps failed: {}.", failed_steps);
-        if (!reason.empty()) format_to(out, " {}", reason);
-    }
-};
-
-/// RUN_CANCELED: `Execution of run for "J" canceled.` at ERROR.
-struct run_canceled {
-    static constexpr event_info info{"RUN_CANCELED", level::error};
-    std::array<field, 0> fields() const noexcept { return {}; }
-    void message(buffer& out, const context& c) const { format_to(out, "Execution of run for \"{}\" canceled.", c.job); }
-};
-
-/// STEP_START: `Started execution of step "x".`
-struct step_start {
-    static constexpr event_info info{"STEP_START", level::debug};
-    std::string_view step_key{};
-    std::array<field, 0> fields() const noexcept { return {}; }
-    void message(buffer& out, const context& c) const {
-        format_to(out, "Started execution of step \"{}\".", detail::event_step(*this, c));
-    }
-};
-
-/// STEP_SUCCESS: `Finished execution of step "x" in 1.17s.`
-struct step_success {
-    static constexpr event_info info{"STEP_SUCCESS", level::debug};
-    double duration_ms = 0;
-    std::string_view step_key{};
-    auto fields() const noexcept { return std::to_array<field>({{"duration_ms", duration_ms}}); }
-    void message(buffer& out, const context& c) const {
-        format_to(out, "Finished execution of step \"{}\" in ", detail::event_step(*this, c));
-        detail::format_duration(out, duration_ms);
-        out.push_back('.');
-    }
-};
-
-/// STEP_FAILURE: `Execution of step "x" failed.` at ERROR, with the error's type and message.
-struct step_failure {
-    static constexpr event_info info{"STEP_FAILURE", level::error};
-    std::string_view error_type{};
-    std::string_view error_message{};
-    double duration_ms = 0;
-    std::string_view step_key{};
-    auto fields() const noexcept {
-        return std::to_array<field>(
-            {{"error_type", error_type}, {"error_message", error_message}, {"duration_ms", duration_ms}});
-    }
-    void message(buffer& out, const context& c) const {
-        format_to(out, "Execution of step \"{}\" failed.", detail::event_step(*this, c));
-        if (!error_message.empty()) format_to(out, " {}: {}", error_type, error_message);
-    }
-};
-
-/// STEP_SKIPPED: `Skipped execution of step "x".`
-struct step_skipped {
-    static constexpr event_info info{"STEP_SKIPPED", level::debug};
-    std::string_view step_key{};
-    std::array<field, 0> fields() const noexcept { return {}; }
-    void message(buffer& out, const context& c) const {
-        format_to(out, "Skipped execution of step \"{}\".", detail::event_step(*this, c));
-    }
-};
-
-/// STEP_UP_FOR_RETRY: `Execution of step "x" failed and has requested a retry in 5 seconds.`
-struct step_up_for_retry {
-    static constexpr event_info info{"STEP_UP_FOR_RETRY", level::debug};
-    std::int64_t attempt = 1;
-    double wait_seconds = 0;
-    std::string_view step_key{};
-    auto fields() const noexcept {
-        return std::to_array<field>({{"attempt", attempt}, {"wait_seconds", wait_seconds}});
-    }
-    void message(buffer& out, const context& c) const {
-        format_to(out, "Execution of step \"{}\" failed and has requested a retry", detail::event_step(*this, c));
-        if (wait_seconds > 0) format_to(out, " in {} seconds", wait_seconds);
-        out.push_back('.');
-    }
-};
-
-/// STEP_RESTARTED: `Started re-execution (attempt # 2) of step "x".`
-struct step_restarted {
-    static constexpr event_info info{"STEP_RESTARTED", level::debug};
-    std::int64_t attempt = 2;
-    std::string_view step_key{};
-    auto fields() const noexcept { return std::to_array<field>({{"attempt", attempt}}); }
-    void message(buffer& out, const context& c) const {
-        format_to(out, "Started re-execution (attempt # {}) of step \"{}\".", attempt, detail::event_step(*this, c));
-    }
-};
-
-/// STEP_INPUT: `Got input "x" of type "Any". (Type check passed).`
-struct step_input {
-    static constexpr event_info info{"STEP_INPUT", level::debug};
-    std::string_view input_name{};
-    std::string_view type_name = "Any";
-    auto fields() const noexcept {
-        return std::to_array<field>({{"input_name", input_name}, {"type_name", type_name}});
-    }
-    void message(buffer& out, const context&) const {
-        format_to(out, "Got input \"{}\" of type \"{}\". (Type check passed).", input_name, type_name);
-    }
-};
-
-/// STEP_OUTPUT: `Yielded output "result" of type "Any". (Type check passed).`
-struct step_output {
-    static constexpr event_info info{"STEP_OUTPUT", level::debug};
-    std::string_view output_name = "result";
-    std::string_view type_name = "Any";
-    auto fields() const noexcept {
-        return std::to_array<field>({{"output_name", output_name}, {"type_name", type_name}});
-    }
-    void message(buffer& out, const context&) const {
-        format_to(out, "Yielded output \"{}\" of type \"{}\". (Type check passed).", output_name, type_name);
-    }
-};
-
-/// STEP_WORKER_STARTING: `Launching subprocess for "x".` (the worker kind is configurable).
-struct step_worker_starting {
-    static constexpr event_info info{"STEP_WORKER_STARTING", level::debug};
-    std::string_view step_key{};
-    std::string_view worker = "subprocess";
-    auto fields() const noexcept { return std::to_array<field>({{"worker", worker}}); }
-    void message(buffer& out, const context& c) const {
-        format_to(out, "Launching {} for \"{}\".", worker, detail::event_step(*this, c));
-    }
-};
-
-/// STEP_WORKER_STARTED: `Executing step "x" in subprocess.`
-struct step_worker_started {
-    static constexpr event_info info{"STEP_WORKER_STARTED", level::debug};
-    std::string_view step_key{};
-    std::string_view worker = "subprocess";
-    auto fields() const noexcept { return std::to_array<field>({{"worker", worker}}); }
-    void message(buffer& out, const context& c) const {
-        format_to(out, "Executing step \"{}\" in {}.", detail::event_step(*this, c), worker);
-    }
-};
-
-/// RESOURCE_INIT_STARTED: `Starting initialization of resources [io_manager].`
-struct resource_init_started {
-    static constexpr event_info info{"RESOURCE_INIT_STARTED", level::debug};
-    std::string_view resources = "io_manager";  ///< comma-separated resource keys
-    auto fields() const noexcept { return std::to_array<field>({{"resources", resources}}); }
-    void message(buffer& out, const context&) const {
-        format_to(out, "Starting initialization of resources [{}].", resources);
-    }
-};
-
-/// RESOURCE_INIT_SUCCESS: `Finished initialization of resources [io_manager].`
-struct resource_init_success {
-    static constexpr event_info info{"RESOURCE_INIT_SUCCESS", level::debug};
-    std::string_view resources = "io_manager";
-    double duration_ms = 0;
-    auto fields() const noexcept {
-        return std::to_array<field>({{"resources", resources}, {"duration_ms", duration_ms}});
-    }
-    void message(buffer& out, const context&) const {
-        format_to(out, "Finished initialization of resources [{}].", resources);
-    }
-};
-
-/// RESOURCE_INIT_FAILURE: `Initialization of resources [io_manager] failed.`
-struct resource_init_failure {
-    static constexpr event_info info{"RESOURCE_INIT_FAILURE", level::debug};
-    std::string_view resources = "io_manager";
-    std::string_view error_type{};
-    std::string_view error_message{};
-    auto fields() const noexcept {
-        return std::to_array<field>(
-            {{"resources", resources}, {"error_type", error_type}, {"error_message", error_message}});
-    }
-    void message(buffer& out, const context&) const {
-        format_to(out, "Initialization of resources [{}] failed.", resources);
-        if (!error_message.empty()) format_to(out, " {}: {}", error_type, error_message);
-    }
-};
-
-/// ENGINE_EVENT: a message from the execution engine itself.
-struct engine_event {
-    static constexpr event_info info{"ENGINE_EVENT", level::debug};
-    std::string_view text{};
-    std::array<field, 0> fields() const noexcept { return {}; }
-    void message(buffer& out, const context&) const { out.append(text); }
-};
-
-/// LOGS_CAPTURED: `Started capturing logs in process (pid: N).`
-struct logs_captured {
-    static constexpr event_info info{"LOGS_CAPTURED", level::debug};
-    std::string_view file_key{};
-    std::string_view step_keys{};  ///< comma-separated
-    std::string_view stdout_path{};
-    std::string_view stderr_path{};
-    std::uint32_t pid = 0;
-    auto fields() const noexcept {
-        return std::to_array<field>({{"file_key", file_key},
-                                     {"step_keys", step_keys},
-                                     {"stdout_path", stdout_path},
-                                     {"stderr_path", stderr_path}});
-    }
-    void message(buffer& out, const context&) const {
-        format_to(out, "Started capturing logs in process (pid: {}).", pid ? pid : process_id());
-    }
-};
-
-/// ASSET_MATERIALIZATION: `Materialized value taxi_zones_file.`
-struct asset_materialization {
-    static constexpr event_info info{"ASSET_MATERIALIZATION", level::debug};
-    std::string_view asset_key{};
-    std::string_view description{};
-    auto fields() const noexcept {
-        return std::to_array<field>({{"asset_key", asset_key}, {"description", description}});
-    }
-    void message(buffer& out, const context&) const { format_to(out, "Materialized value {}.", asset_key); }
-};
-
-/// ASSET_MATERIALIZATION_PLANNED: `J intends to materialize asset ["x"]`
-struct asset_materialization_planned {
-    static constexpr event_info info{"ASSET_MATERIALIZATION_PLANNED", level::debug};
-    std::string_view asset_key{};
-    auto fields() const noexcept { return std::to_array<field>({{"asset_key", asset_key}}); }
-    void message(buffer& out, const context& c) const {
-        format_to(out, "{} intends to materialize asset [\"{}\"]", c.job, asset_key);
-    }
-};
-
-/// ASSET_OBSERVATION: `Observed value x.`
-struct asset_observation {
-    static constexpr event_info info{"ASSET_OBSERVATION", level::debug};
-    std::string_view asset_key{};
-    std::string_view description{};
-    auto fields() const noexcept {
-        return std::to_array<field>({{"asset_key", asset_key}, {"description", description}});
-    }
-    void message(buffer& out, const context&) const { format_to(out, "Observed value {}.", asset_key); }
-};
-
-/// ASSET_FAILED_TO_MATERIALIZE: `Asset x failed to materialize.`
-struct asset_failed_to_materialize {
-    static constexpr event_info info{"ASSET_FAILED_TO_MATERIALIZE", level::debug};
-    std::string_view asset_key{};
-    std::string_view reason{};
-    auto fields() const noexcept { return std::to_array<field>({{"asset_key", asset_key}, {"reason", reason}}); }
-    void message(buffer& out, const context&) const {
-        format_to(out, "Asset {} failed to materialize.", asset_key);
-        if (!reason.empty()) format_to(out, " {}", reason);
-    }
-};
-
-/// LOADED_INPUT: `Loaded input "x" using input manager "io_manager", from output "result" of step "y"`
-struct loaded_input {
-    static constexpr event_info info{"LOADED_INPUT", level::debug};
-    std::string_view input_name{};
-    std::string_view manager_key = "io_manager";
-    std::string_view upstream_output = "result";
-    std::string_view upstream_step{};
-    auto fields() const noexcept {
-        return std::to_array<field>({{"input_name", input_name},
-                                     {"manager_key", manager_key},
-                                     {"upstream_output", upstream_output},
-                                     {"upstream_step", upstream_step}});
-    }
-    void message(buffer& out, const context&) const {
-        format_to(out, "Loaded input \"{}\" using input manager \"{}\"", input_name, manager_key);
-        if (!upstream_step.empty())
-            format_to(out, ", from output \"{}\" of step \"{}\"", upstream_output, upstream_step);
-    }
-};
-
-/// HANDLED_OUTPUT: `Handled output "result" using IO manager "io_manager"`
-struct handled_output {
-    static constexpr event_info info{"HANDLED_OUTPUT", level::debug};
-    std::string_view output_name = "result";
-    std::string_view manager_key = "io_manager";
-    auto fields() const noexcept {
-        return std::to_array<field>({{"output_name", output_name}, {"manager_key", manager_key}});
-    }
-    void message(buffer& out, const context&) const {
-        format_to(out, "Handled output \"{}\" using IO manager \"{}\"", output_name, manager_key);
-    }
-};
-
-}  // namespace events
-}  // namespace v0
-}  // namespace runlog
-
-// ---- runlog/run.hpp
-#include <cstdlib>
-#include <exception>
-#include <typeinfo>
-#include <utility>
-
-#include <cxxabi.h>
-
-
-// ---- runlog/default_logger.hpp
-
-// ---- runlog/config.hpp
-#include <condition_variable>
-#include <functional>
-
-
-
-// ---- runlog/detail/yaml.hpp
-#include <unordered_map>
-
-namespace runlog {
-inline namespace v0 {
-namespace detail::yaml {
-
-/// A 1-based line and column (columns count characters, not bytes).
-struct position {
-    int line = 1;
-    int column = 1;
-};
-
-/// A node of the YAML subset: null, a scalar (its text, quoted or plain), a mapping or a sequence.
-struct node {
-    enum class kind { null, scalar, mapping, sequence };
-    kind type = kind::null;
-    position pos{};
-    std::string text;            ///< a scalar's value, escapes resolved
-    bool quoted = false;         ///< a quoted scalar is always a string
-    std::vector<node> keys;      ///< a mapping's keys (scalars), in order
-    std::vector<node> values;    ///< a mapping's values, or a sequence's items
-
-    /// The value of key in a mapping, or null.
-    const node* find(std::string_view key) const noexcept {
-        for (std::size_t i = 0; i < keys.size(); ++i)
-            if (keys[i].text == key) return &values[i];
-        return nullptr;
-    }
-};
-
-/// What went wrong, and where.
-struct error {
-    position pos{};
-    std::string message;
-};
-
-/// Limits that keep a hostile file from costing much.
-inline constexpr std::size_t max_input = 1 << 20;
-inline constexpr std::size_t max_scalar = 64 * 1024;
-inline constexpr int max_depth = 64;
-
-/// Parses the subset: block mappings and sequences, plain, single- and double-quoted scalars,
-/// comments, one leading `---`, one-line flow mappings and sequences, a UTF-8 BOM. Anything else
-/// is an error rather than a guess.
-class parser {
-public:
-    explicit parser(std::string_view text) : in_(text) {}
-
-    /// The document (null for a stream of comments), or the first error.
-    std::pair<std::optional<node>, std::optional<error>> parse() {
-        try {
-            check_input();
-            split_lines();
-            std::size_t li = 0;
-            skip_blank(li);
-            if (li < lines_.size() && is_marker(lines_[li], "---")) {
-                ++li;
-                skip_blank(li);
-            }
-            node doc;
-            doc.pos = {li < lines_.size() ? lines_[li].number : 1, 1};
-            if (li < lines_.size()) {
-                if (lines_[li].indent != 0) fail(lines_[li], 0, "unexpected indentation: the document must start in column 1");
-                doc = block(li, 0, 0);
-            }
-            skip_blank(li);
-            if (li < lines_.size()) {
-                const line& l = lines_[li];
-                if (is_marker(l, "---")) fail(l, 0, "a second document ('---'): multi-document streams are not supported");
-                if (is_marker(l, "...")) {
-                    ++li;
-                    skip_blank(li);
-                    if (li < lines_.size()) fail(lines_[li], 0, "content after the end of the document ('...')");
-                } else {
-                    fail(l, 0, "unexpected content at column " + std::to_string(l.indent + 1) + ": expected the end of the "
-                               "document or a key aligned with the ones above");
-                }
-            }
-            return {std::move(doc), std::nullopt};
-        } catch (const failure& f) {
-            return {std::nullopt, f.err};
-        }
-    }
-
-private:
-    struct failure {
-        error err;
-    };
-    struct line {
-        int number;             ///< 1-based
-        std::size_t start;      ///< byte offset of the line in the input
-        int indent;             ///< leading spaces (in characters)
-        std::string_view text;  ///< the line after its indentation, without the newline
-    };
-
-    [[noreturn]] static void fail(position p, std::string message) { throw failure{{p, std::move(message)}}; }
-    [[noreturn]] void fail(const line& l, std::size_t offset, std::string message) const {
-        fail(pos(l, offset), std::move(message));
-    }
-
-    /// The position of byte `offset` of l.text. Columns count characters; the count resumes from the last
-    /// call on the same line, so a long line costs linear time, not quadratic.
-    position pos(const line& l, std::size_t offset) const {
-        offset = std::min(offset, l.text.size());
-        if (cache_text_ != l.text.data() || offset < cache_offset_) {
-            cache_text_ = l.text.data();
-            cache_offset_ = 0;
-            cache_col_ = l.indent + 1;
-        }
-        for (; cache_offset_ < offset; ++cache_offset_)
-            if ((static_cast<unsigned char>(l.text[cache_offset_]) & 0xC0) != 0x80) ++cache_col_;
-        return {l.number, cache_col_};
-    }
-
-    /// Rejects input that is too big, not UTF-8, or holds control characters; skips a BOM.
-    void check_input() {
-        if (in_.size() > max_input)
-            fail({1, 1}, "the file is larger than " + std::to_string(max_input) + " bytes");
-        if (in_.substr(0, 3) == "\xEF\xBB\xBF") {
-            in_.remove_prefix(3);
-            bom_ = true;
-        }
-        int line_no = 1, col = 1;
-        for (std::size_t i = 0; i < in_.size();) {
-            const auto c = static_cast<unsigned char>(in_[i]);
-            if (c == '\n') {
-                ++line_no;
-                col = 1;
-                ++i;
-                continue;
-            }
-            if (c < 0x80) {
-                if ((c < 0x20 && c != '\t' && c != '\r') || c == 0x7F) {
-                    char hex[8];
-                    static constexpr char digits[] = "0123456789ABCDEF";
-                    hex[0] = 'U', hex[1] = '+', hex[2] = '0', hex[3] = '0', hex[4] = digits[c >> 4], hex[5] = digits[c & 15];
-                    fail({line_no, col}, "control character " + std::string(hex, 6) + " is not allowed (is this a binary file?)");
-                }
-                if (c == '\r' && (i + 1 >= in_.size() || in_[i + 1] != '\n'))
-                    fail({line_no, col}, "a carriage return not followed by a line feed");
-                ++i;
-                ++col;
-                continue;
-            }
-            const int n = utf8_length(i);
-            if (n == 0) fail({line_no, col}, "invalid UTF-8 (is this a binary file?)");
-            i += static_cast<std::size_t>(n);
-            ++col;
-        }
-    }
-
-    /// The length of a valid UTF-8 sequence at i (2 to 4), or 0.
-    int utf8_length(std::size_t i) const noexcept {
-        auto at = [&](std::size_t k) { return k < in_.size() ? static_cast<unsigned char>(in_[k]) : 0u; };
-        const unsigned c = at(i);
-        auto cont = [&](std::size_t k) { return (at(k) & 0xC0) == 0x80; };
-        if (c >= 0xC2 && c <= 0xDF) return cont(i + 1) ? 2 : 0;
-        if (c >= 0xE0 && c <= 0xEF) {
-            const unsigned c1 = at(i + 1);
-            if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 > 0x9F)) return 0;
-            return cont(i + 1) && cont(i + 2) ? 3 : 0;
-        }
-        if (c >= 0xF0 && c <= 0xF4) {
-            const unsigned c1 = at(i + 1);
-            if ((c == 0xF0 && c1 < 0x90) || (c == 0xF4 && c1 > 0x8F)) return 0;
-            return cont(i + 1) && cont(i + 2) && cont(i + 3) ? 4 : 0;
-        }
-        return 0;
-    }
-
-    void split_lines() {
-        std::size_t start = 0;
-        int number = 1;
-        while (start <= in_.size()) {
-            std::size_t end = in_.find('\n', start);
-            const bool last = end == std::string_view::npos;
-            if (last) end = in_.size();
-            std::string_view text = in_.substr(start, end - start);
-            if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
-            std::size_t indent = 0;
-            while (indent < text.size() && text[indent] == ' ') ++indent;
-            line l{number, start, static_cast<int>(indent), text.substr(indent)};
-            if (!l.text.empty() && l.text[0] == '\t')
-                fail(l, 0, "a tab in the indentation: YAML indents with spaces only");
-            lines_.push_back(l);
-            if (last) break;
-            start = end + 1;
-            ++number;
-        }
-    }
-
-    static bool blank(const line& l) noexcept {
-        std::size_t i = 0;
-        while (i < l.text.size() && (l.text[i] == ' ' || l.text[i] == '\t')) ++i;
-        return i == l.text.size() || l.text[i] == '#';
-    }
-    void skip_blank(std::size_t& li) const noexcept {
-        while (li < lines_.size() && blank(lines_[li])) ++li;
-    }
-    static bool is_marker(const line& l, std::string_view m) noexcept {
-        if (l.indent != 0 || l.text.substr(0, 3) != m) return false;
-        std::string_view rest = l.text.substr(3);
-        while (!rest.empty() && (rest[0] == ' ' || rest[0] == '\t')) rest.remove_prefix(1);
-        return rest.empty() || rest[0] == '#';
-    }
-    static bool is_seq_entry(std::string_view t) noexcept {
-        return !t.empty() && t[0] == '-' && (t.size() == 1 || t[1] == ' ' || t[1] == '\t');
-    }
-
-    /// A block node whose first line is lines_[li], at exactly `indent`.
-    node block(std::size_t& li, int indent, int depth) {
-        if (depth > max_depth) fail(lines_[li], 0, "nesting deeper than " + std::to_string(max_depth) + " levels");
-        const line& l = lines_[li];
-        if (is_seq_entry(l.text)) return sequence(li, indent, depth);
-        if (is_marker(l, "---") || is_marker(l, "...")) fail(l, 0, "a document marker inside the document");
-        // A mapping, or a lone scalar / flow collection.
-        std::size_t colon = find_key_colon(l, 0);
-        if (colon == std::string_view::npos) {
-            std::size_t off = 0;
-            node n = value(l, off, depth);
-            expect_line_end(l, off);
-            ++li;
-            skip_blank(li);
-            // "key\n    nested:" is a key that lost its colon, not a value continued on the next line.
-            if (li < lines_.size() && lines_[li].indent > indent) fail(l, off, "expected ':' after a key");
-            return n;
-        }
-        return mapping(li, indent, depth);
-    }
-
-    node sequence(std::size_t& li, int indent, int depth) {
-        node seq;
-        seq.type = node::kind::sequence;
-        seq.pos = pos(lines_[li], 0);
-        while (li < lines_.size()) {
-            line& l = lines_[li];
-            if (l.indent != indent || !is_seq_entry(l.text)) break;
-            std::size_t off = 1;
-            while (off < l.text.size() && (l.text[off] == ' ' || l.text[off] == '\t')) ++off;
-            if (off >= l.text.size() || l.text[off] == '#') {
-                ++li;
-                skip_blank(li);
-                if (li < lines_.size() && lines_[li].indent > indent) {
-                    seq.values.push_back(block(li, lines_[li].indent, depth + 1));
-                } else {
-                    node empty;
-                    empty.pos = pos(l, 1);
-                    seq.values.push_back(std::move(empty));
-                }
-            } else {
-                // The rest of the line starts a node at its own column: "- key: value" or "- - x".
-                const std::size_t at = li;
-                const line saved = l;
-                const position p = pos(l, off);
-                l.text = l.text.substr(off);
-                l.indent = p.column - 1;
-                seq.values.push_back(block(li, l.indent, depth + 1));
-                lines_[at] = saved;
-            }
-            skip_blank(li);
-            if (li < lines_.size() && lines_[li].indent > indent)
-                fail(lines_[li], 0, "unexpected indentation: expected a '- ' entry at column " + std::to_string(indent + 1));
-        }
-        return seq;
-    }
-
-    node mapping(std::size_t& li, int indent, int depth) {
-        node map;
-        map.type = node::kind::mapping;
-        map.pos = pos(lines_[li], 0);
-        std::unordered_map<std::string, position> seen;
-        while (li < lines_.size()) {
-            const line& l = lines_[li];
-            if (l.indent != indent || is_seq_entry(l.text) || is_marker(l, "---") || is_marker(l, "...")) break;
-            const std::size_t colon = find_key_colon(l, 0);
-            if (colon == std::string_view::npos) {
-                std::size_t off = 0;
-                (void)scalar(l, off, false, true);
-                fail(l, off < l.text.size() ? off : l.text.size(), "expected ':' after a key");
-            }
-            std::size_t off = 0;
-            node key = scalar(l, off, false, true);
-            if (key.type != node::kind::scalar) fail(l, 0, "a key must be a scalar");
-            if (seen.count(key.text)) add_key(map, std::move(key), node{}, seen);  // throws: a duplicate
-            off = colon + 1;
-            while (off < l.text.size() && (l.text[off] == ' ' || l.text[off] == '\t')) ++off;
-            if (off >= l.text.size() || l.text[off] == '#') {
-                const int line_no = l.number;
-                const position after = pos(l, colon + 1);
-                ++li;
-                skip_blank(li);
-                node v;
-                v.pos = after;
-                if (li < lines_.size() && (lines_[li].indent > indent ||
-                                           (lines_[li].indent == indent && is_seq_entry(lines_[li].text))))
-                    v = block(li, lines_[li].indent, depth + 1);
-                (void)line_no;
-                add_key(map, std::move(key), std::move(v), seen);
-            } else {
-                node v = value(l, off, depth + 1);
-                expect_line_end(l, off);
-                add_key(map, std::move(key), std::move(v), seen);
-                ++li;
-            }
-            skip_blank(li);
-            if (li < lines_.size() && lines_[li].indent > indent)
-                fail(lines_[li], 0, "unexpected indentation: expected a key at column " + std::to_string(indent + 1));
-        }
-        return map;
-    }
-
-    /// The offset of the ':' that ends the key starting at `from`, or npos when the line is no key.
-    std::size_t find_key_colon(const line& l, std::size_t from) const {
-        std::string_view t = l.text;
-        std::size_t i = from;
-        if (i < t.size() && (t[i] == '"' || t[i] == '\'')) {
-            std::size_t off = i;
-            (void)quoted(l, off);
-            while (off < t.size() && (t[off] == ' ' || t[off] == '\t')) ++off;
-            return off < t.size() && t[off] == ':' ? off : std::string_view::npos;
-        }
-        if (i < t.size() && (t[i] == '{' || t[i] == '[')) return std::string_view::npos;
-        for (; i < t.size(); ++i) {
-            if (t[i] == '#' && i > from && (t[i - 1] == ' ' || t[i - 1] == '\t')) return std::string_view::npos;
-            if (t[i] == ':' && (i + 1 == t.size() || t[i + 1] == ' ' || t[i + 1] == '\t')) return i;
-        }
-        return std::string_view::npos;
-    }
-
-    void expect_line_end(const line& l, std::size_t off) const {
-        while (off < l.text.size() && (l.text[off] == ' ' || l.text[off] == '\t')) ++off;
-        if (off < l.text.size() && l.text[off] != '#')
-            fail(l, off, "unexpected '" + std::string(1, l.text[off]) + "' after the value");
-    }
-
-    /// A value on the rest of a line: a flow collection or a scalar.
-    node value(const line& l, std::size_t& off, int depth) {
-        if (off < l.text.size() && (l.text[off] == '{' || l.text[off] == '[')) return flow(l, off, depth);
-        return scalar(l, off, false);
-    }
-
-    static bool plain_stop(std::string_view t, std::size_t i, bool in_flow) noexcept {
-        const char c = t[i];
-        if (c == ':' && (i + 1 == t.size() || t[i + 1] == ' ' || t[i + 1] == '\t' ||
-                         (in_flow && (t[i + 1] == ',' || t[i + 1] == '}' || t[i + 1] == ']'))))
-            return true;
-        if (c == '#' && i > 0 && (t[i - 1] == ' ' || t[i - 1] == '\t')) return true;
-        if (in_flow && (c == ',' || c == '}' || c == ']' || c == '{' || c == '[')) return true;
-        return false;
-    }
-
-    /// A plain or quoted scalar starting at off; off ends after it.
-    node scalar(const line& l, std::size_t& off, bool in_flow, bool is_key = false) {
-        const std::string_view t = l.text;
-        node n;
-        n.pos = pos(l, off);
-        if (off >= t.size()) return n;  // null
-        const char c = t[off];
-        if (c == '"' || c == '\'') {
-            n.type = node::kind::scalar;
-            n.quoted = true;
-            n.text = quoted(l, off);
-            return n;
-        }
-        switch (c) {
-            case '&': fail(l, off, "anchors ('&') are not supported");
-            case '*': fail(l, off, "aliases ('*') are not supported");
-            case '!': fail(l, off, "tags ('!') are not supported");
-            case '|':
-            case '>': fail(l, off, "block scalars ('|' and '>') are not supported: write the value on one line");
-            case '%': fail(l, off, "directives ('%') are not supported");
-            case '@':
-            case '`': fail(l, off, "'" + std::string(1, c) + "' cannot start a plain scalar: quote the value");
-            case '?': fail(l, off, "complex keys ('?') are not supported");
-            case '}':
-            case ']':
-            case ',':
-                if (!in_flow) fail(l, off, "'" + std::string(1, c) + "' cannot start a plain scalar: quote the value");
-                return n;
-            default: break;
-        }
-        if (c == '-' && off + 1 < t.size() && (t[off + 1] == ' ' || t[off + 1] == '\t'))
-            fail(l, off, "a sequence entry ('- ') cannot stand here: start it on its own line");
-        std::size_t end = off;
-        while (end < t.size() && !plain_stop(t, end, in_flow)) ++end;
-        std::size_t last = end;
-        while (last > off && (t[last - 1] == ' ' || t[last - 1] == '\t')) --last;
-        if (last - off > max_scalar) fail(l, off, "a scalar longer than " + std::to_string(max_scalar) + " bytes");
-        n.type = node::kind::scalar;
-        n.text = std::string(t.substr(off, last - off));
-        off = end;
-        if (!in_flow && !is_key && off < t.size() && t[off] == ':') {
-            // "a: b: c" is not a mapping value YAML allows.
-            fail(l, off, "a second ':' on the line: mapping values cannot hold plain ': ' (quote the value)");
-        }
-        return n;
-    }
-
-    /// A single- or double-quoted scalar at off (which is at the quote); off ends after the closing quote.
-    std::string quoted(const line& l, std::size_t& off) const {
-        const std::string_view t = l.text;
-        const char q = t[off];
-        const std::size_t open = off;
-        std::string out;
-        std::size_t i = off + 1;
-        for (;;) {
-            if (i >= t.size())
-                fail(l, open, std::string("unterminated ") + (q == '"' ? "double" : "single") +
-                                  "-quoted scalar (quoted scalars must end on their line)");
-            const char c = t[i];
-            if (out.size() > max_scalar) fail(l, open, "a scalar longer than " + std::to_string(max_scalar) + " bytes");
-            if (q == '\'') {
-                if (c == '\'') {
-                    if (i + 1 < t.size() && t[i + 1] == '\'') {
-                        out.push_back('\'');
-                        i += 2;
-                        continue;
-                    }
-                    off = i + 1;
-                    return out;
-                }
-                out.push_back(c);
-                ++i;
-                continue;
-            }
-            if (c == '"') {
-                off = i + 1;
-                return out;
-            }
-            if (c != '\\') {
-                out.push_back(c);
-                ++i;
-                continue;
-            }
-            if (i + 1 >= t.size()) fail(l, i, "a backslash at the end of the line (line continuation is not supported)");
-            const char e = t[i + 1];
-            i += 2;
-            switch (e) {
-                case '0': out.push_back('\0'); break;
-                case 'a': out.push_back('\a'); break;
-                case 'b': out.push_back('\b'); break;
-                case 't':
-                case '\t': out.push_back('\t'); break;
-                case 'n': out.push_back('\n'); break;
-                case 'v': out.push_back('\v'); break;
-                case 'f': out.push_back('\f'); break;
-                case 'r': out.push_back('\r'); break;
-                case 'e': out.push_back('\x1B'); break;
-                case ' ': out.push_back(' '); break;
-                case '"': out.push_back('"'); break;
-                case '/': out.push_back('/'); break;
-                case '\\': out.push_back('\\'); break;
-                case 'N': out.append("\xC2\x85"); break;
-                case '_': out.append("\xC2\xA0"); break;
-                case 'L': out.append("\xE2\x80\xA8"); break;
-                case 'P': out.append("\xE2\x80\xA9"); break;
-                case 'x': append_code_point(l, i, 2, out); break;
-                case 'u': append_code_point(l, i, 4, out); break;
-                case 'U': append_code_point(l, i, 8, out); break;
-                default: fail(l, i - 2, "unknown escape '\\" + std::string(1, e) + "' in a double-quoted scalar");
-            }
-        }
-    }
-
-    void append_code_point(const line& l, std::size_t& i, int digits, std::string& out) const {
-        const std::size_t esc = i - 2;
-        std::uint32_t v = 0;
-        for (int k = 0; k < digits; ++k, ++i) {
-            const char c = i < l.text.size() ? l.text[i] : '\0';
-            int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-            if (d < 0) fail(l, esc, "escape '\\" + std::string(1, l.text[esc + 1]) + "' needs " + std::to_string(digits) +
-                                        " hexadecimal digits");
-            v = v * 16 + static_cast<std::uint32_t>(d);
-        }
-        if (v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
-            fail(l, esc, "escape '\\" + std::string(1, l.text[esc + 1]) + "' names no Unicode character");
-        if (v < 0x80) {
-            out.push_back(static_cast<char>(v));
-        } else if (v < 0x800) {
-            out.push_back(static_cast<char>(0xC0 | (v >> 6)));
-            out.push_back(static_cast<char>(0x80 | (v & 0x3F)));
-        } else if (v < 0x10000) {
-            out.push_back(static_cast<char>(0xE0 | (v >> 12)));
-            out.push_back(static_cast<char>(0x80 | ((v >> 6) & 0x3F)));
-            out.push_back(static_cast<char>(0x80 | (v & 0x3F)));
-        } else {
-            out.push_back(static_cast<char>(0xF0 | (v >> 18)));
-            out.push_back(static_cast<char>(0x80 | ((v >> 12) & 0x3F)));
-            out.push_back(static_cast<char>(0x80 | ((v >> 6) & 0x3F)));
-            out.push_back(static_cast<char>(0x80 | (v & 0x3F)));
-        }
-    }
-
-    void skip_spaces(const line& l, std::size_t& off) const noexcept {
-        while (off < l.text.size() && (l.text[off] == ' ' || l.text[off] == '\t')) ++off;
-    }
-
-    /// A flow mapping `{a: 1, b: [x]}` or sequence `[a, b]` that ends on its line.
-    node flow(const line& l, std::size_t& off, int depth) {
-        if (depth > max_depth) fail(l, off, "nesting deeper than " + std::to_string(max_depth) + " levels");
-        const std::string_view t = l.text;
-        const bool is_map = t[off] == '{';
-        const char close = is_map ? '}' : ']';
-        node n;
-        n.type = is_map ? node::kind::mapping : node::kind::sequence;
-        n.pos = pos(l, off);
-        const std::size_t open = off;
-        std::unordered_map<std::string, position> seen;
-        ++off;
-        for (;;) {
-            skip_spaces(l, off);
-            if (off >= t.size() || t[off] == '#')
-                fail(l, open, std::string("unterminated flow ") + (is_map ? "mapping" : "sequence") + ": expected '" +
-                                  std::string(1, close) + "' on the same line");
-            if (t[off] == close) {
-                ++off;
-                return n;
-            }
-            node item = t[off] == '{' || t[off] == '[' ? flow(l, off, depth + 1) : scalar(l, off, true, is_map);
-            skip_spaces(l, off);
-            if (is_map) {
-                if (item.type != node::kind::scalar) fail(item.pos, "a key must be a scalar");
-                if (off >= t.size() || t[off] != ':') fail(l, off, "expected ':' after a key in a flow mapping");
-                ++off;
-                skip_spaces(l, off);
-                if (seen.count(item.text)) add_key(n, std::move(item), node{}, seen);  // throws: a duplicate
-                node v = off < t.size() && (t[off] == '{' || t[off] == '[') ? flow(l, off, depth + 1)
-                                                                           : scalar(l, off, true);
-                add_key(n, std::move(item), std::move(v), seen);
-                skip_spaces(l, off);
-            } else {
-                if (item.type == node::kind::null && (off >= t.size() || t[off] == ','))
-                    fail(l, off, "an empty entry in a flow sequence");
-                n.values.push_back(std::move(item));
-            }
-            if (off < t.size() && t[off] == ',') {
-                ++off;
-                continue;
-            }
-            if (off < t.size() && t[off] == close) continue;
-            if (off >= t.size() || t[off] == '#')
-                fail(l, open, std::string("unterminated flow ") + (is_map ? "mapping" : "sequence") + ": expected '" +
-                                  std::string(1, close) + "' on the same line");
-            fail(l, off,
-                 std::string("expected ',' or '") + std::string(1, close) + "' in a flow " + (is_map ? "mapping" : "sequence"));
-        }
-    }
-
-    /// Adds key to a mapping under construction, refusing a duplicate (found in `seen` in constant time).
-    static void add_key(node& map, node key, node value, std::unordered_map<std::string, position>& seen) {
-        auto [it, fresh] = seen.emplace(key.text, key.pos);
-        if (!fresh)
-            fail(key.pos, "duplicate key '" + shown_key(key.text) + "' (first at line " + std::to_string(it->second.line) +
-                              ", column " + std::to_string(it->second.column) + ")");
-        map.keys.push_back(std::move(key));
-        map.values.push_back(std::move(value));
-    }
-    static std::string shown_key(const std::string& k) { return k.size() > 60 ? k.substr(0, 60) + "..." : k; }
-
-    std::string_view in_;
-    bool bom_ = false;
-    std::vector<line> lines_;
-    mutable const char* cache_text_ = nullptr;
-    mutable std::size_t cache_offset_ = 0;
-    mutable int cache_col_ = 1;
-};
-
-}  // namespace detail::yaml
-}  // namespace v0
-}  // namespace runlog
-
-// ---- runlog/sinks/sink.hpp
-
-
-
-namespace runlog {
-inline namespace v0 {
-
-/// A destination for formatted bytes; write() receives whole lines and must be safe to call from many threads.
-template <class S>
-concept sink = requires(S& s, std::string_view bytes) {
-    s.write(bytes);
-    s.flush();
-};
-
-/// What a sink tells the error handler when a write fails.
-struct sink_error {
-    std::string_view message;     ///< what failed and why, e.g. `write to "x.log" failed: No space left on device`
-    std::uint64_t failures;       ///< how many writes of this sink have failed so far, this one included
-    std::uint64_t lost_records;   ///< how many records this sink has lost so far
-};
-
-/// Receives sink failures; it must not throw and must be safe to call from many threads.
-using error_handler = void (*)(const sink_error&);
-
-namespace detail {
-
-/// Writes all of s to fd, retrying on EINTR and short writes; returns 0 or the errno.
-inline int write_all(int fd, std::string_view s) noexcept {
-    const char* p = s.data();
-    std::size_t left = s.size();
-    while (left > 0) {
-        ssize_t n = ::write(fd, p, left);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return errno;
-        }
-        if (n == 0) return EIO;
-        p += n;
-        left -= static_cast<std::size_t>(n);
-    }
-    return 0;
-}
-
-/// Moves fd to a number of at least 3, close-on-exec, so that a file runlog opens while stdin, stdout or
-/// stderr is closed never takes their place (and is never replaced by a later redirection of them).
-inline int high_fd(int fd) noexcept {
-    if (fd < 0 || fd > 2) return fd;
-    const int moved = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
-    const int err = errno;
-    ::close(fd);
-    errno = err;
-    return moved;
-}
-
-/// The default handler: prints a sink's first failure to stderr; later ones are only counted.
-inline void default_error_handler(const sink_error& e) noexcept {
-    if (e.failures != 1) return;
-    std::string line = "runlog: ";
-    try {
-        line.append(e.message);
-        line.append(" (later failures of this sink are counted, not printed)\n");
-    } catch (...) {
-        return;
-    }
-    (void)write_all(STDERR_FILENO, line);
-}
-
-inline std::atomic<error_handler>& error_handler_slot() noexcept {
-    static std::atomic<error_handler> slot{&default_error_handler};
-    return slot;
-}
-
-/// A sink's failure counters; report() hands each failure to the error handler.
-class write_errors {
-public:
-    void report(std::string_view what, int err, std::uint64_t lost) noexcept {
-        auto n = failures_.fetch_add(1, std::memory_order_relaxed) + 1;
-        auto l = lost_.fetch_add(lost, std::memory_order_relaxed) + lost;
-        std::string msg;
-        try {
-            msg.append(what);
-            if (err != 0) {
-                msg.append(": ");
-                msg.append(std::strerror(err));
-            }
-        } catch (...) {
-        }
-        error_handler_slot().load(std::memory_order_acquire)(sink_error{msg, n, l});
-    }
-    std::uint64_t failures() const noexcept { return failures_.load(std::memory_order_relaxed); }
-    std::uint64_t lost_records() const noexcept { return lost_.load(std::memory_order_relaxed); }
-
-private:
-    std::atomic<std::uint64_t> failures_{0};
-    std::atomic<std::uint64_t> lost_{0};
-};
-
-inline std::uint64_t count_lines(std::string_view s) noexcept {
-    std::uint64_t n = 0;
-    for (char c : s) n += c == '\n';
-    return n;
-}
-
-/// Hands one problem that is not a sink's repeated failure (a capture that lost bytes, a scope ended on
-/// the wrong thread) to the error handler, which the default prints.
-inline void report_problem(std::string_view message, std::uint64_t lost_records = 0) noexcept {
-    error_handler_slot().load()(sink_error{message, 1, lost_records});
-}
-
-}  // namespace detail
-
-/// Replaces the handler of sink failures (nullptr restores the default); returns the previous one.
-inline error_handler set_error_handler(error_handler h) noexcept {
-    return detail::error_handler_slot().exchange(h ? h : &detail::default_error_handler);
-}
-
-}  // namespace v0
-}  // namespace runlog
-
-namespace runlog {
-inline namespace v0 {
-
-/// Where and why a config file is bad: `config.yaml:4:17: bad value for log level 'EROR': ...`.
-struct config_problem {
-    std::string file;
-    int line = 0;    ///< 0 when the problem is the file as a whole (it cannot be read)
-    int column = 0;
-    std::string message;
-
-    /// `file:line:column: message`, or `file: message` without a position.
-    std::string to_string() const {
-        if (line == 0) return file + ": " + message;
-        return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + message;
-    }
-};
-
-/// Thrown by the throwing config API; what() is the problem's `file:line:column: message`.
-class config_error : public std::runtime_error {
-public:
-    explicit config_error(config_problem p) : std::runtime_error(p.to_string()), problem_(std::move(p)) {}
-    const config_problem& problem() const noexcept { return problem_; }
-
-private:
-    config_problem problem_;
-};
-
-/// One entry of a config file's `loggers:`, and the `config.log_level` it sets, if any.
-struct logger_setting {
-    std::string pipeline;
-    std::optional<level> lvl;
-    int line = 0;  ///< where the logger's name is
-    int column = 0;
-    int level_line = 0;  ///< where its log_level value is
-    int level_column = 0;
-};
-
-/// A parsed and checked config file: its loggers, in file order.
-struct config {
-    std::string file;
-    std::vector<logger_setting> loggers;
-};
-
-/// The outcome of the non-throwing API: a problem, or success with warnings (each `file:line:column: ...`).
-struct config_status {
-    std::optional<config_problem> problem;
-    std::vector<std::string> warnings;
-    explicit operator bool() const noexcept { return !problem; }
-};
-
-namespace detail {
-
-/// Levenshtein distance, for "did you mean" suggestions.
-inline std::size_t edit_distance(std::string_view a, std::string_view b) {
-    std::vector<std::size_t> row(b.size() + 1);
-    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-    for (std::size_t i = 1; i <= a.size(); ++i) {
-        std::size_t diag = row[0];
-        row[0] = i;
-        for (std::size_t j = 1; j <= b.size(); ++j) {
-            const std::size_t up = row[j];
-            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-            diag = up;
-        }
-    }
-    return row[b.size()];
-}
-
-/// `; did you mean 'x'?` for the closest candidate within a few edits, or nothing.
-inline std::string suggestion(std::string_view found, const std::vector<std::string_view>& candidates) {
-    std::string_view best;
-    std::size_t best_d = std::max<std::size_t>(2, found.size() / 3) + 1;
-    for (auto c : candidates) {
-        const std::size_t d = edit_distance(found, c);
-        if (d < best_d) {
-            best_d = d;
-            best = c;
-        }
-    }
-    return best.empty() ? std::string() : "; did you mean '" + std::string(best) + "'?";
-}
-
-/// A scalar shown in a message: quoted, escaped, shortened.
-inline std::string shown(std::string_view s) {
-    std::string out;
-    for (char c : s.substr(0, 60)) {
-        const auto u = static_cast<unsigned char>(c);
-        if (u < 0x20 || u == 0x7F) {
-            static constexpr char hex[] = "0123456789abcdef";
-            out += "\\x";
-            out += hex[u >> 4];
-            out += hex[u & 15];
-        } else {
-            out += c;
-        }
-    }
-    if (s.size() > 60) out += "...";
-    return out;
-}
-
-inline std::string_view kind_name(const yaml::node& n) noexcept {
-    switch (n.type) {
-        case yaml::node::kind::null: return "nothing";
-        case yaml::node::kind::scalar: return "a scalar";
-        case yaml::node::kind::mapping: return "a mapping";
-        case yaml::node::kind::sequence: return "a sequence";
-    }
-    return "something else";
-}
-
-/// Turns a parsed document into level settings, checking its shape.
-class config_reader {
-public:
-    explicit config_reader(std::string file) : file_(std::move(file)) {}
-
-    config read(std::string_view text) {
-        auto [doc, err] = yaml::parser(text).parse();
-        if (err) fail(err->pos, err->message);
-        const yaml::node& root = *doc;
-        if (root.type == yaml::node::kind::null) fail(root.pos, "the file is empty: expected a mapping with a 'loggers' key");
-        if (root.type != yaml::node::kind::mapping)
-            fail(root.pos, "expected a mapping at the top level, found " + std::string(kind_name(root)));
-        config c;
-        c.file = file_;
-        const yaml::node* loggers = root.find("loggers");
-        if (!loggers) return c;  // a run config may hold other things only
-        if (loggers->type == yaml::node::kind::null) return c;
-        if (loggers->type != yaml::node::kind::mapping)
-            fail(loggers->pos, "'loggers' must be a mapping of logger names, found " + std::string(kind_name(*loggers)));
-        for (std::size_t i = 0; i < loggers->keys.size(); ++i) {
-            const yaml::node& name = loggers->keys[i];
-            const yaml::node& body = loggers->values[i];
-            const std::string where = "loggers." + name.text;
-            c.loggers.push_back({name.text, std::nullopt, name.pos.line, name.pos.column, 0, 0});
-            if (body.type == yaml::node::kind::null) continue;
-            if (body.type != yaml::node::kind::mapping)
-                fail(body.pos, "'" + where + "' must be a mapping with a 'config' key, found " + std::string(kind_name(body)));
-            for (std::size_t k = 0; k < body.keys.size(); ++k)
-                if (body.keys[k].text != "config")
-                    fail(body.keys[k].pos, "unknown key '" + shown(body.keys[k].text) + "' under '" + where +
-                                               "': expected 'config'" + suggestion(body.keys[k].text, {"config"}));
-            const yaml::node* cfg = body.find("config");
-            if (!cfg || cfg->type == yaml::node::kind::null) continue;
-            if (cfg->type != yaml::node::kind::mapping)
-                fail(cfg->pos, "'" + where + ".config' must be a mapping, found " + std::string(kind_name(*cfg)));
-            for (std::size_t k = 0; k < cfg->keys.size(); ++k)
-                if (cfg->keys[k].text != "log_level")
-                    fail(cfg->keys[k].pos, "unknown key '" + shown(cfg->keys[k].text) + "' under '" + where +
-                                               ".config': expected 'log_level'" +
-                                               suggestion(cfg->keys[k].text, {"log_level"}));
-            const yaml::node* lvl = cfg->find("log_level");
-            if (!lvl) continue;
-            if (lvl->type == yaml::node::kind::null)
-                fail(lvl->pos, "log level of '" + where + "' is empty: permissible values are " +
-                                   std::string(permissible_levels));
-            if (lvl->type != yaml::node::kind::scalar)
-                fail(lvl->pos, "log level of '" + where + "' must be a scalar, found " + std::string(kind_name(*lvl)));
-            const auto parsed = try_parse_level(lvl->text);
-            if (!parsed)
-                fail(lvl->pos, "bad value for log level '" + shown(lvl->text) + "': permissible values are " +
-                                   std::string(permissible_levels));
-            c.loggers.back().lvl = *parsed;
-            c.loggers.back().level_line = lvl->pos.line;
-            c.loggers.back().level_column = lvl->pos.column;
-        }
-        return c;
-    }
-
-    [[noreturn]] void fail(yaml::position p, std::string message) const {
-        throw config_error({file_, p.line, p.column, std::move(message)});
-    }
-
-private:
-    std::string file_;
-};
-
-/// Reads a whole file (at most yaml::max_input + 1 bytes, so a huge file is refused without reading it all).
-inline std::string read_config_file(const std::string& path) {
-    const int fd = high_fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (fd < 0) throw config_error({path, 0, 0, std::string("cannot read the file: ") + std::strerror(errno)});
-    struct stat st {};
-    if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-        ::close(fd);
-        throw config_error({path, 0, 0, "cannot read the file: it is a directory"});
-    }
-    std::string data;
-    char chunk[8192];
-    for (;;) {
-        const ssize_t n = ::read(fd, chunk, sizeof chunk);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            const int err = errno;
-            ::close(fd);
-            throw config_error({path, 0, 0, std::string("cannot read the file: ") + std::strerror(err)});
-        }
-        if (n == 0) break;
-        data.append(chunk, static_cast<std::size_t>(n));
-        if (data.size() > yaml::max_input) break;
-    }
-    ::close(fd);
-    return data;
-}
-
-}  // namespace detail
-
-/// Parses config text; throws config_error naming `file:line:column` on any problem.
-inline config parse_config(std::string_view text, std::string file = "<config>") {
-    return detail::config_reader(std::move(file)).read(text);
-}
-
-/// Reads and parses a config file; throws config_error.
-inline config load_config(const std::string& path) {
-    return parse_config(detail::read_config_file(path), path);
-}
-
-/// Checks every setting against logger, then applies them all: an unknown pipeline name changes nothing
-/// and throws config_error listing the known ones. Returns warnings, e.g. for a level below the floor.
-template <class Logger>
-std::vector<std::string> apply_config(Logger& logger, const config& c) {
-    const auto names = logger.pipeline_names();
-    const std::vector<std::string_view> known(names.begin(), names.end());
-    std::vector<std::string> warnings;
-    for (const auto& s : c.loggers) {
-        if (std::find(known.begin(), known.end(), s.pipeline) == known.end()) {
-            std::string list;
-            for (auto n : known) list += (list.empty() ? "" : ", ") + std::string(n);
-            throw config_error({c.file, s.line, s.column,
-                                "unknown logger '" + detail::shown(s.pipeline) + "': this program's loggers are " + list +
-                                    detail::suggestion(s.pipeline, known)});
-        }
-        if (s.lvl && *s.lvl < Logger::floor)
-            warnings.push_back(config_problem{c.file, s.level_line, s.level_column,
-                                              "log level " + to_string(*s.lvl) + " for '" + s.pipeline +
-                                                  "' is below the compile-time floor " + to_string(Logger::floor) +
-                                                  ": calls below " + to_string(Logger::floor) +
-                                                  " were compiled out and stay silent"}
-                                   .to_string());
-    }
-    for (const auto& s : c.loggers)
-        if (s.lvl) logger.set_level(s.pipeline, *s.lvl);
-    return warnings;
-}
-
-/// Loads path and applies it to logger; throws config_error, and changes nothing when it does.
-template <class Logger>
-std::vector<std::string> apply_config_file(Logger& logger, const std::string& path) {
-    return apply_config(logger, load_config(path));
-}
-
-/// The non-throwing form of apply_config_file: the problem comes back in the status.
-template <class Logger>
-config_status try_apply_config_file(Logger& logger, const std::string& path) noexcept {
-    config_status st;
-    try {
-        st.warnings = apply_config_file(logger, path);
-    } catch (const config_error& e) {
-        st.problem = e.problem();
-    } catch (const std::exception& e) {
-        st.problem = config_problem{path, 0, 0, e.what()};
-    }
-    return st;
-}
-
-/// The non-throwing form for text.
-template <class Logger>
-config_status try_apply_config(Logger& logger, std::string_view text, std::string file = "<config>") noexcept {
-    config_status st;
-    try {
-        st.warnings = apply_config(logger, parse_config(text, file));
-    } catch (const config_error& e) {
-        st.problem = e.problem();
-    } catch (const std::exception& e) {
-        st.problem = config_problem{file, 0, 0, e.what()};
-    }
-    return st;
-}
-
-namespace detail {
-/// Prints one line to stderr in a single write.
-inline void print_config_line(const std::string& line) noexcept {
-    try {
-        (void)write_all(STDERR_FILENO, "runlog: " + line + "\n");
-    } catch (...) {
-    }
-}
-}  // namespace detail
-
-/// Applies the file named by RUNLOG_CONFIG, if set. A missing or bad file is reported once on stderr
-/// and leaves the levels as they were; warnings are printed too. Returns what happened.
-template <class Logger>
-config_status configure_from_env(Logger& logger) noexcept {
-    const char* path = std::getenv("RUNLOG_CONFIG");
-    if (path == nullptr || *path == '\0') return {};
-    auto st = try_apply_config_file(logger, path);
-    if (st.problem) detail::print_config_line(st.problem->to_string() + " (the log levels are unchanged)");
-    for (const auto& w : st.warnings) detail::print_config_line("warning: " + w);
-    return st;
-}
-
-/// Re-applies a config file to a logger whenever the file changes (polling its size, time and inode).
-/// A bad edit is reported (by default once per edit on stderr) and ignored: the previous levels stay.
-class config_watcher {
-public:
-    /// Receives each outcome of a reload.
-    using report_fn = std::function<void(const config_status&)>;
-
-    /// Starts watching; the current file is applied first, synchronously, and its status kept in initial().
-    template <class Logger>
-    config_watcher(Logger& logger, std::string path, std::chrono::milliseconds interval = std::chrono::milliseconds(500),
-                   report_fn report = {})
-        : path_(std::move(path)), interval_(interval), report_(std::move(report)) {
-        apply_ = [&logger](const std::string& p) { return try_apply_config_file(logger, p); };
-        stamp_ = current_stamp();
-        initial_ = apply_(path_);
-        thread_ = std::thread([this] { loop(); });
-    }
-    config_watcher(const config_watcher&) = delete;
-    config_watcher& operator=(const config_watcher&) = delete;
-    ~config_watcher() { stop(); }
-
-    /// Stops the polling thread (the destructor does this too).
-    void stop() noexcept {
-        {
-            std::lock_guard lock(mutex_);
-            stopping_ = true;
-        }
-        wake_.notify_all();
-        if (thread_.joinable()) thread_.join();
-    }
-    /// The status of the first application.
-    const config_status& initial() const noexcept { return initial_; }
-    /// How many times the file has been re-read after a change.
-    std::uint64_t reloads() const noexcept { return reloads_.load(); }
-
-private:
-    struct file_stamp {
-        bool exists = false;
-        long long mtime_ns = 0, size = 0, inode = 0;
-        bool operator==(const file_stamp&) const = default;
-    };
-
-    file_stamp current_stamp() const noexcept {
-        struct stat st {};
-        if (::stat(path_.c_str(), &st) != 0) return {};
-        return {true, static_cast<long long>(st.st_mtim.tv_sec) * 1'000'000'000LL + st.st_mtim.tv_nsec,
-                static_cast<long long>(st.st_size), static_cast<long long>(st.st_ino)};
-    }
-
-    void loop() {
-        std::unique_lock lock(mutex_);
-        while (!stopping_) {
-            wake_.wait_for(lock, interval_, [this] { return stopping_; });
-            if (stopping_) break;
-            const file_stamp now = current_stamp();
-            if (now == stamp_) continue;
-            stamp_ = now;
-            lock.unlock();
-            config_status st = apply_(path_);
-            reloads_.fetch_add(1);
-            if (report_) {
-                try {
-                    report_(st);
-                } catch (...) {
-                }
-            } else {
-                if (st.problem)
-                    detail::print_config_line(st.problem->to_string() + " (keeping the previous log levels)");
-                for (const auto& w : st.warnings) detail::print_config_line("warning: " + w);
-            }
-            lock.lock();
-        }
-    }
-
-    std::string path_;
-    std::chrono::milliseconds interval_;
-    report_fn report_;
-    std::function<config_status(const std::string&)> apply_;
-    config_status initial_;
-    file_stamp stamp_;
-    std::atomic<std::uint64_t> reloads_{0};
-    std::mutex mutex_;
-    std::condition_variable wake_;
-    bool stopping_ = false;
-    std::thread thread_;
-};
-
-}  // namespace v0
-}  // namespace runlog
-
-// ---- runlog/formatters/text.hpp
-
-
-// ---- runlog/detail/fields.hpp
-
 
 // ---- runlog/detail/escape.hpp
 
@@ -3787,13 +2323,127 @@ private:
 }  // namespace v0
 }  // namespace runlog
 
-// ---- runlog/logger.hpp
-#include <climits>
-#include <tuple>
+// ---- runlog/sinks/sink.hpp
+#include <cerrno>
+#include <concepts>
+
+#include <fcntl.h>
 
 
-// ---- runlog/pipeline.hpp
+namespace runlog {
+inline namespace v0 {
 
+/// A destination for formatted bytes; write() receives whole lines and must be safe to call from many threads.
+template <class S>
+concept sink = requires(S& s, std::string_view bytes) {
+    s.write(bytes);
+    s.flush();
+};
+
+/// What a sink tells the error handler when a write fails.
+struct sink_error {
+    std::string_view message;     ///< what failed and why, e.g. `write to "x.log" failed: No space left on device`
+    std::uint64_t failures;       ///< how many writes of this sink have failed so far, this one included
+    std::uint64_t lost_records;   ///< how many records this sink has lost so far
+};
+
+/// Receives sink failures; it must not throw and must be safe to call from many threads.
+using error_handler = void (*)(const sink_error&);
+
+namespace detail {
+
+/// Writes all of s to fd, retrying on EINTR and short writes; returns 0 or the errno.
+inline int write_all(int fd, std::string_view s) noexcept {
+    const char* p = s.data();
+    std::size_t left = s.size();
+    while (left > 0) {
+        ssize_t n = ::write(fd, p, left);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return errno;
+        }
+        if (n == 0) return EIO;
+        p += n;
+        left -= static_cast<std::size_t>(n);
+    }
+    return 0;
+}
+
+/// Moves fd to a number of at least 3, close-on-exec, so that a file runlog opens while stdin, stdout or
+/// stderr is closed never takes their place (and is never replaced by a later redirection of them).
+inline int high_fd(int fd) noexcept {
+    if (fd < 0 || fd > 2) return fd;
+    const int moved = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    const int err = errno;
+    ::close(fd);
+    errno = err;
+    return moved;
+}
+
+/// The default handler: prints a sink's first failure to stderr; later ones are only counted.
+inline void default_error_handler(const sink_error& e) noexcept {
+    if (e.failures != 1) return;
+    std::string line = "runlog: ";
+    try {
+        line.append(e.message);
+        line.append(" (later failures of this sink are counted, not printed)\n");
+    } catch (...) {
+        return;
+    }
+    (void)write_all(STDERR_FILENO, line);
+}
+
+inline std::atomic<error_handler>& error_handler_slot() noexcept {
+    static std::atomic<error_handler> slot{&default_error_handler};
+    return slot;
+}
+
+/// A sink's failure counters; report() hands each failure to the error handler.
+class write_errors {
+public:
+    void report(std::string_view what, int err, std::uint64_t lost) noexcept {
+        auto n = failures_.fetch_add(1, std::memory_order_relaxed) + 1;
+        auto l = lost_.fetch_add(lost, std::memory_order_relaxed) + lost;
+        std::string msg;
+        try {
+            msg.append(what);
+            if (err != 0) {
+                msg.append(": ");
+                msg.append(std::strerror(err));
+            }
+        } catch (...) {
+        }
+        error_handler_slot().load(std::memory_order_acquire)(sink_error{msg, n, l});
+    }
+    std::uint64_t failures() const noexcept { return failures_.load(std::memory_order_relaxed); }
+    std::uint64_t lost_records() const noexcept { return lost_.load(std::memory_order_relaxed); }
+
+private:
+    std::atomic<std::uint64_t> failures_{0};
+    std::atomic<std::uint64_t> lost_{0};
+};
+
+inline std::uint64_t count_lines(std::string_view s) noexcept {
+    std::uint64_t n = 0;
+    for (char c : s) n += c == '\n';
+    return n;
+}
+
+/// Hands one problem that is not a sink's repeated failure (a capture that lost bytes, a scope ended on
+/// the wrong thread) to the error handler, which the default prints.
+inline void report_problem(std::string_view message, std::uint64_t lost_records = 0) noexcept {
+    error_handler_slot().load()(sink_error{message, 1, lost_records});
+}
+
+}  // namespace detail
+
+/// Replaces the handler of sink failures (nullptr restores the default); returns the previous one.
+inline error_handler set_error_handler(error_handler h) noexcept {
+    return detail::error_handler_slot().exchange(h ? h : &detail::default_error_handler);
+}
+
+}  // namespace v0
+}  // namespace runlog
 
 namespace runlog {
 inline namespace v0 {
@@ -3835,6 +2485,9 @@ inline write_errors& pipeline_errors() noexcept {
 }
 
 }  // namespace detail
+
+template <class Pipeline>
+class async_pipeline;
 
 /// A named route for records: filters, then a formatter, then a sink, behind a level changeable at run time.
 template <formatter_type Formatter, sink Sink, filter_type... Filters>
@@ -3897,6 +2550,8 @@ public:
 private:
     template <runlog::level, class...>
     friend class basic_logger;
+    template <class>
+    friend class async_pipeline;
 
     void set_level(runlog::level l) noexcept { level_.store(static_cast<int>(l), std::memory_order_relaxed); }
 
@@ -3919,6 +2574,9 @@ private:
 namespace detail {
 template <class T>
 struct is_pipeline : std::false_type {};
+/// Whether T is an async_pipeline (see async.hpp).
+template <class T>
+struct is_async_pipeline : std::false_type {};
 template <class F, class S, class... X>
 struct is_pipeline<pipeline<F, S, X...>> : std::true_type {};
 }  // namespace detail
@@ -3929,6 +2587,2268 @@ concept pipeline_type = detail::is_pipeline<std::remove_cvref_t<T>>::value;
 
 }  // namespace v0
 }  // namespace runlog
+
+namespace runlog {
+inline namespace v0 {
+
+/// What an async pipeline does when its thread's queue is full.
+enum class queue_full {
+    block,  ///< wait for the backend (the default: nothing is lost)
+    drop,   ///< drop the record; drops are counted and reported as a WARNING record
+};
+
+/// Options of one async pipeline.
+struct async_options {
+    queue_full when_full = queue_full::block;
+};
+
+/// Settings of the backend thread and the per-thread queues; set them before the first async record.
+struct backend_options {
+    std::size_t queue_bytes = 1 << 20;             ///< each logging thread's ring (a power of two, at least 4 KiB)
+    std::chrono::microseconds idle_sleep{100};     ///< how long the backend sleeps when idle: its wake-up latency
+    bool use_tsc = true;                           ///< timestamp with the TSC where there is one, else steady_clock
+    std::chrono::milliseconds resync_every{1000};  ///< re-calibrate the TSC against the system clock this often
+};
+
+namespace detail {
+
+/// One record's bytes in a ring: this header, then what its kind needs.
+struct async_header {
+    std::uint32_t size;   ///< bytes including this header, a multiple of 8; kind 0 is padding to the ring's end
+    std::uint16_t kind;   ///< 0 padding, 1 format call, 2 formatted message
+    std::uint16_t nfields;
+    std::int32_t lvl;
+    std::uint32_t pid;
+    std::uint64_t ticks;
+    void* target;
+    void (*process)(void* target, const async_header& h);
+};
+static_assert(sizeof(async_header) == 40);
+
+/// Fixed-size data of a record after the header.
+struct async_fixed {
+    const char* fmt;  ///< the static format string (kind 1)
+    std::uint32_t fmt_len;
+    std::uint32_t ctx_len[3];  ///< run id, job, step (their bytes follow)
+    source_location location;
+    const char* logger;
+    std::uint32_t logger_len;
+    std::uint32_t message_len;  ///< kind 2: the message's bytes follow the context
+    std::uint64_t thread;
+    const event_info* event;
+    /// kind 1: decodes the arguments and formats the message
+    void (*render)(const char* args, std::string_view fmt, buffer& out);
+};
+
+/// A single-producer, single-consumer ring of variable-size records, owned by one logging thread.
+struct async_ring {
+    explicit async_ring(std::size_t bytes, std::uint64_t thread)
+        : capacity(bytes), mask(bytes - 1), data(new (std::align_val_t{64}) char[bytes]), thread_id(thread) {
+        std::memset(data, 0, bytes);  // touch every page now, not on the logging path
+    }
+    ~async_ring() { operator delete[](data, std::align_val_t{64}); }
+    async_ring(const async_ring&) = delete;
+    async_ring& operator=(const async_ring&) = delete;
+
+    // Producer side.
+    alignas(64) std::atomic<std::uint64_t> tail{0};  ///< bytes ever committed
+    std::atomic<std::uint64_t> writing{0};           ///< odd while a record is being written (after its timestamp)
+    std::uint64_t head_cache = 0;
+    std::uint64_t reserved_at = 0;
+    std::uint64_t reserved_size = 0;
+    // Consumer side.
+    alignas(64) std::atomic<std::uint64_t> head{0};  ///< bytes ever consumed
+    std::uint64_t seen_writing = 0;                   ///< the backend's last view of `writing`
+    std::uint64_t writing_bound = 0;                  ///< a lower bound of the timestamp being written
+    std::uint64_t last_check = 0;                     ///< when the backend last read `writing`
+    // Shared, read-only after construction, or set once.
+    alignas(64) std::atomic<bool> orphaned{false};  ///< its thread has exited
+    const std::size_t capacity;
+    const std::size_t mask;
+    char* const data;
+    const std::uint64_t thread_id;
+
+    /// Room for n bytes (n a multiple of 8), padding to the end first when they would not fit there; null
+    /// when the ring is full.
+    char* reserve(std::size_t n) noexcept {
+        const std::uint64_t pos = tail.load(std::memory_order_relaxed);
+        const std::size_t offset = static_cast<std::size_t>(pos & mask);
+        const std::size_t pad = offset + n > capacity ? capacity - offset : 0;
+        if (pos + pad + n - head_cache > capacity) {
+            head_cache = head.load(std::memory_order_acquire);
+            if (pos + pad + n - head_cache > capacity) return nullptr;
+        }
+        if (pad) {
+            auto* h = reinterpret_cast<async_header*>(data + offset);
+            h->size = static_cast<std::uint32_t>(pad);
+            h->kind = 0;
+        }
+        reserved_at = pos + pad;
+        reserved_size = n;
+        return data + ((pos + pad) & mask);
+    }
+    void commit() noexcept { tail.store(reserved_at + reserved_size, std::memory_order_release); }
+};
+
+/// Reads the timestamp counter: the TSC on x86, else steady_clock's nanoseconds.
+inline std::atomic<bool>& tsc_enabled() noexcept {
+    static std::atomic<bool> on{true};
+    return on;
+}
+inline std::uint64_t read_ticks() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+    if (tsc_enabled().load(std::memory_order_relaxed)) [[likely]]
+        return __rdtsc();
+#endif
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+            .count());
+}
+
+/// Maps ticks to system time: calibrated against the system clock at start, refined at every resync.
+class tick_clock {
+public:
+    void start() {
+        origin_ticks_ = read_ticks();
+        origin_steady_ = std::chrono::steady_clock::now();
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        resync();
+    }
+    /// Re-reads the clocks: the tick rate from the whole time since start, the base from now.
+    void resync() noexcept {
+        const auto steady = std::chrono::steady_clock::now();
+        const std::uint64_t t = read_ticks();
+        const auto sys = std::chrono::system_clock::now();
+        const double ns = std::chrono::duration<double, std::nano>(steady - origin_steady_).count();
+        if (t > origin_ticks_ && ns > 0) ns_per_tick_ = ns / static_cast<double>(t - origin_ticks_);
+        base_ticks_ = t;
+        base_sys_ = sys;
+    }
+    record::time_point to_time(std::uint64_t t) const noexcept {
+        const double delta = (static_cast<double>(t) - static_cast<double>(base_ticks_)) * ns_per_tick_;
+        return base_sys_ + std::chrono::duration_cast<record::time_point::duration>(
+                               std::chrono::duration<double, std::nano>(delta));
+    }
+    std::uint64_t ticks_for(std::chrono::nanoseconds d) const noexcept {
+        return static_cast<std::uint64_t>(static_cast<double>(d.count()) / ns_per_tick_);
+    }
+
+private:
+    std::uint64_t origin_ticks_ = 0;
+    std::chrono::steady_clock::time_point origin_steady_{};
+    std::uint64_t base_ticks_ = 0;
+    record::time_point base_sys_{};
+    double ns_per_tick_ = 1.0;
+};
+
+/// The one backend thread: drains every thread's ring, merges records in timestamp order, and hands
+/// them to their pipelines.
+class async_backend {
+public:
+    static backend_options& options() noexcept {
+        static backend_options o;
+        return o;
+    }
+    static std::atomic<bool>& started() noexcept {
+        static std::atomic<bool> s{false};
+        return s;
+    }
+    /// The backend, started on first use. It is never destroyed: at exit it drains every queue and stops,
+    /// and loggers that outlive it (statics) then write from their own thread.
+    static async_backend& instance() {
+        static async_backend* backend = [] {
+            auto* b = new async_backend;
+            std::atexit([] { instance().stop(); });
+            return b;
+        }();
+        return *backend;
+    }
+
+    /// The calling thread's ring, created (and its memory touched) on first use.
+    async_ring& ring() {
+        thread_local ring_owner owner;
+        if (!owner.ring) [[unlikely]] {
+            owner.ring = std::make_shared<async_ring>(options().queue_bytes, thread_id());
+            std::lock_guard lock(rings_mutex_);
+            rings_.push_back(owner.ring);
+            rings_version_.fetch_add(1, std::memory_order_release);
+        }
+        return *owner.ring;
+    }
+
+    /// Wakes the backend (a producer waiting for room, or a flush).
+    void wake() noexcept {
+        {
+            std::lock_guard lock(wake_mutex_);
+            wake_requested_ = true;
+        }
+        wake_cv_.notify_one();
+    }
+
+    /// Returns once every record committed with a timestamp before `t` has been handed to its pipeline.
+    void wait_processed(std::uint64_t t) {
+        std::unique_lock lock(done_mutex_);
+        while (done_upto_ <= t && !stopped_) {
+            lock.unlock();
+            wake();
+            lock.lock();
+            done_cv_.wait_for(lock, std::chrono::milliseconds(1), [&] { return done_upto_ > t || stopped_; });
+        }
+    }
+    bool stopped() const noexcept { return stopped_.load(std::memory_order_acquire); }
+    /// How many thread queues exist (a thread's is released once it has exited and been drained).
+    std::size_t queues() {
+        std::lock_guard lock(rings_mutex_);
+        return rings_.size();
+    }
+
+    /// Drains every queue and stops the thread; later records are written by their callers.
+    void stop() noexcept {
+        stop_.store(true, std::memory_order_release);
+        wake();
+        if (thread_.joinable()) thread_.join();
+    }
+
+private:
+    struct ring_owner {
+        std::shared_ptr<async_ring> ring;
+        ~ring_owner() {
+            if (ring) ring->orphaned.store(true, std::memory_order_release);
+        }
+    };
+
+    async_backend() {
+        tsc_enabled().store(options().use_tsc, std::memory_order_relaxed);
+        clock_.start();
+        slack_ = clock_.ticks_for(std::chrono::microseconds(20));
+        started().store(true, std::memory_order_release);
+        thread_ = std::thread([this] { loop(); });
+    }
+
+    void loop() {
+        std::vector<std::shared_ptr<async_ring>> rings;
+        std::uint64_t version = ~0ULL;
+        auto last_resync = std::chrono::steady_clock::now();
+        for (;;) {
+            const bool stopping = stop_.load(std::memory_order_acquire);
+            if (const auto v = rings_version_.load(std::memory_order_acquire); v != version) {
+                std::lock_guard lock(rings_mutex_);
+                rings = rings_;
+                version = v;
+            }
+            const std::uint64_t now = read_ticks();
+            const std::uint64_t horizon = stopping ? ~0ULL : safe_horizon(rings, now);
+            const std::size_t handled = drain(rings, horizon);
+            {
+                std::lock_guard lock(done_mutex_);
+                done_upto_ = std::max(done_upto_, horizon);
+            }
+            done_cv_.notify_all();
+            if (handled) continue;
+            flush_dirty();
+            drop_orphans(rings, version);
+            if (stopping) break;
+            if (std::chrono::steady_clock::now() - last_resync > options().resync_every) {
+                clock_.resync();
+                last_resync = std::chrono::steady_clock::now();
+            }
+            std::unique_lock lock(wake_mutex_);
+            wake_cv_.wait_for(lock, options().idle_sleep, [&] { return wake_requested_; });
+            wake_requested_ = false;
+        }
+        stopped_.store(true, std::memory_order_release);
+        done_cv_.notify_all();
+    }
+
+    /// The time before which no record can still appear: a thread that is writing a record took its
+    /// timestamp no earlier than just before the backend last saw it idle.
+    std::uint64_t safe_horizon(std::vector<std::shared_ptr<async_ring>>& rings, std::uint64_t now) noexcept {
+        std::uint64_t horizon = now > slack_ ? now - slack_ : 0;
+        for (auto& r : rings) {
+            const std::uint64_t w = r->writing.load(std::memory_order_acquire);
+            if (w & 1) {
+                if (w != r->seen_writing) {
+                    r->seen_writing = w;
+                    r->writing_bound = r->last_check > slack_ ? r->last_check - slack_ : 0;
+                }
+                horizon = std::min(horizon, r->writing_bound);
+            }
+            r->last_check = now;
+        }
+        return horizon;
+    }
+
+    /// Hands over, in timestamp order, every committed record older than horizon; returns how many.
+    std::size_t drain(std::vector<std::shared_ptr<async_ring>>& rings, std::uint64_t horizon) {
+        std::size_t handled = 0;
+        for (;;) {
+            async_ring* best = nullptr;
+            const async_header* best_h = nullptr;
+            for (auto& r : rings) {
+                const async_header* h = head_record(*r);
+                if (h && h->ticks < horizon && (!best_h || h->ticks < best_h->ticks)) {
+                    best = r.get();
+                    best_h = h;
+                }
+            }
+            if (!best) return handled;
+            try {
+                best_h->process(best_h->target, *best_h);
+                mark_dirty(best_h->target, best_h->process);
+            } catch (...) {
+                report_problem("runlog: the async backend could not write a record (out of memory)", 1);
+            }
+            best->head.store(best->head.load(std::memory_order_relaxed) + best_h->size, std::memory_order_release);
+            ++handled;
+        }
+    }
+
+    /// The ring's first committed record, skipping padding; null when it has none.
+    static const async_header* head_record(async_ring& r) noexcept {
+        for (;;) {
+            const std::uint64_t head = r.head.load(std::memory_order_relaxed);
+            if (head == r.tail.load(std::memory_order_acquire)) return nullptr;
+            const auto* h = reinterpret_cast<const async_header*>(r.data + (head & r.mask));
+            if (h->kind != 0) return h;
+            r.head.store(head + h->size, std::memory_order_release);
+        }
+    }
+
+    struct dirty_target {
+        void* target;
+        void (*process)(void*, const async_header&);
+    };
+    void mark_dirty(void* target, void (*process)(void*, const async_header&)) {
+        for (const auto& d : dirty_)
+            if (d.target == target) return;
+        dirty_.push_back({target, process});
+    }
+    /// Idle: lets the pipelines that took records write out their sinks' buffers (a header with kind 3).
+    void flush_dirty() {
+        for (const auto& d : dirty_) {
+            async_header h{};
+            h.kind = 3;
+            d.process(d.target, h);
+        }
+        dirty_.clear();
+    }
+
+    void drop_orphans(std::vector<std::shared_ptr<async_ring>>& rings, std::uint64_t& version) {
+        bool any = false;
+        for (const auto& r : rings)
+            if (r->orphaned.load(std::memory_order_acquire) &&
+                r->head.load(std::memory_order_relaxed) == r->tail.load(std::memory_order_acquire))
+                any = true;
+        if (!any) return;
+        std::lock_guard lock(rings_mutex_);
+        std::erase_if(rings_, [](const std::shared_ptr<async_ring>& r) {
+            return r->orphaned.load(std::memory_order_acquire) &&
+                   r->head.load(std::memory_order_relaxed) == r->tail.load(std::memory_order_acquire);
+        });
+        rings = rings_;
+        version = rings_version_.fetch_add(1, std::memory_order_acq_rel) + 1;
+    }
+
+public:
+    const tick_clock& clock() const noexcept { return clock_; }
+
+private:
+    tick_clock clock_;
+    std::uint64_t slack_ = 0;
+    std::mutex rings_mutex_;
+    std::vector<std::shared_ptr<async_ring>> rings_;
+    std::atomic<std::uint64_t> rings_version_{0};
+    std::vector<dirty_target> dirty_;
+    std::mutex wake_mutex_;
+    std::condition_variable wake_cv_;
+    bool wake_requested_ = false;
+    std::mutex done_mutex_;
+    std::condition_variable done_cv_;
+    std::uint64_t done_upto_ = 0;
+    std::atomic<bool> stop_{false};
+    std::atomic<bool> stopped_{false};
+    std::thread thread_;
+};
+
+// ---- Encoding of arguments: by copy for trivially copyable values, strings with their length, and
+// other (user) types formatted on the caller's thread into a string.
+
+template <class T>
+using arg_value_t = std::remove_cvref_t<T>;
+
+template <class T>
+constexpr bool is_string_arg = std::is_same_v<std::decay_t<T>, const char*> || std::is_same_v<std::decay_t<T>, char*> ||
+                               std::is_same_v<T, std::string> || std::is_same_v<T, std::string_view>;
+
+template <class T>
+constexpr bool is_copied_arg = !is_string_arg<T> && (std::is_arithmetic_v<T> || std::is_enum_v<T> ||
+                                                     std::is_pointer_v<T> || std::is_null_pointer_v<T>);
+
+template <class T>
+std::string_view string_of(const T& v) noexcept {
+    if constexpr (std::is_array_v<T>)
+        return std::string_view(v);
+    else if constexpr (std::is_same_v<std::decay_t<T>, const char*> || std::is_same_v<std::decay_t<T>, char*>)
+        return v ? std::string_view(v) : std::string_view("(null)");
+    else
+        return std::string_view(v);
+}
+
+inline constexpr std::size_t align8(std::size_t n) noexcept { return (n + 7) & ~std::size_t{7}; }
+
+/// The size an argument takes in the ring; user types are formatted into `scratch` first.
+template <class T>
+std::size_t arg_size(const T& v, std::string& scratch) {
+    using U = arg_value_t<T>;
+    if constexpr (is_copied_arg<U>) {
+        return sizeof(U);
+    } else if constexpr (is_string_arg<U> || std::is_array_v<U>) {
+        return 4 + string_of(v).size();
+    } else {
+        memory_buffer b;
+        format_to(b, "{}", v);
+        scratch.append(b.view());
+        scratch.push_back('\0');
+        return 4 + b.size();
+    }
+}
+
+template <class T>
+void put_arg(char*& p, const T& v, const char*& scratch) {
+    using U = arg_value_t<T>;
+    if constexpr (is_copied_arg<U>) {
+        std::memcpy(p, &v, sizeof(U));
+        p += sizeof(U);
+    } else {
+        std::string_view s;
+        if constexpr (is_string_arg<U> || std::is_array_v<U>) {
+            s = string_of(v);
+        } else {
+            s = std::string_view(scratch);
+            scratch += s.size() + 1;
+        }
+        const auto n = static_cast<std::uint32_t>(s.size());
+        std::memcpy(p, &n, 4);
+        std::memcpy(p + 4, s.data(), s.size());
+        p += 4 + s.size();
+    }
+}
+
+/// The type an argument is decoded as: itself when copied, else a string view into the ring.
+template <class T>
+using decoded_t = std::conditional_t<is_copied_arg<arg_value_t<T>>, arg_value_t<T>, std::string_view>;
+
+template <class T>
+decoded_t<T> get_arg(const char*& p) noexcept {
+    if constexpr (is_copied_arg<arg_value_t<T>>) {
+        arg_value_t<T> v;
+        std::memcpy(&v, p, sizeof v);
+        p += sizeof v;
+        return v;
+    } else {
+        std::uint32_t n;
+        std::memcpy(&n, p, 4);
+        std::string_view s(p + 4, n);
+        p += 4 + n;
+        return s;
+    }
+}
+
+/// Decodes the arguments A... and formats fmt with them.
+template <class... A>
+void render_args(const char* p, std::string_view fmt, buffer& out) {
+    (void)p;  // unused without arguments
+    std::tuple<decoded_t<A>...> values{get_arg<A>(p)...};
+    std::apply([&](const auto&... v) { vformat_to(out, fmt, make_format_args(v...)); }, values);
+}
+
+inline void put_bytes(char*& p, std::string_view s) noexcept {
+    std::memcpy(p, s.data(), s.size());
+    p += s.size();
+}
+
+/// Bytes of the fields in the ring: per field a 4-byte key length, a kind byte, 3 bytes of padding, then
+/// 8 bytes of value or a 4-byte string length, then the key and the string.
+inline std::size_t fields_size(std::span<const field> fs) noexcept {
+    std::size_t n = 0;
+    for (const auto& f : fs) {
+        n += 16 + f.key.size();
+        if (f.value.type() == field_value::kind::string) n += f.value.as_string().size();
+    }
+    return n;
+}
+inline void put_fields(char*& p, std::span<const field> fs) noexcept {
+    for (const auto& f : fs) {
+        const auto klen = static_cast<std::uint32_t>(f.key.size());
+        std::memcpy(p, &klen, 4);
+        const auto kind = static_cast<unsigned char>(f.value.type());
+        p[4] = static_cast<char>(kind);
+        p += 8;
+        switch (f.value.type()) {
+            case field_value::kind::int_: {
+                const std::int64_t v = f.value.as_int();
+                std::memcpy(p, &v, 8);
+                break;
+            }
+            case field_value::kind::uint_: {
+                const std::uint64_t v = f.value.as_uint();
+                std::memcpy(p, &v, 8);
+                break;
+            }
+            case field_value::kind::double_: {
+                const double v = f.value.as_double();
+                std::memcpy(p, &v, 8);
+                break;
+            }
+            case field_value::kind::bool_: {
+                const std::uint64_t v = f.value.as_bool() ? 1 : 0;
+                std::memcpy(p, &v, 8);
+                break;
+            }
+            case field_value::kind::string: {
+                const std::uint64_t v = f.value.as_string().size();
+                std::memcpy(p, &v, 8);
+                break;
+            }
+        }
+        p += 8;
+        put_bytes(p, f.key);
+        if (f.value.type() == field_value::kind::string) put_bytes(p, f.value.as_string());
+    }
+}
+inline void get_fields(const char*& p, std::size_t n, std::vector<field>& out) {
+    out.clear();
+    for (std::size_t i = 0; i < n; ++i) {
+        std::uint32_t klen;
+        std::memcpy(&klen, p, 4);
+        const auto kind = static_cast<field_value::kind>(static_cast<unsigned char>(p[4]));
+        p += 8;
+        std::uint64_t raw;
+        std::memcpy(&raw, p, 8);
+        p += 8;
+        const std::string_view key(p, klen);
+        p += klen;
+        switch (kind) {
+            case field_value::kind::int_: out.push_back({key, static_cast<std::int64_t>(raw)}); break;
+            case field_value::kind::uint_: out.push_back({key, raw}); break;
+            case field_value::kind::double_: {
+                double d;
+                std::memcpy(&d, &raw, 8);
+                out.push_back({key, d});
+                break;
+            }
+            case field_value::kind::bool_: out.push_back({key, raw != 0}); break;
+            case field_value::kind::string:
+                out.push_back({key, std::string_view(p, static_cast<std::size_t>(raw))});
+                p += raw;
+                break;
+        }
+    }
+}
+
+}  // namespace detail
+
+/// Makes a pipeline asynchronous: the caller's thread writes a compact record into its own ring, and
+/// the backend thread formats it and writes it through the pipeline's filters, formatter and sink.
+template <class Pipeline>
+class async_pipeline {
+public:
+    async_pipeline(Pipeline p, async_options options = {}) : inner_(std::move(p)), options_(options) {}
+    async_pipeline(async_pipeline&& o) noexcept
+        : inner_(std::move(o.inner_)), options_(o.options_), dropped_(o.dropped_.load()), reported_(o.reported_) {
+        o.moved_from_ = true;
+    }
+    async_pipeline& operator=(async_pipeline&&) = delete;
+    /// Waits until the backend has written every record of this pipeline.
+    ~async_pipeline() {
+        if (!moved_from_) flush();
+    }
+
+    std::string_view name() const noexcept { return inner_.name(); }
+    runlog::level get_level() const noexcept { return inner_.get_level(); }
+    Pipeline& inner() noexcept { return inner_; }
+    /// Records dropped because a queue was full (with queue_full::drop).
+    std::uint64_t dropped() const noexcept { return dropped_.load(std::memory_order_relaxed); }
+
+    /// Returns once every record logged through this pipeline before the call has reached its sink.
+    void flush() noexcept {
+        if (!used_.load(std::memory_order_acquire)) {
+            inner_.flush();
+            return;
+        }
+        auto& backend = detail::async_backend::instance();
+        if (!backend.stopped()) backend.wait_processed(detail::read_ticks());
+        inner_.flush();
+    }
+
+    /// Queues a record built by the caller (events, mixed loggers): its message is formatted here.
+    void handle(const record& r) noexcept {
+        if (static_cast<int>(r.lvl) < static_cast<int>(inner_.get_level())) return;
+        try {
+            const std::string_view msg = r.message();
+            const std::size_t n = detail::fields_size(r.event_fields) + detail::fields_size(r.fields);
+            const std::size_t size = detail::align8(sizeof(detail::async_header) + sizeof(detail::async_fixed) +
+                                                    context_size(r.ctx) + msg.size() + n);
+            write(size, r.lvl, r, [&](detail::async_header& h, detail::async_fixed& f, char*& p) {
+                h.kind = 2;
+                h.nfields = static_cast<std::uint16_t>(r.event_fields.size() + r.fields.size());
+                f.fmt_len = static_cast<std::uint32_t>(r.event_fields.size());  // kind 2: the event's own fields
+                f.message_len = static_cast<std::uint32_t>(msg.size());
+                f.event = r.event;
+                detail::put_bytes(p, msg);
+                detail::put_fields(p, r.event_fields);
+                detail::put_fields(p, r.fields);
+            });
+        } catch (...) {
+            inner_.handle(r);  // cannot be queued (out of memory): write it from here
+        }
+    }
+
+    /// Queues a format call: the static format string is referred to, the arguments copied.
+    template <class Fmt, class... A>
+    void enqueue(level l, std::string_view logger, fields fs, const Fmt& fmt, const A&... a) noexcept {
+        if (static_cast<int>(l) < static_cast<int>(inner_.get_level())) return;
+        std::string scratch;
+        std::size_t args = 0;
+        if constexpr (sizeof...(A) > 0) args = (detail::arg_size(a, scratch) + ...);
+        const context& ctx = current_context();
+        const std::span<const field> fspan(fs.begin(), fs.size());
+        const std::size_t size =
+            detail::align8(sizeof(detail::async_header) + sizeof(detail::async_fixed) + context_size(ctx) +
+                           detail::fields_size(fspan) + args);
+        record_stub stub{l, ctx, fmt.location(), logger};
+        const bool ok = write_stub(size, stub, [&](detail::async_header& h, detail::async_fixed& f, char*& p) {
+            h.kind = 1;
+            h.nfields = static_cast<std::uint16_t>(fs.size());
+            f.fmt = fmt.get().data();
+            f.fmt_len = static_cast<std::uint32_t>(fmt.get().size());
+            f.render = &detail::render_args<A...>;
+            detail::put_fields(p, fspan);
+            const char* s = scratch.data();
+            (void)s;  // unused without user-type arguments
+            (detail::put_arg(p, a, s), ...);
+        });
+        if (!ok) {
+            // Too big for the ring (or the backend is gone): format and write it from this thread.
+            record r;
+            fill_stub(r, stub);
+            r.fields = fspan;
+            detail::format_source src{fmt.get(), make_format_args(a...)};
+            r.set_message(&src, &detail::format_source::render);
+            inner_.handle(r);
+        }
+    }
+
+private:
+    template <runlog::level, class...>
+    friend class basic_logger;
+
+    void set_level(runlog::level l) noexcept { inner_.set_level(l); }
+
+    struct record_stub {
+        level lvl;
+        const context& ctx;
+        source_location location;
+        std::string_view logger;
+    };
+
+    static std::size_t context_size(const context& c) noexcept { return c.run_id.size() + c.job.size() + c.step.size(); }
+
+    void fill_stub(record& r, const record_stub& s) const noexcept {
+        r.time = std::chrono::system_clock::now();
+        r.lvl = s.lvl;
+        r.ctx = s.ctx;
+        r.location = s.location;
+        r.logger_name = s.logger;
+        r.pid = process_id();
+        r.thread = thread_id();
+    }
+
+    template <class Body>
+    void write(std::size_t size, level l, const record& r, Body&& body) {
+        record_stub stub{l, r.ctx, r.location, r.logger_name};
+        if (!write_stub(size, stub, body)) inner_.handle(r);
+    }
+
+    /// Reserves room in the calling thread's ring (waiting or dropping when full), stamps the time, lets
+    /// body fill in the rest and commits; false when the record cannot go through the ring.
+    template <class Body>
+    bool write_stub(std::size_t size, const record_stub& s, Body&& body) noexcept {
+        auto& backend = detail::async_backend::instance();
+        if (backend.stopped()) return false;
+        detail::async_ring& ring = backend.ring();
+        if (size > ring.capacity / 2 || size > UINT32_MAX) return false;
+        if (!used_.load(std::memory_order_relaxed)) used_.store(true, std::memory_order_relaxed);
+        char* p = ring.reserve(size);
+        while (!p) {
+            if (options_.when_full == queue_full::drop) {
+                dropped_.fetch_add(1, std::memory_order_relaxed);
+                return true;
+            }
+            backend.wake();
+            std::this_thread::yield();
+            p = ring.reserve(size);
+        }
+        const std::uint64_t w = ring.writing.load(std::memory_order_relaxed);
+        ring.writing.store(w + 1, std::memory_order_relaxed);  // odd: a timestamp is being taken
+        auto& h = *reinterpret_cast<detail::async_header*>(p);
+        h.size = static_cast<std::uint32_t>(size);
+        h.ticks = detail::read_ticks();
+        h.lvl = static_cast<std::int32_t>(s.lvl);
+        h.pid = process_id();
+        h.target = this;
+        h.process = &async_pipeline::process;
+        auto& f = *reinterpret_cast<detail::async_fixed*>(p + sizeof(detail::async_header));
+        f.fmt = nullptr;
+        f.fmt_len = 0;
+        f.ctx_len[0] = static_cast<std::uint32_t>(s.ctx.run_id.size());
+        f.ctx_len[1] = static_cast<std::uint32_t>(s.ctx.job.size());
+        f.ctx_len[2] = static_cast<std::uint32_t>(s.ctx.step.size());
+        f.location = s.location;
+        f.logger = s.logger.data();
+        f.logger_len = static_cast<std::uint32_t>(s.logger.size());
+        f.message_len = 0;
+        f.thread = ring.thread_id;
+        f.event = nullptr;
+        f.render = nullptr;
+        char* q = p + sizeof(detail::async_header) + sizeof(detail::async_fixed);
+        if (f.ctx_len[0] | f.ctx_len[1] | f.ctx_len[2]) [[unlikely]] {
+            detail::put_bytes(q, s.ctx.run_id);
+            detail::put_bytes(q, s.ctx.job);
+            detail::put_bytes(q, s.ctx.step);
+        }
+        body(h, f, q);
+        ring.commit();
+        ring.writing.store(w + 2, std::memory_order_release);
+        return true;
+    }
+
+    /// The backend's side: rebuilds the record and hands it to the pipeline (kind 3: flush the sink).
+    static void process(void* self, const detail::async_header& h) {
+        auto& me = *static_cast<async_pipeline*>(self);
+        if (h.kind == 3) {
+            me.report_drops();
+            me.inner_.flush();
+            return;
+        }
+        thread_local std::vector<field> fields_buf;
+        const auto& f = *reinterpret_cast<const detail::async_fixed*>(reinterpret_cast<const char*>(&h) + sizeof h);
+        const char* p = reinterpret_cast<const char*>(&f) + sizeof f;
+        record r;
+        r.time = me.monotonic(detail::async_backend::instance().clock().to_time(h.ticks));
+        r.lvl = static_cast<level>(h.lvl);
+        r.ctx.run_id = std::string_view(p, f.ctx_len[0]);
+        r.ctx.job = std::string_view(p + f.ctx_len[0], f.ctx_len[1]);
+        r.ctx.step = std::string_view(p + f.ctx_len[0] + f.ctx_len[1], f.ctx_len[2]);
+        p += f.ctx_len[0] + f.ctx_len[1] + f.ctx_len[2];
+        r.location = f.location;
+        r.logger_name = std::string_view(f.logger, f.logger_len);
+        r.pid = h.pid;
+        r.thread = f.thread;
+        r.event = f.event;
+        struct typed_source {
+            const detail::async_fixed* f;
+            const char* args;
+        } src{&f, nullptr};
+        if (h.kind == 2) {
+            r.set_message(std::string_view(p, f.message_len));
+            p += f.message_len;
+            detail::get_fields(p, h.nfields, fields_buf);
+            const std::span<const field> all(fields_buf);
+            r.event_fields = all.first(f.fmt_len);
+            r.fields = all.subspan(f.fmt_len);
+        } else {
+            detail::get_fields(p, h.nfields, fields_buf);
+            r.fields = fields_buf;
+            src.args = p;
+            r.set_message(&src, [](const void* s, const record&, buffer& out) {
+                const auto* t = static_cast<const typed_source*>(s);
+                t->f->render(t->args, std::string_view(t->f->fmt, t->f->fmt_len), out);
+            });
+        }
+        me.inner_.handle(r);
+        me.report_drops();
+    }
+
+    /// Timestamps never go backwards in a pipeline's output, even across a clock resync.
+    record::time_point monotonic(record::time_point t) noexcept {
+        if (t < last_time_) return last_time_;
+        last_time_ = t;
+        return t;
+    }
+
+    void report_drops() {
+        const std::uint64_t d = dropped_.load(std::memory_order_relaxed);
+        if (d == reported_) return;
+        const std::uint64_t n = d - reported_;
+        reported_ = d;
+        record r;
+        r.time = std::chrono::system_clock::now();
+        if (r.time < last_time_) r.time = last_time_;
+        r.lvl = level::warning;
+        r.logger_name = "runlog";
+        r.pid = process_id();
+        r.thread = thread_id();
+        const std::string msg = "runlog: async pipeline \"" + std::string(inner_.name()) + "\" dropped " +
+                                std::to_string(n) + " record(s): its queue was full";
+        const field fs[] = {{"dropped", n}};
+        r.fields = fs;
+        r.set_message(msg);
+        inner_.handle(r);
+    }
+
+    Pipeline inner_;
+    async_options options_;
+    std::atomic<std::uint64_t> dropped_{0};
+    std::uint64_t reported_ = 0;         ///< backend only
+    record::time_point last_time_{};     ///< backend only
+    std::atomic<bool> used_{false};
+    bool moved_from_ = false;
+};
+
+namespace detail {
+template <class P>
+struct is_pipeline<async_pipeline<P>> : std::true_type {};
+template <class P>
+struct is_async_pipeline<async_pipeline<P>> : std::true_type {};
+}  // namespace detail
+
+/// Makes pipeline p asynchronous: `runlog::async(runlog::pipeline("file", ...), {.when_full = runlog::queue_full::drop})`.
+template <class F, class S, class... X>
+async_pipeline<pipeline<F, S, X...>> async(pipeline<F, S, X...> p, async_options options = {}) {
+    return async_pipeline<pipeline<F, S, X...>>(std::move(p), options);
+}
+
+/// Sets the backend's options; throws std::logic_error once the backend has started.
+inline void set_backend_options(const backend_options& o) {
+    if (detail::async_backend::started().load(std::memory_order_acquire))
+        throw std::logic_error("runlog::set_backend_options: the async backend has already started");
+    if (o.queue_bytes < 4096 || (o.queue_bytes & (o.queue_bytes - 1)) != 0)
+        throw std::invalid_argument("runlog::backend_options::queue_bytes must be a power of two of at least 4096");
+    detail::async_backend::options() = o;
+}
+
+/// Creates the calling thread's queue now (it is otherwise made, and its pages touched, on the thread's
+/// first async record): call it when a thread starts, to keep that cost off the first log call.
+inline void async_preallocate() { (void)detail::async_backend::instance().ring(); }
+
+}  // namespace v0
+}  // namespace runlog
+
+// ---- runlog/capture.hpp
+#include <cstdio>
+#include <iostream>
+#include <random>
+
+#include <poll.h>
+#include <sys/stat.h>
+
+
+// ---- runlog/event.hpp
+
+
+namespace runlog {
+inline namespace v0 {
+
+/// A typed execution event: static `info` (name, default level), `fields()` and `message(out, ctx)`.
+template <class E>
+concept event_type = requires(const E& e, buffer& out, const context& c) {
+    { E::info } -> std::convertible_to<event_info>;
+    { e.fields() };
+    { std::span<const field>(e.fields()) };
+    { e.message(out, c) };
+};
+
+namespace detail {
+
+/// The step an event speaks of: its own step_key when it has one, else the thread's step.
+template <class E>
+constexpr std::string_view event_step(const E& e, const context& c) noexcept {
+    if constexpr (requires { e.step_key; }) {
+        if (!e.step_key.empty()) return e.step_key;
+    }
+    return c.step;
+}
+
+/// Makes r a record of event e: its type, its own fields (kept alive by the caller in own), the call's
+/// extra fields, its step and its message.
+template <class E, class Own>
+void set_event(record& r, const E& e, const Own& own, std::initializer_list<field> extra) noexcept {
+    r.event = &E::info;
+    r.event_fields = std::span<const field>(own);
+    r.fields = std::span<const field>(extra.begin(), extra.size());
+    r.ctx.step = event_step(e, r.ctx);
+    r.set_message(&e, [](const void* self, const record& rec, buffer& out) {
+        static_cast<const E*>(self)->message(out, rec.ctx);
+    });
+}
+
+/// Appends a duration the way Dagster prints one: 0.83ms, 533ms, 1.17s, 4m52s, 1h4m.
+inline void format_duration(buffer& out, double ms) {
+    if (!(ms >= 0)) ms = 0;  // also maps NaN to zero
+    auto two_decimals = [&](double v) {
+        // Python's str(round(v, 2)): at least one decimal, trailing zeros dropped.
+        auto hundredths = static_cast<std::uint64_t>(std::llround(v * 100));
+        format_to(out, "{}.", hundredths / 100);
+        auto frac = hundredths % 100;
+        if (frac == 0)
+            out.push_back('0');
+        else if (frac % 10 == 0)
+            format_to(out, "{}", frac / 10);
+        else
+            format_to(out, "{:02}", frac);
+    };
+    if (ms < 10) {
+        two_decimals(ms);
+        out.append(std::string_view("ms"));
+    } else if (ms < 1000) {
+        format_to(out, "{}ms", static_cast<std::uint64_t>(ms));
+    } else if (ms < 60'000) {
+        two_decimals(ms / 1000);
+        out.push_back('s');
+    } else if (ms < 3'600'000) {
+        auto total_s = static_cast<std::uint64_t>(ms / 1000);
+        format_to(out, "{}m{}s", total_s / 60, total_s % 60);
+    } else {
+        auto total_m = static_cast<std::uint64_t>(ms / 60'000);
+        format_to(out, "{}h{}m", total_m / 60, total_m % 60);
+    }
+}
+
+}  // namespace detail
+
+/// Dagster's execution event vocabulary, with its canonical messages.
+namespace events {
+
+/// RUN_START: `Started execution of run for "J".`
+struct run_start {
+    static constexpr event_info info{"RUN_START", level::debug};
+    std::array<field, 0> fields() const noexcept { return {}; }
+    void message(buffer& out, const context& c) const { format_to(out, "Started execution of run for \"{}\".", c.job); }
+};
+
+/// RUN_SUCCESS: `Finished execution of run for "J".`
+struct run_success {
+    static constexpr event_info info{"RUN_SUCCESS", level::debug};
+    double duration_ms = 0;
+    auto fields() const noexcept { return std::to_array<field>({{"duration_ms", duration_ms}}); }
+    void message(buffer& out, const context& c) const { format_to(out, "Finished execution of run for \"{}\".", c.job); }
+};
+
+/// RUN_FAILURE: `Execution of run for "J" failed. Steps failed: ['x'].` at ERROR.
+struct run_failure {
+    static constexpr event_info info{"RUN_FAILURE", level::error};
+    std::string_view failed_steps{};  ///< Python list text, e.g. `['x', 'y']`; empty when no step failed
+    std::string_view reason{};        ///< why the run failed when it was not a step, e.g. an exception's text
+    double duration_ms = 0;
+    auto fields() const noexcept {
+        return std::to_array<field>(
+            {{"failed_steps", failed_steps}, {"reason", reason}, {"duration_ms", duration_ms}});
+    }
+    void message(buffer& out, const context& c) const {
+        format_to(out, "Execution of run for \"{}\" failed.", c.job);
+        if (!failed_steps.empty()) format_to(out, " Steps failed: {}.", failed_steps);
+        if (!reason.empty()) format_to(out, " {}", reason);
+    }
+};
+
+/// RUN_CANCELED: `Execution of run for "J" canceled.` at ERROR.
+struct run_canceled {
+    static constexpr event_info info{"RUN_CANCELED", level::error};
+    std::array<field, 0> fields() const noexcept { return {}; }
+    void message(buffer& out, const context& c) const { format_to(out, "Execution of run for \"{}\" canceled.", c.job); }
+};
+
+/// STEP_START: `Started execution of step "x".`
+struct step_start {
+    static constexpr event_info info{"STEP_START", level::debug};
+    std::string_view step_key{};
+    std::array<field, 0> fields() const noexcept { return {}; }
+    void message(buffer& out, const context& c) const {
+        format_to(out, "Started execution of step \"{}\".", detail::event_step(*this, c));
+    }
+};
+
+/// STEP_SUCCESS: `Finished execution of step "x" in 1.17s.`
+struct step_success {
+    static constexpr event_info info{"STEP_SUCCESS", level::debug};
+    double duration_ms = 0;
+    std::string_view step_key{};
+    auto fields() const noexcept { return std::to_array<field>({{"duration_ms", duration_ms}}); }
+    void message(buffer& out, const context& c) const {
+        format_to(out, "Finished execution of step \"{}\" in ", detail::event_step(*this, c));
+        detail::format_duration(out, duration_ms);
+        out.push_back('.');
+    }
+};
+
+/// STEP_FAILURE: `Execution of step "x" failed.` at ERROR, with the error's type and message.
+struct step_failure {
+    static constexpr event_info info{"STEP_FAILURE", level::error};
+    std::string_view error_type{};
+    std::string_view error_message{};
+    double duration_ms = 0;
+    std::string_view step_key{};
+    auto fields() const noexcept {
+        return std::to_array<field>(
+            {{"error_type", error_type}, {"error_message", error_message}, {"duration_ms", duration_ms}});
+    }
+    void message(buffer& out, const context& c) const {
+        format_to(out, "Execution of step \"{}\" failed.", detail::event_step(*this, c));
+        if (!error_message.empty()) format_to(out, " {}: {}", error_type, error_message);
+    }
+};
+
+/// STEP_SKIPPED: `Skipped execution of step "x".`
+struct step_skipped {
+    static constexpr event_info info{"STEP_SKIPPED", level::debug};
+    std::string_view step_key{};
+    std::array<field, 0> fields() const noexcept { return {}; }
+    void message(buffer& out, const context& c) const {
+        format_to(out, "Skipped execution of step \"{}\".", detail::event_step(*this, c));
+    }
+};
+
+/// STEP_UP_FOR_RETRY: `Execution of step "x" failed and has requested a retry in 5 seconds.`
+struct step_up_for_retry {
+    static constexpr event_info info{"STEP_UP_FOR_RETRY", level::debug};
+    std::int64_t attempt = 1;
+    double wait_seconds = 0;
+    std::string_view step_key{};
+    auto fields() const noexcept {
+        return std::to_array<field>({{"attempt", attempt}, {"wait_seconds", wait_seconds}});
+    }
+    void message(buffer& out, const context& c) const {
+        format_to(out, "Execution of step \"{}\" failed and has requested a retry", detail::event_step(*this, c));
+        if (wait_seconds > 0) format_to(out, " in {} seconds", wait_seconds);
+        out.push_back('.');
+    }
+};
+
+/// STEP_RESTARTED: `Started re-execution (attempt # 2) of step "x".`
+struct step_restarted {
+    static constexpr event_info info{"STEP_RESTARTED", level::debug};
+    std::int64_t attempt = 2;
+    std::string_view step_key{};
+    auto fields() const noexcept { return std::to_array<field>({{"attempt", attempt}}); }
+    void message(buffer& out, const context& c) const {
+        format_to(out, "Started re-execution (attempt # {}) of step \"{}\".", attempt, detail::event_step(*this, c));
+    }
+};
+
+/// STEP_INPUT: `Got input "x" of type "Any". (Type check passed).`
+struct step_input {
+    static constexpr event_info info{"STEP_INPUT", level::debug};
+    std::string_view input_name{};
+    std::string_view type_name = "Any";
+    auto fields() const noexcept {
+        return std::to_array<field>({{"input_name", input_name}, {"type_name", type_name}});
+    }
+    void message(buffer& out, const context&) const {
+        format_to(out, "Got input \"{}\" of type \"{}\". (Type check passed).", input_name, type_name);
+    }
+};
+
+/// STEP_OUTPUT: `Yielded output "result" of type "Any". (Type check passed).`
+struct step_output {
+    static constexpr event_info info{"STEP_OUTPUT", level::debug};
+    std::string_view output_name = "result";
+    std::string_view type_name = "Any";
+    auto fields() const noexcept {
+        return std::to_array<field>({{"output_name", output_name}, {"type_name", type_name}});
+    }
+    void message(buffer& out, const context&) const {
+        format_to(out, "Yielded output \"{}\" of type \"{}\". (Type check passed).", output_name, type_name);
+    }
+};
+
+/// STEP_WORKER_STARTING: `Launching subprocess for "x".` (the worker kind is configurable).
+struct step_worker_starting {
+    static constexpr event_info info{"STEP_WORKER_STARTING", level::debug};
+    std::string_view step_key{};
+    std::string_view worker = "subprocess";
+    auto fields() const noexcept { return std::to_array<field>({{"worker", worker}}); }
+    void message(buffer& out, const context& c) const {
+        format_to(out, "Launching {} for \"{}\".", worker, detail::event_step(*this, c));
+    }
+};
+
+/// STEP_WORKER_STARTED: `Executing step "x" in subprocess.`
+struct step_worker_started {
+    static constexpr event_info info{"STEP_WORKER_STARTED", level::debug};
+    std::string_view step_key{};
+    std::string_view worker = "subprocess";
+    auto fields() const noexcept { return std::to_array<field>({{"worker", worker}}); }
+    void message(buffer& out, const context& c) const {
+        format_to(out, "Executing step \"{}\" in {}.", detail::event_step(*this, c), worker);
+    }
+};
+
+/// RESOURCE_INIT_STARTED: `Starting initialization of resources [io_manager].`
+struct resource_init_started {
+    static constexpr event_info info{"RESOURCE_INIT_STARTED", level::debug};
+    std::string_view resources = "io_manager";  ///< comma-separated resource keys
+    auto fields() const noexcept { return std::to_array<field>({{"resources", resources}}); }
+    void message(buffer& out, const context&) const {
+        format_to(out, "Starting initialization of resources [{}].", resources);
+    }
+};
+
+/// RESOURCE_INIT_SUCCESS: `Finished initialization of resources [io_manager].`
+struct resource_init_success {
+    static constexpr event_info info{"RESOURCE_INIT_SUCCESS", level::debug};
+    std::string_view resources = "io_manager";
+    double duration_ms = 0;
+    auto fields() const noexcept {
+        return std::to_array<field>({{"resources", resources}, {"duration_ms", duration_ms}});
+    }
+    void message(buffer& out, const context&) const {
+        format_to(out, "Finished initialization of resources [{}].", resources);
+    }
+};
+
+/// RESOURCE_INIT_FAILURE: `Initialization of resources [io_manager] failed.`
+struct resource_init_failure {
+    static constexpr event_info info{"RESOURCE_INIT_FAILURE", level::debug};
+    std::string_view resources = "io_manager";
+    std::string_view error_type{};
+    std::string_view error_message{};
+    auto fields() const noexcept {
+        return std::to_array<field>(
+            {{"resources", resources}, {"error_type", error_type}, {"error_message", error_message}});
+    }
+    void message(buffer& out, const context&) const {
+        format_to(out, "Initialization of resources [{}] failed.", resources);
+        if (!error_message.empty()) format_to(out, " {}: {}", error_type, error_message);
+    }
+};
+
+/// ENGINE_EVENT: a message from the execution engine itself.
+struct engine_event {
+    static constexpr event_info info{"ENGINE_EVENT", level::debug};
+    std::string_view text{};
+    std::array<field, 0> fields() const noexcept { return {}; }
+    void message(buffer& out, const context&) const { out.append(text); }
+};
+
+/// LOGS_CAPTURED: `Started capturing logs in process (pid: N).`
+struct logs_captured {
+    static constexpr event_info info{"LOGS_CAPTURED", level::debug};
+    std::string_view file_key{};
+    std::string_view step_keys{};  ///< comma-separated
+    std::string_view stdout_path{};
+    std::string_view stderr_path{};
+    std::uint32_t pid = 0;
+    auto fields() const noexcept {
+        return std::to_array<field>({{"file_key", file_key},
+                                     {"step_keys", step_keys},
+                                     {"stdout_path", stdout_path},
+                                     {"stderr_path", stderr_path}});
+    }
+    void message(buffer& out, const context&) const {
+        format_to(out, "Started capturing logs in process (pid: {}).", pid ? pid : process_id());
+    }
+};
+
+/// ASSET_MATERIALIZATION: `Materialized value taxi_zones_file.`
+struct asset_materialization {
+    static constexpr event_info info{"ASSET_MATERIALIZATION", level::debug};
+    std::string_view asset_key{};
+    std::string_view description{};
+    auto fields() const noexcept {
+        return std::to_array<field>({{"asset_key", asset_key}, {"description", description}});
+    }
+    void message(buffer& out, const context&) const { format_to(out, "Materialized value {}.", asset_key); }
+};
+
+/// ASSET_MATERIALIZATION_PLANNED: `J intends to materialize asset ["x"]`
+struct asset_materialization_planned {
+    static constexpr event_info info{"ASSET_MATERIALIZATION_PLANNED", level::debug};
+    std::string_view asset_key{};
+    auto fields() const noexcept { return std::to_array<field>({{"asset_key", asset_key}}); }
+    void message(buffer& out, const context& c) const {
+        format_to(out, "{} intends to materialize asset [\"{}\"]", c.job, asset_key);
+    }
+};
+
+/// ASSET_OBSERVATION: `Observed value x.`
+struct asset_observation {
+    static constexpr event_info info{"ASSET_OBSERVATION", level::debug};
+    std::string_view asset_key{};
+    std::string_view description{};
+    auto fields() const noexcept {
+        return std::to_array<field>({{"asset_key", asset_key}, {"description", description}});
+    }
+    void message(buffer& out, const context&) const { format_to(out, "Observed value {}.", asset_key); }
+};
+
+/// ASSET_FAILED_TO_MATERIALIZE: `Asset x failed to materialize.`
+struct asset_failed_to_materialize {
+    static constexpr event_info info{"ASSET_FAILED_TO_MATERIALIZE", level::debug};
+    std::string_view asset_key{};
+    std::string_view reason{};
+    auto fields() const noexcept { return std::to_array<field>({{"asset_key", asset_key}, {"reason", reason}}); }
+    void message(buffer& out, const context&) const {
+        format_to(out, "Asset {} failed to materialize.", asset_key);
+        if (!reason.empty()) format_to(out, " {}", reason);
+    }
+};
+
+/// LOADED_INPUT: `Loaded input "x" using input manager "io_manager", from output "result" of step "y"`
+struct loaded_input {
+    static constexpr event_info info{"LOADED_INPUT", level::debug};
+    std::string_view input_name{};
+    std::string_view manager_key = "io_manager";
+    std::string_view upstream_output = "result";
+    std::string_view upstream_step{};
+    auto fields() const noexcept {
+        return std::to_array<field>({{"input_name", input_name},
+                                     {"manager_key", manager_key},
+                                     {"upstream_output", upstream_output},
+                                     {"upstream_step", upstream_step}});
+    }
+    void message(buffer& out, const context&) const {
+        format_to(out, "Loaded input \"{}\" using input manager \"{}\"", input_name, manager_key);
+        if (!upstream_step.empty())
+            format_to(out, ", from output \"{}\" of step \"{}\"", upstream_output, upstream_step);
+    }
+};
+
+/// HANDLED_OUTPUT: `Handled output "result" using IO manager "io_manager"`
+struct handled_output {
+    static constexpr event_info info{"HANDLED_OUTPUT", level::debug};
+    std::string_view output_name = "result";
+    std::string_view manager_key = "io_manager";
+    auto fields() const noexcept {
+        return std::to_array<field>({{"output_name", output_name}, {"manager_key", manager_key}});
+    }
+    void message(buffer& out, const context&) const {
+        format_to(out, "Handled output \"{}\" using IO manager \"{}\"", output_name, manager_key);
+    }
+};
+
+}  // namespace events
+}  // namespace v0
+}  // namespace runlog
+
+// ---- runlog/run.hpp
+#include <exception>
+#include <typeinfo>
+
+#include <cxxabi.h>
+
+
+// ---- runlog/default_logger.hpp
+
+// ---- runlog/config.hpp
+#include <functional>
+
+
+
+// ---- runlog/detail/yaml.hpp
+#include <unordered_map>
+
+namespace runlog {
+inline namespace v0 {
+namespace detail::yaml {
+
+/// A 1-based line and column (columns count characters, not bytes).
+struct position {
+    int line = 1;
+    int column = 1;
+};
+
+/// A node of the YAML subset: null, a scalar (its text, quoted or plain), a mapping or a sequence.
+struct node {
+    enum class kind { null, scalar, mapping, sequence };
+    kind type = kind::null;
+    position pos{};
+    std::string text;            ///< a scalar's value, escapes resolved
+    bool quoted = false;         ///< a quoted scalar is always a string
+    std::vector<node> keys;      ///< a mapping's keys (scalars), in order
+    std::vector<node> values;    ///< a mapping's values, or a sequence's items
+
+    /// The value of key in a mapping, or null.
+    const node* find(std::string_view key) const noexcept {
+        for (std::size_t i = 0; i < keys.size(); ++i)
+            if (keys[i].text == key) return &values[i];
+        return nullptr;
+    }
+};
+
+/// What went wrong, and where.
+struct error {
+    position pos{};
+    std::string message;
+};
+
+/// Limits that keep a hostile file from costing much.
+inline constexpr std::size_t max_input = 1 << 20;
+inline constexpr std::size_t max_scalar = 64 * 1024;
+inline constexpr int max_depth = 64;
+
+/// Parses the subset: block mappings and sequences, plain, single- and double-quoted scalars,
+/// comments, one leading `---`, one-line flow mappings and sequences, a UTF-8 BOM. Anything else
+/// is an error rather than a guess.
+class parser {
+public:
+    explicit parser(std::string_view text) : in_(text) {}
+
+    /// The document (null for a stream of comments), or the first error.
+    std::pair<std::optional<node>, std::optional<error>> parse() {
+        try {
+            check_input();
+            split_lines();
+            std::size_t li = 0;
+            skip_blank(li);
+            if (li < lines_.size() && is_marker(lines_[li], "---")) {
+                ++li;
+                skip_blank(li);
+            }
+            node doc;
+            doc.pos = {li < lines_.size() ? lines_[li].number : 1, 1};
+            if (li < lines_.size()) {
+                if (lines_[li].indent != 0) fail(lines_[li], 0, "unexpected indentation: the document must start in column 1");
+                doc = block(li, 0, 0);
+            }
+            skip_blank(li);
+            if (li < lines_.size()) {
+                const line& l = lines_[li];
+                if (is_marker(l, "---")) fail(l, 0, "a second document ('---'): multi-document streams are not supported");
+                if (is_marker(l, "...")) {
+                    ++li;
+                    skip_blank(li);
+                    if (li < lines_.size()) fail(lines_[li], 0, "content after the end of the document ('...')");
+                } else {
+                    fail(l, 0, "unexpected content at column " + std::to_string(l.indent + 1) + ": expected the end of the "
+                               "document or a key aligned with the ones above");
+                }
+            }
+            return {std::move(doc), std::nullopt};
+        } catch (const failure& f) {
+            return {std::nullopt, f.err};
+        }
+    }
+
+private:
+    struct failure {
+        error err;
+    };
+    struct line {
+        int number;             ///< 1-based
+        std::size_t start;      ///< byte offset of the line in the input
+        int indent;             ///< leading spaces (in characters)
+        std::string_view text;  ///< the line after its indentation, without the newline
+    };
+
+    [[noreturn]] static void fail(position p, std::string message) { throw failure{{p, std::move(message)}}; }
+    [[noreturn]] void fail(const line& l, std::size_t offset, std::string message) const {
+        fail(pos(l, offset), std::move(message));
+    }
+
+    /// The position of byte `offset` of l.text. Columns count characters; the count resumes from the last
+    /// call on the same line, so a long line costs linear time, not quadratic.
+    position pos(const line& l, std::size_t offset) const {
+        offset = std::min(offset, l.text.size());
+        if (cache_text_ != l.text.data() || offset < cache_offset_) {
+            cache_text_ = l.text.data();
+            cache_offset_ = 0;
+            cache_col_ = l.indent + 1;
+        }
+        for (; cache_offset_ < offset; ++cache_offset_)
+            if ((static_cast<unsigned char>(l.text[cache_offset_]) & 0xC0) != 0x80) ++cache_col_;
+        return {l.number, cache_col_};
+    }
+
+    /// Rejects input that is too big, not UTF-8, or holds control characters; skips a BOM.
+    void check_input() {
+        if (in_.size() > max_input)
+            fail({1, 1}, "the file is larger than " + std::to_string(max_input) + " bytes");
+        if (in_.substr(0, 3) == "\xEF\xBB\xBF") {
+            in_.remove_prefix(3);
+            bom_ = true;
+        }
+        int line_no = 1, col = 1;
+        for (std::size_t i = 0; i < in_.size();) {
+            const auto c = static_cast<unsigned char>(in_[i]);
+            if (c == '\n') {
+                ++line_no;
+                col = 1;
+                ++i;
+                continue;
+            }
+            if (c < 0x80) {
+                if ((c < 0x20 && c != '\t' && c != '\r') || c == 0x7F) {
+                    char hex[8];
+                    static constexpr char digits[] = "0123456789ABCDEF";
+                    hex[0] = 'U', hex[1] = '+', hex[2] = '0', hex[3] = '0', hex[4] = digits[c >> 4], hex[5] = digits[c & 15];
+                    fail({line_no, col}, "control character " + std::string(hex, 6) + " is not allowed (is this a binary file?)");
+                }
+                if (c == '\r' && (i + 1 >= in_.size() || in_[i + 1] != '\n'))
+                    fail({line_no, col}, "a carriage return not followed by a line feed");
+                ++i;
+                ++col;
+                continue;
+            }
+            const int n = utf8_length(i);
+            if (n == 0) fail({line_no, col}, "invalid UTF-8: the file must be UTF-8 text");
+            i += static_cast<std::size_t>(n);
+            ++col;
+        }
+    }
+
+    /// The length of a valid UTF-8 sequence at i (2 to 4), or 0.
+    int utf8_length(std::size_t i) const noexcept {
+        auto at = [&](std::size_t k) { return k < in_.size() ? static_cast<unsigned char>(in_[k]) : 0u; };
+        const unsigned c = at(i);
+        auto cont = [&](std::size_t k) { return (at(k) & 0xC0) == 0x80; };
+        if (c >= 0xC2 && c <= 0xDF) return cont(i + 1) ? 2 : 0;
+        if (c >= 0xE0 && c <= 0xEF) {
+            const unsigned c1 = at(i + 1);
+            if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 > 0x9F)) return 0;
+            return cont(i + 1) && cont(i + 2) ? 3 : 0;
+        }
+        if (c >= 0xF0 && c <= 0xF4) {
+            const unsigned c1 = at(i + 1);
+            if ((c == 0xF0 && c1 < 0x90) || (c == 0xF4 && c1 > 0x8F)) return 0;
+            return cont(i + 1) && cont(i + 2) && cont(i + 3) ? 4 : 0;
+        }
+        return 0;
+    }
+
+    void split_lines() {
+        std::size_t start = 0;
+        int number = 1;
+        while (start <= in_.size()) {
+            std::size_t end = in_.find('\n', start);
+            const bool last = end == std::string_view::npos;
+            if (last) end = in_.size();
+            std::string_view text = in_.substr(start, end - start);
+            if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+            std::size_t indent = 0;
+            while (indent < text.size() && text[indent] == ' ') ++indent;
+            line l{number, start, static_cast<int>(indent), text.substr(indent)};
+            if (!l.text.empty() && l.text[0] == '\t')
+                fail(l, 0, "a tab in the indentation: YAML indents with spaces only");
+            lines_.push_back(l);
+            if (last) break;
+            start = end + 1;
+            ++number;
+        }
+    }
+
+    static bool blank(const line& l) noexcept {
+        std::size_t i = 0;
+        while (i < l.text.size() && (l.text[i] == ' ' || l.text[i] == '\t')) ++i;
+        return i == l.text.size() || l.text[i] == '#';
+    }
+    void skip_blank(std::size_t& li) const noexcept {
+        while (li < lines_.size() && blank(lines_[li])) ++li;
+    }
+    static bool is_marker(const line& l, std::string_view m) noexcept {
+        if (l.indent != 0 || l.text.substr(0, 3) != m) return false;
+        std::string_view rest = l.text.substr(3);
+        while (!rest.empty() && (rest[0] == ' ' || rest[0] == '\t')) rest.remove_prefix(1);
+        return rest.empty() || rest[0] == '#';
+    }
+    static bool is_seq_entry(std::string_view t) noexcept {
+        return !t.empty() && t[0] == '-' && (t.size() == 1 || t[1] == ' ' || t[1] == '\t');
+    }
+
+    /// A block node whose first line is lines_[li], at exactly `indent`.
+    node block(std::size_t& li, int indent, int depth) {
+        if (depth > max_depth) fail(lines_[li], 0, "nesting deeper than " + std::to_string(max_depth) + " levels");
+        const line& l = lines_[li];
+        if (is_seq_entry(l.text)) return sequence(li, indent, depth);
+        if (is_marker(l, "---") || is_marker(l, "...")) fail(l, 0, "a document marker inside the document");
+        // A mapping, or a lone scalar / flow collection.
+        std::size_t colon = find_key_colon(l, 0);
+        if (colon == std::string_view::npos) {
+            std::size_t off = 0;
+            node n = value(l, off, depth);
+            expect_line_end(l, off);
+            ++li;
+            skip_blank(li);
+            // "key\n    nested:" is a key that lost its colon, not a value continued on the next line.
+            if (li < lines_.size() && lines_[li].indent > indent) fail(l, off, "expected ':' after a key");
+            return n;
+        }
+        return mapping(li, indent, depth);
+    }
+
+    node sequence(std::size_t& li, int indent, int depth) {
+        node seq;
+        seq.type = node::kind::sequence;
+        seq.pos = pos(lines_[li], 0);
+        while (li < lines_.size()) {
+            line& l = lines_[li];
+            if (l.indent != indent || !is_seq_entry(l.text)) break;
+            std::size_t off = 1;
+            while (off < l.text.size() && (l.text[off] == ' ' || l.text[off] == '\t')) ++off;
+            if (off >= l.text.size() || l.text[off] == '#') {
+                ++li;
+                skip_blank(li);
+                if (li < lines_.size() && lines_[li].indent > indent) {
+                    seq.values.push_back(block(li, lines_[li].indent, depth + 1));
+                } else {
+                    node empty;
+                    empty.pos = pos(l, 1);
+                    seq.values.push_back(std::move(empty));
+                }
+            } else {
+                // The rest of the line starts a node at its own column: "- key: value" or "- - x".
+                const std::size_t at = li;
+                const line saved = l;
+                const position p = pos(l, off);
+                l.text = l.text.substr(off);
+                l.indent = p.column - 1;
+                seq.values.push_back(block(li, l.indent, depth + 1));
+                lines_[at] = saved;
+            }
+            skip_blank(li);
+            if (li < lines_.size() && lines_[li].indent > indent)
+                fail(lines_[li], 0, "unexpected indentation: expected a '- ' entry at column " + std::to_string(indent + 1));
+        }
+        return seq;
+    }
+
+    node mapping(std::size_t& li, int indent, int depth) {
+        node map;
+        map.type = node::kind::mapping;
+        map.pos = pos(lines_[li], 0);
+        std::unordered_map<std::string, position> seen;
+        while (li < lines_.size()) {
+            const line& l = lines_[li];
+            if (l.indent != indent || is_seq_entry(l.text) || is_marker(l, "---") || is_marker(l, "...")) break;
+            const std::size_t colon = find_key_colon(l, 0);
+            if (colon == std::string_view::npos) {
+                std::size_t off = 0;
+                (void)scalar(l, off, false, true);
+                fail(l, off < l.text.size() ? off : l.text.size(), "expected ':' after a key");
+            }
+            std::size_t off = 0;
+            node key = scalar(l, off, false, true);
+            if (key.type != node::kind::scalar) fail(l, 0, "a key must be a scalar");
+            if (seen.count(key.text)) add_key(map, std::move(key), node{}, seen);  // throws: a duplicate
+            off = colon + 1;
+            while (off < l.text.size() && (l.text[off] == ' ' || l.text[off] == '\t')) ++off;
+            if (off >= l.text.size() || l.text[off] == '#') {
+                const int line_no = l.number;
+                const position after = pos(l, colon + 1);
+                ++li;
+                skip_blank(li);
+                node v;
+                v.pos = after;
+                if (li < lines_.size() && (lines_[li].indent > indent ||
+                                           (lines_[li].indent == indent && is_seq_entry(lines_[li].text))))
+                    v = block(li, lines_[li].indent, depth + 1);
+                (void)line_no;
+                add_key(map, std::move(key), std::move(v), seen);
+            } else {
+                node v = value(l, off, depth + 1);
+                expect_line_end(l, off);
+                add_key(map, std::move(key), std::move(v), seen);
+                ++li;
+            }
+            skip_blank(li);
+            if (li < lines_.size() && lines_[li].indent > indent)
+                fail(lines_[li], 0, "unexpected indentation: expected a key at column " + std::to_string(indent + 1));
+        }
+        return map;
+    }
+
+    /// The offset of the ':' that ends the key starting at `from`, or npos when the line is no key.
+    std::size_t find_key_colon(const line& l, std::size_t from) const {
+        std::string_view t = l.text;
+        std::size_t i = from;
+        if (i < t.size() && (t[i] == '"' || t[i] == '\'')) {
+            std::size_t off = i;
+            (void)quoted(l, off);
+            while (off < t.size() && (t[off] == ' ' || t[off] == '\t')) ++off;
+            return off < t.size() && t[off] == ':' ? off : std::string_view::npos;
+        }
+        if (i < t.size() && (t[i] == '{' || t[i] == '[')) return std::string_view::npos;
+        for (; i < t.size(); ++i) {
+            if (t[i] == '#' && i > from && (t[i - 1] == ' ' || t[i - 1] == '\t')) return std::string_view::npos;
+            if (t[i] == ':' && (i + 1 == t.size() || t[i + 1] == ' ' || t[i + 1] == '\t')) return i;
+        }
+        return std::string_view::npos;
+    }
+
+    void expect_line_end(const line& l, std::size_t off) const {
+        while (off < l.text.size() && (l.text[off] == ' ' || l.text[off] == '\t')) ++off;
+        if (off < l.text.size() && l.text[off] != '#')
+            fail(l, off, "unexpected '" + std::string(1, l.text[off]) + "' after the value");
+    }
+
+    /// A value on the rest of a line: a flow collection or a scalar.
+    node value(const line& l, std::size_t& off, int depth) {
+        if (off < l.text.size() && (l.text[off] == '{' || l.text[off] == '[')) return flow(l, off, depth);
+        return scalar(l, off, false);
+    }
+
+    static bool plain_stop(std::string_view t, std::size_t i, bool in_flow) noexcept {
+        const char c = t[i];
+        if (c == ':' && (i + 1 == t.size() || t[i + 1] == ' ' || t[i + 1] == '\t' ||
+                         (in_flow && (t[i + 1] == ',' || t[i + 1] == '}' || t[i + 1] == ']'))))
+            return true;
+        if (c == '#' && i > 0 && (t[i - 1] == ' ' || t[i - 1] == '\t')) return true;
+        if (in_flow && (c == ',' || c == '}' || c == ']' || c == '{' || c == '[')) return true;
+        return false;
+    }
+
+    /// A plain or quoted scalar starting at off; off ends after it.
+    node scalar(const line& l, std::size_t& off, bool in_flow, bool is_key = false) {
+        const std::string_view t = l.text;
+        node n;
+        n.pos = pos(l, off);
+        if (off >= t.size()) return n;  // null
+        const char c = t[off];
+        if (c == '"' || c == '\'') {
+            n.type = node::kind::scalar;
+            n.quoted = true;
+            n.text = quoted(l, off);
+            return n;
+        }
+        switch (c) {
+            case '&': fail(l, off, "anchors ('&') are not supported");
+            case '*': fail(l, off, "aliases ('*') are not supported");
+            case '!': fail(l, off, "tags ('!') are not supported");
+            case '|':
+            case '>': fail(l, off, "block scalars ('|' and '>') are not supported: write the value on one line");
+            case '%': fail(l, off, "directives ('%') are not supported");
+            case '@':
+            case '`': fail(l, off, "'" + std::string(1, c) + "' cannot start a plain scalar: quote the value");
+            case '?': fail(l, off, "complex keys ('?') are not supported");
+            case '}':
+            case ']':
+            case ',':
+                if (!in_flow) fail(l, off, "'" + std::string(1, c) + "' cannot start a plain scalar: quote the value");
+                return n;
+            default: break;
+        }
+        if (c == '-' && off + 1 < t.size() && (t[off + 1] == ' ' || t[off + 1] == '\t'))
+            fail(l, off, "a sequence entry ('- ') cannot stand here: start it on its own line");
+        std::size_t end = off;
+        while (end < t.size() && !plain_stop(t, end, in_flow)) ++end;
+        std::size_t last = end;
+        while (last > off && (t[last - 1] == ' ' || t[last - 1] == '\t')) --last;
+        if (last - off > max_scalar) fail(l, off, "a scalar longer than " + std::to_string(max_scalar) + " bytes");
+        n.type = node::kind::scalar;
+        n.text = std::string(t.substr(off, last - off));
+        off = end;
+        if (!in_flow && !is_key && off < t.size() && t[off] == ':') {
+            // "a: b: c" is not a mapping value YAML allows.
+            fail(l, off, "a second ':' on the line: mapping values cannot hold plain ': ' (quote the value)");
+        }
+        return n;
+    }
+
+    /// A single- or double-quoted scalar at off (which is at the quote); off ends after the closing quote.
+    std::string quoted(const line& l, std::size_t& off) const {
+        const std::string_view t = l.text;
+        const char q = t[off];
+        const std::size_t open = off;
+        std::string out;
+        std::size_t i = off + 1;
+        for (;;) {
+            if (i >= t.size())
+                fail(l, open, std::string("unterminated ") + (q == '"' ? "double" : "single") +
+                                  "-quoted scalar (quoted scalars must end on their line)");
+            const char c = t[i];
+            if (out.size() > max_scalar) fail(l, open, "a scalar longer than " + std::to_string(max_scalar) + " bytes");
+            if (q == '\'') {
+                if (c == '\'') {
+                    if (i + 1 < t.size() && t[i + 1] == '\'') {
+                        out.push_back('\'');
+                        i += 2;
+                        continue;
+                    }
+                    off = i + 1;
+                    return out;
+                }
+                out.push_back(c);
+                ++i;
+                continue;
+            }
+            if (c == '"') {
+                off = i + 1;
+                return out;
+            }
+            if (c != '\\') {
+                out.push_back(c);
+                ++i;
+                continue;
+            }
+            if (i + 1 >= t.size()) fail(l, i, "a backslash at the end of the line (line continuation is not supported)");
+            const char e = t[i + 1];
+            i += 2;
+            switch (e) {
+                case '0': out.push_back('\0'); break;
+                case 'a': out.push_back('\a'); break;
+                case 'b': out.push_back('\b'); break;
+                case 't':
+                case '\t': out.push_back('\t'); break;
+                case 'n': out.push_back('\n'); break;
+                case 'v': out.push_back('\v'); break;
+                case 'f': out.push_back('\f'); break;
+                case 'r': out.push_back('\r'); break;
+                case 'e': out.push_back('\x1B'); break;
+                case ' ': out.push_back(' '); break;
+                case '"': out.push_back('"'); break;
+                case '/': out.push_back('/'); break;
+                case '\\': out.push_back('\\'); break;
+                case 'N': out.append("\xC2\x85"); break;
+                case '_': out.append("\xC2\xA0"); break;
+                case 'L': out.append("\xE2\x80\xA8"); break;
+                case 'P': out.append("\xE2\x80\xA9"); break;
+                case 'x': append_code_point(l, i, 2, out); break;
+                case 'u': append_code_point(l, i, 4, out); break;
+                case 'U': append_code_point(l, i, 8, out); break;
+                default: fail(l, i - 2, "unknown escape '\\" + std::string(1, e) + "' in a double-quoted scalar");
+            }
+        }
+    }
+
+    void append_code_point(const line& l, std::size_t& i, int digits, std::string& out) const {
+        const std::size_t esc = i - 2;
+        std::uint32_t v = 0;
+        for (int k = 0; k < digits; ++k, ++i) {
+            const char c = i < l.text.size() ? l.text[i] : '\0';
+            int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+            if (d < 0) fail(l, esc, "escape '\\" + std::string(1, l.text[esc + 1]) + "' needs " + std::to_string(digits) +
+                                        " hexadecimal digits");
+            v = v * 16 + static_cast<std::uint32_t>(d);
+        }
+        if (v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+            fail(l, esc, "escape '\\" + std::string(1, l.text[esc + 1]) + "' names no Unicode character");
+        if (v < 0x80) {
+            out.push_back(static_cast<char>(v));
+        } else if (v < 0x800) {
+            out.push_back(static_cast<char>(0xC0 | (v >> 6)));
+            out.push_back(static_cast<char>(0x80 | (v & 0x3F)));
+        } else if (v < 0x10000) {
+            out.push_back(static_cast<char>(0xE0 | (v >> 12)));
+            out.push_back(static_cast<char>(0x80 | ((v >> 6) & 0x3F)));
+            out.push_back(static_cast<char>(0x80 | (v & 0x3F)));
+        } else {
+            out.push_back(static_cast<char>(0xF0 | (v >> 18)));
+            out.push_back(static_cast<char>(0x80 | ((v >> 12) & 0x3F)));
+            out.push_back(static_cast<char>(0x80 | ((v >> 6) & 0x3F)));
+            out.push_back(static_cast<char>(0x80 | (v & 0x3F)));
+        }
+    }
+
+    void skip_spaces(const line& l, std::size_t& off) const noexcept {
+        while (off < l.text.size() && (l.text[off] == ' ' || l.text[off] == '\t')) ++off;
+    }
+
+    /// A flow mapping `{a: 1, b: [x]}` or sequence `[a, b]` that ends on its line.
+    node flow(const line& l, std::size_t& off, int depth) {
+        if (depth > max_depth) fail(l, off, "nesting deeper than " + std::to_string(max_depth) + " levels");
+        const std::string_view t = l.text;
+        const bool is_map = t[off] == '{';
+        const char close = is_map ? '}' : ']';
+        node n;
+        n.type = is_map ? node::kind::mapping : node::kind::sequence;
+        n.pos = pos(l, off);
+        const std::size_t open = off;
+        std::unordered_map<std::string, position> seen;
+        ++off;
+        for (;;) {
+            skip_spaces(l, off);
+            if (off >= t.size() || t[off] == '#')
+                fail(l, open, std::string("unterminated flow ") + (is_map ? "mapping" : "sequence") + ": expected '" +
+                                  std::string(1, close) + "' on the same line");
+            if (t[off] == close) {
+                ++off;
+                return n;
+            }
+            node item = t[off] == '{' || t[off] == '[' ? flow(l, off, depth + 1) : scalar(l, off, true, is_map);
+            skip_spaces(l, off);
+            if (is_map) {
+                if (item.type != node::kind::scalar) fail(item.pos, "a key must be a scalar");
+                if (off >= t.size() || t[off] != ':') fail(l, off, "expected ':' after a key in a flow mapping");
+                ++off;
+                skip_spaces(l, off);
+                if (seen.count(item.text)) add_key(n, std::move(item), node{}, seen);  // throws: a duplicate
+                node v = off < t.size() && (t[off] == '{' || t[off] == '[') ? flow(l, off, depth + 1)
+                                                                           : scalar(l, off, true);
+                add_key(n, std::move(item), std::move(v), seen);
+                skip_spaces(l, off);
+            } else {
+                if (item.type == node::kind::null && (off >= t.size() || t[off] == ','))
+                    fail(l, off, "an empty entry in a flow sequence");
+                n.values.push_back(std::move(item));
+            }
+            if (off < t.size() && t[off] == ',') {
+                ++off;
+                continue;
+            }
+            if (off < t.size() && t[off] == close) continue;
+            if (off >= t.size() || t[off] == '#')
+                fail(l, open, std::string("unterminated flow ") + (is_map ? "mapping" : "sequence") + ": expected '" +
+                                  std::string(1, close) + "' on the same line");
+            fail(l, off,
+                 std::string("expected ',' or '") + std::string(1, close) + "' in a flow " + (is_map ? "mapping" : "sequence"));
+        }
+    }
+
+    /// Adds key to a mapping under construction, refusing a duplicate (found in `seen` in constant time).
+    static void add_key(node& map, node key, node value, std::unordered_map<std::string, position>& seen) {
+        auto [it, fresh] = seen.emplace(key.text, key.pos);
+        if (!fresh)
+            fail(key.pos, "duplicate key '" + shown_key(key.text) + "' (first at line " + std::to_string(it->second.line) +
+                              ", column " + std::to_string(it->second.column) + ")");
+        map.keys.push_back(std::move(key));
+        map.values.push_back(std::move(value));
+    }
+    static std::string shown_key(const std::string& k) { return k.size() > 60 ? k.substr(0, 60) + "..." : k; }
+
+    std::string_view in_;
+    bool bom_ = false;
+    std::vector<line> lines_;
+    mutable const char* cache_text_ = nullptr;
+    mutable std::size_t cache_offset_ = 0;
+    mutable int cache_col_ = 1;
+};
+
+}  // namespace detail::yaml
+}  // namespace v0
+}  // namespace runlog
+
+namespace runlog {
+inline namespace v0 {
+
+/// Where and why a config file is bad: `config.yaml:4:17: bad value for log level 'EROR': ...`.
+struct config_problem {
+    std::string file;
+    int line = 0;    ///< 0 when the problem is the file as a whole (it cannot be read)
+    int column = 0;
+    std::string message;
+
+    /// `file:line:column: message`, or `file: message` without a position.
+    std::string to_string() const {
+        if (line == 0) return file + ": " + message;
+        return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + message;
+    }
+};
+
+/// Thrown by the throwing config API; what() is the problem's `file:line:column: message`.
+class config_error : public std::runtime_error {
+public:
+    explicit config_error(config_problem p) : std::runtime_error(p.to_string()), problem_(std::move(p)) {}
+    const config_problem& problem() const noexcept { return problem_; }
+
+private:
+    config_problem problem_;
+};
+
+/// One entry of a config file's `loggers:`, and the `config.log_level` it sets, if any.
+struct logger_setting {
+    std::string pipeline;
+    std::optional<level> lvl;
+    int line = 0;  ///< where the logger's name is
+    int column = 0;
+    int level_line = 0;  ///< where its log_level value is
+    int level_column = 0;
+};
+
+/// A parsed and checked config file: its loggers, in file order.
+struct config {
+    std::string file;
+    std::vector<logger_setting> loggers;
+    std::vector<std::string> warnings;  ///< e.g. a top-level key that looks like a misspelt `loggers`
+};
+
+/// The outcome of the non-throwing API: a problem, or success with warnings (each `file:line:column: ...`).
+struct config_status {
+    std::optional<config_problem> problem;
+    std::vector<std::string> warnings;
+    explicit operator bool() const noexcept { return !problem; }
+};
+
+namespace detail {
+
+/// A level as config files write it: its name, or its number.
+inline std::string level_text(level l) {
+    const auto n = level_name(l);
+    return n.empty() ? std::to_string(static_cast<int>(l)) : std::string(n);
+}
+
+/// Levenshtein distance, for "did you mean" suggestions.
+inline std::size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t diag = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const std::size_t up = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            diag = up;
+        }
+    }
+    return row[b.size()];
+}
+
+/// `; did you mean 'x'?` for the closest candidate within a few edits, or nothing.
+inline std::string suggestion(std::string_view found, const std::vector<std::string_view>& candidates) {
+    std::string_view best;
+    std::size_t best_d = std::max<std::size_t>(2, found.size() / 3) + 1;
+    for (auto c : candidates) {
+        const std::size_t d = edit_distance(found, c);
+        if (d < best_d) {
+            best_d = d;
+            best = c;
+        }
+    }
+    return best.empty() ? std::string() : "; did you mean '" + std::string(best) + "'?";
+}
+
+/// A scalar shown in a message: quoted, escaped, shortened.
+inline std::string shown(std::string_view s) {
+    std::string out;
+    for (char c : s.substr(0, 60)) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u < 0x20 || u == 0x7F) {
+            static constexpr char hex[] = "0123456789abcdef";
+            out += "\\x";
+            out += hex[u >> 4];
+            out += hex[u & 15];
+        } else {
+            out += c;
+        }
+    }
+    if (s.size() > 60) out += "...";
+    return out;
+}
+
+inline std::string_view kind_name(const yaml::node& n) noexcept {
+    switch (n.type) {
+        case yaml::node::kind::null: return "nothing";
+        case yaml::node::kind::scalar: return "a scalar";
+        case yaml::node::kind::mapping: return "a mapping";
+        case yaml::node::kind::sequence: return "a sequence";
+    }
+    return "something else";
+}
+
+/// Turns a parsed document into level settings, checking its shape.
+class config_reader {
+public:
+    explicit config_reader(std::string file) : file_(std::move(file)) {}
+
+    config read(std::string_view text) {
+        auto [doc, err] = yaml::parser(text).parse();
+        if (err) fail(err->pos, err->message);
+        const yaml::node& root = *doc;
+        if (root.type == yaml::node::kind::null) fail(root.pos, "the file is empty: expected a mapping with a 'loggers' key");
+        if (root.type != yaml::node::kind::mapping)
+            fail(root.pos, "expected a mapping at the top level, found " + std::string(kind_name(root)));
+        config c;
+        c.file = file_;
+        for (const auto& k : root.keys)
+            if (k.text != "loggers" && edit_distance(k.text, "loggers") <= 2)
+                c.warnings.push_back(config_problem{file_, k.pos.line, k.pos.column,
+                                                    "top-level key '" + shown(k.text) +
+                                                        "' is ignored; did you mean 'loggers'?"}
+                                         .to_string());
+        const yaml::node* loggers = root.find("loggers");
+        if (!loggers) return c;  // a run config may hold other things only
+        if (loggers->type == yaml::node::kind::null) return c;
+        if (loggers->type != yaml::node::kind::mapping)
+            fail(loggers->pos, "'loggers' must be a mapping of logger names, found " + std::string(kind_name(*loggers)));
+        for (std::size_t i = 0; i < loggers->keys.size(); ++i) {
+            const yaml::node& name = loggers->keys[i];
+            const yaml::node& body = loggers->values[i];
+            const std::string where = "loggers." + name.text;
+            c.loggers.push_back({name.text, std::nullopt, name.pos.line, name.pos.column, 0, 0});
+            if (body.type == yaml::node::kind::null) continue;
+            if (body.type != yaml::node::kind::mapping)
+                fail(body.pos, "'" + where + "' must be a mapping with a 'config' key, found " + std::string(kind_name(body)));
+            for (std::size_t k = 0; k < body.keys.size(); ++k)
+                if (body.keys[k].text != "config")
+                    fail(body.keys[k].pos, "unknown key '" + shown(body.keys[k].text) + "' under '" + where +
+                                               "': expected 'config'" + suggestion(body.keys[k].text, {"config"}));
+            const yaml::node* cfg = body.find("config");
+            if (!cfg || cfg->type == yaml::node::kind::null) continue;
+            if (cfg->type != yaml::node::kind::mapping)
+                fail(cfg->pos, "'" + where + ".config' must be a mapping, found " + std::string(kind_name(*cfg)));
+            for (std::size_t k = 0; k < cfg->keys.size(); ++k)
+                if (cfg->keys[k].text != "log_level" && cfg->keys[k].text != "name")  // name: Dagster's logger name
+                    fail(cfg->keys[k].pos, "unknown key '" + shown(cfg->keys[k].text) + "' under '" + where +
+                                               ".config': expected 'log_level' (or 'name')" +
+                                               suggestion(cfg->keys[k].text, {"log_level"}));
+            const yaml::node* lvl = cfg->find("log_level");
+            if (!lvl) continue;
+            const bool null_word = lvl->type == yaml::node::kind::scalar && !lvl->quoted &&
+                                   (lvl->text == "~" || lvl->text == "null" || lvl->text == "Null" || lvl->text == "NULL");
+            if (lvl->type == yaml::node::kind::null || null_word)
+                fail(lvl->pos, "log level of '" + where + "' is empty: permissible values are " +
+                                   std::string(permissible_levels));
+            if (lvl->type != yaml::node::kind::scalar)
+                fail(lvl->pos, "log level of '" + where + "' must be a scalar, found " + std::string(kind_name(*lvl)));
+            if (!lvl->quoted && lvl->text.size() > 1 && lvl->text.find_first_not_of("+-") != std::string::npos &&
+                lvl->text[lvl->text.find_first_not_of("+-")] == '0' &&
+                lvl->text.find_first_not_of("+-0123456789") == std::string::npos &&
+                lvl->text.find_first_not_of("+-") + 1 < lvl->text.size())
+                fail(lvl->pos, "log level '" + shown(lvl->text) +
+                                   "' has a leading zero (YAML 1.1 reads it as octal, 1.2 as decimal): write it without");
+            const auto parsed = try_parse_level(lvl->text);
+            if (!parsed)
+                fail(lvl->pos, "bad value for log level '" + shown(lvl->text) + "': permissible values are " +
+                                   std::string(permissible_levels));
+            c.loggers.back().lvl = *parsed;
+            c.loggers.back().level_line = lvl->pos.line;
+            c.loggers.back().level_column = lvl->pos.column;
+        }
+        return c;
+    }
+
+    [[noreturn]] void fail(yaml::position p, std::string message) const {
+        throw config_error({file_, p.line, p.column, std::move(message)});
+    }
+
+private:
+    std::string file_;
+};
+
+/// Reads a whole file (at most yaml::max_input + 1 bytes, so a huge file is refused without reading it all).
+inline std::string read_config_file(const std::string& path) {
+    const int fd = high_fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd < 0) throw config_error({path, 0, 0, std::string("cannot read the file: ") + std::strerror(errno)});
+    struct stat st {};
+    if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        ::close(fd);
+        throw config_error({path, 0, 0, "cannot read the file: it is a directory"});
+    }
+    std::string data;
+    char chunk[8192];
+    for (;;) {
+        const ssize_t n = ::read(fd, chunk, sizeof chunk);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            const int err = errno;
+            ::close(fd);
+            throw config_error({path, 0, 0, std::string("cannot read the file: ") + std::strerror(err)});
+        }
+        if (n == 0) break;
+        data.append(chunk, static_cast<std::size_t>(n));
+        if (data.size() > yaml::max_input) break;
+    }
+    ::close(fd);
+    return data;
+}
+
+}  // namespace detail
+
+/// Parses config text; throws config_error naming `file:line:column` on any problem.
+inline config parse_config(std::string_view text, std::string file = "<config>") {
+    return detail::config_reader(std::move(file)).read(text);
+}
+
+/// Reads and parses a config file; throws config_error.
+inline config load_config(const std::string& path) {
+    return parse_config(detail::read_config_file(path), path);
+}
+
+/// Checks every setting against logger, then applies them all: an unknown pipeline name changes nothing
+/// and throws config_error listing the known ones. Returns warnings, e.g. for a level below the floor.
+template <class Logger>
+std::vector<std::string> apply_config(Logger& logger, const config& c) {
+    const auto names = logger.pipeline_names();
+    const std::vector<std::string_view> known(names.begin(), names.end());
+    std::vector<std::string> warnings = c.warnings;
+    const auto others = detail::gate_registry::instance().other_pipeline_names(&logger);
+    for (const auto& s : c.loggers) {
+        if (std::find(known.begin(), known.end(), s.pipeline) == known.end()) {
+            // A pipeline of another logger of the program (one config can serve them all): not this one's.
+            if (std::find(others.begin(), others.end(), s.pipeline) != others.end()) continue;
+            std::vector<std::string_view> all = known;
+            for (const auto& o : others)
+                if (std::find(all.begin(), all.end(), o) == all.end()) all.push_back(o);
+            std::string list;
+            for (auto n : all) list += (list.empty() ? "" : ", ") + std::string(n);
+            throw config_error({c.file, s.line, s.column,
+                                "unknown logger '" + detail::shown(s.pipeline) + "': this program's loggers are " + list +
+                                    detail::suggestion(s.pipeline, all)});
+        }
+        if (s.lvl && *s.lvl < Logger::floor)
+            warnings.push_back(config_problem{c.file, s.level_line, s.level_column,
+                                              "log level " + detail::level_text(*s.lvl) + " for '" + s.pipeline +
+                                                  "' is below the compile-time floor " + detail::level_text(Logger::floor) +
+                                                  ": calls below " + detail::level_text(Logger::floor) +
+                                                  " were compiled out and stay silent"}
+                                   .to_string());
+    }
+    for (const auto& s : c.loggers)
+        if (s.lvl && std::find(known.begin(), known.end(), s.pipeline) != known.end()) logger.set_level(s.pipeline, *s.lvl);
+    return warnings;
+}
+
+/// Loads path and applies it to logger; throws config_error, and changes nothing when it does.
+template <class Logger>
+std::vector<std::string> apply_config_file(Logger& logger, const std::string& path) {
+    return apply_config(logger, load_config(path));
+}
+
+/// The non-throwing form of apply_config_file: the problem comes back in the status.
+template <class Logger>
+config_status try_apply_config_file(Logger& logger, const std::string& path) noexcept {
+    config_status st;
+    try {
+        st.warnings = apply_config_file(logger, path);
+    } catch (const config_error& e) {
+        st.problem = e.problem();
+    } catch (const std::exception& e) {
+        st.problem = config_problem{path, 0, 0, e.what()};
+    }
+    return st;
+}
+
+/// The non-throwing form for text.
+template <class Logger>
+config_status try_apply_config(Logger& logger, std::string_view text, std::string file = "<config>") noexcept {
+    config_status st;
+    try {
+        st.warnings = apply_config(logger, parse_config(text, file));
+    } catch (const config_error& e) {
+        st.problem = e.problem();
+    } catch (const std::exception& e) {
+        st.problem = config_problem{file, 0, 0, e.what()};
+    }
+    return st;
+}
+
+namespace detail {
+/// Prints one line to stderr in a single write.
+inline void print_config_line(const std::string& line) noexcept {
+    try {
+        (void)write_all(STDERR_FILENO, "runlog: " + line + "\n");
+    } catch (...) {
+    }
+}
+}  // namespace detail
+
+/// Applies the file named by RUNLOG_CONFIG, if set. A missing or bad file is reported once on stderr
+/// and leaves the levels as they were; warnings are printed too. Returns what happened.
+template <class Logger>
+config_status configure_from_env(Logger& logger) noexcept {
+    const char* path = std::getenv("RUNLOG_CONFIG");
+    if (path == nullptr || *path == '\0') return {};
+    auto st = try_apply_config_file(logger, path);
+    if (st.problem) detail::print_config_line(st.problem->to_string() + " (the log levels are unchanged)");
+    for (const auto& w : st.warnings) detail::print_config_line("warning: " + w);
+    return st;
+}
+
+/// Re-applies a config file to a logger whenever the file changes (polling its size, time and inode; a
+/// change is applied once it has held for one poll). Each outcome, the first application's included, goes
+/// to the report function, or by default problems and warnings to stderr; a bad edit is ignored and the
+/// previous levels stay.
+class config_watcher {
+public:
+    /// Receives each outcome of a reload.
+    using report_fn = std::function<void(const config_status&)>;
+
+    /// Starts watching; the current file is applied first, synchronously, and its status kept in initial().
+    template <class Logger>
+    config_watcher(Logger& logger, std::string path, std::chrono::milliseconds interval = std::chrono::milliseconds(500),
+                   report_fn report = {})
+        : path_(std::move(path)), interval_(interval), report_(std::move(report)) {
+        apply_ = [&logger](const std::string& p) { return try_apply_config_file(logger, p); };
+        stamp_ = pending_ = current_stamp();
+        initial_ = apply_(path_);
+        deliver(initial_);
+        thread_ = std::thread([this] { loop(); });
+    }
+    config_watcher(const config_watcher&) = delete;
+    config_watcher& operator=(const config_watcher&) = delete;
+    ~config_watcher() { stop(); }
+
+    /// Stops the polling thread (the destructor does this too).
+    void stop() noexcept {
+        {
+            std::lock_guard lock(mutex_);
+            stopping_ = true;
+        }
+        wake_.notify_all();
+        if (thread_.joinable()) thread_.join();
+    }
+    /// The status of the first application.
+    const config_status& initial() const noexcept { return initial_; }
+    /// How many times the file has been re-read after a change.
+    std::uint64_t reloads() const noexcept { return reloads_.load(); }
+
+private:
+    struct file_stamp {
+        bool exists = false;
+        long long mtime_ns = 0, size = 0, inode = 0;
+        bool operator==(const file_stamp&) const = default;
+    };
+
+    file_stamp current_stamp() const noexcept {
+        struct stat st {};
+        if (::stat(path_.c_str(), &st) != 0) return {};
+        return {true, static_cast<long long>(st.st_mtim.tv_sec) * 1'000'000'000LL + st.st_mtim.tv_nsec,
+                static_cast<long long>(st.st_size), static_cast<long long>(st.st_ino)};
+    }
+
+    void loop() {
+        std::unique_lock lock(mutex_);
+        while (!stopping_) {
+            wake_.wait_for(lock, interval_, [this] { return stopping_; });
+            if (stopping_) break;
+            const file_stamp now = current_stamp();
+            if (now == stamp_) continue;
+            // Apply a change once it has held still for one poll: an editor writing in place passes
+            // through an empty or half-written file.
+            if (!(now == pending_)) {
+                pending_ = now;
+                continue;
+            }
+            stamp_ = now;
+            lock.unlock();
+            config_status st = apply_(path_);
+            reloads_.fetch_add(1);
+            deliver(st);
+            lock.lock();
+        }
+    }
+
+    void deliver(const config_status& st) noexcept {
+        if (report_) {
+            try {
+                report_(st);
+            } catch (...) {
+            }
+            return;
+        }
+        if (st.problem) detail::print_config_line(st.problem->to_string() + " (keeping the previous log levels)");
+        for (const auto& w : st.warnings) detail::print_config_line("warning: " + w);
+    }
+
+    std::string path_;
+    std::chrono::milliseconds interval_;
+    report_fn report_;
+    std::function<config_status(const std::string&)> apply_;
+    config_status initial_;
+    file_stamp stamp_;
+    file_stamp pending_;
+    std::atomic<std::uint64_t> reloads_{0};
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    bool stopping_ = false;
+    std::thread thread_;
+};
+
+}  // namespace v0
+}  // namespace runlog
+
+// ---- runlog/logger.hpp
+#include <climits>
+
 
 /// The compile-time floor of the RUNLOG_* macros and the default logger: calls below it generate no code.
 #ifndef RUNLOG_ACTIVE_LEVEL
@@ -3954,7 +4874,11 @@ public:
     static constexpr level floor = Floor;
 
     explicit basic_logger(std::string name, Pipelines... p) : name_(std::move(name)), pipes_(std::move(p)...) {
-        detail::gate_registry::instance().add(this, &refresh_gate);
+        detail::gate_registry::instance().add(this, &refresh_gate, [](const void* self) {
+            std::vector<std::string> names;
+            for (auto n : static_cast<const basic_logger*>(self)->pipeline_names()) names.emplace_back(n);
+            return names;
+        });
     }
     basic_logger(const basic_logger&) = delete;
     basic_logger& operator=(const basic_logger&) = delete;
@@ -4083,11 +5007,30 @@ public:
     }
 
 private:
+    /// Whether every pipeline is asynchronous: calls then go straight into the thread's queue.
+    static constexpr bool all_async = (detail::is_async_pipeline<Pipelines>::value && ...);
+
     template <level L, class Fmt, class... A>
     void log_static(fields fs, const Fmt& fmt, const A&... a) {
         if constexpr (L >= Floor) {
-            if (should_log(L)) dispatch(L, fmt.get(), fmt.location(), fs, make_format_args(a...));
+            if (should_log(L)) {
+                if constexpr (all_async)
+                    enqueue(L, fs, fmt, a...);
+                else
+                    dispatch(L, fmt.get(), fmt.location(), fs, make_format_args(a...));
+            }
         }
+    }
+
+    /// The async fast path: each pipeline copies the arguments into the calling thread's queue. Run-time
+    /// format strings, and calls inside an open run (which also go to its event log), take the record path.
+    template <class Fmt, class... A>
+    void enqueue(level l, fields fs, const Fmt& fmt, const A&... a) noexcept {
+        if (!fmt.is_static() || detail::thread_event_log() != nullptr) [[unlikely]] {
+            dispatch(l, fmt.get(), fmt.location(), fs, make_format_args(a...));
+            return;
+        }
+        std::apply([&](auto&... p) { (p.enqueue(l, name_, fs, fmt, a...), ...); }, pipes_);
     }
 
     [[gnu::noinline]] void dispatch(level l, std::string_view fmt, source_location loc, fields fs,

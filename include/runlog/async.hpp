@@ -1,0 +1,875 @@
+#pragma once
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+#endif
+
+#include "format.hpp"
+#include "level.hpp"
+#include "pipeline.hpp"
+#include "record.hpp"
+#include "sinks/sink.hpp"
+
+namespace runlog {
+inline namespace v0 {
+
+/// What an async pipeline does when its thread's queue is full.
+enum class queue_full {
+    block,  ///< wait for the backend (the default: nothing is lost)
+    drop,   ///< drop the record; drops are counted and reported as a WARNING record
+};
+
+/// Options of one async pipeline.
+struct async_options {
+    queue_full when_full = queue_full::block;
+};
+
+/// Settings of the backend thread and the per-thread queues; set them before the first async record.
+struct backend_options {
+    std::size_t queue_bytes = 1 << 20;             ///< each logging thread's ring (a power of two, at least 4 KiB)
+    std::chrono::microseconds idle_sleep{100};     ///< how long the backend sleeps when idle: its wake-up latency
+    bool use_tsc = true;                           ///< timestamp with the TSC where there is one, else steady_clock
+    std::chrono::milliseconds resync_every{1000};  ///< re-calibrate the TSC against the system clock this often
+};
+
+namespace detail {
+
+/// One record's bytes in a ring: this header, then what its kind needs.
+struct async_header {
+    std::uint32_t size;   ///< bytes including this header, a multiple of 8; kind 0 is padding to the ring's end
+    std::uint16_t kind;   ///< 0 padding, 1 format call, 2 formatted message
+    std::uint16_t nfields;
+    std::int32_t lvl;
+    std::uint32_t pid;
+    std::uint64_t ticks;
+    void* target;
+    void (*process)(void* target, const async_header& h);
+};
+static_assert(sizeof(async_header) == 40);
+
+/// Fixed-size data of a record after the header.
+struct async_fixed {
+    const char* fmt;  ///< the static format string (kind 1)
+    std::uint32_t fmt_len;
+    std::uint32_t ctx_len[3];  ///< run id, job, step (their bytes follow)
+    source_location location;
+    const char* logger;
+    std::uint32_t logger_len;
+    std::uint32_t message_len;  ///< kind 2: the message's bytes follow the context
+    std::uint64_t thread;
+    const event_info* event;
+    /// kind 1: decodes the arguments and formats the message
+    void (*render)(const char* args, std::string_view fmt, buffer& out);
+};
+
+/// A single-producer, single-consumer ring of variable-size records, owned by one logging thread.
+struct async_ring {
+    explicit async_ring(std::size_t bytes, std::uint64_t thread)
+        : capacity(bytes), mask(bytes - 1), data(new (std::align_val_t{64}) char[bytes]), thread_id(thread) {
+        std::memset(data, 0, bytes);  // touch every page now, not on the logging path
+    }
+    ~async_ring() { operator delete[](data, std::align_val_t{64}); }
+    async_ring(const async_ring&) = delete;
+    async_ring& operator=(const async_ring&) = delete;
+
+    // Producer side.
+    alignas(64) std::atomic<std::uint64_t> tail{0};  ///< bytes ever committed
+    std::atomic<std::uint64_t> writing{0};           ///< odd while a record is being written (after its timestamp)
+    std::uint64_t head_cache = 0;
+    std::uint64_t reserved_at = 0;
+    std::uint64_t reserved_size = 0;
+    // Consumer side.
+    alignas(64) std::atomic<std::uint64_t> head{0};  ///< bytes ever consumed
+    std::uint64_t seen_writing = 0;                   ///< the backend's last view of `writing`
+    std::uint64_t writing_bound = 0;                  ///< a lower bound of the timestamp being written
+    std::uint64_t last_check = 0;                     ///< when the backend last read `writing`
+    // Shared, read-only after construction, or set once.
+    alignas(64) std::atomic<bool> orphaned{false};  ///< its thread has exited
+    const std::size_t capacity;
+    const std::size_t mask;
+    char* const data;
+    const std::uint64_t thread_id;
+
+    /// Room for n bytes (n a multiple of 8), padding to the end first when they would not fit there; null
+    /// when the ring is full.
+    char* reserve(std::size_t n) noexcept {
+        const std::uint64_t pos = tail.load(std::memory_order_relaxed);
+        const std::size_t offset = static_cast<std::size_t>(pos & mask);
+        const std::size_t pad = offset + n > capacity ? capacity - offset : 0;
+        if (pos + pad + n - head_cache > capacity) {
+            head_cache = head.load(std::memory_order_acquire);
+            if (pos + pad + n - head_cache > capacity) return nullptr;
+        }
+        if (pad) {
+            auto* h = reinterpret_cast<async_header*>(data + offset);
+            h->size = static_cast<std::uint32_t>(pad);
+            h->kind = 0;
+        }
+        reserved_at = pos + pad;
+        reserved_size = n;
+        return data + ((pos + pad) & mask);
+    }
+    void commit() noexcept { tail.store(reserved_at + reserved_size, std::memory_order_release); }
+};
+
+/// Reads the timestamp counter: the TSC on x86, else steady_clock's nanoseconds.
+inline std::atomic<bool>& tsc_enabled() noexcept {
+    static std::atomic<bool> on{true};
+    return on;
+}
+inline std::uint64_t read_ticks() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+    if (tsc_enabled().load(std::memory_order_relaxed)) [[likely]]
+        return __rdtsc();
+#endif
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+            .count());
+}
+
+/// Maps ticks to system time: calibrated against the system clock at start, refined at every resync.
+class tick_clock {
+public:
+    void start() {
+        origin_ticks_ = read_ticks();
+        origin_steady_ = std::chrono::steady_clock::now();
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        resync();
+    }
+    /// Re-reads the clocks: the tick rate from the whole time since start, the base from now.
+    void resync() noexcept {
+        const auto steady = std::chrono::steady_clock::now();
+        const std::uint64_t t = read_ticks();
+        const auto sys = std::chrono::system_clock::now();
+        const double ns = std::chrono::duration<double, std::nano>(steady - origin_steady_).count();
+        if (t > origin_ticks_ && ns > 0) ns_per_tick_ = ns / static_cast<double>(t - origin_ticks_);
+        base_ticks_ = t;
+        base_sys_ = sys;
+    }
+    record::time_point to_time(std::uint64_t t) const noexcept {
+        const double delta = (static_cast<double>(t) - static_cast<double>(base_ticks_)) * ns_per_tick_;
+        return base_sys_ + std::chrono::duration_cast<record::time_point::duration>(
+                               std::chrono::duration<double, std::nano>(delta));
+    }
+    std::uint64_t ticks_for(std::chrono::nanoseconds d) const noexcept {
+        return static_cast<std::uint64_t>(static_cast<double>(d.count()) / ns_per_tick_);
+    }
+
+private:
+    std::uint64_t origin_ticks_ = 0;
+    std::chrono::steady_clock::time_point origin_steady_{};
+    std::uint64_t base_ticks_ = 0;
+    record::time_point base_sys_{};
+    double ns_per_tick_ = 1.0;
+};
+
+/// The one backend thread: drains every thread's ring, merges records in timestamp order, and hands
+/// them to their pipelines.
+class async_backend {
+public:
+    static backend_options& options() noexcept {
+        static backend_options o;
+        return o;
+    }
+    static std::atomic<bool>& started() noexcept {
+        static std::atomic<bool> s{false};
+        return s;
+    }
+    /// The backend, started on first use. It is never destroyed: at exit it drains every queue and stops,
+    /// and loggers that outlive it (statics) then write from their own thread.
+    static async_backend& instance() {
+        static async_backend* backend = [] {
+            auto* b = new async_backend;
+            std::atexit([] { instance().stop(); });
+            return b;
+        }();
+        return *backend;
+    }
+
+    /// The calling thread's ring, created (and its memory touched) on first use.
+    async_ring& ring() {
+        thread_local ring_owner owner;
+        if (!owner.ring) [[unlikely]] {
+            owner.ring = std::make_shared<async_ring>(options().queue_bytes, thread_id());
+            std::lock_guard lock(rings_mutex_);
+            rings_.push_back(owner.ring);
+            rings_version_.fetch_add(1, std::memory_order_release);
+        }
+        return *owner.ring;
+    }
+
+    /// Wakes the backend (a producer waiting for room, or a flush).
+    void wake() noexcept {
+        {
+            std::lock_guard lock(wake_mutex_);
+            wake_requested_ = true;
+        }
+        wake_cv_.notify_one();
+    }
+
+    /// Returns once every record committed with a timestamp before `t` has been handed to its pipeline.
+    void wait_processed(std::uint64_t t) {
+        std::unique_lock lock(done_mutex_);
+        while (done_upto_ <= t && !stopped_) {
+            lock.unlock();
+            wake();
+            lock.lock();
+            done_cv_.wait_for(lock, std::chrono::milliseconds(1), [&] { return done_upto_ > t || stopped_; });
+        }
+    }
+    bool stopped() const noexcept { return stopped_.load(std::memory_order_acquire); }
+    /// How many thread queues exist (a thread's is released once it has exited and been drained).
+    std::size_t queues() {
+        std::lock_guard lock(rings_mutex_);
+        return rings_.size();
+    }
+
+    /// Drains every queue and stops the thread; later records are written by their callers.
+    void stop() noexcept {
+        stop_.store(true, std::memory_order_release);
+        wake();
+        if (thread_.joinable()) thread_.join();
+    }
+
+private:
+    struct ring_owner {
+        std::shared_ptr<async_ring> ring;
+        ~ring_owner() {
+            if (ring) ring->orphaned.store(true, std::memory_order_release);
+        }
+    };
+
+    async_backend() {
+        tsc_enabled().store(options().use_tsc, std::memory_order_relaxed);
+        clock_.start();
+        slack_ = clock_.ticks_for(std::chrono::microseconds(20));
+        started().store(true, std::memory_order_release);
+        thread_ = std::thread([this] { loop(); });
+    }
+
+    void loop() {
+        std::vector<std::shared_ptr<async_ring>> rings;
+        std::uint64_t version = ~0ULL;
+        auto last_resync = std::chrono::steady_clock::now();
+        for (;;) {
+            const bool stopping = stop_.load(std::memory_order_acquire);
+            if (const auto v = rings_version_.load(std::memory_order_acquire); v != version) {
+                std::lock_guard lock(rings_mutex_);
+                rings = rings_;
+                version = v;
+            }
+            const std::uint64_t now = read_ticks();
+            const std::uint64_t horizon = stopping ? ~0ULL : safe_horizon(rings, now);
+            const std::size_t handled = drain(rings, horizon);
+            {
+                std::lock_guard lock(done_mutex_);
+                done_upto_ = std::max(done_upto_, horizon);
+            }
+            done_cv_.notify_all();
+            if (handled) continue;
+            flush_dirty();
+            drop_orphans(rings, version);
+            if (stopping) break;
+            if (std::chrono::steady_clock::now() - last_resync > options().resync_every) {
+                clock_.resync();
+                last_resync = std::chrono::steady_clock::now();
+            }
+            std::unique_lock lock(wake_mutex_);
+            wake_cv_.wait_for(lock, options().idle_sleep, [&] { return wake_requested_; });
+            wake_requested_ = false;
+        }
+        stopped_.store(true, std::memory_order_release);
+        done_cv_.notify_all();
+    }
+
+    /// The time before which no record can still appear: a thread that is writing a record took its
+    /// timestamp no earlier than just before the backend last saw it idle.
+    std::uint64_t safe_horizon(std::vector<std::shared_ptr<async_ring>>& rings, std::uint64_t now) noexcept {
+        std::uint64_t horizon = now > slack_ ? now - slack_ : 0;
+        for (auto& r : rings) {
+            const std::uint64_t w = r->writing.load(std::memory_order_acquire);
+            if (w & 1) {
+                if (w != r->seen_writing) {
+                    r->seen_writing = w;
+                    r->writing_bound = r->last_check > slack_ ? r->last_check - slack_ : 0;
+                }
+                horizon = std::min(horizon, r->writing_bound);
+            }
+            r->last_check = now;
+        }
+        return horizon;
+    }
+
+    /// Hands over, in timestamp order, every committed record older than horizon; returns how many.
+    std::size_t drain(std::vector<std::shared_ptr<async_ring>>& rings, std::uint64_t horizon) {
+        std::size_t handled = 0;
+        for (;;) {
+            async_ring* best = nullptr;
+            const async_header* best_h = nullptr;
+            for (auto& r : rings) {
+                const async_header* h = head_record(*r);
+                if (h && h->ticks < horizon && (!best_h || h->ticks < best_h->ticks)) {
+                    best = r.get();
+                    best_h = h;
+                }
+            }
+            if (!best) return handled;
+            try {
+                best_h->process(best_h->target, *best_h);
+                mark_dirty(best_h->target, best_h->process);
+            } catch (...) {
+                report_problem("runlog: the async backend could not write a record (out of memory)", 1);
+            }
+            best->head.store(best->head.load(std::memory_order_relaxed) + best_h->size, std::memory_order_release);
+            ++handled;
+        }
+    }
+
+    /// The ring's first committed record, skipping padding; null when it has none.
+    static const async_header* head_record(async_ring& r) noexcept {
+        for (;;) {
+            const std::uint64_t head = r.head.load(std::memory_order_relaxed);
+            if (head == r.tail.load(std::memory_order_acquire)) return nullptr;
+            const auto* h = reinterpret_cast<const async_header*>(r.data + (head & r.mask));
+            if (h->kind != 0) return h;
+            r.head.store(head + h->size, std::memory_order_release);
+        }
+    }
+
+    struct dirty_target {
+        void* target;
+        void (*process)(void*, const async_header&);
+    };
+    void mark_dirty(void* target, void (*process)(void*, const async_header&)) {
+        for (const auto& d : dirty_)
+            if (d.target == target) return;
+        dirty_.push_back({target, process});
+    }
+    /// Idle: lets the pipelines that took records write out their sinks' buffers (a header with kind 3).
+    void flush_dirty() {
+        for (const auto& d : dirty_) {
+            async_header h{};
+            h.kind = 3;
+            d.process(d.target, h);
+        }
+        dirty_.clear();
+    }
+
+    void drop_orphans(std::vector<std::shared_ptr<async_ring>>& rings, std::uint64_t& version) {
+        bool any = false;
+        for (const auto& r : rings)
+            if (r->orphaned.load(std::memory_order_acquire) &&
+                r->head.load(std::memory_order_relaxed) == r->tail.load(std::memory_order_acquire))
+                any = true;
+        if (!any) return;
+        std::lock_guard lock(rings_mutex_);
+        std::erase_if(rings_, [](const std::shared_ptr<async_ring>& r) {
+            return r->orphaned.load(std::memory_order_acquire) &&
+                   r->head.load(std::memory_order_relaxed) == r->tail.load(std::memory_order_acquire);
+        });
+        rings = rings_;
+        version = rings_version_.fetch_add(1, std::memory_order_acq_rel) + 1;
+    }
+
+public:
+    const tick_clock& clock() const noexcept { return clock_; }
+
+private:
+    tick_clock clock_;
+    std::uint64_t slack_ = 0;
+    std::mutex rings_mutex_;
+    std::vector<std::shared_ptr<async_ring>> rings_;
+    std::atomic<std::uint64_t> rings_version_{0};
+    std::vector<dirty_target> dirty_;
+    std::mutex wake_mutex_;
+    std::condition_variable wake_cv_;
+    bool wake_requested_ = false;
+    std::mutex done_mutex_;
+    std::condition_variable done_cv_;
+    std::uint64_t done_upto_ = 0;
+    std::atomic<bool> stop_{false};
+    std::atomic<bool> stopped_{false};
+    std::thread thread_;
+};
+
+// ---- Encoding of arguments: by copy for trivially copyable values, strings with their length, and
+// other (user) types formatted on the caller's thread into a string.
+
+template <class T>
+using arg_value_t = std::remove_cvref_t<T>;
+
+template <class T>
+constexpr bool is_string_arg = std::is_same_v<std::decay_t<T>, const char*> || std::is_same_v<std::decay_t<T>, char*> ||
+                               std::is_same_v<T, std::string> || std::is_same_v<T, std::string_view>;
+
+template <class T>
+constexpr bool is_copied_arg = !is_string_arg<T> && (std::is_arithmetic_v<T> || std::is_enum_v<T> ||
+                                                     std::is_pointer_v<T> || std::is_null_pointer_v<T>);
+
+template <class T>
+std::string_view string_of(const T& v) noexcept {
+    if constexpr (std::is_array_v<T>)
+        return std::string_view(v);
+    else if constexpr (std::is_same_v<std::decay_t<T>, const char*> || std::is_same_v<std::decay_t<T>, char*>)
+        return v ? std::string_view(v) : std::string_view("(null)");
+    else
+        return std::string_view(v);
+}
+
+inline constexpr std::size_t align8(std::size_t n) noexcept { return (n + 7) & ~std::size_t{7}; }
+
+/// The size an argument takes in the ring; user types are formatted into `scratch` first.
+template <class T>
+std::size_t arg_size(const T& v, std::string& scratch) {
+    using U = arg_value_t<T>;
+    if constexpr (is_copied_arg<U>) {
+        return sizeof(U);
+    } else if constexpr (is_string_arg<U> || std::is_array_v<U>) {
+        return 4 + string_of(v).size();
+    } else {
+        memory_buffer b;
+        format_to(b, "{}", v);
+        scratch.append(b.view());
+        scratch.push_back('\0');
+        return 4 + b.size();
+    }
+}
+
+template <class T>
+void put_arg(char*& p, const T& v, const char*& scratch) {
+    using U = arg_value_t<T>;
+    if constexpr (is_copied_arg<U>) {
+        std::memcpy(p, &v, sizeof(U));
+        p += sizeof(U);
+    } else {
+        std::string_view s;
+        if constexpr (is_string_arg<U> || std::is_array_v<U>) {
+            s = string_of(v);
+        } else {
+            s = std::string_view(scratch);
+            scratch += s.size() + 1;
+        }
+        const auto n = static_cast<std::uint32_t>(s.size());
+        std::memcpy(p, &n, 4);
+        std::memcpy(p + 4, s.data(), s.size());
+        p += 4 + s.size();
+    }
+}
+
+/// The type an argument is decoded as: itself when copied, else a string view into the ring.
+template <class T>
+using decoded_t = std::conditional_t<is_copied_arg<arg_value_t<T>>, arg_value_t<T>, std::string_view>;
+
+template <class T>
+decoded_t<T> get_arg(const char*& p) noexcept {
+    if constexpr (is_copied_arg<arg_value_t<T>>) {
+        arg_value_t<T> v;
+        std::memcpy(&v, p, sizeof v);
+        p += sizeof v;
+        return v;
+    } else {
+        std::uint32_t n;
+        std::memcpy(&n, p, 4);
+        std::string_view s(p + 4, n);
+        p += 4 + n;
+        return s;
+    }
+}
+
+/// Decodes the arguments A... and formats fmt with them.
+template <class... A>
+void render_args(const char* p, std::string_view fmt, buffer& out) {
+    (void)p;  // unused without arguments
+    std::tuple<decoded_t<A>...> values{get_arg<A>(p)...};
+    std::apply([&](const auto&... v) { vformat_to(out, fmt, make_format_args(v...)); }, values);
+}
+
+inline void put_bytes(char*& p, std::string_view s) noexcept {
+    std::memcpy(p, s.data(), s.size());
+    p += s.size();
+}
+
+/// Bytes of the fields in the ring: per field a 4-byte key length, a kind byte, 3 bytes of padding, then
+/// 8 bytes of value or a 4-byte string length, then the key and the string.
+inline std::size_t fields_size(std::span<const field> fs) noexcept {
+    std::size_t n = 0;
+    for (const auto& f : fs) {
+        n += 16 + f.key.size();
+        if (f.value.type() == field_value::kind::string) n += f.value.as_string().size();
+    }
+    return n;
+}
+inline void put_fields(char*& p, std::span<const field> fs) noexcept {
+    for (const auto& f : fs) {
+        const auto klen = static_cast<std::uint32_t>(f.key.size());
+        std::memcpy(p, &klen, 4);
+        const auto kind = static_cast<unsigned char>(f.value.type());
+        p[4] = static_cast<char>(kind);
+        p += 8;
+        switch (f.value.type()) {
+            case field_value::kind::int_: {
+                const std::int64_t v = f.value.as_int();
+                std::memcpy(p, &v, 8);
+                break;
+            }
+            case field_value::kind::uint_: {
+                const std::uint64_t v = f.value.as_uint();
+                std::memcpy(p, &v, 8);
+                break;
+            }
+            case field_value::kind::double_: {
+                const double v = f.value.as_double();
+                std::memcpy(p, &v, 8);
+                break;
+            }
+            case field_value::kind::bool_: {
+                const std::uint64_t v = f.value.as_bool() ? 1 : 0;
+                std::memcpy(p, &v, 8);
+                break;
+            }
+            case field_value::kind::string: {
+                const std::uint64_t v = f.value.as_string().size();
+                std::memcpy(p, &v, 8);
+                break;
+            }
+        }
+        p += 8;
+        put_bytes(p, f.key);
+        if (f.value.type() == field_value::kind::string) put_bytes(p, f.value.as_string());
+    }
+}
+inline void get_fields(const char*& p, std::size_t n, std::vector<field>& out) {
+    out.clear();
+    for (std::size_t i = 0; i < n; ++i) {
+        std::uint32_t klen;
+        std::memcpy(&klen, p, 4);
+        const auto kind = static_cast<field_value::kind>(static_cast<unsigned char>(p[4]));
+        p += 8;
+        std::uint64_t raw;
+        std::memcpy(&raw, p, 8);
+        p += 8;
+        const std::string_view key(p, klen);
+        p += klen;
+        switch (kind) {
+            case field_value::kind::int_: out.push_back({key, static_cast<std::int64_t>(raw)}); break;
+            case field_value::kind::uint_: out.push_back({key, raw}); break;
+            case field_value::kind::double_: {
+                double d;
+                std::memcpy(&d, &raw, 8);
+                out.push_back({key, d});
+                break;
+            }
+            case field_value::kind::bool_: out.push_back({key, raw != 0}); break;
+            case field_value::kind::string:
+                out.push_back({key, std::string_view(p, static_cast<std::size_t>(raw))});
+                p += raw;
+                break;
+        }
+    }
+}
+
+}  // namespace detail
+
+/// Makes a pipeline asynchronous: the caller's thread writes a compact record into its own ring, and
+/// the backend thread formats it and writes it through the pipeline's filters, formatter and sink.
+template <class Pipeline>
+class async_pipeline {
+public:
+    async_pipeline(Pipeline p, async_options options = {}) : inner_(std::move(p)), options_(options) {}
+    async_pipeline(async_pipeline&& o) noexcept
+        : inner_(std::move(o.inner_)), options_(o.options_), dropped_(o.dropped_.load()), reported_(o.reported_) {
+        o.moved_from_ = true;
+    }
+    async_pipeline& operator=(async_pipeline&&) = delete;
+    /// Waits until the backend has written every record of this pipeline.
+    ~async_pipeline() {
+        if (!moved_from_) flush();
+    }
+
+    std::string_view name() const noexcept { return inner_.name(); }
+    runlog::level get_level() const noexcept { return inner_.get_level(); }
+    Pipeline& inner() noexcept { return inner_; }
+    /// Records dropped because a queue was full (with queue_full::drop).
+    std::uint64_t dropped() const noexcept { return dropped_.load(std::memory_order_relaxed); }
+
+    /// Returns once every record logged through this pipeline before the call has reached its sink.
+    void flush() noexcept {
+        if (!used_.load(std::memory_order_acquire)) {
+            inner_.flush();
+            return;
+        }
+        auto& backend = detail::async_backend::instance();
+        if (!backend.stopped()) backend.wait_processed(detail::read_ticks());
+        inner_.flush();
+    }
+
+    /// Queues a record built by the caller (events, mixed loggers): its message is formatted here.
+    void handle(const record& r) noexcept {
+        if (static_cast<int>(r.lvl) < static_cast<int>(inner_.get_level())) return;
+        try {
+            const std::string_view msg = r.message();
+            const std::size_t n = detail::fields_size(r.event_fields) + detail::fields_size(r.fields);
+            const std::size_t size = detail::align8(sizeof(detail::async_header) + sizeof(detail::async_fixed) +
+                                                    context_size(r.ctx) + msg.size() + n);
+            write(size, r.lvl, r, [&](detail::async_header& h, detail::async_fixed& f, char*& p) {
+                h.kind = 2;
+                h.nfields = static_cast<std::uint16_t>(r.event_fields.size() + r.fields.size());
+                f.fmt_len = static_cast<std::uint32_t>(r.event_fields.size());  // kind 2: the event's own fields
+                f.message_len = static_cast<std::uint32_t>(msg.size());
+                f.event = r.event;
+                detail::put_bytes(p, msg);
+                detail::put_fields(p, r.event_fields);
+                detail::put_fields(p, r.fields);
+            });
+        } catch (...) {
+            inner_.handle(r);  // cannot be queued (out of memory): write it from here
+        }
+    }
+
+    /// Queues a format call: the static format string is referred to, the arguments copied.
+    template <class Fmt, class... A>
+    void enqueue(level l, std::string_view logger, fields fs, const Fmt& fmt, const A&... a) noexcept {
+        if (static_cast<int>(l) < static_cast<int>(inner_.get_level())) return;
+        std::string scratch;
+        std::size_t args = 0;
+        if constexpr (sizeof...(A) > 0) args = (detail::arg_size(a, scratch) + ...);
+        const context& ctx = current_context();
+        const std::span<const field> fspan(fs.begin(), fs.size());
+        const std::size_t size =
+            detail::align8(sizeof(detail::async_header) + sizeof(detail::async_fixed) + context_size(ctx) +
+                           detail::fields_size(fspan) + args);
+        record_stub stub{l, ctx, fmt.location(), logger};
+        const bool ok = write_stub(size, stub, [&](detail::async_header& h, detail::async_fixed& f, char*& p) {
+            h.kind = 1;
+            h.nfields = static_cast<std::uint16_t>(fs.size());
+            f.fmt = fmt.get().data();
+            f.fmt_len = static_cast<std::uint32_t>(fmt.get().size());
+            f.render = &detail::render_args<A...>;
+            detail::put_fields(p, fspan);
+            const char* s = scratch.data();
+            (void)s;  // unused without user-type arguments
+            (detail::put_arg(p, a, s), ...);
+        });
+        if (!ok) {
+            // Too big for the ring (or the backend is gone): format and write it from this thread.
+            record r;
+            fill_stub(r, stub);
+            r.fields = fspan;
+            detail::format_source src{fmt.get(), make_format_args(a...)};
+            r.set_message(&src, &detail::format_source::render);
+            inner_.handle(r);
+        }
+    }
+
+private:
+    template <runlog::level, class...>
+    friend class basic_logger;
+
+    void set_level(runlog::level l) noexcept { inner_.set_level(l); }
+
+    struct record_stub {
+        level lvl;
+        const context& ctx;
+        source_location location;
+        std::string_view logger;
+    };
+
+    static std::size_t context_size(const context& c) noexcept { return c.run_id.size() + c.job.size() + c.step.size(); }
+
+    void fill_stub(record& r, const record_stub& s) const noexcept {
+        r.time = std::chrono::system_clock::now();
+        r.lvl = s.lvl;
+        r.ctx = s.ctx;
+        r.location = s.location;
+        r.logger_name = s.logger;
+        r.pid = process_id();
+        r.thread = thread_id();
+    }
+
+    template <class Body>
+    void write(std::size_t size, level l, const record& r, Body&& body) {
+        record_stub stub{l, r.ctx, r.location, r.logger_name};
+        if (!write_stub(size, stub, body)) inner_.handle(r);
+    }
+
+    /// Reserves room in the calling thread's ring (waiting or dropping when full), stamps the time, lets
+    /// body fill in the rest and commits; false when the record cannot go through the ring.
+    template <class Body>
+    bool write_stub(std::size_t size, const record_stub& s, Body&& body) noexcept {
+        auto& backend = detail::async_backend::instance();
+        if (backend.stopped()) return false;
+        detail::async_ring& ring = backend.ring();
+        if (size > ring.capacity / 2 || size > UINT32_MAX) return false;
+        if (!used_.load(std::memory_order_relaxed)) used_.store(true, std::memory_order_relaxed);
+        char* p = ring.reserve(size);
+        while (!p) {
+            if (options_.when_full == queue_full::drop) {
+                dropped_.fetch_add(1, std::memory_order_relaxed);
+                return true;
+            }
+            backend.wake();
+            std::this_thread::yield();
+            p = ring.reserve(size);
+        }
+        const std::uint64_t w = ring.writing.load(std::memory_order_relaxed);
+        ring.writing.store(w + 1, std::memory_order_relaxed);  // odd: a timestamp is being taken
+        auto& h = *reinterpret_cast<detail::async_header*>(p);
+        h.size = static_cast<std::uint32_t>(size);
+        h.ticks = detail::read_ticks();
+        h.lvl = static_cast<std::int32_t>(s.lvl);
+        h.pid = process_id();
+        h.target = this;
+        h.process = &async_pipeline::process;
+        auto& f = *reinterpret_cast<detail::async_fixed*>(p + sizeof(detail::async_header));
+        f.fmt = nullptr;
+        f.fmt_len = 0;
+        f.ctx_len[0] = static_cast<std::uint32_t>(s.ctx.run_id.size());
+        f.ctx_len[1] = static_cast<std::uint32_t>(s.ctx.job.size());
+        f.ctx_len[2] = static_cast<std::uint32_t>(s.ctx.step.size());
+        f.location = s.location;
+        f.logger = s.logger.data();
+        f.logger_len = static_cast<std::uint32_t>(s.logger.size());
+        f.message_len = 0;
+        f.thread = ring.thread_id;
+        f.event = nullptr;
+        f.render = nullptr;
+        char* q = p + sizeof(detail::async_header) + sizeof(detail::async_fixed);
+        if (f.ctx_len[0] | f.ctx_len[1] | f.ctx_len[2]) [[unlikely]] {
+            detail::put_bytes(q, s.ctx.run_id);
+            detail::put_bytes(q, s.ctx.job);
+            detail::put_bytes(q, s.ctx.step);
+        }
+        body(h, f, q);
+        ring.commit();
+        ring.writing.store(w + 2, std::memory_order_release);
+        return true;
+    }
+
+    /// The backend's side: rebuilds the record and hands it to the pipeline (kind 3: flush the sink).
+    static void process(void* self, const detail::async_header& h) {
+        auto& me = *static_cast<async_pipeline*>(self);
+        if (h.kind == 3) {
+            me.report_drops();
+            me.inner_.flush();
+            return;
+        }
+        thread_local std::vector<field> fields_buf;
+        const auto& f = *reinterpret_cast<const detail::async_fixed*>(reinterpret_cast<const char*>(&h) + sizeof h);
+        const char* p = reinterpret_cast<const char*>(&f) + sizeof f;
+        record r;
+        r.time = me.monotonic(detail::async_backend::instance().clock().to_time(h.ticks));
+        r.lvl = static_cast<level>(h.lvl);
+        r.ctx.run_id = std::string_view(p, f.ctx_len[0]);
+        r.ctx.job = std::string_view(p + f.ctx_len[0], f.ctx_len[1]);
+        r.ctx.step = std::string_view(p + f.ctx_len[0] + f.ctx_len[1], f.ctx_len[2]);
+        p += f.ctx_len[0] + f.ctx_len[1] + f.ctx_len[2];
+        r.location = f.location;
+        r.logger_name = std::string_view(f.logger, f.logger_len);
+        r.pid = h.pid;
+        r.thread = f.thread;
+        r.event = f.event;
+        struct typed_source {
+            const detail::async_fixed* f;
+            const char* args;
+        } src{&f, nullptr};
+        if (h.kind == 2) {
+            r.set_message(std::string_view(p, f.message_len));
+            p += f.message_len;
+            detail::get_fields(p, h.nfields, fields_buf);
+            const std::span<const field> all(fields_buf);
+            r.event_fields = all.first(f.fmt_len);
+            r.fields = all.subspan(f.fmt_len);
+        } else {
+            detail::get_fields(p, h.nfields, fields_buf);
+            r.fields = fields_buf;
+            src.args = p;
+            r.set_message(&src, [](const void* s, const record&, buffer& out) {
+                const auto* t = static_cast<const typed_source*>(s);
+                t->f->render(t->args, std::string_view(t->f->fmt, t->f->fmt_len), out);
+            });
+        }
+        me.inner_.handle(r);
+        me.report_drops();
+    }
+
+    /// Timestamps never go backwards in a pipeline's output, even across a clock resync.
+    record::time_point monotonic(record::time_point t) noexcept {
+        if (t < last_time_) return last_time_;
+        last_time_ = t;
+        return t;
+    }
+
+    void report_drops() {
+        const std::uint64_t d = dropped_.load(std::memory_order_relaxed);
+        if (d == reported_) return;
+        const std::uint64_t n = d - reported_;
+        reported_ = d;
+        record r;
+        r.time = std::chrono::system_clock::now();
+        if (r.time < last_time_) r.time = last_time_;
+        r.lvl = level::warning;
+        r.logger_name = "runlog";
+        r.pid = process_id();
+        r.thread = thread_id();
+        const std::string msg = "runlog: async pipeline \"" + std::string(inner_.name()) + "\" dropped " +
+                                std::to_string(n) + " record(s): its queue was full";
+        const field fs[] = {{"dropped", n}};
+        r.fields = fs;
+        r.set_message(msg);
+        inner_.handle(r);
+    }
+
+    Pipeline inner_;
+    async_options options_;
+    std::atomic<std::uint64_t> dropped_{0};
+    std::uint64_t reported_ = 0;         ///< backend only
+    record::time_point last_time_{};     ///< backend only
+    std::atomic<bool> used_{false};
+    bool moved_from_ = false;
+};
+
+namespace detail {
+template <class P>
+struct is_pipeline<async_pipeline<P>> : std::true_type {};
+template <class P>
+struct is_async_pipeline<async_pipeline<P>> : std::true_type {};
+}  // namespace detail
+
+/// Makes pipeline p asynchronous: `runlog::async(runlog::pipeline("file", ...), {.when_full = runlog::queue_full::drop})`.
+template <class F, class S, class... X>
+async_pipeline<pipeline<F, S, X...>> async(pipeline<F, S, X...> p, async_options options = {}) {
+    return async_pipeline<pipeline<F, S, X...>>(std::move(p), options);
+}
+
+/// Sets the backend's options; throws std::logic_error once the backend has started.
+inline void set_backend_options(const backend_options& o) {
+    if (detail::async_backend::started().load(std::memory_order_acquire))
+        throw std::logic_error("runlog::set_backend_options: the async backend has already started");
+    if (o.queue_bytes < 4096 || (o.queue_bytes & (o.queue_bytes - 1)) != 0)
+        throw std::invalid_argument("runlog::backend_options::queue_bytes must be a power of two of at least 4096");
+    detail::async_backend::options() = o;
+}
+
+/// Creates the calling thread's queue now (it is otherwise made, and its pages touched, on the thread's
+/// first async record): call it when a thread starts, to keep that cost off the first log call.
+inline void async_preallocate() { (void)detail::async_backend::instance().ring(); }
+
+}  // namespace v0
+}  // namespace runlog

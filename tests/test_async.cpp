@@ -1,0 +1,244 @@
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "support.hpp"
+
+using runlog::level;
+using test_support::temp_dir;
+
+namespace {
+
+/// A sink that holds the backend inside write() until released, to fill the queues on purpose.
+struct gate_sink {
+    struct state {
+        std::mutex m;
+        std::condition_variable cv;
+        bool open = true;
+        std::vector<std::string> lines;
+    };
+    std::shared_ptr<state> s = std::make_shared<state>();
+    void write(std::string_view bytes) {
+        std::unique_lock lock(s->m);
+        s->cv.wait(lock, [&] { return s->open; });
+        s->lines.emplace_back(bytes);
+    }
+    void flush() {}
+    void close_gate() {
+        std::lock_guard lock(s->m);
+        s->open = false;
+    }
+    void open_gate() {
+        {
+            std::lock_guard lock(s->m);
+            s->open = true;
+        }
+        s->cv.notify_all();
+    }
+    std::vector<std::string> lines() const {
+        std::lock_guard lock(s->m);
+        return s->lines;
+    }
+};
+
+/// A user type whose formatting reads mutable state: it must be formatted at the call.
+struct counter_view {
+    const int* value;
+};
+
+}  // namespace
+
+template <>
+struct runlog::formatter<counter_view> {
+    void format(const counter_view& c, runlog::buffer& out) const { runlog::format_to(out, "count={}", *c.value); }
+};
+
+TEST_CASE("async: 8 threads x 200,000 records, each once, in order, timestamps merged", "[async]") {
+    temp_dir d;
+    const std::string path = d.path + "/async.log";
+    constexpr int threads = 8, per_thread = 200'000;
+    {
+        auto log = runlog::make_logger(
+            "async", runlog::async(runlog::pipeline("file", runlog::text_formatter("{iso}|{message}"),
+                                                    runlog::file_sink(path), level::info)));
+        std::vector<std::thread> workers;
+        for (int t = 0; t < threads; ++t)
+            workers.emplace_back([&, t] {
+                for (int i = 0; i < per_thread; ++i)
+                    log.info("thread {} record {} value {} name {}", t, static_cast<std::uint64_t>(i), i * 0.5, "alice");
+            });
+        for (auto& w : workers) w.join();
+    }  // the logger's destruction flushes
+    std::ifstream in(path);
+    std::vector<int> next(threads, 0);
+    std::string line, last_time;
+    int lines = 0, out_of_order = 0, wrong = 0;
+    while (std::getline(in, line)) {
+        ++lines;
+        const auto bar = line.find('|');
+        const std::string time = line.substr(0, bar);
+        if (time < last_time) ++out_of_order;
+        last_time = time;
+        int t = -1, i = -1;
+        if (std::sscanf(line.c_str() + bar + 1, "thread %d record %d", &t, &i) != 2 || t < 0 || t >= threads ||
+            i != next[static_cast<std::size_t>(t)]) {
+            ++wrong;
+            continue;
+        }
+        ++next[static_cast<std::size_t>(t)];
+        if (i == 0) CHECK(line.substr(bar) == "|thread " + std::to_string(t) + " record 0 value 0 name alice");
+    }
+    CHECK(lines == threads * per_thread);
+    CHECK(wrong == 0);
+    CHECK(out_of_order == 0);
+    for (int n : next) CHECK(n == per_thread);
+}
+
+TEST_CASE("async: flush returns once earlier records are in the sink, from any thread", "[async]") {
+    runlog::memory_sink sink;
+    auto log = runlog::make_logger(runlog::async(runlog::pipeline("mem", runlog::text_formatter("{message}"), sink)));
+    std::vector<std::thread> workers;
+    std::atomic<int> failures{0};
+    for (int t = 0; t < 4; ++t)
+        workers.emplace_back([&, t] {
+            for (int round = 0; round < 50; ++round) {
+                const std::string mark = "t" + std::to_string(t) + "r" + std::to_string(round) + "\n";
+                log.info("t{}r{}", t, round);
+                log.flush();
+                const auto lines = sink.lines();
+                if (std::find(lines.begin(), lines.end(), mark) == lines.end()) ++failures;
+            }
+        });
+    for (auto& w : workers) w.join();
+    CHECK(failures == 0);
+    CHECK(sink.size() == 200);
+}
+
+TEST_CASE("async: the drop policy counts exactly and reports the drops", "[async]") {
+    gate_sink gate;
+    auto log = runlog::make_logger(runlog::async(
+        runlog::pipeline("gated", runlog::text_formatter("{level}|{message}"), gate), {.when_full = runlog::queue_full::drop}));
+    gate.close_gate();
+    constexpr int attempts = 100'000;  // far more than one 1 MiB queue holds
+    std::thread producer([&] {
+        for (int i = 0; i < attempts; ++i) log.info("record {} with some padding to take room {}", i, std::string(40, 'x'));
+    });
+    producer.join();
+    const std::uint64_t dropped = log.pipeline<0>().dropped();
+    CHECK(dropped > 0);
+    gate.open_gate();
+    log.flush();
+    const auto lines = gate.lines();
+    std::uint64_t records = 0, reported = 0;
+    for (const auto& l : lines) {
+        if (l.rfind("INFO|record ", 0) == 0) {
+            ++records;
+        } else {
+            unsigned long long n = 0;
+            REQUIRE(std::sscanf(l.c_str(), "WARNING|runlog: async pipeline \"gated\" dropped %llu record(s): its queue was full",
+                                &n) == 1);
+            reported += n;
+        }
+    }
+    CHECK(records + dropped == attempts);
+    CHECK(reported == dropped);
+}
+
+TEST_CASE("async: the block policy loses nothing when the queue fills", "[async]") {
+    gate_sink gate;
+    auto log = runlog::make_logger(runlog::async(runlog::pipeline("gated", runlog::text_formatter("{message}"), gate)));
+    gate.close_gate();
+    constexpr int attempts = 60'000;
+    std::atomic<int> done{0};
+    std::thread producer([&] {
+        for (int i = 0; i < attempts; ++i) {
+            log.info("record {} {}", i, std::string(40, 'x'));
+            done = i + 1;
+        }
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    CHECK(done < attempts);  // the producer waits for room
+    gate.open_gate();
+    producer.join();
+    log.flush();
+    CHECK(gate.lines().size() == static_cast<std::size_t>(attempts));
+}
+
+TEST_CASE("async: exited threads are drained and their queues released", "[async]") {
+    runlog::memory_sink sink;
+    auto log = runlog::make_logger(runlog::async(runlog::pipeline("mem", runlog::text_formatter("{message}"), sink)));
+    log.info("from the main thread");  // the main thread's queue stays
+    log.flush();
+    auto& backend = runlog::detail::async_backend::instance();
+    const std::size_t before = backend.queues();
+    for (int round = 0; round < 3; ++round) {
+        std::vector<std::thread> workers;
+        for (int t = 0; t < 4; ++t)
+            workers.emplace_back([&] {
+                for (int i = 0; i < 1000; ++i) log.info("r{}", i);
+            });
+        for (auto& w : workers) w.join();
+    }
+    log.flush();
+    CHECK(sink.size() == 1 + 3 * 4 * 1000);
+    for (int i = 0; i < 500 && backend.queues() > before; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    CHECK(backend.queues() == before);
+}
+
+TEST_CASE("async: arguments are captured at the call; fields, runtime strings, events and big records", "[async]") {
+    runlog::memory_sink sink;
+    auto log = runlog::make_logger(
+        runlog::async(runlog::pipeline("mem", runlog::text_formatter("{level}|{event}|{message}|{fields}"), sink, level::trace)));
+    int n = 1;
+    std::string s = "before";
+    log.info({{"k", "v"}, {"i", -3}, {"u", 7u}, {"d", 0.25}, {"b", true}}, "{} {} {} {:>6}|{:x}|{}", counter_view{&n}, s,
+             'c', 42, 255, runlog::level::warning);
+    n = 2;
+    s = "after";
+    const std::string dynamic = "runtime {}";
+    log.warning(runlog::runtime(dynamic), 5);
+    log.event(runlog::events::step_success{.duration_ms = 1170, .step_key = "x"}, {{"extra", 1}});
+    const std::string big(3 << 20, 'b');  // larger than a queue: written from the caller's thread
+    log.info("{}", big);
+    log.flush();
+    const auto lines = sink.lines();
+    REQUIRE(lines.size() == 4);
+    CHECK(lines[0] == "INFO||count=1 before c     42|ff|WARNING|k=v i=-3 u=7 d=0.25 b=true\n");
+    CHECK(lines[1] == "WARNING||runtime 5|\n");
+    CHECK(lines[2] == "DEBUG|STEP_SUCCESS|Finished execution of step \"x\" in 1.17s.|duration_ms=1170 extra=1\n");
+    CHECK(lines[3] == "INFO||" + big + "|\n");
+}
+
+TEST_CASE("async: a logger mixing sync and async pipelines, and records inside a run", "[async]") {
+    temp_dir d;
+    runlog::memory_sink sync_sink, async_sink;
+    auto log = runlog::make_logger(
+        runlog::pipeline("sync", runlog::text_formatter("{step}|{message}"), sync_sink),
+        runlog::async(runlog::pipeline("async", runlog::text_formatter("{step}|{message}"), async_sink)));
+    std::string events;
+    {
+        runlog::run_options o;
+        o.base_dir = d.path;
+        runlog::run run(log, "job", o);
+        events = run.events_path();
+        run.execute("s", [&] { log.info("inside {}", 1); });
+    }
+    log.info("outside {}", 2);
+    log.flush();
+    CHECK(sync_sink.lines() == async_sink.lines());
+    const auto lines = async_sink.lines();
+    CHECK(std::find(lines.begin(), lines.end(), "s|inside 1\n") != lines.end());
+    CHECK(lines.back() == "|outside 2\n");
+    std::ifstream in(events);
+    std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    CHECK_THAT(all, Catch::Contains(R"("body":"inside 1")"));
+}
