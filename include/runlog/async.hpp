@@ -211,8 +211,19 @@ public:
             std::lock_guard lock(rings_mutex_);
             rings_.push_back(owner.ring);
             rings_version_.fetch_add(1, std::memory_order_release);
+            cached_ring() = owner.ring.get();
         }
         return *owner.ring;
+    }
+    /// The calling thread's ring once it has one, else null: a plain thread-local read, no guard.
+    static async_ring*& cached_ring() noexcept {
+        thread_local async_ring* ring = nullptr;
+        return ring;
+    }
+    /// Set once the backend has stopped (at exit): records are then written by their callers.
+    static std::atomic<bool>& stopped_flag() noexcept {
+        static std::atomic<bool> stopped{false};
+        return stopped;
     }
 
     /// Wakes the backend (a producer waiting for room, or a flush).
@@ -227,14 +238,14 @@ public:
     /// Returns once every record committed with a timestamp before `t` has been handed to its pipeline.
     void wait_processed(std::uint64_t t) {
         std::unique_lock lock(done_mutex_);
-        while (done_upto_ <= t && !stopped_) {
+        while (done_upto_ <= t && !stopped()) {
             lock.unlock();
             wake();
             lock.lock();
-            done_cv_.wait_for(lock, std::chrono::milliseconds(1), [&] { return done_upto_ > t || stopped_; });
+            done_cv_.wait_for(lock, std::chrono::milliseconds(1), [&] { return done_upto_ > t || stopped(); });
         }
     }
-    bool stopped() const noexcept { return stopped_.load(std::memory_order_acquire); }
+    bool stopped() const noexcept { return stopped_flag().load(std::memory_order_acquire); }
     /// How many thread queues exist (a thread's is released once it has exited and been drained).
     std::size_t queues() {
         std::lock_guard lock(rings_mutex_);
@@ -295,7 +306,7 @@ private:
             wake_cv_.wait_for(lock, options().idle_sleep, [&] { return wake_requested_; });
             wake_requested_ = false;
         }
-        stopped_.store(true, std::memory_order_release);
+        stopped_flag().store(true, std::memory_order_release);
         done_cv_.notify_all();
     }
 
@@ -405,7 +416,6 @@ private:
     std::condition_variable done_cv_;
     std::uint64_t done_upto_ = 0;
     std::atomic<bool> stop_{false};
-    std::atomic<bool> stopped_{false};
     std::thread thread_;
 };
 
@@ -713,9 +723,10 @@ private:
     /// body fill in the rest and commits; false when the record cannot go through the ring.
     template <class Body>
     bool write_stub(std::size_t size, const record_stub& s, Body&& body) noexcept {
-        auto& backend = detail::async_backend::instance();
-        if (backend.stopped()) return false;
-        detail::async_ring& ring = backend.ring();
+        using backend_t = detail::async_backend;
+        detail::async_ring* cached = backend_t::cached_ring();
+        detail::async_ring& ring = cached ? *cached : backend_t::instance().ring();
+        if (backend_t::stopped_flag().load(std::memory_order_acquire)) return false;
         if (size > ring.capacity / 2 || size > UINT32_MAX) return false;
         if (!used_.load(std::memory_order_relaxed)) used_.store(true, std::memory_order_relaxed);
         char* p = ring.reserve(size);
@@ -724,7 +735,7 @@ private:
                 dropped_.fetch_add(1, std::memory_order_relaxed);
                 return true;
             }
-            backend.wake();
+            backend_t::instance().wake();
             std::this_thread::yield();
             p = ring.reserve(size);
         }
