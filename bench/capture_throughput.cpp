@@ -4,6 +4,8 @@
 // RUNLOG_BENCH_DIR picks the directory of the files (default /tmp).
 #include <runlog/runlog.hpp>
 
+#include "bench_util.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -21,7 +23,7 @@
 
 namespace {
 
-using bench_clock = std::chrono::steady_clock;
+using namespace bench;
 
 struct config {
     std::uint64_t mib = 1024;
@@ -30,16 +32,7 @@ struct config {
     std::string dir = "/tmp";
 };
 
-[[noreturn]] void fail(const std::string& why) {
-    std::fprintf(stderr, "runlog_capture_bench: %s\n", why.c_str());
-    std::exit(1);
-}
 
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    const std::size_t m = v.size() / 2;
-    return v.size() % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
-}
 
 void write_all(int fd, const char* p, std::size_t n) {
     while (n > 0) {
