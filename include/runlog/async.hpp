@@ -328,41 +328,64 @@ private:
         return horizon;
     }
 
-    /// Hands over, in timestamp order, every committed record older than horizon; returns how many.
+    /// Hands over, in timestamp order, every committed record older than horizon; returns how many. Each
+    /// ring's tail is read once per pass and its head published every few records, so the producer's and
+    /// the backend's cache lines do not bounce on every record.
     std::size_t drain(std::vector<std::shared_ptr<async_ring>>& rings, std::uint64_t horizon) {
+        cursors_.clear();
+        for (auto& r : rings) {
+            const std::uint64_t head = r->head.load(std::memory_order_relaxed);
+            const std::uint64_t tail = r->tail.load(std::memory_order_acquire);
+            if (head != tail) cursors_.push_back({r.get(), head, tail, head});
+        }
+        auto publish = [](cursor& c) {
+            if (c.published != c.head) {
+                c.ring->head.store(c.head, std::memory_order_release);
+                c.published = c.head;
+            }
+        };
+        auto next = [](cursor& c) -> const async_header* {
+            while (c.head != c.tail) {
+                const auto* h = reinterpret_cast<const async_header*>(c.ring->data + (c.head & c.ring->mask));
+                if (h->kind != 0) return h;
+                c.head += h->size;  // padding to the ring's end
+            }
+            return nullptr;
+        };
         std::size_t handled = 0;
         for (;;) {
-            async_ring* best = nullptr;
+            cursor* best = nullptr;
             const async_header* best_h = nullptr;
-            for (auto& r : rings) {
-                const async_header* h = head_record(*r);
+            for (auto& c : cursors_) {
+                const async_header* h = next(c);
                 if (h && h->ticks < horizon && (!best_h || h->ticks < best_h->ticks)) {
-                    best = r.get();
+                    best = &c;
                     best_h = h;
                 }
             }
-            if (!best) return handled;
+            if (!best) break;
             try {
                 best_h->process(best_h->target, *best_h);
                 mark_dirty(best_h->target, best_h->process);
             } catch (...) {
                 report_problem("runlog: the async backend could not write a record (out of memory)", 1);
             }
-            best->head.store(best->head.load(std::memory_order_relaxed) + best_h->size, std::memory_order_release);
+            best->head += best_h->size;
+            if (best->head - best->published >= best->ring->capacity / 8) publish(*best);
             ++handled;
         }
+        for (auto& c : cursors_) publish(c);
+        return handled;
     }
 
-    /// The ring's first committed record, skipping padding; null when it has none.
-    static const async_header* head_record(async_ring& r) noexcept {
-        for (;;) {
-            const std::uint64_t head = r.head.load(std::memory_order_relaxed);
-            if (head == r.tail.load(std::memory_order_acquire)) return nullptr;
-            const auto* h = reinterpret_cast<const async_header*>(r.data + (head & r.mask));
-            if (h->kind != 0) return h;
-            r.head.store(head + h->size, std::memory_order_release);
-        }
-    }
+    /// The backend's view of one ring during a pass.
+    struct cursor {
+        async_ring* ring;
+        std::uint64_t head;       ///< the next record to read
+        std::uint64_t tail;       ///< committed bytes when the pass began
+        std::uint64_t published;  ///< the head the producer can see
+    };
+    std::vector<cursor> cursors_;
 
     struct dirty_target {
         void* target;
@@ -730,12 +753,12 @@ private:
         if (size > ring.capacity / 2 || size > UINT32_MAX) return false;
         if (!used_.load(std::memory_order_relaxed)) used_.store(true, std::memory_order_relaxed);
         char* p = ring.reserve(size);
-        while (!p) {
+        for (unsigned spins = 0; !p; ++spins) {
             if (options_.when_full == queue_full::drop) {
                 dropped_.fetch_add(1, std::memory_order_relaxed);
                 return true;
             }
-            backend_t::instance().wake();
+            if (spins % 64 == 0) backend_t::instance().wake();  // in case it sleeps; it is busy otherwise
             std::this_thread::yield();
             p = ring.reserve(size);
         }
