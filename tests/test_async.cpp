@@ -194,7 +194,7 @@ TEST_CASE("async: exited threads are drained and their queues released", "[async
     CHECK(backend.queues() == before);
 }
 
-TEST_CASE("async: arguments are captured at the call; fields, runtime strings, events and big records", "[async]") {
+TEST_CASE("async: arguments are captured at the call, with fields, runtime strings, events and big records", "[async]") {
     runlog::memory_sink sink;
     auto log = runlog::make_logger(
         runlog::async(runlog::pipeline("mem", runlog::text_formatter("{level}|{event}|{message}|{fields}"), sink, level::trace)));
@@ -241,4 +241,28 @@ TEST_CASE("async: a logger mixing sync and async pipelines, and records inside a
     std::ifstream in(events);
     std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     CHECK_THAT(all, Catch::Contains(R"("body":"inside 1")"));
+}
+
+TEST_CASE("async: short-lived loggers while another keeps the backend busy", "[async]") {
+    temp_dir d;
+    auto busy = runlog::make_logger(
+        "busy", runlog::async(runlog::pipeline("busy", runlog::text_formatter("{message}"), runlog::null_sink{})));
+    std::atomic<bool> stop{false};
+    std::thread noise([&] {
+        for (std::uint64_t i = 0; !stop; ++i) busy.info("busy {}", i);
+    });
+    const std::string path = d.path + "/short.log";
+    for (int round = 0; round < 300; ++round) {
+        // Each logger is destroyed right after its record: the backend must be done with it by then.
+        auto log = std::make_unique<decltype(runlog::make_logger(
+            "short", runlog::async(runlog::pipeline("short", runlog::text_formatter("{message}"), runlog::file_sink(path)))))>(
+            "short", runlog::async(runlog::pipeline("short", runlog::text_formatter("{message}"), runlog::file_sink(path))));
+        log->info("round {}", round);
+    }
+    stop = true;
+    noise.join();
+    std::ifstream in(path);
+    int lines = 0;
+    for (std::string line; std::getline(in, line);) ++lines;
+    CHECK(lines == 300);
 }

@@ -298,7 +298,7 @@ TEST_CASE("large files parse in linear time", "[config]") {
     CHECK_THAT(st.problem->message, Catch::StartsWith("duplicate key 'k7' (first at line 12, column 1)"));
 }
 
-TEST_CASE("one config for several loggers; near misses of 'loggers' are warned about", "[config]") {
+TEST_CASE("one config for several loggers, and near misses of 'loggers' are warned about", "[config]") {
     auto first = two_pipelines();
     auto second = runlog::make_logger("second", runlog::pipeline("audit", runlog::text_formatter("{message}"),
                                                                   runlog::memory_sink{}, level::info));

@@ -2850,13 +2850,15 @@ private:
             const std::uint64_t now = read_ticks();
             const std::uint64_t horizon = stopping ? ~0ULL : safe_horizon(rings, now);
             const std::size_t handled = drain(rings, horizon);
+            // The pass's sinks write out their buffers before the pass counts as done: once a flush (or a
+            // pipeline's destructor) sees done_upto_ pass its time, the backend holds no reference to it.
+            flush_dirty();
             {
                 std::lock_guard lock(done_mutex_);
                 done_upto_ = std::max(done_upto_, horizon);
             }
             done_cv_.notify_all();
             if (handled) continue;
-            flush_dirty();
             drop_orphans(rings, version);
             if (stopping) break;
             if (std::chrono::steady_clock::now() - last_resync > options().resync_every) {
@@ -2957,7 +2959,7 @@ private:
             if (d.target == target) return;
         dirty_.push_back({target, process});
     }
-    /// Idle: lets the pipelines that took records write out their sinks' buffers (a header with kind 3).
+    /// After a pass: lets the pipelines that took records write out their sinks' buffers (a header with kind 3).
     void flush_dirty() {
         for (const auto& d : dirty_) {
             async_header h{};
@@ -3062,7 +3064,7 @@ void put_arg(char*& p, const T& v, const char*& scratch) {
         }
         const auto n = static_cast<std::uint32_t>(s.size());
         std::memcpy(p, &n, 4);
-        std::memcpy(p + 4, s.data(), s.size());
+        if (n != 0) std::memcpy(p + 4, s.data(), s.size());
         p += 4 + s.size();
     }
 }
@@ -3096,6 +3098,7 @@ void render_args(const char* p, std::string_view fmt, buffer& out) {
 }
 
 inline void put_bytes(char*& p, std::string_view s) noexcept {
+    if (s.empty()) return;  // an empty view may have a null data()
     std::memcpy(p, s.data(), s.size());
     p += s.size();
 }
@@ -3266,7 +3269,8 @@ public:
             record r;
             fill_stub(r, stub);
             r.fields = fspan;
-            detail::format_source src{fmt.get(), make_format_args(a...)};
+            const auto store = make_format_args(a...);  // must outlive src, which views it
+            detail::format_source src{fmt.get(), store};
             r.set_message(&src, &detail::format_source::render);
             inner_.handle(r);
         }
