@@ -51,38 +51,63 @@ struct backend_options {
 
 namespace detail {
 
-/// One record's bytes in a ring: this header, then what its kind needs.
+struct async_header;
+struct async_ring;
+
+/// What a record is for: the async pipeline that will write it (its first base).
+struct async_target {
+    void (*process)(async_target* self, const async_header& h, const async_ring& ring);
+};
+
+/// One record's bytes in a ring: this header (32 bytes), then what its kind and flags say:
+/// kind 1 (a format call): async_call, [context], [location], fields, arguments;
+/// kind 2 (a formatted message): async_message, [context], [location], fields, message bytes.
 struct async_header {
-    std::uint32_t size;   ///< bytes including this header, a multiple of 8; kind 0 is padding to the ring's end
-    std::uint16_t kind;   ///< 0 padding, 1 format call, 2 formatted message
+    std::uint32_t size;  ///< bytes including this header, a multiple of 8; kind 0 is padding to the ring's end
+    std::uint8_t kind;   ///< 0 padding, 1 format call, 2 formatted message, 3 (never stored) flush the sink
+    std::uint8_t flags;  ///< has_context, has_location
     std::uint16_t nfields;
     std::int32_t lvl;
-    std::uint32_t pid;
-    std::uint64_t ticks;
-    void* target;
-    void (*process)(void* target, const async_header& h);
-};
-static_assert(sizeof(async_header) == 40);
-
-/// Fixed-size data of a record after the header.
-struct async_fixed {
-    const char* fmt;  ///< the static format string (kind 1)
-    std::uint32_t fmt_len;
-    std::uint32_t ctx_len[3];  ///< run id, job, step (their bytes follow)
-    source_location location;
-    const char* logger;
     std::uint32_t logger_len;
-    std::uint32_t message_len;  ///< kind 2: the message's bytes follow the context
-    std::uint64_t thread;
-    const event_info* event;
-    /// kind 1: decodes the arguments and formats the message
+    std::uint64_t ticks;
+    async_target* target;
+};
+static_assert(sizeof(async_header) == 32);
+inline constexpr std::uint8_t has_context = 1;
+inline constexpr std::uint8_t has_location = 2;
+
+/// After the header of a format call: the static format string, the logger's name and the decoder.
+struct async_call {
+    const char* fmt;
+    const char* logger;
     void (*render)(const char* args, std::string_view fmt, buffer& out);
+    std::uint32_t fmt_len;
+    std::uint32_t pad;
+};
+static_assert(sizeof(async_call) == 32);
+
+/// After the header of a formatted message.
+struct async_message {
+    const char* logger;
+    const event_info* event;
+    std::uint32_t message_len;
+    std::uint32_t event_fields;  ///< how many of the fields are the event's own
+};
+
+/// Run id, job and step lengths; their bytes follow.
+struct async_context {
+    std::uint32_t len[3];
+    std::uint32_t pad;
 };
 
 /// A single-producer, single-consumer ring of variable-size records, owned by one logging thread.
 struct async_ring {
     explicit async_ring(std::size_t bytes, std::uint64_t thread)
-        : capacity(bytes), mask(bytes - 1), data(new (std::align_val_t{64}) char[bytes]), thread_id(thread) {
+        : capacity(bytes),
+          mask(bytes - 1),
+          data(new (std::align_val_t{64}) char[bytes]),
+          thread_id(thread),
+          pid(process_id()) {
         std::memset(data, 0, bytes);  // touch every page now, not on the logging path
     }
     ~async_ring() { operator delete[](data, std::align_val_t{64}); }
@@ -106,6 +131,7 @@ struct async_ring {
     const std::size_t mask;
     char* const data;
     const std::uint64_t thread_id;
+    const std::uint32_t pid;
 
     /// Room for n bytes (n a multiple of 8), padding to the end first when they would not fit there; null
     /// when the ring is full.
@@ -246,6 +272,19 @@ public:
         }
     }
     bool stopped() const noexcept { return stopped_flag().load(std::memory_order_acquire); }
+
+    /// Makes the backend drop every reference to target (a pipeline being destroyed, whose records have
+    /// all been written); returns once a pass has ended after the request.
+    void forget(async_target* target) {
+        std::unique_lock lock(forget_mutex_);
+        if (stopped()) return;
+        forget_.push_back(target);
+        const std::uint64_t gen = pass_gen_;
+        lock.unlock();
+        wake();
+        lock.lock();
+        while (pass_gen_ == gen && !stopped()) forget_cv_.wait_for(lock, std::chrono::milliseconds(1));
+    }
     /// How many thread queues exist (a thread's is released once it has exited and been drained).
     std::size_t queues() {
         std::lock_guard lock(rings_mutex_);
@@ -289,9 +328,8 @@ private:
             const std::uint64_t now = read_ticks();
             const std::uint64_t horizon = stopping ? ~0ULL : safe_horizon(rings, now);
             const std::size_t handled = drain(rings, horizon);
-            // The pass's sinks write out their buffers before the pass counts as done: once a flush (or a
-            // pipeline's destructor) sees done_upto_ pass its time, the backend holds no reference to it.
-            flush_dirty();
+            if (!handled) flush_dirty();  // idle: the sinks write out their buffers
+            end_pass();
             {
                 std::lock_guard lock(done_mutex_);
                 done_upto_ = std::max(done_upto_, horizon);
@@ -367,8 +405,8 @@ private:
             }
             if (!best) break;
             try {
-                best_h->process(best_h->target, *best_h);
-                mark_dirty(best_h->target, best_h->process);
+                best_h->target->process(best_h->target, *best_h, *best->ring);
+                mark_dirty(best_h->target);
             } catch (...) {
                 report_problem("runlog: the async backend could not write a record (out of memory)", 1);
             }
@@ -389,21 +427,28 @@ private:
     };
     std::vector<cursor> cursors_;
 
-    struct dirty_target {
-        void* target;
-        void (*process)(void*, const async_header&);
-    };
-    void mark_dirty(void* target, void (*process)(void*, const async_header&)) {
-        for (const auto& d : dirty_)
-            if (d.target == target) return;
-        dirty_.push_back({target, process});
+    /// Ends a pass: forgets the targets being destroyed.
+    void end_pass() {
+        {
+            std::lock_guard lock(forget_mutex_);
+            for (auto* t : forget_) std::erase(dirty_, t);
+            forget_.clear();
+            ++pass_gen_;
+        }
+        forget_cv_.notify_all();
+    }
+
+    void mark_dirty(async_target* target) {
+        for (auto* d : dirty_)
+            if (d == target) return;
+        dirty_.push_back(target);
     }
     /// After a pass: lets the pipelines that took records write out their sinks' buffers (a header with kind 3).
     void flush_dirty() {
-        for (const auto& d : dirty_) {
+        for (auto* d : dirty_) {
             async_header h{};
             h.kind = 3;
-            d.process(d.target, h);
+            d->process(d, h, *flush_ring_);
         }
         dirty_.clear();
     }
@@ -433,7 +478,12 @@ private:
     std::mutex rings_mutex_;
     std::vector<std::shared_ptr<async_ring>> rings_;
     std::atomic<std::uint64_t> rings_version_{0};
-    std::vector<dirty_target> dirty_;
+    std::vector<async_target*> dirty_;
+    std::mutex forget_mutex_;
+    std::condition_variable forget_cv_;
+    std::vector<async_target*> forget_;
+    std::uint64_t pass_gen_ = 0;
+    std::unique_ptr<async_ring> flush_ring_ = std::make_unique<async_ring>(4096, 0);  ///< passed with kind 3
     std::mutex wake_mutex_;
     std::condition_variable wake_cv_;
     bool wake_requested_ = false;
@@ -626,21 +676,39 @@ inline void get_fields(const char*& p, std::size_t n, std::vector<field>& out) {
 /// Makes a pipeline asynchronous: the caller's thread writes a compact record into its own ring, and
 /// the backend thread formats it and writes it through the pipeline's filters, formatter and sink.
 template <class Pipeline>
-class async_pipeline {
+class async_pipeline : private detail::async_target {
 public:
-    async_pipeline(Pipeline p, async_options options = {}) : inner_(std::move(p)), options_(options) {}
+    async_pipeline(Pipeline p, async_options options = {})
+        : detail::async_target{&async_pipeline::process},
+          level_(static_cast<int>(p.get_level())),
+          options_(options),
+          keep_location_(keeps_location(p)),
+          inner_(std::move(p)) {}
     async_pipeline(async_pipeline&& o) noexcept
-        : inner_(std::move(o.inner_)), options_(o.options_), dropped_(o.dropped_.load()), reported_(o.reported_) {
+        : detail::async_target{&async_pipeline::process},
+          level_(o.level_.load()),
+          options_(o.options_),
+          keep_location_(o.keep_location_),
+          dropped_(o.dropped_.load()),
+          inner_(std::move(o.inner_)),
+          reported_(o.reported_) {
         o.moved_from_ = true;
     }
     async_pipeline& operator=(async_pipeline&&) = delete;
-    /// Waits until the backend has written every record of this pipeline.
+    /// Waits until the backend has written every record of this pipeline and holds no reference to it.
     ~async_pipeline() {
-        if (!moved_from_) flush();
+        if (moved_from_) return;
+        flush();
+        if (used_.load(std::memory_order_acquire)) {
+            try {
+                detail::async_backend::instance().forget(this);
+            } catch (...) {
+            }
+        }
     }
 
     std::string_view name() const noexcept { return inner_.name(); }
-    runlog::level get_level() const noexcept { return inner_.get_level(); }
+    runlog::level get_level() const noexcept { return static_cast<runlog::level>(level_.load(std::memory_order_relaxed)); }
     Pipeline& inner() noexcept { return inner_; }
     /// Records dropped because a queue was full (with queue_full::drop).
     std::uint64_t dropped() const noexcept { return dropped_.load(std::memory_order_relaxed); }
@@ -658,22 +726,24 @@ public:
 
     /// Queues a record built by the caller (events, mixed loggers): its message is formatted here.
     void handle(const record& r) noexcept {
-        if (static_cast<int>(r.lvl) < static_cast<int>(inner_.get_level())) return;
+        if (static_cast<int>(r.lvl) < level_.load(std::memory_order_relaxed)) return;
         try {
             const std::string_view msg = r.message();
-            const std::size_t n = detail::fields_size(r.event_fields) + detail::fields_size(r.fields);
-            const std::size_t size = detail::align8(sizeof(detail::async_header) + sizeof(detail::async_fixed) +
-                                                    context_size(r.ctx) + msg.size() + n);
-            write(size, r.lvl, r, [&](detail::async_header& h, detail::async_fixed& f, char*& p) {
+            const std::size_t extra = body_size + detail::fields_size(r.event_fields) +
+                                      detail::fields_size(r.fields) + msg.size();
+            const bool ok = write(extra, r.lvl, r.ctx, r.location, r.logger_name, [&](detail::async_header& h, char* body, char*& p) {
                 h.kind = 2;
                 h.nfields = static_cast<std::uint16_t>(r.event_fields.size() + r.fields.size());
-                f.fmt_len = static_cast<std::uint32_t>(r.event_fields.size());  // kind 2: the event's own fields
-                f.message_len = static_cast<std::uint32_t>(msg.size());
-                f.event = r.event;
-                detail::put_bytes(p, msg);
+                auto& m = *reinterpret_cast<detail::async_message*>(body);
+                m.logger = r.logger_name.data();
+                m.event = r.event;
+                m.message_len = static_cast<std::uint32_t>(msg.size());
+                m.event_fields = static_cast<std::uint32_t>(r.event_fields.size());
                 detail::put_fields(p, r.event_fields);
                 detail::put_fields(p, r.fields);
+                detail::put_bytes(p, msg);
             });
+            if (!ok) inner_.handle(r);
         } catch (...) {
             inner_.handle(r);  // cannot be queued (out of memory): write it from here
         }
@@ -682,22 +752,21 @@ public:
     /// Queues a format call: the static format string is referred to, the arguments copied.
     template <class Fmt, class... A>
     void enqueue(level l, std::string_view logger, fields fs, const Fmt& fmt, const A&... a) noexcept {
-        if (static_cast<int>(l) < static_cast<int>(inner_.get_level())) return;
+        if (static_cast<int>(l) < level_.load(std::memory_order_relaxed)) return;
         std::string scratch;
         std::size_t args = 0;
         if constexpr (sizeof...(A) > 0) args = (detail::arg_size(a, scratch) + ...);
         const context& ctx = current_context();
         const std::span<const field> fspan(fs.begin(), fs.size());
-        const std::size_t size =
-            detail::align8(sizeof(detail::async_header) + sizeof(detail::async_fixed) + context_size(ctx) +
-                           detail::fields_size(fspan) + args);
-        record_stub stub{l, ctx, fmt.location(), logger};
-        const bool ok = write_stub(size, stub, [&](detail::async_header& h, detail::async_fixed& f, char*& p) {
+        const std::size_t extra = body_size + detail::fields_size(fspan) + args;
+        const bool ok = write(extra, l, ctx, fmt.location(), logger, [&](detail::async_header& h, char* body, char*& p) {
             h.kind = 1;
             h.nfields = static_cast<std::uint16_t>(fs.size());
-            f.fmt = fmt.get().data();
-            f.fmt_len = static_cast<std::uint32_t>(fmt.get().size());
-            f.render = &detail::render_args<A...>;
+            auto& c = *reinterpret_cast<detail::async_call*>(body);
+            c.fmt = fmt.get().data();
+            c.fmt_len = static_cast<std::uint32_t>(fmt.get().size());
+            c.logger = logger.data();
+            c.render = &detail::render_args<A...>;
             detail::put_fields(p, fspan);
             const char* s = scratch.data();
             (void)s;  // unused without user-type arguments
@@ -706,7 +775,13 @@ public:
         if (!ok) {
             // Too big for the ring (or the backend is gone): format and write it from this thread.
             record r;
-            fill_stub(r, stub);
+            r.time = std::chrono::system_clock::now();
+            r.lvl = l;
+            r.ctx = ctx;
+            r.location = fmt.location();
+            r.logger_name = logger;
+            r.pid = process_id();
+            r.thread = thread_id();
             r.fields = fspan;
             const auto store = make_format_args(a...);  // must outlive src, which views it
             detail::format_source src{fmt.get(), store};
@@ -719,38 +794,35 @@ private:
     template <runlog::level, class...>
     friend class basic_logger;
 
-    void set_level(runlog::level l) noexcept { inner_.set_level(l); }
-
-    struct record_stub {
-        level lvl;
-        const context& ctx;
-        source_location location;
-        std::string_view logger;
-    };
-
-    static std::size_t context_size(const context& c) noexcept { return c.run_id.size() + c.job.size() + c.step.size(); }
-
-    void fill_stub(record& r, const record_stub& s) const noexcept {
-        r.time = std::chrono::system_clock::now();
-        r.lvl = s.lvl;
-        r.ctx = s.ctx;
-        r.location = s.location;
-        r.logger_name = s.logger;
-        r.pid = process_id();
-        r.thread = thread_id();
+    void set_level(runlog::level l) noexcept {
+        inner_.set_level(l);
+        level_.store(static_cast<int>(l), std::memory_order_relaxed);
     }
 
-    template <class Body>
-    void write(std::size_t size, level l, const record& r, Body&& body) {
-        record_stub stub{l, r.ctx, r.location, r.logger_name};
-        if (!write_stub(size, stub, body)) inner_.handle(r);
+    /// Whether records must carry the source location: the formatter shows it, or filters may read it.
+    static bool keeps_location(const Pipeline& p) noexcept {
+        if constexpr (Pipeline::has_filters) {
+            return true;
+        } else if constexpr (requires { p.formatter().uses_location(); }) {
+            return p.formatter().uses_location();
+        } else {
+            return true;
+        }
     }
 
-    /// Reserves room in the calling thread's ring (waiting or dropping when full), stamps the time, lets
-    /// body fill in the rest and commits; false when the record cannot go through the ring.
+    /// Reserves room in the calling thread's ring for the header, the kind's body (`extra` bytes, its
+    /// fixed part first) and the optional context and location; waits or drops when full; stamps the
+    /// time; lets body fill in the rest and commits. False when the record cannot go through the ring.
     template <class Body>
-    bool write_stub(std::size_t size, const record_stub& s, Body&& body) noexcept {
+    bool write(std::size_t extra, level l, const context& ctx, const source_location& loc, std::string_view logger,
+               Body&& body) noexcept {
         using backend_t = detail::async_backend;
+        const bool with_ctx = !(ctx.run_id.empty() && ctx.job.empty() && ctx.step.empty());
+        const bool with_loc = keep_location_;
+        const std::size_t ctx_size =
+            with_ctx ? sizeof(detail::async_context) + ctx.run_id.size() + ctx.job.size() + ctx.step.size() : 0;
+        const std::size_t size = detail::align8(sizeof(detail::async_header) + extra + ctx_size +
+                                                (with_loc ? sizeof(source_location) : 0));
         detail::async_ring* cached = backend_t::cached_ring();
         detail::async_ring& ring = cached ? *cached : backend_t::instance().ring();
         if (backend_t::stopped_flag().load(std::memory_order_acquire)) return false;
@@ -770,77 +842,89 @@ private:
         ring.writing.store(w + 1, std::memory_order_relaxed);  // odd: a timestamp is being taken
         auto& h = *reinterpret_cast<detail::async_header*>(p);
         h.size = static_cast<std::uint32_t>(size);
+        h.flags = static_cast<std::uint8_t>((with_ctx ? detail::has_context : 0) | (with_loc ? detail::has_location : 0));
+        h.lvl = static_cast<std::int32_t>(l);
+        h.logger_len = static_cast<std::uint32_t>(logger.size());
         h.ticks = detail::read_ticks();
-        h.lvl = static_cast<std::int32_t>(s.lvl);
-        h.pid = process_id();
         h.target = this;
-        h.process = &async_pipeline::process;
-        auto& f = *reinterpret_cast<detail::async_fixed*>(p + sizeof(detail::async_header));
-        f.fmt = nullptr;
-        f.fmt_len = 0;
-        f.ctx_len[0] = static_cast<std::uint32_t>(s.ctx.run_id.size());
-        f.ctx_len[1] = static_cast<std::uint32_t>(s.ctx.job.size());
-        f.ctx_len[2] = static_cast<std::uint32_t>(s.ctx.step.size());
-        f.location = s.location;
-        f.logger = s.logger.data();
-        f.logger_len = static_cast<std::uint32_t>(s.logger.size());
-        f.message_len = 0;
-        f.thread = ring.thread_id;
-        f.event = nullptr;
-        f.render = nullptr;
-        char* q = p + sizeof(detail::async_header) + sizeof(detail::async_fixed);
-        if (f.ctx_len[0] | f.ctx_len[1] | f.ctx_len[2]) [[unlikely]] {
-            detail::put_bytes(q, s.ctx.run_id);
-            detail::put_bytes(q, s.ctx.job);
-            detail::put_bytes(q, s.ctx.step);
+        // Layout: header, the kind's fixed part, [context], [location], then the kind's variable part.
+        char* body_start = p + sizeof(detail::async_header);
+        char* q = body_start + body_size;
+        if (with_ctx) [[unlikely]] {
+            auto& c = *reinterpret_cast<detail::async_context*>(q);
+            c.len[0] = static_cast<std::uint32_t>(ctx.run_id.size());
+            c.len[1] = static_cast<std::uint32_t>(ctx.job.size());
+            c.len[2] = static_cast<std::uint32_t>(ctx.step.size());
+            q += sizeof(detail::async_context);
+            detail::put_bytes(q, ctx.run_id);
+            detail::put_bytes(q, ctx.job);
+            detail::put_bytes(q, ctx.step);
         }
-        body(h, f, q);
+        if (with_loc) {
+            std::memcpy(q, &loc, sizeof loc);
+            q += sizeof loc;
+        }
+        body(h, body_start, q);
         ring.commit();
         ring.writing.store(w + 2, std::memory_order_release);
         return true;
     }
+    /// The fixed part after the header: an async_call or an async_message.
+    static constexpr std::size_t body_size = 32;
+    static_assert(sizeof(detail::async_call) <= body_size && sizeof(detail::async_message) <= body_size);
 
     /// The backend's side: rebuilds the record and hands it to the pipeline (kind 3: flush the sink).
-    static void process(void* self, const detail::async_header& h) {
-        auto& me = *static_cast<async_pipeline*>(self);
+    static void process(detail::async_target* target, const detail::async_header& h, const detail::async_ring& ring) {
+        auto& me = *static_cast<async_pipeline*>(target);
         if (h.kind == 3) {
             me.report_drops();
             me.inner_.flush();
             return;
         }
         thread_local std::vector<field> fields_buf;
-        const auto& f = *reinterpret_cast<const detail::async_fixed*>(reinterpret_cast<const char*>(&h) + sizeof h);
-        const char* p = reinterpret_cast<const char*>(&f) + sizeof f;
+        const char* body = reinterpret_cast<const char*>(&h) + sizeof h;
+        const char* p = body + body_size;
         record r;
         r.time = me.monotonic(detail::async_backend::instance().clock().to_time(h.ticks));
         r.lvl = static_cast<level>(h.lvl);
-        r.ctx.run_id = std::string_view(p, f.ctx_len[0]);
-        r.ctx.job = std::string_view(p + f.ctx_len[0], f.ctx_len[1]);
-        r.ctx.step = std::string_view(p + f.ctx_len[0] + f.ctx_len[1], f.ctx_len[2]);
-        p += f.ctx_len[0] + f.ctx_len[1] + f.ctx_len[2];
-        r.location = f.location;
-        r.logger_name = std::string_view(f.logger, f.logger_len);
-        r.pid = h.pid;
-        r.thread = f.thread;
-        r.event = f.event;
+        if (h.flags & detail::has_context) {
+            detail::async_context c;
+            std::memcpy(&c, p, sizeof c);
+            p += sizeof c;
+            r.ctx.run_id = std::string_view(p, c.len[0]);
+            r.ctx.job = std::string_view(p + c.len[0], c.len[1]);
+            r.ctx.step = std::string_view(p + c.len[0] + c.len[1], c.len[2]);
+            p += c.len[0] + c.len[1] + c.len[2];
+        }
+        if (h.flags & detail::has_location) {
+            std::memcpy(&r.location, p, sizeof r.location);
+            p += sizeof r.location;
+        }
+        r.pid = ring.pid;
+        r.thread = ring.thread_id;
         struct typed_source {
-            const detail::async_fixed* f;
+            const detail::async_call* call;
             const char* args;
-        } src{&f, nullptr};
+        } src{nullptr, nullptr};
         if (h.kind == 2) {
-            r.set_message(std::string_view(p, f.message_len));
-            p += f.message_len;
+            detail::async_message m;
+            std::memcpy(&m, body, sizeof m);
+            r.logger_name = std::string_view(m.logger, h.logger_len);
+            r.event = m.event;
             detail::get_fields(p, h.nfields, fields_buf);
             const std::span<const field> all(fields_buf);
-            r.event_fields = all.first(f.fmt_len);
-            r.fields = all.subspan(f.fmt_len);
+            r.event_fields = all.first(m.event_fields);
+            r.fields = all.subspan(m.event_fields);
+            r.set_message(std::string_view(p, m.message_len));
         } else {
+            const auto* c = reinterpret_cast<const detail::async_call*>(body);
+            r.logger_name = std::string_view(c->logger, h.logger_len);
             detail::get_fields(p, h.nfields, fields_buf);
             r.fields = fields_buf;
-            src.args = p;
+            src = {c, p};
             r.set_message(&src, [](const void* s, const record&, buffer& out) {
                 const auto* t = static_cast<const typed_source*>(s);
-                t->f->render(t->args, std::string_view(t->f->fmt, t->f->fmt_len), out);
+                t->call->render(t->args, std::string_view(t->call->fmt, t->call->fmt_len), out);
             });
         }
         me.inner_.handle(r);
@@ -874,13 +958,17 @@ private:
         inner_.handle(r);
     }
 
-    Pipeline inner_;
+    // What callers read on every call, on a cache line of its own: the backend writes into inner_ (its
+    // formatter's caches) and last_time_, and sharing a line with them made the cores trade it per record.
+    alignas(64) std::atomic<int> level_{static_cast<int>(level::trace)};  ///< a copy of inner_'s level
     async_options options_;
-    std::atomic<std::uint64_t> dropped_{0};
-    std::uint64_t reported_ = 0;         ///< backend only
-    record::time_point last_time_{};     ///< backend only
+    bool keep_location_ = true;  ///< the formatter shows the location, or filters may read it
     std::atomic<bool> used_{false};
     bool moved_from_ = false;
+    std::atomic<std::uint64_t> dropped_{0};
+    alignas(64) Pipeline inner_;
+    std::uint64_t reported_ = 0;      ///< backend only
+    record::time_point last_time_{};  ///< backend only
 };
 
 namespace detail {

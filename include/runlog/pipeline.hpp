@@ -81,6 +81,9 @@ public:
           color_(o.color_) {}
     pipeline& operator=(pipeline&&) = delete;
 
+    /// Whether filters read the records (they may read any part of them).
+    static constexpr bool has_filters = sizeof...(Filters) > 0;
+
     std::string_view name() const noexcept { return name_; }
     /// The runtime level: records below it are not formatted.
     runlog::level get_level() const noexcept { return static_cast<runlog::level>(level_.load(std::memory_order_relaxed)); }

@@ -34,6 +34,9 @@ public:
     json_formatter() = default;
     explicit json_formatter(json_options options) noexcept : options_(options) {}
 
+    /// Whether records show the source location.
+    bool uses_location() const noexcept { return options_.source_location; }
+
     /// JSON never carries colour codes.
     color_mode colors() const noexcept { return color_mode::never; }
 

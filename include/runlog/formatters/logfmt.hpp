@@ -11,6 +11,8 @@ inline namespace v0 {
 class logfmt_formatter {
 public:
     /// logfmt never carries colour codes.
+    /// logfmt lines do not show the source location.
+    bool uses_location() const noexcept { return false; }
     color_mode colors() const noexcept { return color_mode::never; }
 
     /// Appends one line and a newline; empty context keys are left out.

@@ -34,6 +34,9 @@ public:
     /// The layout of the sample in Dagster's docs.
     static constexpr std::string_view short_pattern = "{time} - {level} - {step} - {event} - {message}";
 
+    /// Whether the pattern shows the source location (async pipelines leave it out of their records when not).
+    bool uses_location() const noexcept { return uses_location_; }
+
     /// The full layout.
     text_formatter() : text_formatter(full_pattern) {}
     /// The full preset with options: `text_formatter({.utc = true})`.
@@ -194,6 +197,7 @@ private:
                 flush_literal(i);
                 parts_.back().pieces.push_back({t, 0, 0});
                 parts_.back().has_tokens = true;
+                uses_location_ = uses_location_ || t == token::file || t == token::line || t == token::function;
                 uses_time_ = uses_time_ || t == token::date || t == token::time || t == token::tz ||
                              t == token::msec || t == token::usec;
                 i = close + 1;
@@ -212,6 +216,7 @@ private:
     text_options options_;
     std::vector<part> parts_;
     bool uses_time_ = false;
+    bool uses_location_ = false;
 };
 
 }  // namespace v0
