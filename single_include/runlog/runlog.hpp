@@ -2626,6 +2626,7 @@ struct async_ring;
 /// What a record is for: the async pipeline that will write it (its first base).
 struct async_target {
     void (*process)(async_target* self, const async_header& h, const async_ring& ring);
+    void (*flush)(async_target* self);  ///< writes out the sink's buffer (the backend, when idle)
 };
 
 /// One record's bytes in a ring: this header (32 bytes), then what its kind and flags say:
@@ -2633,7 +2634,7 @@ struct async_target {
 /// kind 2 (a formatted message): async_message, [context], [location], fields, message bytes.
 struct async_header {
     std::uint32_t size;  ///< bytes including this header, a multiple of 8; kind 0 is padding to the ring's end
-    std::uint8_t kind;   ///< 0 padding, 1 format call, 2 formatted message, 3 (never stored) flush the sink
+    std::uint8_t kind;   ///< 0 padding, 1 format call, 2 formatted message
     std::uint8_t flags;  ///< has_context, has_location
     std::uint16_t nfields;
     std::int32_t lvl;
@@ -3012,13 +3013,9 @@ private:
             if (d == target) return;
         dirty_.push_back(target);
     }
-    /// After a pass: lets the pipelines that took records write out their sinks' buffers (a header with kind 3).
+    /// Idle: lets the pipelines that took records write out their sinks' buffers.
     void flush_dirty() {
-        for (auto* d : dirty_) {
-            async_header h{};
-            h.kind = 3;
-            d->process(d, h, *flush_ring_);
-        }
+        for (auto* d : dirty_) d->flush(d);
         dirty_.clear();
     }
 
@@ -3052,7 +3049,6 @@ private:
     std::condition_variable forget_cv_;
     std::vector<async_target*> forget_;
     std::uint64_t pass_gen_ = 0;
-    std::unique_ptr<async_ring> flush_ring_ = std::make_unique<async_ring>(4096, 0);  ///< passed with kind 3
     std::mutex wake_mutex_;
     std::condition_variable wake_cv_;
     bool wake_requested_ = false;
@@ -3089,9 +3085,18 @@ std::string_view string_of(const T& v) noexcept {
 
 inline constexpr std::size_t align8(std::size_t n) noexcept { return (n + 7) & ~std::size_t{7}; }
 
-/// The size an argument takes in the ring; user types are formatted into `scratch` first.
+/// Whether an argument is formatted on the caller's thread (a user type).
 template <class T>
-std::size_t arg_size(const T& v, std::string& scratch) {
+constexpr bool is_formatted_arg = !is_copied_arg<T> && !is_string_arg<T> && !std::is_array_v<T>;
+
+/// Stands in for the scratch string of a call without user-type arguments.
+struct no_scratch {
+    const char* data() const noexcept { return nullptr; }
+};
+
+/// The size an argument takes in the ring; user types are formatted into `scratch` first.
+template <class T, class Scratch>
+std::size_t arg_size(const T& v, Scratch& scratch) {
     using U = arg_value_t<T>;
     if constexpr (is_copied_arg<U>) {
         return sizeof(U);
@@ -3248,13 +3253,13 @@ template <class Pipeline>
 class async_pipeline : private detail::async_target {
 public:
     async_pipeline(Pipeline p, async_options options = {})
-        : detail::async_target{&async_pipeline::process},
+        : detail::async_target{&async_pipeline::process, &async_pipeline::flush_sink},
           level_(static_cast<int>(p.get_level())),
           options_(options),
           keep_location_(keeps_location(p)),
           inner_(std::move(p)) {}
     async_pipeline(async_pipeline&& o) noexcept
-        : detail::async_target{&async_pipeline::process},
+        : detail::async_target{&async_pipeline::process, &async_pipeline::flush_sink},
           level_(o.level_.load()),
           options_(o.options_),
           keep_location_(o.keep_location_),
@@ -3322,7 +3327,8 @@ public:
     template <class Fmt, class... A>
     void enqueue(level l, std::string_view logger, fields fs, const Fmt& fmt, const A&... a) noexcept {
         if (static_cast<int>(l) < level_.load(std::memory_order_relaxed)) return;
-        std::string scratch;
+        // User-type arguments are formatted here into scratch; a call without them never builds it.
+        std::conditional_t<(detail::is_formatted_arg<detail::arg_value_t<A>> || ...), std::string, detail::no_scratch> scratch;
         std::size_t args = 0;
         if constexpr (sizeof...(A) > 0) args = (detail::arg_size(a, scratch) + ...);
         const context& ctx = current_context();
@@ -3442,14 +3448,9 @@ private:
     static constexpr std::size_t body_size = 32;
     static_assert(sizeof(detail::async_call) <= body_size && sizeof(detail::async_message) <= body_size);
 
-    /// The backend's side: rebuilds the record and hands it to the pipeline (kind 3: flush the sink).
+    /// The backend's side: rebuilds the record and hands it to the pipeline.
     static void process(detail::async_target* target, const detail::async_header& h, const detail::async_ring& ring) {
         auto& me = *static_cast<async_pipeline*>(target);
-        if (h.kind == 3) {
-            me.report_drops();
-            me.inner_.flush();
-            return;
-        }
         thread_local std::vector<field> fields_buf;
         const char* body = reinterpret_cast<const char*>(&h) + sizeof h;
         const char* p = body + body_size;
@@ -3498,6 +3499,13 @@ private:
         }
         me.inner_.handle(r);
         me.report_drops();
+    }
+
+    /// The backend's side when idle: reports drops and writes out the sink's buffer.
+    static void flush_sink(detail::async_target* target) {
+        auto& me = *static_cast<async_pipeline*>(target);
+        me.report_drops();
+        me.inner_.flush();
     }
 
     /// Timestamps never go backwards in a pipeline's output, even across a clock resync.
