@@ -7,7 +7,6 @@
 #include <cstring>
 #include <iostream>
 #include <mutex>
-#include <random>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -46,13 +45,12 @@ namespace detail {
 
 /// 8 random lowercase letters.
 inline std::string random_file_key() {
-    thread_local std::mt19937_64 rng{std::random_device{}()};
+    auto& rng = random_engine();
     std::string k(8, 'a');
     for (auto& c : k) c = static_cast<char>('a' + rng() % 26);
     return k;
 }
 
-inline std::string errno_text(int err) { return std::strerror(err); }
 
 /// Flushes C stdio and the standard iostreams, so bytes buffered before a redirection go where they belonged.
 inline void flush_standard_streams() noexcept {
@@ -123,7 +121,7 @@ public:
         for (auto& s : streams_) {
             if (s.read_end >= 0) ::close(s.read_end);
             if (s.file >= 0 && ::close(s.file) != 0 && s.error.empty())
-                s.error = "closing \"" + s.path + "\" failed: " + detail::errno_text(errno);
+                s.error = "closing \"" + s.path + "\" failed: " + std::strerror(errno);
             if (s.saved >= 0) ::close(s.saved);
             s.read_end = s.file = s.saved = -1;
         }
@@ -131,7 +129,7 @@ public:
         if (marker >= 0)
             ::close(marker);
         else
-            report("cannot create \"" + complete_path_ + "\": " + detail::errno_text(errno));
+            report("cannot create \"" + complete_path_ + "\": " + std::strerror(errno));
         for (auto& s : streams_) {
             if (!s.error.empty())
                 report(s.error + (s.lost ? " (" + std::to_string(s.lost) + " bytes reached only the original descriptor)"
@@ -199,26 +197,26 @@ private:
     void start() {
         if (int err = detail::create_parent_directories(streams_[0].path))
             throw capture_error("cannot create the compute log directory for \"" + streams_[0].path +
-                                "\": " + detail::errno_text(err));
+                                "\": " + std::strerror(err));
         ::unlink(complete_path_.c_str());  // a marker from an earlier capture of the same key is no longer true
         for (int i = 0; i < 2; ++i) {
             auto& s = streams_[i];
             const std::string name = i ? "stderr" : "stdout";
             s.file = detail::high_fd(::open(s.path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-            if (s.file < 0) throw capture_error("cannot open the compute log \"" + s.path + "\": " + detail::errno_text(errno));
+            if (s.file < 0) throw capture_error("cannot open the compute log \"" + s.path + "\": " + std::strerror(errno));
             int ends[2];
             if (::pipe2(ends, O_CLOEXEC) != 0)
-                throw capture_error("cannot create a pipe to capture " + name + ": " + detail::errno_text(errno));
+                throw capture_error("cannot create a pipe to capture " + name + ": " + std::strerror(errno));
             s.read_end = detail::high_fd(ends[0]);
             const int read_err = errno;
             s.write_end = detail::high_fd(ends[1]);
             if (s.read_end < 0 || s.write_end < 0)
                 throw capture_error("cannot create a pipe to capture " + name + ": " +
-                                    detail::errno_text(s.read_end < 0 ? read_err : errno));
+                                    std::strerror(s.read_end < 0 ? read_err : errno));
             (void)::fcntl(s.read_end, F_SETPIPE_SZ, 1 << 20);  // fewer wake-ups; best effort
             s.saved = ::fcntl(s.fd, F_DUPFD_CLOEXEC, 3);
             if (s.saved < 0 && errno != EBADF)
-                throw capture_error("cannot save " + name + " to restore it later: " + detail::errno_text(errno));
+                throw capture_error("cannot save " + name + " to restore it later: " + std::strerror(errno));
         }
         detail::flush_standard_streams();
         try {
@@ -232,7 +230,6 @@ private:
             ::close(s.write_end);
             s.write_end = -1;
         }
-        redirected_ = true;
     }
 
     /// Releases what a failed start() acquired; the descriptors were not touched.
@@ -316,7 +313,7 @@ private:
                 s.lost += bytes.size();
                 if (s.error.empty()) {
                     try {
-                        s.error = "capture: writing \"" + s.path + "\" failed: " + detail::errno_text(err);
+                        s.error = "capture: writing \"" + s.path + "\" failed: " + std::strerror(err);
                     } catch (...) {
                     }
                 }
@@ -336,7 +333,6 @@ private:
     stream streams_[2];
     std::thread reader_;
     std::atomic<bool> restored_{false};
-    bool redirected_ = false;
     bool ended_ = false;
     int abandoned_ = 0;
 };

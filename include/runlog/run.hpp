@@ -32,13 +32,21 @@
 namespace runlog {
 inline namespace v0 {
 
-/// A random RFC 4122 version 4 UUID in its 36-character text form.
-inline std::string make_run_id() {
+namespace detail {
+/// The calling thread's random generator, seeded once from std::random_device.
+inline std::mt19937_64& random_engine() {
     thread_local std::mt19937_64 rng = [] {
         std::random_device rd;
         std::seed_seq seq{rd(), rd(), rd(), rd(), rd(), rd(), rd(), rd()};
         return std::mt19937_64(seq);
     }();
+    return rng;
+}
+}  // namespace detail
+
+/// A random RFC 4122 version 4 UUID in its 36-character text form.
+inline std::string make_run_id() {
+    auto& rng = detail::random_engine();
     std::uint64_t hi = rng(), lo = rng();
     hi = (hi & 0xFFFFFFFFFFFF0FFFULL) | 0x0000000000004000ULL;  // version 4
     lo = (lo & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;  // variant 10xx

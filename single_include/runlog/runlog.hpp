@@ -3580,7 +3580,6 @@ inline void async_preallocate() { (void)detail::async_backend::instance().ring()
 // ---- runlog/capture.hpp
 #include <cstdio>
 #include <iostream>
-#include <random>
 
 #include <poll.h>
 #include <sys/stat.h>
@@ -3975,6 +3974,7 @@ struct handled_output {
 
 // ---- runlog/run.hpp
 #include <exception>
+#include <random>
 #include <typeinfo>
 
 #include <cxxabi.h>
@@ -5591,13 +5591,21 @@ private:
 namespace runlog {
 inline namespace v0 {
 
-/// A random RFC 4122 version 4 UUID in its 36-character text form.
-inline std::string make_run_id() {
+namespace detail {
+/// The calling thread's random generator, seeded once from std::random_device.
+inline std::mt19937_64& random_engine() {
     thread_local std::mt19937_64 rng = [] {
         std::random_device rd;
         std::seed_seq seq{rd(), rd(), rd(), rd(), rd(), rd(), rd(), rd()};
         return std::mt19937_64(seq);
     }();
+    return rng;
+}
+}  // namespace detail
+
+/// A random RFC 4122 version 4 UUID in its 36-character text form.
+inline std::string make_run_id() {
+    auto& rng = detail::random_engine();
     std::uint64_t hi = rng(), lo = rng();
     hi = (hi & 0xFFFFFFFFFFFF0FFFULL) | 0x0000000000004000ULL;  // version 4
     lo = (lo & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;  // variant 10xx
@@ -6246,13 +6254,12 @@ namespace detail {
 
 /// 8 random lowercase letters.
 inline std::string random_file_key() {
-    thread_local std::mt19937_64 rng{std::random_device{}()};
+    auto& rng = random_engine();
     std::string k(8, 'a');
     for (auto& c : k) c = static_cast<char>('a' + rng() % 26);
     return k;
 }
 
-inline std::string errno_text(int err) { return std::strerror(err); }
 
 /// Flushes C stdio and the standard iostreams, so bytes buffered before a redirection go where they belonged.
 inline void flush_standard_streams() noexcept {
@@ -6323,7 +6330,7 @@ public:
         for (auto& s : streams_) {
             if (s.read_end >= 0) ::close(s.read_end);
             if (s.file >= 0 && ::close(s.file) != 0 && s.error.empty())
-                s.error = "closing \"" + s.path + "\" failed: " + detail::errno_text(errno);
+                s.error = "closing \"" + s.path + "\" failed: " + std::strerror(errno);
             if (s.saved >= 0) ::close(s.saved);
             s.read_end = s.file = s.saved = -1;
         }
@@ -6331,7 +6338,7 @@ public:
         if (marker >= 0)
             ::close(marker);
         else
-            report("cannot create \"" + complete_path_ + "\": " + detail::errno_text(errno));
+            report("cannot create \"" + complete_path_ + "\": " + std::strerror(errno));
         for (auto& s : streams_) {
             if (!s.error.empty())
                 report(s.error + (s.lost ? " (" + std::to_string(s.lost) + " bytes reached only the original descriptor)"
@@ -6399,26 +6406,26 @@ private:
     void start() {
         if (int err = detail::create_parent_directories(streams_[0].path))
             throw capture_error("cannot create the compute log directory for \"" + streams_[0].path +
-                                "\": " + detail::errno_text(err));
+                                "\": " + std::strerror(err));
         ::unlink(complete_path_.c_str());  // a marker from an earlier capture of the same key is no longer true
         for (int i = 0; i < 2; ++i) {
             auto& s = streams_[i];
             const std::string name = i ? "stderr" : "stdout";
             s.file = detail::high_fd(::open(s.path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-            if (s.file < 0) throw capture_error("cannot open the compute log \"" + s.path + "\": " + detail::errno_text(errno));
+            if (s.file < 0) throw capture_error("cannot open the compute log \"" + s.path + "\": " + std::strerror(errno));
             int ends[2];
             if (::pipe2(ends, O_CLOEXEC) != 0)
-                throw capture_error("cannot create a pipe to capture " + name + ": " + detail::errno_text(errno));
+                throw capture_error("cannot create a pipe to capture " + name + ": " + std::strerror(errno));
             s.read_end = detail::high_fd(ends[0]);
             const int read_err = errno;
             s.write_end = detail::high_fd(ends[1]);
             if (s.read_end < 0 || s.write_end < 0)
                 throw capture_error("cannot create a pipe to capture " + name + ": " +
-                                    detail::errno_text(s.read_end < 0 ? read_err : errno));
+                                    std::strerror(s.read_end < 0 ? read_err : errno));
             (void)::fcntl(s.read_end, F_SETPIPE_SZ, 1 << 20);  // fewer wake-ups; best effort
             s.saved = ::fcntl(s.fd, F_DUPFD_CLOEXEC, 3);
             if (s.saved < 0 && errno != EBADF)
-                throw capture_error("cannot save " + name + " to restore it later: " + detail::errno_text(errno));
+                throw capture_error("cannot save " + name + " to restore it later: " + std::strerror(errno));
         }
         detail::flush_standard_streams();
         try {
@@ -6432,7 +6439,6 @@ private:
             ::close(s.write_end);
             s.write_end = -1;
         }
-        redirected_ = true;
     }
 
     /// Releases what a failed start() acquired; the descriptors were not touched.
@@ -6516,7 +6522,7 @@ private:
                 s.lost += bytes.size();
                 if (s.error.empty()) {
                     try {
-                        s.error = "capture: writing \"" + s.path + "\" failed: " + detail::errno_text(err);
+                        s.error = "capture: writing \"" + s.path + "\" failed: " + std::strerror(err);
                     } catch (...) {
                     }
                 }
@@ -6536,7 +6542,6 @@ private:
     stream streams_[2];
     std::thread reader_;
     std::atomic<bool> restored_{false};
-    bool redirected_ = false;
     bool ended_ = false;
     int abandoned_ = 0;
 };
