@@ -113,23 +113,6 @@ inline std::string suggestion(std::string_view found, const std::vector<std::str
     return best.empty() ? std::string() : "; did you mean '" + std::string(best) + "'?";
 }
 
-/// A scalar shown in a message: quoted, escaped, shortened.
-inline std::string shown(std::string_view s) {
-    std::string out;
-    for (char c : s.substr(0, 60)) {
-        const auto u = static_cast<unsigned char>(c);
-        if (u < 0x20 || u == 0x7F) {
-            static constexpr char hex[] = "0123456789abcdef";
-            out += "\\x";
-            out += hex[u >> 4];
-            out += hex[u & 15];
-        } else {
-            out += c;
-        }
-    }
-    if (s.size() > 60) out += "...";
-    return out;
-}
 
 inline std::string_view kind_name(const yaml::node& n) noexcept {
     switch (n.type) {

@@ -3992,6 +3992,28 @@ struct handled_output {
 
 namespace runlog {
 inline namespace v0 {
+namespace detail {
+
+/// A scalar shown in a message: control characters escaped, shortened to 60 bytes.
+inline std::string shown(std::string_view s) {
+    std::string out;
+    for (char c : s.substr(0, 60)) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u < 0x20 || u == 0x7F) {
+            static constexpr char hex[] = "0123456789abcdef";
+            out += "\\x";
+            out += hex[u >> 4];
+            out += hex[u & 15];
+        } else {
+            out += c;
+        }
+    }
+    if (s.size() > 60) out += "...";
+    return out;
+}
+
+}  // namespace detail
+
 namespace detail::yaml {
 
 /// A 1-based line and column (columns count characters, not bytes).
@@ -4106,10 +4128,7 @@ private:
     void check_input() {
         if (in_.size() > max_input)
             fail({1, 1}, "the file is larger than " + std::to_string(max_input) + " bytes");
-        if (in_.substr(0, 3) == "\xEF\xBB\xBF") {
-            in_.remove_prefix(3);
-            bom_ = true;
-        }
+        if (in_.substr(0, 3) == "\xEF\xBB\xBF") in_.remove_prefix(3);
         int line_no = 1, col = 1;
         for (std::size_t i = 0; i < in_.size();) {
             const auto c = static_cast<unsigned char>(in_[i]);
@@ -4271,11 +4290,10 @@ private:
             std::size_t off = 0;
             node key = scalar(l, off, false, true);
             if (key.type != node::kind::scalar) fail(l, 0, "a key must be a scalar");
-            if (seen.count(key.text)) add_key(map, std::move(key), node{}, seen);  // throws: a duplicate
+            claim_key(key, seen);
             off = colon + 1;
             while (off < l.text.size() && (l.text[off] == ' ' || l.text[off] == '\t')) ++off;
             if (off >= l.text.size() || l.text[off] == '#') {
-                const int line_no = l.number;
                 const position after = pos(l, colon + 1);
                 ++li;
                 skip_blank(li);
@@ -4284,12 +4302,11 @@ private:
                 if (li < lines_.size() && (lines_[li].indent > indent ||
                                            (lines_[li].indent == indent && is_seq_entry(lines_[li].text))))
                     v = block(li, lines_[li].indent, depth + 1);
-                (void)line_no;
-                add_key(map, std::move(key), std::move(v), seen);
+                add_key(map, std::move(key), std::move(v));
             } else {
                 node v = value(l, off, depth + 1);
                 expect_line_end(l, off);
-                add_key(map, std::move(key), std::move(v), seen);
+                add_key(map, std::move(key), std::move(v));
                 ++li;
             }
             skip_blank(li);
@@ -4513,10 +4530,10 @@ private:
                 if (off >= t.size() || t[off] != ':') fail(l, off, "expected ':' after a key in a flow mapping");
                 ++off;
                 skip_spaces(l, off);
-                if (seen.count(item.text)) add_key(n, std::move(item), node{}, seen);  // throws: a duplicate
+                claim_key(item, seen);
                 node v = off < t.size() && (t[off] == '{' || t[off] == '[') ? flow(l, off, depth + 1)
                                                                            : scalar(l, off, true);
-                add_key(n, std::move(item), std::move(v), seen);
+                add_key(n, std::move(item), std::move(v));
                 skip_spaces(l, off);
             } else {
                 if (item.type == node::kind::null && (off >= t.size() || t[off] == ','))
@@ -4536,19 +4553,20 @@ private:
         }
     }
 
-    /// Adds key to a mapping under construction, refusing a duplicate (found in `seen` in constant time).
-    static void add_key(node& map, node key, node value, std::unordered_map<std::string, position>& seen) {
+    /// Records a mapping key, refusing a duplicate (found in constant time); called before its value is
+    /// parsed, so the error points at the second key.
+    static void claim_key(const node& key, std::unordered_map<std::string, position>& seen) {
         auto [it, fresh] = seen.emplace(key.text, key.pos);
         if (!fresh)
-            fail(key.pos, "duplicate key '" + shown_key(key.text) + "' (first at line " + std::to_string(it->second.line) +
+            fail(key.pos, "duplicate key '" + shown(key.text) + "' (first at line " + std::to_string(it->second.line) +
                               ", column " + std::to_string(it->second.column) + ")");
+    }
+    static void add_key(node& map, node key, node value) {
         map.keys.push_back(std::move(key));
         map.values.push_back(std::move(value));
     }
-    static std::string shown_key(const std::string& k) { return k.size() > 60 ? k.substr(0, 60) + "..." : k; }
 
     std::string_view in_;
-    bool bom_ = false;
     std::vector<line> lines_;
     mutable const char* cache_text_ = nullptr;
     mutable std::size_t cache_offset_ = 0;
@@ -4648,23 +4666,6 @@ inline std::string suggestion(std::string_view found, const std::vector<std::str
     return best.empty() ? std::string() : "; did you mean '" + std::string(best) + "'?";
 }
 
-/// A scalar shown in a message: quoted, escaped, shortened.
-inline std::string shown(std::string_view s) {
-    std::string out;
-    for (char c : s.substr(0, 60)) {
-        const auto u = static_cast<unsigned char>(c);
-        if (u < 0x20 || u == 0x7F) {
-            static constexpr char hex[] = "0123456789abcdef";
-            out += "\\x";
-            out += hex[u >> 4];
-            out += hex[u & 15];
-        } else {
-            out += c;
-        }
-    }
-    if (s.size() > 60) out += "...";
-    return out;
-}
 
 inline std::string_view kind_name(const yaml::node& n) noexcept {
     switch (n.type) {
