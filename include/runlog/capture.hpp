@@ -125,7 +125,7 @@ public:
             if (s.saved >= 0) ::close(s.saved);
             s.read_end = s.file = s.saved = -1;
         }
-        const int marker = detail::high_fd(::open(complete_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+        const int marker = detail::open_file(complete_path_, O_WRONLY | O_CREAT | O_TRUNC);
         if (marker >= 0)
             ::close(marker);
         else
@@ -202,7 +202,7 @@ private:
         for (int i = 0; i < 2; ++i) {
             auto& s = streams_[i];
             const std::string name = i ? "stderr" : "stdout";
-            s.file = detail::high_fd(::open(s.path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+            s.file = detail::open_file(s.path, O_WRONLY | O_CREAT | O_TRUNC);
             if (s.file < 0) throw capture_error("cannot open the compute log \"" + s.path + "\": " + std::strerror(errno));
             int ends[2];
             if (::pipe2(ends, O_CLOEXEC) != 0)

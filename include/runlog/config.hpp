@@ -206,7 +206,7 @@ private:
 
 /// Reads a whole file (at most yaml::max_input + 1 bytes, so a huge file is refused without reading it all).
 inline std::string read_config_file(const std::string& path) {
-    const int fd = high_fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    const int fd = open_file(path, O_RDONLY);
     if (fd < 0) throw config_error({path, 0, 0, std::string("cannot read the file: ") + std::strerror(errno)});
     struct stat st {};
     if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {

@@ -2385,6 +2385,11 @@ inline int high_fd(int fd) noexcept {
     return moved;
 }
 
+/// Opens a file close-on-exec at a descriptor of at least 3 (see high_fd); -1 with errno on failure.
+inline int open_file(const std::string& path, int flags, mode_t mode = 0644) noexcept {
+    return high_fd(::open(path.c_str(), flags | O_CLOEXEC, mode));
+}
+
 /// The default handler: prints a sink's first failure to stderr; later ones are only counted.
 inline void default_error_handler(const sink_error& e) noexcept {
     if (e.failures != 1) return;
@@ -4759,7 +4764,7 @@ private:
 
 /// Reads a whole file (at most yaml::max_input + 1 bytes, so a huge file is refused without reading it all).
 inline std::string read_config_file(const std::string& path) {
-    const int fd = high_fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    const int fd = open_file(path, O_RDONLY);
     if (fd < 0) throw config_error({path, 0, 0, std::string("cannot read the file: ") + std::strerror(errno)});
     struct stat st {};
     if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
@@ -5480,7 +5485,7 @@ public:
         if (path_.empty()) throw std::system_error(std::make_error_code(std::errc::invalid_argument), "log file path is empty");
         if (int err = create_parent_directories(path_))
             throw std::system_error(err, std::generic_category(), "cannot create the directory of log file \"" + path_ + "\"");
-        fd_ = high_fd(::open(path_.c_str(), flags | O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+        fd_ = open_file(path_, flags | O_WRONLY | O_CREAT);
         if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "cannot open log file \"" + path_ + "\"");
         buffer_.reset(new char[capacity_ ? capacity_ : 1]);
     }
@@ -6335,7 +6340,7 @@ public:
             if (s.saved >= 0) ::close(s.saved);
             s.read_end = s.file = s.saved = -1;
         }
-        const int marker = detail::high_fd(::open(complete_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+        const int marker = detail::open_file(complete_path_, O_WRONLY | O_CREAT | O_TRUNC);
         if (marker >= 0)
             ::close(marker);
         else
@@ -6412,7 +6417,7 @@ private:
         for (int i = 0; i < 2; ++i) {
             auto& s = streams_[i];
             const std::string name = i ? "stderr" : "stdout";
-            s.file = detail::high_fd(::open(s.path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+            s.file = detail::open_file(s.path, O_WRONLY | O_CREAT | O_TRUNC);
             if (s.file < 0) throw capture_error("cannot open the compute log \"" + s.path + "\": " + std::strerror(errno));
             int ends[2];
             if (::pipe2(ends, O_CLOEXEC) != 0)
@@ -6819,7 +6824,7 @@ private:
         }
 
         int open_active() const noexcept {
-            return detail::high_fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+            return detail::open_file(path, O_WRONLY | O_CREAT | O_APPEND);
         }
         std::string numbered(std::size_t n) const { return path + "." + std::to_string(n); }
 

@@ -53,7 +53,7 @@ public:
         if (path_.empty()) throw std::system_error(std::make_error_code(std::errc::invalid_argument), "log file path is empty");
         if (int err = create_parent_directories(path_))
             throw std::system_error(err, std::generic_category(), "cannot create the directory of log file \"" + path_ + "\"");
-        fd_ = high_fd(::open(path_.c_str(), flags | O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+        fd_ = open_file(path_, flags | O_WRONLY | O_CREAT);
         if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "cannot open log file \"" + path_ + "\"");
         buffer_.reset(new char[capacity_ ? capacity_ : 1]);
     }

@@ -138,7 +138,7 @@ private:
         }
 
         int open_active() const noexcept {
-            return detail::high_fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+            return detail::open_file(path, O_WRONLY | O_CREAT | O_APPEND);
         }
         std::string numbered(std::size_t n) const { return path + "." + std::to_string(n); }
 

@@ -62,6 +62,11 @@ inline int high_fd(int fd) noexcept {
     return moved;
 }
 
+/// Opens a file close-on-exec at a descriptor of at least 3 (see high_fd); -1 with errno on failure.
+inline int open_file(const std::string& path, int flags, mode_t mode = 0644) noexcept {
+    return high_fd(::open(path.c_str(), flags | O_CLOEXEC, mode));
+}
+
 /// The default handler: prints a sink's first failure to stderr; later ones are only counted.
 inline void default_error_handler(const sink_error& e) noexcept {
     if (e.failures != 1) return;
