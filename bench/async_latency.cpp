@@ -154,6 +154,13 @@ int main(int argc, char** argv) {
             fail("unknown argument \"" + a + "\" (--quick, --rounds N)");
         }
     }
+    // Both backends (runlog's and spdlog's worker) get the last CPU, the callers start at CPU 0.
+    const int backend_cpu = static_cast<int>(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN))) - 1;
+    {
+        runlog::backend_options o;
+        o.backend_cpu = backend_cpu;
+        runlog::set_backend_options(o);
+    }
     const double tick_ns = ns_per_tick();
     std::uint64_t empty = ~0ULL;
     for (int i = 0; i < 100000; ++i) {
@@ -180,7 +187,7 @@ int main(int argc, char** argv) {
 #if RUNLOG_BENCH_HAVE_SPDLOG
     {
         const std::string path = cfg.dir + "/runlog_async_bench_spdlog_async.log";
-        spdlog::init_thread_pool(8192, 1);
+        spdlog::init_thread_pool(8192, 1, [backend_cpu] { pin(backend_cpu); });
         auto log = spdlog::create_async<spdlog::sinks::basic_file_sink_mt>("bench_async", path, true);
         auto call = [&](std::uint64_t i) { log->info("iteration {} value {} name {}", i, static_cast<double>(i) * 0.5, "alice"); };
         std::fprintf(stderr, "latency: spdlog async\n");
@@ -218,7 +225,7 @@ int main(int argc, char** argv) {
                                    log.info("iteration {} value {} name {}", i, static_cast<double>(i) * 0.5, "alice");
                            }, {}});
 #if RUNLOG_BENCH_HAVE_SPDLOG
-    contestants.push_back({"spdlog async", [](const std::string& path, std::uint64_t n) {
+    contestants.push_back({"spdlog async", [backend_cpu](const std::string& path, std::uint64_t n) {
                                auto log = spdlog::create_async<spdlog::sinks::basic_file_sink_mt>("tp_async", path, true);
                                for (std::uint64_t i = 0; i < n; ++i)
                                    log->info("iteration {} value {} name {}", i, static_cast<double>(i) * 0.5, "alice");
@@ -226,7 +233,7 @@ int main(int argc, char** argv) {
                                spdlog::drop("tp_async");
                                log.reset();
                                spdlog::shutdown();
-                               spdlog::init_thread_pool(8192, 1);
+                               spdlog::init_thread_pool(8192, 1, [backend_cpu] { pin(backend_cpu); });
                            }, {}});
     contestants.push_back({"spdlog sync file", [](const std::string& path, std::uint64_t n) {
                                spdlog::logger log("tp_sync", std::make_shared<spdlog::sinks::basic_file_sink_mt>(path, true));
@@ -235,6 +242,7 @@ int main(int argc, char** argv) {
                                log.flush();
                            }, {}});
 #endif
+    pin(0);  // the producing thread, as in the latency part; the backends keep their CPU
     for (int r = 0; r < cfg.rounds; ++r) {
         std::fprintf(stderr, "throughput round %d/%d\n", r + 1, cfg.rounds);
         for (std::size_t k = 0; k < contestants.size(); ++k) {
@@ -250,9 +258,11 @@ int main(int argc, char** argv) {
         }
     }
 
-    std::printf("## runlog_async_bench\n\n### Caller latency, one thread (pinned to CPU 0; the backend has CPU 1)\n\n");
+    std::printf("## runlog_async_bench\n\n### Caller latency, one thread (pinned to CPU 0; the backend has CPU %d)\n\n",
+                backend_cpu);
     print_latency(one, tick_ns, empty);
-    std::printf("\n### Caller latency, two threads (CPUs 0 and 1; the backend competes with them)\n\n");
+    std::printf("\n### Caller latency, two threads (CPUs 0 and 1; the backend, on CPU %d, competes with them)\n\n",
+                backend_cpu);
     print_latency(two, tick_ns, empty);
     std::printf("\n### Throughput: %s messages from one thread until all are in the file, median of %d round%s\n\n",
                 grouped(cfg.messages).c_str(), cfg.rounds, cfg.rounds == 1 ? "" : "s");
@@ -270,7 +280,9 @@ int main(int argc, char** argv) {
     std::printf("- Message `\"iteration {} value {} name {}\"` with a uint64, a double and \"alice\"; runlog's pattern "
                 "matches spdlog's default. Latency: 2000 warm-up calls, then %d batches of %d calls per thread, even "
                 "batches timed call by call, odd ones as a whole, 2 ms pause after each. Throughput: from the first "
-                "call until the logger is flushed and destroyed, then the file's lines counted.\n",
-                cfg.batches, batch_size);
+                "call until the logger is flushed and destroyed, then the file's lines counted. runlog's backend "
+                "(backend_options::backend_cpu) and spdlog's worker (init_thread_pool's on_thread_start) are "
+                "pinned to CPU %d; the throughput's producing thread to CPU 0.\n",
+                cfg.batches, batch_size, backend_cpu);
     return 0;
 }

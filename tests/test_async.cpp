@@ -4,14 +4,20 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <map>
+#include <stdexcept>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "support.hpp"
+
+#if defined(__linux__)
+#include <sched.h>
+#endif
 
 using runlog::level;
 using test_support::temp_dir;
@@ -266,3 +272,111 @@ TEST_CASE("async: short-lived loggers while another keeps the backend busy", "[a
     for (std::string line; std::getline(in, line);) ++lines;
     CHECK(lines == 300);
 }
+
+namespace {
+/// A user type whose formatter throws.
+struct throws_when_formatted {};
+}  // namespace
+
+template <>
+struct runlog::formatter<throws_when_formatted> {
+    void format(const throws_when_formatted&, runlog::buffer&) const { throw std::runtime_error("no text for you"); }
+};
+
+TEST_CASE("async: strings of every length and kind arrive intact", "[async]") {
+    runlog::memory_sink sink;
+    auto log = runlog::make_logger(runlog::async(runlog::pipeline("mem", runlog::text_formatter("{message}"), sink)));
+    std::vector<std::string> expected;
+    for (std::size_t n = 0; n <= 40; ++n) {
+        std::string s;
+        for (std::size_t i = 0; i < n; ++i) s.push_back(static_cast<char>('a' + (i * 7 + n) % 26));
+        const std::string_view v = s;
+        log.info("{}|{}|{}|{}", s, v, s.c_str(), n);
+        expected.push_back(s + "|" + s + "|" + s + "|" + std::to_string(n) + "\n");
+    }
+    char buffer[16] = "ab";  // an array holds a shorter string: up to its NUL
+    const char* null_string = nullptr;
+    log.info("{}|{}|{}", buffer, null_string, "");
+    expected.push_back("ab|(null)|\n");
+    log.flush();
+    CHECK(sink.lines() == expected);
+}
+
+TEST_CASE("async: a user type whose formatter throws neither terminates nor loses the record", "[async]") {
+    runlog::memory_sink sink;
+    auto log = runlog::make_logger(runlog::async(runlog::pipeline("mem", runlog::text_formatter("{message}"), sink)));
+    log.info("value {} then {}", throws_when_formatted{}, 7);
+    log.info("next {}", 8);
+    log.flush();
+    const auto lines = sink.lines();
+    REQUIRE(lines.size() == 2);
+    CHECK_THAT(lines[0], Catch::Contains("could not format") && Catch::Contains("no text for you"));
+    CHECK(lines[1] == "next 8\n");
+}
+
+#if defined(__linux__)
+namespace {
+/// The kernel ids of the calling process's threads named runlog-backend.
+std::vector<pid_t> backend_threads() {
+    std::vector<pid_t> ids;
+    for (const auto& e : std::filesystem::directory_iterator("/proc/self/task")) {
+        std::ifstream comm(e.path() / "comm");
+        std::string name;
+        std::getline(comm, name);
+        if (name == "runlog-backend") ids.push_back(static_cast<pid_t>(std::stol(e.path().filename().string())));
+    }
+    return ids;
+}
+}  // namespace
+
+TEST_CASE("async: backend_cpu pins the backend thread to that CPU", "[async]") {
+    cpu_set_t allowed;
+    REQUIRE(sched_getaffinity(0, sizeof allowed, &allowed) == 0);
+    int cpu = -1;
+    for (int c = 0; c < CPU_SETSIZE; ++c)
+        if (CPU_ISSET(c, &allowed)) cpu = c;  // the last CPU this process may use
+    REQUIRE(cpu >= 0);
+    if (runlog::detail::async_backend::started()) {
+        WARN("the backend has started already: run this test case on its own (ctest does)");
+        return;
+    }
+    REQUIRE(backend_threads().empty());  // each test case runs in its own process: no backend yet
+    runlog::backend_options o;
+    o.backend_cpu = cpu;
+    runlog::set_backend_options(o);
+    runlog::memory_sink sink;
+    auto log = runlog::make_logger(runlog::async(runlog::pipeline("mem", runlog::text_formatter("{message}"), sink)));
+    log.info("pinned {}", cpu);
+    log.flush();
+    CHECK(sink.lines() == std::vector<std::string>{"pinned " + std::to_string(cpu) + "\n"});
+    const auto threads = backend_threads();
+    REQUIRE(threads.size() == 1);
+    cpu_set_t set;
+    REQUIRE(sched_getaffinity(threads[0], sizeof set, &set) == 0);
+    CHECK(CPU_COUNT(&set) == 1);
+    CHECK(CPU_ISSET(cpu, &set));
+}
+
+TEST_CASE("async: a backend_cpu that cannot be used is reported, and the backend runs unpinned", "[async]") {
+    if (runlog::detail::async_backend::started()) {
+        WARN("the backend has started already: run this test case on its own (ctest does)");
+        return;
+    }
+    static std::vector<std::string>* seen = new std::vector<std::string>;
+    auto previous = runlog::set_error_handler([](const runlog::sink_error& e) { seen->emplace_back(e.message); });
+    runlog::backend_options o;
+    o.backend_cpu = CPU_SETSIZE + 5;
+    runlog::set_backend_options(o);
+    runlog::memory_sink sink;
+    {
+        auto log = runlog::make_logger(runlog::async(runlog::pipeline("mem", runlog::text_formatter("{message}"), sink)));
+        log.info("still {}", "written");
+        log.flush();
+    }
+    runlog::set_error_handler(previous);
+    CHECK(sink.lines() == std::vector<std::string>{"still written\n"});
+    REQUIRE(seen->size() == 1);
+    CHECK_THAT(seen->front(), Catch::Contains("could not be pinned to CPU " + std::to_string(CPU_SETSIZE + 5)) &&
+                                  Catch::Contains("backend_cpu"));
+}
+#endif

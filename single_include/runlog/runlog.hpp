@@ -12,6 +12,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -27,6 +28,10 @@
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <x86intrin.h>
+#endif
+#if defined(__linux__)
+#include <pthread.h>
+#include <sched.h>
 #endif
 
 
@@ -1485,7 +1490,6 @@ inline std::string to_string(level l) {
 #include <initializer_list>
 #include <span>
 
-#include <pthread.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -2621,6 +2625,7 @@ struct backend_options {
     std::chrono::microseconds idle_sleep{100};     ///< how long the backend sleeps when idle: its wake-up latency
     bool use_tsc = true;                           ///< timestamp with the TSC where there is one, else steady_clock
     std::chrono::milliseconds resync_every{1000};  ///< re-calibrate the TSC against the system clock this often
+    int backend_cpu = -1;  ///< pin the backend thread to this CPU (Linux), so it never competes with pinned callers; -1: no pinning
 };
 
 namespace detail {
@@ -2693,8 +2698,6 @@ struct async_ring {
     alignas(64) std::atomic<std::uint64_t> tail{0};  ///< bytes ever committed
     std::atomic<std::uint64_t> writing{0};           ///< odd while a record is being written (after its timestamp)
     std::uint64_t head_cache = 0;
-    std::uint64_t reserved_at = 0;
-    std::uint64_t reserved_size = 0;
     // Consumer side.
     alignas(64) std::atomic<std::uint64_t> head{0};  ///< bytes ever consumed
     std::uint64_t seen_writing = 0;                   ///< the backend's last view of `writing`
@@ -2708,9 +2711,19 @@ struct async_ring {
     const std::uint64_t thread_id;
     const std::uint32_t pid;
 
-    /// Room for n bytes (n a multiple of 8), padding to the end first when they would not fit there; null
-    /// when the ring is full.
-    char* reserve(std::size_t n) noexcept {
+    /// Room for n bytes (n a multiple of 8) when they fit before the ring's end and the producer's last
+    /// view of the head says there is room, else null (reserve then pads, or re-reads the head). `end`
+    /// is what commit takes.
+    char* try_reserve(std::size_t n, std::uint64_t& end) noexcept {
+        const std::uint64_t pos = tail.load(std::memory_order_relaxed);
+        const std::size_t offset = static_cast<std::size_t>(pos & mask);
+        if (offset + n > capacity || pos + n - head_cache > capacity) [[unlikely]]
+            return nullptr;
+        end = pos + n;
+        return data + offset;
+    }
+    /// Room for n bytes, padding to the end first when they would not fit there; null when the ring is full.
+    char* reserve(std::size_t n, std::uint64_t& end) noexcept {
         const std::uint64_t pos = tail.load(std::memory_order_relaxed);
         const std::size_t offset = static_cast<std::size_t>(pos & mask);
         const std::size_t pad = offset + n > capacity ? capacity - offset : 0;
@@ -2723,11 +2736,11 @@ struct async_ring {
             h->size = static_cast<std::uint32_t>(pad);
             h->kind = 0;
         }
-        reserved_at = pos + pad;
-        reserved_size = n;
+        end = pos + pad + n;
         return data + ((pos + pad) & mask);
     }
-    void commit() noexcept { tail.store(reserved_at + reserved_size, std::memory_order_release); }
+    /// Publishes the bytes up to end (from try_reserve or reserve).
+    void commit(std::uint64_t end) noexcept { tail.store(end, std::memory_order_release); }
 };
 
 /// Reads the timestamp counter: the TSC on x86, else steady_clock's nanoseconds.
@@ -2886,7 +2899,33 @@ private:
         clock_.start();
         slack_ = clock_.ticks_for(std::chrono::microseconds(20));
         started().store(true, std::memory_order_release);
-        thread_ = std::thread([this] { loop(); });
+        thread_ = std::thread([this] {
+#if defined(__linux__)
+            ::pthread_setname_np(::pthread_self(), "runlog-backend");  // what top -H and /proc show
+#endif
+            pin_to(options().backend_cpu);
+            loop();
+        });
+    }
+
+    /// Pins the calling thread to one CPU; a CPU that cannot be used is reported once, and the thread
+    /// runs unpinned.
+    static void pin_to(int cpu) noexcept {
+        if (cpu < 0) return;
+#if defined(__linux__)
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        if (cpu < CPU_SETSIZE) CPU_SET(cpu, &set);
+        if (cpu >= CPU_SETSIZE || ::pthread_setaffinity_np(::pthread_self(), sizeof set, &set) != 0) {
+            char message[128];
+            std::snprintf(message, sizeof message,
+                          "runlog: the async backend could not be pinned to CPU %d (backend_options::backend_cpu); "
+                          "it runs unpinned", cpu);
+            report_problem(message);
+        }
+#else
+        report_problem("runlog: backend_options::backend_cpu is only supported on Linux; the backend runs unpinned");
+#endif
     }
 
     void loop() {
@@ -3094,52 +3133,88 @@ inline constexpr std::size_t align8(std::size_t n) noexcept { return (n + 7) & ~
 template <class T>
 constexpr bool is_formatted_arg = !is_copied_arg<T> && !is_string_arg<T> && !std::is_array_v<T>;
 
-/// Stands in for the scratch string of a call without user-type arguments.
-struct no_scratch {
-    const char* data() const noexcept { return nullptr; }
-};
+/// How an argument travels through the ring: copied values as themselves, everything else as the
+/// bytes of a string (strings as they are, user types once formatted). Calls are encoded from these
+/// "wire" values, so `const char*`, `char[N]` and `std::string` arguments share one decoder.
+template <class T>
+using wire_t = std::conditional_t<is_copied_arg<arg_value_t<T>>, arg_value_t<T>, std::string_view>;
 
-/// The size an argument takes in the ring; user types are formatted into `scratch` first.
-template <class T, class Scratch>
-std::size_t arg_size(const T& v, Scratch& scratch) {
-    using U = arg_value_t<T>;
-    if constexpr (is_copied_arg<U>) {
-        return sizeof(U);
-    } else if constexpr (is_string_arg<U> || std::is_array_v<U>) {
-        return 4 + string_of(v).size();
-    } else {
+/// The wire value of a copied or string argument (a user type goes through format_user_arg).
+template <class T>
+wire_t<T> to_wire(const T& v) noexcept {
+    if constexpr (is_copied_arg<arg_value_t<T>>)
+        return v;
+    else
+        return string_of(v);
+}
+
+inline std::size_t wire_size(std::string_view s) noexcept { return 4 + s.size(); }
+template <class T>
+constexpr std::size_t wire_size(const T&) noexcept {
+    return sizeof(T);
+}
+
+/// Copies n bytes; short strings (most arguments) without a call to memcpy, by two overlapping moves.
+inline void copy_bytes(char* to, const char* from, std::size_t n) noexcept {
+    if (n >= 8 && n <= 16) {
+        std::uint64_t a, b;
+        std::memcpy(&a, from, 8);
+        std::memcpy(&b, from + n - 8, 8);
+        std::memcpy(to, &a, 8);
+        std::memcpy(to + n - 8, &b, 8);
+    } else if (n >= 4 && n < 8) {
+        std::uint32_t a, b;
+        std::memcpy(&a, from, 4);
+        std::memcpy(&b, from + n - 4, 4);
+        std::memcpy(to, &a, 4);
+        std::memcpy(to + n - 4, &b, 4);
+    } else if (n > 0 && n < 4) {
+        to[0] = from[0];
+        to[n / 2] = from[n / 2];
+        to[n - 1] = from[n - 1];
+    } else if (n > 16) {
+        std::memcpy(to, from, n);
+    }
+}
+
+inline void put_wire(char*& p, std::string_view s) noexcept {
+    const auto n = static_cast<std::uint32_t>(s.size());
+    std::memcpy(p, &n, 4);
+    copy_bytes(p + 4, s.data(), s.size());
+    p += 4 + s.size();
+}
+template <class T>
+void put_wire(char*& p, const T& v) noexcept {
+    std::memcpy(p, &v, sizeof(T));
+    p += sizeof(T);
+}
+
+/// Formats a user-type argument into scratch and returns where its text is, as offsets (scratch may
+/// grow while later arguments are formatted); other arguments take no room.
+template <class T>
+std::pair<std::size_t, std::size_t> format_user_arg(std::string& scratch, const T& v) {
+    if constexpr (is_formatted_arg<arg_value_t<T>>) {
         memory_buffer b;
         format_to(b, "{}", v);
+        const std::size_t at = scratch.size();
         scratch.append(b.view());
-        scratch.push_back('\0');
-        return 4 + b.size();
-    }
-}
-
-template <class T>
-void put_arg(char*& p, const T& v, const char*& scratch) {
-    using U = arg_value_t<T>;
-    if constexpr (is_copied_arg<U>) {
-        std::memcpy(p, &v, sizeof(U));
-        p += sizeof(U);
+        return {at, b.size()};
     } else {
-        std::string_view s;
-        if constexpr (is_string_arg<U> || std::is_array_v<U>) {
-            s = string_of(v);
-        } else {
-            s = std::string_view(scratch);
-            scratch += s.size() + 1;
-        }
-        const auto n = static_cast<std::uint32_t>(s.size());
-        std::memcpy(p, &n, 4);
-        if (n != 0) std::memcpy(p + 4, s.data(), s.size());
-        p += 4 + s.size();
+        return {0, 0};
     }
 }
-
-/// The type an argument is decoded as: itself when copied, else a string view into the ring.
+/// The wire value of any argument, once the user-type ones have been formatted into scratch.
 template <class T>
-using decoded_t = std::conditional_t<is_copied_arg<arg_value_t<T>>, arg_value_t<T>, std::string_view>;
+wire_t<T> wire_of(const T& v, const std::string& scratch, std::pair<std::size_t, std::size_t> at) noexcept {
+    if constexpr (is_formatted_arg<arg_value_t<T>>)
+        return std::string_view(scratch).substr(at.first, at.second);
+    else
+        return to_wire(v);
+}
+
+/// The type an argument is decoded as: its wire type (itself when copied, else a view into the ring).
+template <class T>
+using decoded_t = wire_t<T>;
 
 template <class T>
 decoded_t<T> get_arg(const char*& p) noexcept {
@@ -3332,45 +3407,72 @@ public:
     template <class Fmt, class... A>
     void enqueue(level l, std::string_view logger, fields fs, const Fmt& fmt, const A&... a) noexcept {
         if (static_cast<int>(l) < level_.load(std::memory_order_relaxed)) return;
-        // User-type arguments are formatted here into scratch; a call without them never builds it.
-        std::conditional_t<(detail::is_formatted_arg<detail::arg_value_t<A>> || ...), std::string, detail::no_scratch> scratch;
-        std::size_t args = 0;
-        if constexpr (sizeof...(A) > 0) args = (detail::arg_size(a, scratch) + ...);
-        const context& ctx = current_context();
         const std::span<const field> fspan(fs.begin(), fs.size());
-        const std::size_t extra = body_size + detail::fields_size(fspan) + args;
-        const bool ok = write(extra, l, ctx, fmt.location(), logger, [&](detail::async_header& h, char* body, char*& p) {
-            h.kind = 1;
-            h.nfields = static_cast<std::uint16_t>(fs.size());
-            auto& c = *reinterpret_cast<detail::async_call*>(body);
-            c.fmt = fmt.get().data();
-            c.fmt_len = static_cast<std::uint32_t>(fmt.get().size());
-            c.logger = logger.data();
-            c.render = &detail::render_args<A...>;
-            detail::put_fields(p, fspan);
-            const char* s = scratch.data();
-            (void)s;  // unused without user-type arguments
-            (detail::put_arg(p, a, s), ...);
-        });
-        if (!ok) {
-            // Too big for the ring (or the backend is gone): format and write it from this thread.
-            record r;
-            r.time = std::chrono::system_clock::now();
-            r.lvl = l;
-            r.ctx = ctx;
-            r.location = fmt.location();
-            r.logger_name = logger;
-            r.pid = process_id();
-            r.thread = thread_id();
-            r.fields = fspan;
-            const auto store = make_format_args(a...);  // must outlive src, which views it
-            detail::format_source src{fmt.get(), store};
-            r.set_message(&src, &detail::format_source::render);
-            inner_.handle(r);
-        }
+        if constexpr ((detail::is_formatted_arg<detail::arg_value_t<A>> || ...))
+            enqueue_formatting(l, logger, fspan, fmt.get(), fmt.location(), a...);
+        else
+            push(l, logger, fspan, fmt.get(), fmt.location(), detail::to_wire(a)...);
     }
 
 private:
+    /// A call with user-type arguments: formats them here (their state may change once the call
+    /// returns), then queues their text.
+    template <class... A>
+    [[gnu::noinline]] void enqueue_formatting(level l, std::string_view logger, std::span<const field> fs,
+                                              std::string_view fmt, const source_location& loc,
+                                              const A&... a) noexcept {
+        try {
+            std::string scratch;
+            const std::pair<std::size_t, std::size_t> at[] = {detail::format_user_arg(scratch, a)...};
+            [&]<std::size_t... I>(std::index_sequence<I...>) {
+                push(l, logger, fs, fmt, loc, detail::wire_of(a, scratch, at[I])...);
+            }(std::index_sequence_for<A...>{});
+        } catch (...) {
+            write_direct(l, logger, fs, fmt, loc, a...);  // out of memory, or a formatter threw: try here
+        }
+    }
+
+    /// Queues a call whose arguments are wire values (copied values and string views).
+    template <class... W>
+    void push(level l, std::string_view logger, std::span<const field> fs, std::string_view fmt,
+              const source_location& loc, const W&... w) noexcept {
+        const std::size_t extra = body_size + detail::fields_size(fs) + (std::size_t{0} + ... + detail::wire_size(w));
+        const bool ok = write(extra, l, current_context(), loc, logger, [&](detail::async_header& h, char* body, char*& p) {
+            h.kind = 1;
+            h.nfields = static_cast<std::uint16_t>(fs.size());
+            auto& c = *reinterpret_cast<detail::async_call*>(body);
+            c.fmt = fmt.data();
+            c.fmt_len = static_cast<std::uint32_t>(fmt.size());
+            c.logger = logger.data();
+            c.render = &detail::render_args<W...>;
+            if (!fs.empty()) [[unlikely]]
+                detail::put_fields(p, fs);
+            (detail::put_wire(p, w), ...);
+        });
+        if (!ok) [[unlikely]]
+            write_direct(l, logger, fs, fmt, loc, w...);
+    }
+
+    /// Formats and writes a call from the calling thread: too big for the ring, or the backend is gone.
+    template <class... A>
+    [[gnu::noinline, gnu::cold]] void write_direct(level l, std::string_view logger, std::span<const field> fs,
+                                                   std::string_view fmt, const source_location& loc,
+                                                   const A&... a) noexcept {
+        record r;
+        r.time = std::chrono::system_clock::now();
+        r.lvl = l;
+        r.ctx = current_context();
+        r.location = loc;
+        r.logger_name = logger;
+        r.pid = process_id();
+        r.thread = thread_id();
+        r.fields = fs;
+        const auto store = make_format_args(a...);  // must outlive src, which views it
+        detail::format_source src{fmt, store};
+        r.set_message(&src, &detail::format_source::render);
+        inner_.handle(r);
+    }
+
     template <runlog::level, class...>
     friend class basic_logger;
 
@@ -3396,30 +3498,28 @@ private:
     template <class Body>
     bool write(std::size_t extra, level l, const context& ctx, const source_location& loc, std::string_view logger,
                Body&& body) noexcept {
-        using backend_t = detail::async_backend;
         const bool with_ctx = !(ctx.run_id.empty() && ctx.job.empty() && ctx.step.empty());
         const bool with_loc = keep_location_;
         const std::size_t ctx_size =
             with_ctx ? sizeof(detail::async_context) + ctx.run_id.size() + ctx.job.size() + ctx.step.size() : 0;
         const std::size_t size = detail::align8(sizeof(detail::async_header) + extra + ctx_size +
                                                 (with_loc ? sizeof(source_location) : 0));
-        detail::async_ring* cached = backend_t::cached_ring();
-        detail::async_ring& ring = cached ? *cached : backend_t::instance().ring();
-        if (backend_t::stopped_flag().load(std::memory_order_acquire)) return false;
-        if (size > ring.capacity / 2 || size > UINT32_MAX) return false;
-        if (!used_.load(std::memory_order_relaxed)) used_.store(true, std::memory_order_relaxed);
-        char* p = ring.reserve(size);
-        for (unsigned spins = 0; !p; ++spins) {
-            if (options_.when_full == queue_full::drop) {
-                dropped_.fetch_add(1, std::memory_order_relaxed);
-                return true;
-            }
-            if (spins % 64 == 0) backend_t::instance().wake();  // in case it sleeps; it is busy otherwise
-            std::this_thread::yield();
-            p = ring.reserve(size);
+        // The fast path: this thread has a ring with room before its end, this pipeline has used it, and
+        // the backend runs. Everything else (first use, wrapping, a full ring, exit) is reserve_slow's.
+        detail::async_ring* ring = detail::async_backend::cached_ring();
+        std::uint64_t end = 0;
+        char* p = nullptr;
+        if (ring && size <= ring->capacity / 2 && used_.load(std::memory_order_relaxed) &&
+            !detail::async_backend::stopped_flag().load(std::memory_order_acquire)) [[likely]]
+            p = ring->try_reserve(size, end);
+        if (!p) [[unlikely]] {
+            const reservation got = reserve_slow(size, end);
+            if (!got.at) return got.dropped;
+            ring = got.ring;
+            p = got.at;
         }
-        const std::uint64_t w = ring.writing.load(std::memory_order_relaxed);
-        ring.writing.store(w + 1, std::memory_order_relaxed);  // odd: a timestamp is being taken
+        const std::uint64_t w = ring->writing.load(std::memory_order_relaxed);
+        ring->writing.store(w + 1, std::memory_order_relaxed);  // odd: a timestamp is being taken
         auto& h = *reinterpret_cast<detail::async_header*>(p);
         h.size = static_cast<std::uint32_t>(size);
         h.flags = static_cast<std::uint8_t>((with_ctx ? detail::has_context : 0) | (with_loc ? detail::has_location : 0));
@@ -3445,10 +3545,41 @@ private:
             q += sizeof loc;
         }
         body(h, body_start, q);
-        ring.commit();
-        ring.writing.store(w + 2, std::memory_order_release);
+        ring->commit(end);
+        ring->writing.store(w + 2, std::memory_order_release);
         return true;
     }
+
+    /// What reserve_slow found: room (at), or a dropped record, or neither (write from the caller).
+    struct reservation {
+        detail::async_ring* ring;
+        char* at;
+        bool dropped;
+    };
+    /// Creates the thread's ring on first use, pads to the ring's end, re-reads the backend's head, and
+    /// when the ring is full waits for the backend or drops (queue_full::drop).
+    [[gnu::noinline]] reservation reserve_slow(std::size_t size, std::uint64_t& end) noexcept {
+        using backend_t = detail::async_backend;
+        detail::async_ring* ring = nullptr;
+        try {
+            ring = &backend_t::instance().ring();
+        } catch (...) {
+            return {nullptr, nullptr, false};  // no memory for a ring: the caller writes the record itself
+        }
+        if (size > ring->capacity / 2 || size > UINT32_MAX) return {nullptr, nullptr, false};
+        if (!used_.load(std::memory_order_relaxed)) used_.store(true, std::memory_order_relaxed);
+        for (unsigned spins = 0;; ++spins) {
+            if (backend_t::stopped_flag().load(std::memory_order_acquire)) return {nullptr, nullptr, false};
+            if (char* p = ring->reserve(size, end)) return {ring, p, false};
+            if (options_.when_full == queue_full::drop) {
+                dropped_.fetch_add(1, std::memory_order_relaxed);
+                return {nullptr, nullptr, true};
+            }
+            if (spins % 64 == 0) backend_t::instance().wake();  // in case it sleeps; it is busy otherwise
+            std::this_thread::yield();
+        }
+    }
+
     /// The fixed part after the header: an async_call or an async_message.
     static constexpr std::size_t body_size = 32;
     static_assert(sizeof(detail::async_call) <= body_size && sizeof(detail::async_message) <= body_size);
@@ -3583,7 +3714,6 @@ inline void async_preallocate() { (void)detail::async_backend::instance().ring()
 }  // namespace runlog
 
 // ---- runlog/capture.hpp
-#include <cstdio>
 #include <iostream>
 
 #include <poll.h>
