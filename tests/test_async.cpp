@@ -380,3 +380,68 @@ TEST_CASE("async: a backend_cpu that cannot be used is reported, and the backend
                                   Catch::Contains("backend_cpu"));
 }
 #endif
+
+TEST_CASE("async: records bigger than half a queue keep their place and their timestamp order", "[async]") {
+    if (runlog::detail::async_backend::started()) {
+        WARN("the backend has started already: run this test case on its own (ctest does)");
+        return;
+    }
+    runlog::backend_options o;
+    o.queue_bytes = 4096;  // a 2,500-byte record no longer fits in half of it
+    runlog::set_backend_options(o);
+    temp_dir d;
+    const std::string path = d.path + "/big.log";
+    const std::string big(2500, 'B');
+    {
+        auto log = runlog::make_logger(
+            "t", runlog::async(runlog::pipeline("file", runlog::text_formatter("{iso} {message}"), runlog::file_sink(path))));
+        log.info("small {}", 1);
+        log.info("big {} {}", big.size(), big);
+        log.info({{"f", big}}, "bigfield {}", 2);
+        log.info(runlog::runtime("rt {}"), big);
+        log.event(runlog::events::step_success{.duration_ms = 1, .step_key = big});
+        log.info("small {}", 3);
+        // Three threads, every 10th record big: each thread's order and the merged timestamps hold.
+        std::vector<std::thread> ts;
+        for (int t = 0; t < 3; ++t)
+            ts.emplace_back([&, t] {
+                for (int i = 0; i < 2000; ++i) {
+                    if (i % 10 == 0)
+                        log.info("t{} {} {}", t, i, big);
+                    else
+                        log.info("t{} {}", t, i);
+                }
+            });
+        for (auto& t : ts) t.join();
+        log.flush();
+    }
+    std::vector<std::string> lines;
+    std::ifstream in(path);
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    REQUIRE(lines.size() == 6 + 3 * 2000);
+    auto message = [](const std::string& line) { return line.substr(line.find(' ') + 1); };
+    CHECK(message(lines[0]) == "small 1");
+    CHECK(message(lines[1]) == "big 2500 " + big);
+    CHECK(message(lines[2]) == "bigfield 2");
+    CHECK(message(lines[3]) == "rt " + big);
+    CHECK_THAT(message(lines[4]), Catch::StartsWith("Finished execution of step \"BBB"));
+    CHECK(message(lines[5]) == "small 3");
+    int next[3] = {0, 0, 0};
+    std::string last_time;
+    std::size_t out_of_order = 0, backwards = 0;
+    for (std::size_t k = 6; k < lines.size(); ++k) {
+        const std::string time = lines[k].substr(0, lines[k].find(' '));
+        if (time < last_time) ++backwards;
+        last_time = time;
+        const std::string m = message(lines[k]);
+        const int t = m[1] - '0';
+        const int i = std::stoi(m.substr(3));
+        if (i != next[t]) ++out_of_order;
+        next[t] = i + 1;
+    }
+    CHECK(out_of_order == 0);
+    CHECK(backwards == 0);
+    CHECK(next[0] == 2000);
+    CHECK(next[1] == 2000);
+    CHECK(next[2] == 2000);
+}

@@ -125,6 +125,24 @@ TEST_CASE("the default error handler prints a sink's first failure only", "[sink
           "not printed)\n");
 }
 
+TEST_CASE("the default error handler prints one-off problems once each, without the sink note", "[sinks]") {
+    int pipefd[2];
+    REQUIRE(::pipe(pipefd) == 0);
+    int saved = ::dup(2);
+    ::dup2(pipefd[1], 2);
+    runlog::detail::report_problem("first thing went wrong");
+    runlog::detail::report_problem("second thing went wrong");
+    ::dup2(saved, 2);
+    ::close(saved);
+    ::close(pipefd[1]);
+    char buf[1024];
+    auto n = ::read(pipefd[0], buf, sizeof buf);
+    ::close(pipefd[0]);
+    REQUIRE(n > 0);
+    CHECK(std::string(buf, static_cast<std::size_t>(n)) ==
+          "runlog: first thing went wrong\nrunlog: second thing went wrong\n");
+}
+
 TEST_CASE("a console write to a failing descriptor is reported, not thrown", "[sinks][console]") {
     captured_errors errors;
     int saved = ::dup(1);

@@ -3,12 +3,14 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -68,10 +70,12 @@ struct async_target {
 
 /// One record's bytes in a ring: this header (32 bytes), then what its kind and flags say:
 /// kind 1 (a format call): async_call, [context], [location], fields, arguments;
-/// kind 2 (a formatted message): async_message, [context], [location], fields, message bytes.
+/// kind 2 (a formatted message): async_message, [context], [location], fields, message bytes;
+/// kind 3 (a record too big for the ring): a pointer to its kind 1 or 2 bytes on the heap, which the
+/// backend frees once it has written it. Its timestamp is the record's, so the merge order holds.
 struct async_header {
     std::uint32_t size;  ///< bytes including this header, a multiple of 8; kind 0 is padding to the ring's end
-    std::uint8_t kind;   ///< 0 padding, 1 format call, 2 formatted message
+    std::uint8_t kind;   ///< 0 padding, 1 format call, 2 formatted message, 3 a big record on the heap
     std::uint8_t flags;  ///< has_context, has_location
     std::uint16_t nfields;
     std::int32_t lvl;
@@ -343,15 +347,16 @@ private:
         cpu_set_t set;
         CPU_ZERO(&set);
         if (cpu < CPU_SETSIZE) CPU_SET(cpu, &set);
-        if (cpu >= CPU_SETSIZE || ::pthread_setaffinity_np(::pthread_self(), sizeof set, &set) != 0) {
-            char message[128];
+        const int err = cpu < CPU_SETSIZE ? ::pthread_setaffinity_np(::pthread_self(), sizeof set, &set) : EINVAL;
+        if (err != 0) {
+            char message[192];
             std::snprintf(message, sizeof message,
-                          "runlog: the async backend could not be pinned to CPU %d (backend_options::backend_cpu); "
-                          "it runs unpinned", cpu);
+                          "the async backend could not be pinned to CPU %d (backend_options::backend_cpu): %s; "
+                          "it runs unpinned", cpu, cpu < CPU_SETSIZE ? std::strerror(err) : "beyond CPU_SETSIZE");
             report_problem(message);
         }
 #else
-        report_problem("runlog: backend_options::backend_cpu is only supported on Linux; the backend runs unpinned");
+        report_problem("backend_options::backend_cpu is only supported on Linux; the async backend runs unpinned");
 #endif
     }
 
@@ -449,7 +454,7 @@ private:
                 best_h->target->process(best_h->target, *best_h, *best->ring);
                 mark_dirty(best_h->target);
             } catch (...) {
-                report_problem("runlog: the async backend could not write a record (out of memory)", 1);
+                report_problem("the async backend could not write a record (out of memory)", 1);
             }
             best->head += best_h->size;
             if (best->head - best->published >= best->ring->capacity / 8) publish(*best);
@@ -880,7 +885,7 @@ private:
             write_direct(l, logger, fs, fmt, loc, w...);
     }
 
-    /// Formats and writes a call from the calling thread: too big for the ring, or the backend is gone.
+    /// Formats and writes a call from the calling thread: the backend is gone, or there is no memory.
     template <class... A>
     [[gnu::noinline, gnu::cold]] void write_direct(level l, std::string_view logger, std::span<const field> fs,
                                                    std::string_view fmt, const source_location& loc,
@@ -939,15 +944,17 @@ private:
         if (ring && size <= ring->capacity / 2 && used_.load(std::memory_order_relaxed) &&
             !detail::async_backend::stopped_flag().load(std::memory_order_acquire)) [[likely]]
             p = ring->try_reserve(size, end);
+        char* heap = nullptr;  // a record too big for the ring is written here, and p refers to it
         if (!p) [[unlikely]] {
             const reservation got = reserve_slow(size, end);
             if (!got.at) return got.dropped;
             ring = got.ring;
             p = got.at;
+            heap = got.heap;
         }
         const std::uint64_t w = ring->writing.load(std::memory_order_relaxed);
         ring->writing.store(w + 1, std::memory_order_relaxed);  // odd: a timestamp is being taken
-        auto& h = *reinterpret_cast<detail::async_header*>(p);
+        auto& h = *reinterpret_cast<detail::async_header*>(heap ? heap : p);
         h.size = static_cast<std::uint32_t>(size);
         h.flags = static_cast<std::uint8_t>((with_ctx ? detail::has_context : 0) | (with_loc ? detail::has_location : 0));
         h.lvl = static_cast<std::int32_t>(l);
@@ -955,7 +962,7 @@ private:
         h.ticks = detail::read_ticks();
         h.target = this;
         // Layout: header, the kind's fixed part, [context], [location], then the kind's variable part.
-        char* body_start = p + sizeof(detail::async_header);
+        char* body_start = reinterpret_cast<char*>(&h) + sizeof(detail::async_header);
         char* q = body_start + body_size;
         if (with_ctx) [[unlikely]] {
             auto& c = *reinterpret_cast<detail::async_context*>(q);
@@ -972,35 +979,56 @@ private:
             q += sizeof loc;
         }
         body(h, body_start, q);
+        if (heap) [[unlikely]] {
+            auto& ref = *reinterpret_cast<detail::async_header*>(p);
+            ref = h;
+            ref.size = static_cast<std::uint32_t>(indirect_size);
+            ref.kind = 3;
+            std::memcpy(p + sizeof(detail::async_header), &heap, sizeof heap);
+        }
         ring->commit(end);
         ring->writing.store(w + 2, std::memory_order_release);
         return true;
     }
 
-    /// What reserve_slow found: room (at), or a dropped record, or neither (write from the caller).
+    /// What reserve_slow found: room (at, and heap for a big record), or a dropped record, or neither
+    /// (the caller writes the record itself).
     struct reservation {
         detail::async_ring* ring;
         char* at;
         bool dropped;
+        char* heap;
     };
+    /// The ring record that refers to a big one on the heap: a header and a pointer.
+    static constexpr std::size_t indirect_size = detail::align8(sizeof(detail::async_header) + sizeof(char*));
+
     /// Creates the thread's ring on first use, pads to the ring's end, re-reads the backend's head, and
-    /// when the ring is full waits for the backend or drops (queue_full::drop).
+    /// when the ring is full waits for the backend or drops (queue_full::drop). A record larger than half
+    /// the ring goes to the heap, and the ring gets a small record that refers to it, so that it keeps
+    /// its place among the thread's records.
     [[gnu::noinline]] reservation reserve_slow(std::size_t size, std::uint64_t& end) noexcept {
         using backend_t = detail::async_backend;
         detail::async_ring* ring = nullptr;
         try {
             ring = &backend_t::instance().ring();
         } catch (...) {
-            return {nullptr, nullptr, false};  // no memory for a ring: the caller writes the record itself
+            return {nullptr, nullptr, false, nullptr};  // no memory for a ring: the caller writes the record itself
         }
-        if (size > ring->capacity / 2 || size > UINT32_MAX) return {nullptr, nullptr, false};
+        if (size > UINT32_MAX) return {nullptr, nullptr, false, nullptr};
+        std::unique_ptr<char[]> heap;
+        std::size_t slot = size;
+        if (size > ring->capacity / 2) {
+            heap.reset(new (std::nothrow) char[size]);
+            if (!heap) return {nullptr, nullptr, false, nullptr};
+            slot = indirect_size;
+        }
         if (!used_.load(std::memory_order_relaxed)) used_.store(true, std::memory_order_relaxed);
         for (unsigned spins = 0;; ++spins) {
-            if (backend_t::stopped_flag().load(std::memory_order_acquire)) return {nullptr, nullptr, false};
-            if (char* p = ring->reserve(size, end)) return {ring, p, false};
+            if (backend_t::stopped_flag().load(std::memory_order_acquire)) return {nullptr, nullptr, false, nullptr};
+            if (char* p = ring->reserve(slot, end)) return {ring, p, false, heap.release()};
             if (options_.when_full == queue_full::drop) {
                 dropped_.fetch_add(1, std::memory_order_relaxed);
-                return {nullptr, nullptr, true};
+                return {nullptr, nullptr, true, nullptr};
             }
             if (spins % 64 == 0) backend_t::instance().wake();  // in case it sleeps; it is busy otherwise
             std::this_thread::yield();
@@ -1013,6 +1041,13 @@ private:
 
     /// The backend's side: rebuilds the record and hands it to the pipeline.
     static void process(detail::async_target* target, const detail::async_header& h, const detail::async_ring& ring) {
+        if (h.kind == 3) {  // a big record on the heap: write it, then free it
+            char* big;
+            std::memcpy(&big, reinterpret_cast<const char*>(&h) + sizeof h, sizeof big);
+            const std::unique_ptr<char[]> owned(big);
+            process(target, *reinterpret_cast<const detail::async_header*>(big), ring);
+            return;
+        }
         auto& me = *static_cast<async_pipeline*>(target);
         thread_local std::vector<field> fields_buf;
         const char* body = reinterpret_cast<const char*>(&h) + sizeof h;

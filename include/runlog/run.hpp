@@ -478,7 +478,7 @@ private:
             }
             if (s.log) detail::append_run_index(s, status, start_time_, &end_time, ms);
         } catch (...) {
-            detail::pipeline_errors().report("runlog: could not record the end of run " + s.id, 0, 0);
+            detail::pipeline_errors().report("could not record the end of run " + s.id, 0, 0);
         }
         if (s.log) {
             s.log->close();

@@ -27,6 +27,7 @@ struct sink_error {
     std::string_view message;     ///< what failed and why, e.g. `write to "x.log" failed: No space left on device`
     std::uint64_t failures;       ///< how many writes of this sink have failed so far, this one included
     std::uint64_t lost_records;   ///< how many records this sink has lost so far
+    bool from_sink = true;        ///< false for a one-off problem outside the sinks (a capture, the async backend)
 };
 
 /// Receives sink failures; it must not throw and must be safe to call from many threads.
@@ -67,13 +68,14 @@ inline int open_file(const std::string& path, int flags, mode_t mode = 0644) noe
     return high_fd(::open(path.c_str(), flags | O_CLOEXEC, mode));
 }
 
-/// The default handler: prints a sink's first failure to stderr; later ones are only counted.
+/// The default handler: prints a sink's first failure to stderr (later ones are only counted), and every
+/// one-off problem.
 inline void default_error_handler(const sink_error& e) noexcept {
     if (e.failures != 1) return;
     std::string line = "runlog: ";
     try {
         line.append(e.message);
-        line.append(" (later failures of this sink are counted, not printed)\n");
+        line.append(e.from_sink ? " (later failures of this sink are counted, not printed)\n" : "\n");
     } catch (...) {
         return;
     }
@@ -119,7 +121,7 @@ inline std::uint64_t count_lines(std::string_view s) noexcept {
 /// Hands one problem that is not a sink's repeated failure (a capture that lost bytes, a scope ended on
 /// the wrong thread) to the error handler, which the default prints.
 inline void report_problem(std::string_view message, std::uint64_t lost_records = 0) noexcept {
-    error_handler_slot().load()(sink_error{message, 1, lost_records});
+    error_handler_slot().load()(sink_error{message, 1, lost_records, false});
 }
 
 }  // namespace detail
