@@ -3411,7 +3411,8 @@ public:
 
     /// Queues a format call: the static format string is referred to, the arguments copied.
     template <class Fmt, class... A>
-    void enqueue(level l, std::string_view logger, fields fs, const Fmt& fmt, const A&... a) noexcept {
+    [[gnu::always_inline]] void enqueue(level l, std::string_view logger, fields fs, const Fmt& fmt,
+                                        const A&... a) noexcept {
         if (static_cast<int>(l) < level_.load(std::memory_order_relaxed)) return;
         const std::span<const field> fspan(fs.begin(), fs.size());
         if constexpr ((detail::is_formatted_arg<detail::arg_value_t<A>> || ...))
@@ -3440,8 +3441,8 @@ private:
 
     /// Queues a call whose arguments are wire values (copied values and string views).
     template <class... W>
-    void push(level l, std::string_view logger, std::span<const field> fs, std::string_view fmt,
-              const source_location& loc, const W&... w) noexcept {
+    [[gnu::always_inline]] void push(level l, std::string_view logger, std::span<const field> fs, std::string_view fmt,
+                                     const source_location& loc, const W&... w) noexcept {
         const std::size_t extra = body_size + detail::fields_size(fs) + (std::size_t{0} + ... + detail::wire_size(w));
         const bool ok = write(extra, l, current_context(), loc, logger, [&](detail::async_header& h, char* body, char*& p) {
             h.kind = 1;
@@ -3502,8 +3503,8 @@ private:
     /// fixed part first) and the optional context and location; waits or drops when full; stamps the
     /// time; lets body fill in the rest and commits. False when the record cannot go through the ring.
     template <class Body>
-    bool write(std::size_t extra, level l, const context& ctx, const source_location& loc, std::string_view logger,
-               Body&& body) noexcept {
+    [[gnu::always_inline]] bool write(std::size_t extra, level l, const context& ctx, const source_location& loc,
+                                      std::string_view logger, Body&& body) noexcept {
         const bool with_ctx = !(ctx.run_id.empty() && ctx.job.empty() && ctx.step.empty());
         const bool with_loc = keep_location_;
         const std::size_t ctx_size =
