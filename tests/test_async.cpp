@@ -445,3 +445,51 @@ TEST_CASE("async: records bigger than half a queue keep their place and their ti
     CHECK(next[1] == 2000);
     CHECK(next[2] == 2000);
 }
+
+TEST_CASE("async: drop reports keep the output in timestamp order, and drops plus lines add up", "[async]") {
+    if (runlog::detail::async_backend::started()) {
+        WARN("the backend has started already: run this test case on its own (ctest does)");
+        return;
+    }
+    runlog::backend_options o;
+    o.queue_bytes = 4096;  // fills at once: most records are dropped
+    runlog::set_backend_options(o);
+    temp_dir d;
+    const std::string path = d.path + "/drops.log";
+    const std::string big(1500, 'B');
+    std::uint64_t dropped = 0;
+    {
+        auto log = runlog::make_logger(
+            "t", runlog::async(runlog::pipeline("file", runlog::text_formatter("{iso} {level} {message}"),
+                                                runlog::file_sink(path)),
+                               runlog::async_options{.when_full = runlog::queue_full::drop}));
+        std::vector<std::thread> ts;
+        for (int t = 0; t < 3; ++t)
+            ts.emplace_back([&, t] {
+                for (int i = 0; i < 3000; ++i) log.info("T{} I{} {}", t, i, i % 2 ? big : std::string("small"));
+            });
+        for (auto& t : ts) t.join();
+        log.flush();
+        dropped = log.pipeline<0>().dropped();
+    }
+    std::ifstream in(path);
+    std::string last_time;
+    std::uint64_t records = 0, reported = 0, backwards = 0, warnings = 0;
+    for (std::string line; std::getline(in, line);) {
+        const std::string time = line.substr(0, line.find(' '));
+        if (time < last_time) ++backwards;
+        last_time = time;
+        const auto at = line.find(" dropped ");
+        if (line.find(" WARNING runlog: async pipeline \"file\" dropped ") != std::string::npos) {
+            ++warnings;
+            reported += std::stoull(line.substr(at + 9));
+        } else {
+            ++records;
+        }
+    }
+    CHECK(dropped > 0);
+    CHECK(warnings > 0);
+    CHECK(records + dropped == 3 * 3000);
+    CHECK(reported == dropped);
+    CHECK(backwards == 0);
+}

@@ -350,9 +350,12 @@ private:
         const int err = cpu < CPU_SETSIZE ? ::pthread_setaffinity_np(::pthread_self(), sizeof set, &set) : EINVAL;
         if (err != 0) {
             char message[192];
+            const char* reason = cpu >= CPU_SETSIZE ? "beyond CPU_SETSIZE"
+                                 : err == EINVAL    ? "not a CPU this process may run on"
+                                                    : std::strerror(err);
             std::snprintf(message, sizeof message,
                           "the async backend could not be pinned to CPU %d (backend_options::backend_cpu): %s; "
-                          "it runs unpinned", cpu, cpu < CPU_SETSIZE ? std::strerror(err) : "beyond CPU_SETSIZE");
+                          "it runs unpinned", cpu, reason);
             report_problem(message);
         }
 #else
@@ -1120,8 +1123,9 @@ private:
         const std::uint64_t n = d - reported_;
         reported_ = d;
         record r;
-        r.time = std::chrono::system_clock::now();
-        if (r.time < last_time_) r.time = last_time_;
+        // Stamped with the time of the last record written, so that it takes its place in the merged
+        // order (records after it were logged after that time; now() would be ahead of them).
+        r.time = last_time_ != record::time_point{} ? last_time_ : std::chrono::system_clock::now();
         r.lvl = level::warning;
         r.logger_name = "runlog";
         r.pid = process_id();
