@@ -54,30 +54,31 @@ public:
         flush();
     }
 
+    // The level methods, like the path below them, are inlined into the call site (see log_static).
     template <class... A>
-    void trace(format_string<A...> fmt, A&&... a) { log_static<level::trace>({}, fmt, a...); }
+    [[gnu::always_inline]] void trace(format_string<A...> fmt, A&&... a) { log_static<level::trace>({}, fmt, a...); }
     template <class... A>
-    void trace(fields fs, format_string<A...> fmt, A&&... a) { log_static<level::trace>(fs, fmt, a...); }
+    [[gnu::always_inline]] void trace(fields fs, format_string<A...> fmt, A&&... a) { log_static<level::trace>(fs, fmt, a...); }
     template <class... A>
-    void debug(format_string<A...> fmt, A&&... a) { log_static<level::debug>({}, fmt, a...); }
+    [[gnu::always_inline]] void debug(format_string<A...> fmt, A&&... a) { log_static<level::debug>({}, fmt, a...); }
     template <class... A>
-    void debug(fields fs, format_string<A...> fmt, A&&... a) { log_static<level::debug>(fs, fmt, a...); }
+    [[gnu::always_inline]] void debug(fields fs, format_string<A...> fmt, A&&... a) { log_static<level::debug>(fs, fmt, a...); }
     template <class... A>
-    void info(format_string<A...> fmt, A&&... a) { log_static<level::info>({}, fmt, a...); }
+    [[gnu::always_inline]] void info(format_string<A...> fmt, A&&... a) { log_static<level::info>({}, fmt, a...); }
     template <class... A>
-    void info(fields fs, format_string<A...> fmt, A&&... a) { log_static<level::info>(fs, fmt, a...); }
+    [[gnu::always_inline]] void info(fields fs, format_string<A...> fmt, A&&... a) { log_static<level::info>(fs, fmt, a...); }
     template <class... A>
-    void warning(format_string<A...> fmt, A&&... a) { log_static<level::warning>({}, fmt, a...); }
+    [[gnu::always_inline]] void warning(format_string<A...> fmt, A&&... a) { log_static<level::warning>({}, fmt, a...); }
     template <class... A>
-    void warning(fields fs, format_string<A...> fmt, A&&... a) { log_static<level::warning>(fs, fmt, a...); }
+    [[gnu::always_inline]] void warning(fields fs, format_string<A...> fmt, A&&... a) { log_static<level::warning>(fs, fmt, a...); }
     template <class... A>
-    void error(format_string<A...> fmt, A&&... a) { log_static<level::error>({}, fmt, a...); }
+    [[gnu::always_inline]] void error(format_string<A...> fmt, A&&... a) { log_static<level::error>({}, fmt, a...); }
     template <class... A>
-    void error(fields fs, format_string<A...> fmt, A&&... a) { log_static<level::error>(fs, fmt, a...); }
+    [[gnu::always_inline]] void error(fields fs, format_string<A...> fmt, A&&... a) { log_static<level::error>(fs, fmt, a...); }
     template <class... A>
-    void critical(format_string<A...> fmt, A&&... a) { log_static<level::critical>({}, fmt, a...); }
+    [[gnu::always_inline]] void critical(format_string<A...> fmt, A&&... a) { log_static<level::critical>({}, fmt, a...); }
     template <class... A>
-    void critical(fields fs, format_string<A...> fmt, A&&... a) { log_static<level::critical>(fs, fmt, a...); }
+    [[gnu::always_inline]] void critical(fields fs, format_string<A...> fmt, A&&... a) { log_static<level::critical>(fs, fmt, a...); }
 
     /// Logs at a level known only at run time (still removed below Floor, by a run-time test).
     template <class... A>
@@ -177,8 +178,10 @@ private:
     /// Whether every pipeline is asynchronous: calls then go straight into the thread's queue.
     static constexpr bool all_async = (detail::is_async_pipeline<Pipelines>::value && ...);
 
+    // The call path up to the pipelines is forced inline, so that a call site compiles to the level
+    // check and, for async pipelines, the stores into the thread's queue, with no call in between.
     template <level L, class Fmt, class... A>
-    void log_static(fields fs, const Fmt& fmt, const A&... a) {
+    [[gnu::always_inline]] void log_static(fields fs, const Fmt& fmt, const A&... a) {
         if constexpr (L >= Floor) {
             if (should_log(L)) {
                 if constexpr (all_async)
@@ -192,12 +195,17 @@ private:
     /// The async fast path: each pipeline copies the arguments into the calling thread's queue. Run-time
     /// format strings, and calls inside an open run (which also go to its event log), take the record path.
     template <class Fmt, class... A>
-    void enqueue(level l, fields fs, const Fmt& fmt, const A&... a) noexcept {
+    [[gnu::always_inline]] void enqueue(level l, fields fs, const Fmt& fmt, const A&... a) noexcept {
         if (!fmt.is_static() || detail::thread_event_log() != nullptr) [[unlikely]] {
             dispatch(l, fmt.get(), fmt.location(), fs, make_format_args(a...));
             return;
         }
-        std::apply([&](auto&... p) { (p.enqueue(l, name_, fs, fmt, a...), ...); }, pipes_);
+        enqueue_each(std::index_sequence_for<Pipelines...>{}, l, fs, fmt, a...);
+    }
+    template <std::size_t... I, class Fmt, class... A>
+    [[gnu::always_inline]] void enqueue_each(std::index_sequence<I...>, level l, fields fs, const Fmt& fmt,
+                                             const A&... a) noexcept {
+        (std::get<I>(pipes_).enqueue(l, name_, fs, fmt, a...), ...);
     }
 
     [[gnu::noinline]] void dispatch(level l, std::string_view fmt, source_location loc, fields fs,

@@ -9,9 +9,11 @@
 // ---- runlog/async.hpp
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <chrono>
 #include <condition_variable>
 #include <cerrno>
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -43,7 +45,6 @@
 
 #include <array>
 #include <charconv>
-#include <cstddef>
 #include <limits>
 #if __has_include(<source_location>)
 #include <source_location>
@@ -2685,10 +2686,40 @@ struct async_context {
     std::uint32_t pad;
 };
 
+/// Stores v at p, whatever p's alignment.
+template <class T>
+inline void store_at(char* p, const T& v) noexcept {
+    std::memcpy(p, &v, sizeof v);
+}
+
+/// Writes a record header at p in four 8-byte stores (the timestamp is stored apart, later): narrow
+/// stores of the fields, or a header built on the stack and copied, cost several cycles more per record.
+inline void store_header(char* p, std::uint32_t size, std::uint8_t kind, std::uint8_t flags, std::uint16_t nfields,
+                         std::int32_t lvl, std::uint32_t logger_len, async_target* target) noexcept {
+    static_assert(offsetof(async_header, size) == 0 && offsetof(async_header, kind) == 4 &&
+                  offsetof(async_header, flags) == 5 && offsetof(async_header, nfields) == 6 &&
+                  offsetof(async_header, lvl) == 8 && offsetof(async_header, logger_len) == 12 &&
+                  offsetof(async_header, ticks) == 16 && offsetof(async_header, target) == 24);
+    if constexpr (std::endian::native == std::endian::little) {
+        store_at(p, std::uint64_t{size} | std::uint64_t{kind} << 32 | std::uint64_t{flags} << 40 |
+                        std::uint64_t{nfields} << 48);
+        store_at(p + 8, std::uint64_t{static_cast<std::uint32_t>(lvl)} | std::uint64_t{logger_len} << 32);
+    } else {
+        store_at(p, size);
+        store_at(p + 4, kind);
+        store_at(p + 5, flags);
+        store_at(p + 6, nfields);
+        store_at(p + 8, lvl);
+        store_at(p + 12, logger_len);
+    }
+    store_at(p + 24, target);
+}
+
 /// A single-producer, single-consumer ring of variable-size records, owned by one logging thread.
 struct async_ring {
     explicit async_ring(std::size_t bytes, std::uint64_t thread)
         : capacity(bytes),
+          max_record(bytes / 2),
           mask(bytes - 1),
           data(new (std::align_val_t{64}) char[bytes]),
           thread_id(thread),
@@ -2700,17 +2731,19 @@ struct async_ring {
     async_ring& operator=(const async_ring&) = delete;
 
     // Producer side.
-    alignas(64) std::atomic<std::uint64_t> tail{0};  ///< bytes ever committed
-    std::atomic<std::uint64_t> writing{0};           ///< odd while a record is being written (after its timestamp)
+    /// Bytes ever committed (a multiple of 8); while a record is being written (from before its
+    /// timestamp is read until it is committed) the start of that record plus 1, an odd value.
+    alignas(64) std::atomic<std::uint64_t> tail{0};
     std::uint64_t head_cache = 0;
     // Consumer side.
     alignas(64) std::atomic<std::uint64_t> head{0};  ///< bytes ever consumed
-    std::uint64_t seen_writing = 0;                   ///< the backend's last view of `writing`
+    std::uint64_t seen_writing = 0;                   ///< the last odd tail the backend saw
     std::uint64_t writing_bound = 0;                  ///< a lower bound of the timestamp being written
     std::uint64_t last_check = 0;                     ///< when the backend last read `writing`
     // Shared, read-only after construction, or set once.
     alignas(64) std::atomic<bool> orphaned{false};  ///< its thread has exited
     const std::size_t capacity;
+    const std::size_t max_record;  ///< larger records go to the heap, and the ring refers to them
     const std::size_t mask;
     char* const data;
     const std::uint64_t thread_id;
@@ -2744,8 +2777,13 @@ struct async_ring {
         end = pos + pad + n;
         return data + ((pos + pad) & mask);
     }
+    /// Marks the record reserved at [start, end) as being written: the backend holds its merge back
+    /// until commit. Called before the record's timestamp is read.
+    void begin(std::uint64_t start) noexcept { tail.store(start | 1, std::memory_order_release); }
     /// Publishes the bytes up to end (from try_reserve or reserve).
     void commit(std::uint64_t end) noexcept { tail.store(end, std::memory_order_release); }
+    /// The committed bytes, whether or not a record is being written.
+    std::uint64_t committed() const noexcept { return tail.load(std::memory_order_acquire) & ~std::uint64_t{1}; }
 };
 
 /// Reads the timestamp counter: the TSC on x86, else steady_clock's nanoseconds.
@@ -2978,8 +3016,8 @@ private:
     std::uint64_t safe_horizon(std::vector<std::shared_ptr<async_ring>>& rings, std::uint64_t now) noexcept {
         std::uint64_t horizon = now > slack_ ? now - slack_ : 0;
         for (auto& r : rings) {
-            const std::uint64_t w = r->writing.load(std::memory_order_acquire);
-            if (w & 1) {
+            const std::uint64_t w = r->tail.load(std::memory_order_acquire);
+            if (w & 1) {  // a record is being written
                 if (w != r->seen_writing) {
                     r->seen_writing = w;
                     r->writing_bound = r->last_check > slack_ ? r->last_check - slack_ : 0;
@@ -2998,7 +3036,7 @@ private:
         cursors_.clear();
         for (auto& r : rings) {
             const std::uint64_t head = r->head.load(std::memory_order_relaxed);
-            const std::uint64_t tail = r->tail.load(std::memory_order_acquire);
+            const std::uint64_t tail = r->committed();
             if (head != tail) cursors_.push_back({r.get(), head, tail, head});
         }
         auto publish = [](cursor& c) {
@@ -3076,13 +3114,13 @@ private:
         bool any = false;
         for (const auto& r : rings)
             if (r->orphaned.load(std::memory_order_acquire) &&
-                r->head.load(std::memory_order_relaxed) == r->tail.load(std::memory_order_acquire))
+                r->head.load(std::memory_order_relaxed) == r->committed())
                 any = true;
         if (!any) return;
         std::lock_guard lock(rings_mutex_);
         std::erase_if(rings_, [](const std::shared_ptr<async_ring>& r) {
             return r->orphaned.load(std::memory_order_acquire) &&
-                   r->head.load(std::memory_order_relaxed) == r->tail.load(std::memory_order_acquire);
+                   r->head.load(std::memory_order_relaxed) == r->committed();
         });
         rings = rings_;
         version = rings_version_.fetch_add(1, std::memory_order_acq_rel) + 1;
@@ -3362,7 +3400,7 @@ public:
     ~async_pipeline() {
         if (moved_from_) return;
         flush();
-        if (used_.load(std::memory_order_acquire)) {
+        if (detail::async_backend::started().load(std::memory_order_acquire)) {
             try {
                 detail::async_backend::instance().forget(this);
             } catch (...) {
@@ -3378,7 +3416,7 @@ public:
 
     /// Returns once every record logged through this pipeline before the call has reached its sink.
     void flush() noexcept {
-        if (!used_.load(std::memory_order_acquire)) {
+        if (!detail::async_backend::started().load(std::memory_order_acquire)) {
             inner_.flush();
             return;
         }
@@ -3394,14 +3432,15 @@ public:
             const std::string_view msg = r.message();
             const std::size_t extra = body_size + detail::fields_size(r.event_fields) +
                                       detail::fields_size(r.fields) + msg.size();
-            const bool ok = write(extra, r.lvl, r.ctx, r.location, r.logger_name, [&](detail::async_header& h, char* body, char*& p) {
-                h.kind = 2;
-                h.nfields = static_cast<std::uint16_t>(r.event_fields.size() + r.fields.size());
-                auto& m = *reinterpret_cast<detail::async_message*>(body);
-                m.logger = r.logger_name.data();
-                m.event = r.event;
-                m.message_len = static_cast<std::uint32_t>(msg.size());
-                m.event_fields = static_cast<std::uint32_t>(r.event_fields.size());
+            const std::size_t nfields = r.event_fields.size() + r.fields.size();
+            if (nfields > UINT16_MAX) {  // more fields than a record header counts: write it from here
+                inner_.handle(r);
+                return;
+            }
+            const bool ok = write(2, nfields, extra, r.lvl, r.ctx, r.location, r.logger_name, [&](char* body, char*& p) {
+                const detail::async_message m{r.logger_name.data(), r.event, static_cast<std::uint32_t>(msg.size()),
+                                              static_cast<std::uint32_t>(r.event_fields.size())};
+                std::memcpy(body, &m, sizeof m);
                 detail::put_fields(p, r.event_fields);
                 detail::put_fields(p, r.fields);
                 detail::put_bytes(p, msg);
@@ -3446,21 +3485,29 @@ private:
     template <class... W>
     [[gnu::always_inline]] void push(level l, std::string_view logger, std::span<const field> fs, std::string_view fmt,
                                      const source_location& loc, const W&... w) noexcept {
+        if (fs.size() > UINT16_MAX) [[unlikely]] {  // more fields than a record header counts
+            write_wires_direct(l, logger, fs, fmt, loc, w...);
+            return;
+        }
         const std::size_t extra = body_size + detail::fields_size(fs) + (std::size_t{0} + ... + detail::wire_size(w));
-        const bool ok = write(extra, l, current_context(), loc, logger, [&](detail::async_header& h, char* body, char*& p) {
-            h.kind = 1;
-            h.nfields = static_cast<std::uint16_t>(fs.size());
-            auto& c = *reinterpret_cast<detail::async_call*>(body);
-            c.fmt = fmt.data();
-            c.fmt_len = static_cast<std::uint32_t>(fmt.size());
-            c.logger = logger.data();
-            c.render = &detail::render_args<W...>;
+        const bool ok = write(1, fs.size(), extra, l, current_context(), loc, logger, [&](char* body, char*& p) {
+            detail::store_at(body + offsetof(detail::async_call, fmt), fmt.data());
+            detail::store_at(body + offsetof(detail::async_call, logger), logger.data());
+            detail::store_at(body + offsetof(detail::async_call, render), &detail::render_args<W...>);
+            detail::store_at(body + offsetof(detail::async_call, fmt_len), static_cast<std::uint32_t>(fmt.size()));
             if (!fs.empty()) [[unlikely]]
                 detail::put_fields(p, fs);
             (detail::put_wire(p, w), ...);
         });
         if (!ok) [[unlikely]]
-            write_direct(l, logger, fs, fmt, loc, w...);
+            write_wires_direct(l, logger, fs, fmt, loc, w...);
+    }
+
+    /// write_direct for wire values, taken by value so that the caller's copies stay in registers.
+    template <class... W>
+    [[gnu::noinline, gnu::cold]] void write_wires_direct(level l, std::string_view logger, std::span<const field> fs,
+                                                         std::string_view fmt, source_location loc, W... w) noexcept {
+        write_direct(l, logger, fs, fmt, loc, w...);
     }
 
     /// Formats and writes a call from the calling thread: the backend is gone, or there is no memory.
@@ -3506,47 +3553,50 @@ private:
     /// fixed part first) and the optional context and location; waits or drops when full; stamps the
     /// time; lets body fill in the rest and commits. False when the record cannot go through the ring.
     template <class Body>
-    [[gnu::always_inline]] bool write(std::size_t extra, level l, const context& ctx, const source_location& loc,
-                                      std::string_view logger, Body&& body) noexcept {
+    [[gnu::always_inline]] bool write(std::uint8_t kind, std::size_t nfields, std::size_t extra, level l,
+                                      const context& ctx, const source_location& loc, std::string_view logger,
+                                      Body&& body) noexcept {
         const bool with_ctx = !(ctx.run_id.empty() && ctx.job.empty() && ctx.step.empty());
         const bool with_loc = keep_location_;
         const std::size_t ctx_size =
             with_ctx ? sizeof(detail::async_context) + ctx.run_id.size() + ctx.job.size() + ctx.step.size() : 0;
         const std::size_t size = detail::align8(sizeof(detail::async_header) + extra + ctx_size +
                                                 (with_loc ? sizeof(source_location) : 0));
-        // The fast path: this thread has a ring with room before its end, this pipeline has used it, and
-        // the backend runs. Everything else (first use, wrapping, a full ring, exit) is reserve_slow's.
+        // The fast path: this thread has a ring with room before its end and the backend runs. Everything
+        // else (first use, wrapping, a full ring, a big record, exit) is reserve_slow's.
         detail::async_ring* ring = detail::async_backend::cached_ring();
         std::uint64_t end = 0;
         char* p = nullptr;
-        if (ring && size <= ring->capacity / 2 && used_.load(std::memory_order_relaxed) &&
-            !detail::async_backend::stopped_flag().load(std::memory_order_acquire)) [[likely]]
+        if (ring && size <= ring->max_record && !detail::async_backend::stopped_flag().load(std::memory_order_acquire))
+            [[likely]]
             p = ring->try_reserve(size, end);
         char* heap = nullptr;  // a record too big for the ring is written here, and p refers to it
         if (!p) [[unlikely]] {
-            const reservation got = reserve_slow(size, end);
+            const reservation got = reserve_slow(size);
             if (!got.at) return got.dropped;
             ring = got.ring;
             p = got.at;
             heap = got.heap;
+            end = got.end;
         }
-        const std::uint64_t w = ring->writing.load(std::memory_order_relaxed);
-        ring->writing.store(w + 1, std::memory_order_relaxed);  // odd: a timestamp is being taken
-        auto& h = *reinterpret_cast<detail::async_header*>(heap ? heap : p);
-        h.size = static_cast<std::uint32_t>(size);
-        h.flags = static_cast<std::uint8_t>((with_ctx ? detail::has_context : 0) | (with_loc ? detail::has_location : 0));
-        h.lvl = static_cast<std::int32_t>(l);
-        h.logger_len = static_cast<std::uint32_t>(logger.size());
-        h.ticks = detail::read_ticks();
-        h.target = this;
+        // The header, in four 8-byte stores; its timestamp is read once the backend can see that a record
+        // is being written (begin), so that the merge waits for it.
+        char* rec = heap ? heap : p;
+        const auto flags =
+            static_cast<std::uint8_t>((with_ctx ? detail::has_context : 0) | (with_loc ? detail::has_location : 0));
+        detail::store_header(rec, static_cast<std::uint32_t>(size), kind, flags, static_cast<std::uint16_t>(nfields),
+                             static_cast<std::int32_t>(l), static_cast<std::uint32_t>(logger.size()), this);
+        ring->begin(end - (heap ? indirect_size : size));
+        detail::store_at(rec + offsetof(detail::async_header, ticks), detail::read_ticks());
         // Layout: header, the kind's fixed part, [context], [location], then the kind's variable part.
-        char* body_start = reinterpret_cast<char*>(&h) + sizeof(detail::async_header);
+        char* body_start = rec + sizeof(detail::async_header);
         char* q = body_start + body_size;
         if (with_ctx) [[unlikely]] {
-            auto& c = *reinterpret_cast<detail::async_context*>(q);
-            c.len[0] = static_cast<std::uint32_t>(ctx.run_id.size());
-            c.len[1] = static_cast<std::uint32_t>(ctx.job.size());
-            c.len[2] = static_cast<std::uint32_t>(ctx.step.size());
+            const detail::async_context c{{static_cast<std::uint32_t>(ctx.run_id.size()),
+                                           static_cast<std::uint32_t>(ctx.job.size()),
+                                           static_cast<std::uint32_t>(ctx.step.size())},
+                                          0};
+            std::memcpy(q, &c, sizeof c);
             q += sizeof(detail::async_context);
             detail::put_bytes(q, ctx.run_id);
             detail::put_bytes(q, ctx.job);
@@ -3556,16 +3606,16 @@ private:
             std::memcpy(q, &loc, sizeof loc);
             q += sizeof loc;
         }
-        body(h, body_start, q);
+        body(body_start, q);
         if (heap) [[unlikely]] {
-            auto& ref = *reinterpret_cast<detail::async_header*>(p);
-            ref = h;
+            detail::async_header ref;
+            std::memcpy(&ref, rec, sizeof ref);
             ref.size = static_cast<std::uint32_t>(indirect_size);
             ref.kind = 3;
+            std::memcpy(p, &ref, sizeof ref);
             std::memcpy(p + sizeof(detail::async_header), &heap, sizeof heap);
         }
         ring->commit(end);
-        ring->writing.store(w + 2, std::memory_order_release);
         return true;
     }
 
@@ -3576,6 +3626,7 @@ private:
         char* at;
         bool dropped;
         char* heap;
+        std::uint64_t end;  ///< what commit takes
     };
     /// The ring record that refers to a big one on the heap: a header and a pointer.
     static constexpr std::size_t indirect_size = detail::align8(sizeof(detail::async_header) + sizeof(char*));
@@ -3584,29 +3635,29 @@ private:
     /// when the ring is full waits for the backend or drops (queue_full::drop). A record larger than half
     /// the ring goes to the heap, and the ring gets a small record that refers to it, so that it keeps
     /// its place among the thread's records.
-    [[gnu::noinline]] reservation reserve_slow(std::size_t size, std::uint64_t& end) noexcept {
+    [[gnu::noinline]] reservation reserve_slow(std::size_t size) noexcept {
         using backend_t = detail::async_backend;
         detail::async_ring* ring = nullptr;
         try {
             ring = &backend_t::instance().ring();
         } catch (...) {
-            return {nullptr, nullptr, false, nullptr};  // no memory for a ring: the caller writes the record itself
+            return {nullptr, nullptr, false, nullptr, 0};  // no memory for a ring: the caller writes the record itself
         }
-        if (size > UINT32_MAX) return {nullptr, nullptr, false, nullptr};
+        if (size > UINT32_MAX) return {nullptr, nullptr, false, nullptr, 0};
         std::unique_ptr<char[]> heap;
         std::size_t slot = size;
-        if (size > ring->capacity / 2) {
+        if (size > ring->max_record) {
             heap.reset(new (std::nothrow) char[size]);
-            if (!heap) return {nullptr, nullptr, false, nullptr};
+            if (!heap) return {nullptr, nullptr, false, nullptr, 0};
             slot = indirect_size;
         }
-        if (!used_.load(std::memory_order_relaxed)) used_.store(true, std::memory_order_relaxed);
         for (unsigned spins = 0;; ++spins) {
-            if (backend_t::stopped_flag().load(std::memory_order_acquire)) return {nullptr, nullptr, false, nullptr};
-            if (char* p = ring->reserve(slot, end)) return {ring, p, false, heap.release()};
+            if (backend_t::stopped_flag().load(std::memory_order_acquire)) return {nullptr, nullptr, false, nullptr, 0};
+            std::uint64_t end = 0;
+            if (char* p = ring->reserve(slot, end)) return {ring, p, false, heap.release(), end};
             if (options_.when_full == queue_full::drop) {
                 dropped_.fetch_add(1, std::memory_order_relaxed);
-                return {nullptr, nullptr, true, nullptr};
+                return {nullptr, nullptr, true, nullptr, 0};
             }
             if (spins % 64 == 0) backend_t::instance().wake();  // in case it sleeps; it is busy otherwise
             std::this_thread::yield();
@@ -3717,7 +3768,6 @@ private:
     alignas(64) std::atomic<int> level_{static_cast<int>(level::trace)};  ///< a copy of inner_'s level
     async_options options_;
     bool keep_location_ = true;  ///< the formatter shows the location, or filters may read it
-    std::atomic<bool> used_{false};
     bool moved_from_ = false;
     std::atomic<std::uint64_t> dropped_{0};
     alignas(64) Pipeline inner_;
@@ -5206,30 +5256,31 @@ public:
         flush();
     }
 
+    // The level methods, like the path below them, are inlined into the call site (see log_static).
     template <class... A>
-    void trace(format_string<A...> fmt, A&&... a) { log_static<level::trace>({}, fmt, a...); }
+    [[gnu::always_inline]] void trace(format_string<A...> fmt, A&&... a) { log_static<level::trace>({}, fmt, a...); }
     template <class... A>
-    void trace(fields fs, format_string<A...> fmt, A&&... a) { log_static<level::trace>(fs, fmt, a...); }
+    [[gnu::always_inline]] void trace(fields fs, format_string<A...> fmt, A&&... a) { log_static<level::trace>(fs, fmt, a...); }
     template <class... A>
-    void debug(format_string<A...> fmt, A&&... a) { log_static<level::debug>({}, fmt, a...); }
+    [[gnu::always_inline]] void debug(format_string<A...> fmt, A&&... a) { log_static<level::debug>({}, fmt, a...); }
     template <class... A>
-    void debug(fields fs, format_string<A...> fmt, A&&... a) { log_static<level::debug>(fs, fmt, a...); }
+    [[gnu::always_inline]] void debug(fields fs, format_string<A...> fmt, A&&... a) { log_static<level::debug>(fs, fmt, a...); }
     template <class... A>
-    void info(format_string<A...> fmt, A&&... a) { log_static<level::info>({}, fmt, a...); }
+    [[gnu::always_inline]] void info(format_string<A...> fmt, A&&... a) { log_static<level::info>({}, fmt, a...); }
     template <class... A>
-    void info(fields fs, format_string<A...> fmt, A&&... a) { log_static<level::info>(fs, fmt, a...); }
+    [[gnu::always_inline]] void info(fields fs, format_string<A...> fmt, A&&... a) { log_static<level::info>(fs, fmt, a...); }
     template <class... A>
-    void warning(format_string<A...> fmt, A&&... a) { log_static<level::warning>({}, fmt, a...); }
+    [[gnu::always_inline]] void warning(format_string<A...> fmt, A&&... a) { log_static<level::warning>({}, fmt, a...); }
     template <class... A>
-    void warning(fields fs, format_string<A...> fmt, A&&... a) { log_static<level::warning>(fs, fmt, a...); }
+    [[gnu::always_inline]] void warning(fields fs, format_string<A...> fmt, A&&... a) { log_static<level::warning>(fs, fmt, a...); }
     template <class... A>
-    void error(format_string<A...> fmt, A&&... a) { log_static<level::error>({}, fmt, a...); }
+    [[gnu::always_inline]] void error(format_string<A...> fmt, A&&... a) { log_static<level::error>({}, fmt, a...); }
     template <class... A>
-    void error(fields fs, format_string<A...> fmt, A&&... a) { log_static<level::error>(fs, fmt, a...); }
+    [[gnu::always_inline]] void error(fields fs, format_string<A...> fmt, A&&... a) { log_static<level::error>(fs, fmt, a...); }
     template <class... A>
-    void critical(format_string<A...> fmt, A&&... a) { log_static<level::critical>({}, fmt, a...); }
+    [[gnu::always_inline]] void critical(format_string<A...> fmt, A&&... a) { log_static<level::critical>({}, fmt, a...); }
     template <class... A>
-    void critical(fields fs, format_string<A...> fmt, A&&... a) { log_static<level::critical>(fs, fmt, a...); }
+    [[gnu::always_inline]] void critical(fields fs, format_string<A...> fmt, A&&... a) { log_static<level::critical>(fs, fmt, a...); }
 
     /// Logs at a level known only at run time (still removed below Floor, by a run-time test).
     template <class... A>
@@ -5329,8 +5380,10 @@ private:
     /// Whether every pipeline is asynchronous: calls then go straight into the thread's queue.
     static constexpr bool all_async = (detail::is_async_pipeline<Pipelines>::value && ...);
 
+    // The call path up to the pipelines is forced inline, so that a call site compiles to the level
+    // check and, for async pipelines, the stores into the thread's queue, with no call in between.
     template <level L, class Fmt, class... A>
-    void log_static(fields fs, const Fmt& fmt, const A&... a) {
+    [[gnu::always_inline]] void log_static(fields fs, const Fmt& fmt, const A&... a) {
         if constexpr (L >= Floor) {
             if (should_log(L)) {
                 if constexpr (all_async)
@@ -5344,12 +5397,17 @@ private:
     /// The async fast path: each pipeline copies the arguments into the calling thread's queue. Run-time
     /// format strings, and calls inside an open run (which also go to its event log), take the record path.
     template <class Fmt, class... A>
-    void enqueue(level l, fields fs, const Fmt& fmt, const A&... a) noexcept {
+    [[gnu::always_inline]] void enqueue(level l, fields fs, const Fmt& fmt, const A&... a) noexcept {
         if (!fmt.is_static() || detail::thread_event_log() != nullptr) [[unlikely]] {
             dispatch(l, fmt.get(), fmt.location(), fs, make_format_args(a...));
             return;
         }
-        std::apply([&](auto&... p) { (p.enqueue(l, name_, fs, fmt, a...), ...); }, pipes_);
+        enqueue_each(std::index_sequence_for<Pipelines...>{}, l, fs, fmt, a...);
+    }
+    template <std::size_t... I, class Fmt, class... A>
+    [[gnu::always_inline]] void enqueue_each(std::index_sequence<I...>, level l, fields fs, const Fmt& fmt,
+                                             const A&... a) noexcept {
+        (std::get<I>(pipes_).enqueue(l, name_, fs, fmt, a...), ...);
     }
 
     [[gnu::noinline]] void dispatch(level l, std::string_view fmt, source_location loc, fields fs,
