@@ -493,3 +493,32 @@ TEST_CASE("async: drop reports keep the output in timestamp order, and drops plu
     CHECK(reported == dropped);
     CHECK(backwards == 0);
 }
+
+TEST_CASE("async: a record with more fields than a queue record counts is written whole, in its place", "[async]") {
+    if (runlog::detail::async_backend::started()) {
+        WARN("the backend has started already: run this test case on its own (ctest does)");
+        return;
+    }
+    runlog::backend_options o;
+    o.idle_sleep = std::chrono::seconds(2);  // the backend drains only when asked: the queue holds the records
+    runlog::set_backend_options(o);
+    runlog::memory_sink sink;
+    auto log = runlog::make_logger(runlog::async(runlog::pipeline("mem", runlog::text_formatter("{message}|{fields}"), sink)));
+    std::vector<std::string> keys;
+    std::vector<runlog::field> fs;
+    for (int i = 0; i < 70000; ++i) keys.push_back("k" + std::to_string(i));
+    for (int i = 0; i < 70000; ++i) fs.push_back({keys[static_cast<std::size_t>(i)], i});
+    for (int i = 0; i < 1000; ++i) log.info("before {}", i);  // queued: they must stay ahead of it
+    runlog::record r;
+    log.stamp(r, level::info, runlog::source_location::current());
+    r.fields = fs;
+    r.set_message("many");
+    log.write(r);
+    log.info("after {}", 1);
+    log.flush();
+    const auto lines = sink.lines();
+    REQUIRE(lines.size() == 1002);
+    CHECK(lines[999] == "before 999|\n");
+    CHECK_THAT(lines[1000], Catch::StartsWith("many|k0=0 k1=1 ") && Catch::EndsWith(" k69999=69999\n"));
+    CHECK(lines[1001] == "after 1|\n");
+}

@@ -3434,7 +3434,7 @@ public:
                                       detail::fields_size(r.fields) + msg.size();
             const std::size_t nfields = r.event_fields.size() + r.fields.size();
             if (nfields > UINT16_MAX) {  // more fields than a record header counts: write it from here
-                inner_.handle(r);
+                handle_here(r);
                 return;
             }
             const bool ok = write(2, nfields, extra, r.lvl, r.ctx, r.location, r.logger_name, [&](char* body, char*& p) {
@@ -3445,10 +3445,24 @@ public:
                 detail::put_fields(p, r.fields);
                 detail::put_bytes(p, msg);
             });
-            if (!ok) inner_.handle(r);
+            if (!ok) handle_here(r);
         } catch (...) {
-            inner_.handle(r);  // cannot be queued (out of memory): write it from here
+            handle_here(r);  // cannot be queued (out of memory): write it from here
         }
+    }
+
+    /// Writes a record from the calling thread once the backend has written everything queued before it
+    /// (when it still runs), so that the thread's records keep their order.
+    void handle_here(const record& r) noexcept {
+        auto& started = detail::async_backend::started();
+        if (started.load(std::memory_order_acquire)) {
+            try {
+                auto& backend = detail::async_backend::instance();
+                if (!backend.stopped()) backend.wait_processed(detail::read_ticks());
+            } catch (...) {
+            }
+        }
+        inner_.handle(r);
     }
 
     /// Queues a format call: the static format string is referred to, the arguments copied.
@@ -3527,7 +3541,7 @@ private:
         const auto store = make_format_args(a...);  // must outlive src, which views it
         detail::format_source src{fmt, store};
         r.set_message(&src, &detail::format_source::render);
-        inner_.handle(r);
+        handle_here(r);
     }
 
     template <runlog::level, class...>
