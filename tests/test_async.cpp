@@ -522,3 +522,60 @@ TEST_CASE("async: a record with more fields than a queue record counts is writte
     CHECK_THAT(lines[1000], Catch::StartsWith("many|k0=0 k1=1 ") && Catch::EndsWith(" k69999=69999\n"));
     CHECK(lines[1001] == "after 1|\n");
 }
+
+TEST_CASE("async: raising a level keeps the records it had already accepted", "[async]") {
+    if (runlog::detail::async_backend::started()) {
+        WARN("the backend has started already: run this test case on its own (ctest does)");
+        return;
+    }
+    runlog::backend_options o;
+    o.idle_sleep = std::chrono::seconds(2);  // the records stay queued until flush
+    runlog::set_backend_options(o);
+    runlog::memory_sink sink;
+    auto log = runlog::make_logger(
+        runlog::async(runlog::pipeline("mem", runlog::text_formatter("{message}"), sink, level::info)));
+    for (int i = 0; i < 1000; ++i) log.info("accepted {}", i);
+    log.set_level("mem", level::error);
+    log.info("rejected {}", 1);
+    log.error("accepted {}", 1000);
+    log.flush();
+    const auto lines = sink.lines();
+    REQUIRE(lines.size() == 1001);
+    CHECK(lines.front() == "accepted 0\n");
+    CHECK(lines.back() == "accepted 1000\n");
+    CHECK(log.get_level("mem") == level::error);
+}
+
+TEST_CASE("async: timestamps follow the system clock from the first record on", "[async]") {
+    runlog::memory_sink sink;
+    auto log = runlog::make_logger(runlog::async(runlog::pipeline("mem", runlog::text_formatter("{iso}|{message}"), sink)));
+    using namespace std::chrono;
+    auto micros_of_day = [](system_clock::time_point t) {
+        return duration_cast<microseconds>(t.time_since_epoch()).count() % 86'400'000'000LL;
+    };
+    for (int i = 0; i < 25; ++i) {  // 1.25 s: across the first re-calibrations
+        const auto before = system_clock::now();
+        log.info("{} {}", micros_of_day(before), 0);
+        const auto after = system_clock::now();
+        log.info("{} {}", micros_of_day(before), micros_of_day(after));
+        std::this_thread::sleep_for(milliseconds(50));
+    }
+    log.flush();
+    long long worst = 0;
+    std::size_t checked = 0;
+    for (const auto& line : sink.lines()) {
+        // 2026-11-26T02:08:53.514635Z|<before> <after>
+        const auto t = line.find('T');
+        const long long stamped = std::stoll(line.substr(t + 1, 2)) * 3'600'000'000LL +
+                                  std::stoll(line.substr(t + 4, 2)) * 60'000'000LL +
+                                  std::stoll(line.substr(t + 7, 2)) * 1'000'000LL + std::stoll(line.substr(t + 10, 6));
+        const auto bar = line.find('|');
+        const long long before = std::stoll(line.substr(bar + 1));
+        const long long after = std::stoll(line.substr(line.find(' ', bar) + 1));
+        if (after == 0 || after < before) continue;  // the first of each pair, or midnight in between
+        ++checked;
+        worst = std::max({worst, before - stamped, stamped - after});
+    }
+    CHECK(checked == 25);
+    CHECK(worst < 100);  // µs outside [before, after]; a single 10 ms calibration drifted 0.2-1.4 ms per second
+}

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <new>
@@ -231,6 +232,8 @@ inline std::uint64_t read_ticks() noexcept {
 /// Maps ticks to system time: calibrated against the system clock at start, refined at every resync.
 class tick_clock {
 public:
+    /// Calibrates: reads both clocks, waits 10 ms and reads them again (on the backend thread, so that
+    /// the first log call does not wait).
     void start() {
         origin_ticks_ = read_ticks();
         origin_steady_ = std::chrono::steady_clock::now();
@@ -238,10 +241,25 @@ public:
         resync();
     }
     /// Re-reads the clocks: the tick rate from the whole time since start, the base from now.
+    /// The three clocks are read together up to four times, keeping the tightest reading, so that a
+    /// preemption between two reads does not become an offset in every timestamp until the next resync.
     void resync() noexcept {
-        const auto steady = std::chrono::steady_clock::now();
-        const std::uint64_t t = read_ticks();
-        const auto sys = std::chrono::system_clock::now();
+        std::chrono::steady_clock::time_point steady{};
+        std::uint64_t t = 0;
+        std::chrono::system_clock::time_point sys{};
+        auto best = std::chrono::steady_clock::duration::max();
+        for (int attempt = 0; attempt < 4; ++attempt) {
+            const auto s0 = std::chrono::steady_clock::now();
+            const std::uint64_t ticks = read_ticks();
+            const auto now = std::chrono::system_clock::now();
+            const auto s1 = std::chrono::steady_clock::now();
+            if (s1 - s0 < best) {
+                best = s1 - s0;
+                steady = s0 + (s1 - s0) / 2;
+                t = ticks;
+                sys = now;
+            }
+        }
         const double ns = std::chrono::duration<double, std::nano>(steady - origin_steady_).count();
         if (t > origin_ticks_ && ns > 0) ns_per_tick_ = ns / static_cast<double>(t - origin_ticks_);
         base_ticks_ = t;
@@ -366,14 +384,16 @@ private:
 
     async_backend() {
         tsc_enabled().store(options().use_tsc, std::memory_order_relaxed);
-        clock_.start();
-        slack_ = clock_.ticks_for(std::chrono::microseconds(20));
         started().store(true, std::memory_order_release);
         thread_ = std::thread([this] {
 #if defined(__linux__)
             ::pthread_setname_np(::pthread_self(), "runlog-backend");  // what top -H and /proc show
 #endif
             pin_to(options().backend_cpu);
+            // Records queued meanwhile wait in their rings: the backend converts timestamps only once
+            // calibrated, and the callers never wait for it.
+            clock_.start();
+            slack_ = clock_.ticks_for(std::chrono::microseconds(20));
             loop();
         });
     }
@@ -406,6 +426,9 @@ private:
         std::vector<std::shared_ptr<async_ring>> rings;
         std::uint64_t version = ~0ULL;
         auto last_resync = std::chrono::steady_clock::now();
+        // The first calibration spans 10 ms; re-calibrating at 20, 40, 80 ms... up to resync_every keeps
+        // the error of the tick rate, and so the drift between resyncs, small from the start.
+        auto resync_interval = std::chrono::steady_clock::duration(std::chrono::milliseconds(10));
         for (;;) {
             const bool stopping = stop_.load(std::memory_order_acquire);
             if (const auto v = rings_version_.load(std::memory_order_acquire); v != version) {
@@ -423,13 +446,15 @@ private:
                 done_upto_ = std::max(done_upto_, horizon);
             }
             done_cv_.notify_all();
+            if (const auto t = std::chrono::steady_clock::now(); t - last_resync > resync_interval) {
+                clock_.resync();
+                last_resync = t;
+                resync_interval = std::min<std::chrono::steady_clock::duration>(2 * resync_interval,
+                                                                                 options().resync_every);
+            }
             if (handled) continue;
             drop_orphans(rings, version);
             if (stopping) break;
-            if (std::chrono::steady_clock::now() - last_resync > options().resync_every) {
-                clock_.resync();
-                last_resync = std::chrono::steady_clock::now();
-            }
             std::unique_lock lock(wake_mutex_);
             wake_cv_.wait_for(lock, options().idle_sleep, [&] { return wake_requested_; });
             wake_requested_ = false;
@@ -811,7 +836,11 @@ public:
           level_(static_cast<int>(p.get_level())),
           options_(options),
           keep_location_(keeps_location(p)),
-          inner_(std::move(p)) {}
+          inner_(std::move(p)) {
+        // The level is checked once, at the call (level_); what was accepted then is written even if the
+        // level is raised before the backend gets to it, so the inner pipeline lets everything through.
+        inner_.set_level(static_cast<runlog::level>(std::numeric_limits<int>::min()));
+    }
     async_pipeline(async_pipeline&& o) noexcept
         : detail::async_target{&async_pipeline::process, &async_pipeline::flush_sink},
           level_(o.level_.load()),
@@ -974,10 +1003,7 @@ private:
     template <runlog::level, class...>
     friend class basic_logger;
 
-    void set_level(runlog::level l) noexcept {
-        inner_.set_level(l);
-        level_.store(static_cast<int>(l), std::memory_order_relaxed);
-    }
+    void set_level(runlog::level l) noexcept { level_.store(static_cast<int>(l), std::memory_order_relaxed); }
 
     /// Whether records must carry the source location: the formatter shows it, or filters may read it.
     static bool keeps_location(const Pipeline& p) noexcept {
