@@ -172,6 +172,11 @@ int main(int argc, char** argv) {
 
     // ---- latency
     std::vector<latency_row> one, two;
+    // Each contestant is measured with one caller, then two.
+    auto latency_rows = [&](const std::string& label, const auto& call) {
+        one.push_back(run_latency(label, 1, call, cfg.batches));
+        two.push_back(run_latency(label, 2, call, cfg.batches));
+    };
     {
         const std::string path = cfg.dir + "/runlog_async_bench_latency.log";
         auto log = runlog::make_logger(
@@ -179,8 +184,7 @@ int main(int argc, char** argv) {
                                                     runlog::file_sink(path, {.truncate = true}), runlog::level::info)));
         auto call = [&](std::uint64_t i) { log.info("iteration {} value {} name {}", i, static_cast<double>(i) * 0.5, "alice"); };
         std::fprintf(stderr, "latency: runlog async\n");
-        one.push_back(run_latency("runlog async", 1, call, cfg.batches));
-        two.push_back(run_latency("runlog async", 2, call, cfg.batches));
+        latency_rows("runlog async", call);
         log.flush();
         remove_file(path);
     }
@@ -191,8 +195,7 @@ int main(int argc, char** argv) {
         auto log = spdlog::create_async<spdlog::sinks::basic_file_sink_mt>("bench_async", path, true);
         auto call = [&](std::uint64_t i) { log->info("iteration {} value {} name {}", i, static_cast<double>(i) * 0.5, "alice"); };
         std::fprintf(stderr, "latency: spdlog async\n");
-        one.push_back(run_latency("spdlog async (queue 8192, block)", 1, call, cfg.batches));
-        two.push_back(run_latency("spdlog async (queue 8192, block)", 2, call, cfg.batches));
+        latency_rows("spdlog async (queue 8192, block)", call);
         log->flush();
         spdlog::drop_all();
         remove_file(path);
@@ -202,8 +205,7 @@ int main(int argc, char** argv) {
         spdlog::logger log("bench_sync", std::make_shared<spdlog::sinks::basic_file_sink_mt>(path, true));
         auto call = [&](std::uint64_t i) { log.info("iteration {} value {} name {}", i, static_cast<double>(i) * 0.5, "alice"); };
         std::fprintf(stderr, "latency: spdlog sync\n");
-        one.push_back(run_latency("spdlog sync file", 1, call, cfg.batches));
-        two.push_back(run_latency("spdlog sync file", 2, call, cfg.batches));
+        latency_rows("spdlog sync file", call);
         log.flush();
         remove_file(path);
     }

@@ -103,16 +103,15 @@ TEST_CASE("a full disk goes to the error handler once per failure, never to the 
     CHECK(errors.last_lost == 3);
 }
 
-TEST_CASE("the default error handler prints a sink's first failure only", "[sinks]") {
+namespace {
+/// What fn writes to stderr (up to 1 KiB), through a pipe in place of descriptor 2.
+template <class Fn>
+std::string stderr_of(Fn&& fn) {
     int pipefd[2];
     REQUIRE(::pipe(pipefd) == 0);
     int saved = ::dup(2);
     ::dup2(pipefd[1], 2);
-    {
-        runlog::file_sink f("/dev/full", {.buffer_size = 0});
-        f.write("a\n");
-        f.write("b\n");
-    }
+    fn();
     ::dup2(saved, 2);
     ::close(saved);
     ::close(pipefd[1]);
@@ -120,27 +119,27 @@ TEST_CASE("the default error handler prints a sink's first failure only", "[sink
     auto n = ::read(pipefd[0], buf, sizeof buf);
     ::close(pipefd[0]);
     REQUIRE(n > 0);
-    CHECK(std::string(buf, static_cast<std::size_t>(n)) ==
+    return std::string(buf, static_cast<std::size_t>(n));
+}
+}  // namespace
+
+TEST_CASE("the default error handler prints a sink's first failure only", "[sinks]") {
+    const std::string printed = stderr_of([] {
+        runlog::file_sink f("/dev/full", {.buffer_size = 0});
+        f.write("a\n");
+        f.write("b\n");
+    });
+    CHECK(printed ==
           "runlog: write to \"/dev/full\" failed: No space left on device (later failures of this sink are counted, "
           "not printed)\n");
 }
 
 TEST_CASE("the default error handler prints one-off problems once each, without the sink note", "[sinks]") {
-    int pipefd[2];
-    REQUIRE(::pipe(pipefd) == 0);
-    int saved = ::dup(2);
-    ::dup2(pipefd[1], 2);
-    runlog::detail::report_problem("first thing went wrong");
-    runlog::detail::report_problem("second thing went wrong");
-    ::dup2(saved, 2);
-    ::close(saved);
-    ::close(pipefd[1]);
-    char buf[1024];
-    auto n = ::read(pipefd[0], buf, sizeof buf);
-    ::close(pipefd[0]);
-    REQUIRE(n > 0);
-    CHECK(std::string(buf, static_cast<std::size_t>(n)) ==
-          "runlog: first thing went wrong\nrunlog: second thing went wrong\n");
+    const std::string printed = stderr_of([] {
+        runlog::detail::report_problem("first thing went wrong");
+        runlog::detail::report_problem("second thing went wrong");
+    });
+    CHECK(printed == "runlog: first thing went wrong\nrunlog: second thing went wrong\n");
 }
 
 TEST_CASE("a console write to a failing descriptor is reported, not thrown", "[sinks][console]") {

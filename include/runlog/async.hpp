@@ -711,12 +711,9 @@ wire_t<T> wire_of(const T& v, const std::string& scratch, std::pair<std::size_t,
         return to_wire(v);
 }
 
-/// The type an argument is decoded as: its wire type (itself when copied, else a view into the ring).
+/// Decodes an argument as its wire type: itself when copied, else a view into the ring.
 template <class T>
-using decoded_t = wire_t<T>;
-
-template <class T>
-decoded_t<T> get_arg(const char*& p) noexcept {
+wire_t<T> get_arg(const char*& p) noexcept {
     if constexpr (is_copied_arg<arg_value_t<T>>) {
         arg_value_t<T> v;
         std::memcpy(&v, p, sizeof v);
@@ -735,7 +732,7 @@ decoded_t<T> get_arg(const char*& p) noexcept {
 template <class... A>
 void render_args(const char* p, std::string_view fmt, buffer& out) {
     (void)p;  // unused without arguments
-    std::tuple<decoded_t<A>...> values{get_arg<A>(p)...};
+    std::tuple<wire_t<A>...> values{get_arg<A>(p)...};
     std::apply([&](const auto&... v) { vformat_to(out, fmt, make_format_args(v...)); }, values);
 }
 
@@ -872,12 +869,7 @@ public:
 
     /// Returns once every record logged through this pipeline before the call has reached its sink.
     void flush() noexcept {
-        if (!detail::async_backend::started().load(std::memory_order_acquire)) {
-            inner_.flush();
-            return;
-        }
-        auto& backend = detail::async_backend::instance();
-        if (!backend.stopped()) backend.wait_processed(detail::read_ticks());
+        wait_for_queued();
         inner_.flush();
     }
 
@@ -910,15 +902,19 @@ public:
     /// Writes a record from the calling thread once the backend has written everything queued before it
     /// (when it still runs), so that the thread's records keep their order.
     void handle_here(const record& r) noexcept {
-        auto& started = detail::async_backend::started();
-        if (started.load(std::memory_order_acquire)) {
-            try {
-                auto& backend = detail::async_backend::instance();
-                if (!backend.stopped()) backend.wait_processed(detail::read_ticks());
-            } catch (...) {
-            }
-        }
+        wait_for_queued();
         inner_.handle(r);
+    }
+
+    /// Returns once the backend (if it was started and still runs) has handed every record queued
+    /// before now to its pipeline.
+    static void wait_for_queued() noexcept {
+        if (!detail::async_backend::started().load(std::memory_order_acquire)) return;
+        try {
+            auto& backend = detail::async_backend::instance();
+            if (!backend.stopped()) backend.wait_processed(detail::read_ticks());
+        } catch (...) {  // wait_processed's locking failed: nothing more can be waited for
+        }
     }
 
     /// Queues a format call: the static format string is referred to, the arguments copied.
