@@ -395,7 +395,7 @@ TEST_CASE("a base directory that cannot be created is an error naming it", "[run
     }
     CHECK(sink.size() == 0);
     // No run is left open: calls below the console's level are filtered again.
-    CHECK(runlog::detail::gate_registry::instance().open_runs() == 0);
+    CHECK(runlog::detail::registry::open_runs() == 0);
     CHECK_FALSE(log.should_log(level::trace));
 }
 
@@ -414,7 +414,7 @@ TEST_CASE("run ids that cannot name a directory are refused", "[run]") {
         }
     }
     CHECK(sink.size() == 0);
-    CHECK(runlog::detail::gate_registry::instance().open_runs() == 0);
+    CHECK(runlog::detail::registry::open_runs() == 0);
     runlog::run ok(log, "etl", fixed_options(dir.path, "2026-11-25_nightly.1"));
     CHECK(ok.dir() == dir.path + "/2026-11-25_nightly.1");
 }

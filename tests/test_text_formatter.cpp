@@ -107,13 +107,15 @@ TEST_CASE("the local time zone is applied", "[text]") {
 }
 
 TEST_CASE("civil dates are right across eras", "[text]") {
-    using runlog::detail::civil_from_seconds;
-    auto c = civil_from_seconds(0);
-    CHECK((c.year == 1970 && c.month == 1 && c.day == 1 && c.hour == 0));
-    c = civil_from_seconds(951782400);  // 2000-02-29
-    CHECK((c.year == 2000 && c.month == 2 && c.day == 29));
-    c = civil_from_seconds(-1);
-    CHECK((c.year == 1969 && c.month == 12 && c.day == 31 && c.hour == 23 && c.minute == 59 && c.second == 59));
-    c = civil_from_seconds(4102444799);  // 2099-12-31 23:59:59
-    CHECK((c.year == 2099 && c.month == 12 && c.day == 31 && c.second == 59));
+    const runlog::text_formatter f("{date} {time}", {.utc = true, .color = runlog::color_mode::never});
+    auto at = [&](std::int64_t secs) {
+        runlog::record r;
+        fill_fixed(r);
+        r.time = runlog::record::time_point(std::chrono::seconds(secs));
+        return render(f, r);
+    };
+    CHECK(at(0) == "1970-01-01 00:00:00\n");
+    CHECK(at(951782400) == "2000-02-29 00:00:00\n");
+    CHECK(at(-1) == "1969-12-31 23:59:59\n");
+    CHECK(at(4102444799) == "2099-12-31 23:59:59\n");
 }

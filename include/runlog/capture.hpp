@@ -1,27 +1,14 @@
 #pragma once
-#include <atomic>
-#include <cerrno>
-#include <chrono>
 #include <cstdint>
-#include <cstdio>
-#include <cstring>
-#include <iostream>
-#include <mutex>
+#include <memory>
 #include <stdexcept>
 #include <string>
-#include <string_view>
-#include <thread>
 #include <vector>
 
-#include <fcntl.h>
-#include <poll.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include "event.hpp"
+#include "detail/build.hpp"
+#include "detail/chrono.hpp"
 #include "run.hpp"
-#include "sinks/file.hpp"
-#include "sinks/sink.hpp"
+#include "source_location.hpp"
 
 namespace runlog {
 inline namespace v0 {
@@ -41,16 +28,74 @@ struct capture_options {
     std::chrono::milliseconds drain_timeout{5000};
 };
 
+/// Raw compute logs: while alive, everything written to file descriptors 1 and 2 (by this program, C
+/// libraries and child processes) goes through pipes to `<run dir>/compute_logs/<file_key>.out` and
+/// `.err`, and by default on to the original stdout and stderr. Its end restores the descriptors,
+/// reads the pipes to the last byte and then creates `<file_key>.complete`.
+///
+/// One capture at a time per process: opening another while one is active throws capture_error.
+class capture {
+public:
+    /// Captures one step; the file key is the step key.
+    RUNLOG_INLINE explicit capture(step& s, capture_options options = {},
+                                   source_location loc = source_location::current());
+    /// Captures the steps step_keys of r (or the whole process for the run when empty); the file key is
+    /// 8 random lowercase letters unless options name one.
+    RUNLOG_INLINE capture(run& r, std::vector<std::string> step_keys, capture_options options = {},
+                          source_location loc = source_location::current());
+
+    capture(const capture&) = delete;
+    capture& operator=(const capture&) = delete;
+    RUNLOG_INLINE ~capture();
+
+    /// Ends the capture (the destructor does this too): restores fd 1 and 2, drains the pipes, closes
+    /// the files and creates the .complete marker. Problems met while capturing are reported then.
+    RUNLOG_INLINE void end() noexcept;
+
+    RUNLOG_INLINE const std::string& file_key() const noexcept;
+    RUNLOG_INLINE const std::string& stdout_path() const noexcept;
+    RUNLOG_INLINE const std::string& stderr_path() const noexcept;
+    RUNLOG_INLINE const std::string& complete_path() const noexcept;
+    /// Bytes captured so far on stdout and stderr (read from the pipes).
+    RUNLOG_INLINE std::uint64_t stdout_bytes() const noexcept;
+    RUNLOG_INLINE std::uint64_t stderr_bytes() const noexcept;
+
+private:
+    struct impl;  // the pipes, the files and the reader thread
+    std::unique_ptr<impl> impl_;
+};
+
+}  // namespace v0
+}  // namespace runlog
+
+#if RUNLOG_DEFINITIONS
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <iostream>  // to flush the standard streams before and after a redirection
+#include <mutex>
+#include <string_view>
+#include <thread>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "events.hpp"
+#include "sinks/sink.hpp"
+
+namespace runlog {
+inline namespace v0 {
 namespace detail {
 
 /// 8 random lowercase letters.
 inline std::string random_file_key() {
-    auto& rng = random_engine();
     std::string k(8, 'a');
-    for (auto& c : k) c = static_cast<char>('a' + rng() % 26);
+    for (auto& c : k) c = static_cast<char>('a' + random_u64() % 26);
     return k;
 }
-
 
 /// Flushes C stdio and the standard iostreams, so bytes buffered before a redirection go where they belonged.
 inline void flush_standard_streams() noexcept {
@@ -75,33 +120,60 @@ inline std::string& capture_slot_owner() noexcept {
 
 }  // namespace detail
 
-/// Raw compute logs: while alive, everything written to file descriptors 1 and 2 (by this program, C
-/// libraries and child processes) goes through pipes to `<run dir>/compute_logs/<file_key>.out` and
-/// `.err`, and by default on to the original stdout and stderr. Its end restores the descriptors,
-/// reads the pipes to the last byte and then creates `<file_key>.complete`.
-///
-/// One capture at a time per process: opening another while one is active throws capture_error.
-class capture {
-public:
-    /// Captures one step; the file key is the step key.
-    explicit capture(step& s, capture_options options = {}, source_location loc = source_location::current())
-        : capture(s.run_dir(), {s.key()}, std::move(options)) {
-        announce([&](const events::logs_captured& e, fields extra) { s.event(e, extra, loc); });
-    }
-    /// Captures the steps step_keys of r (or the whole process for the run when empty); the file key is
-    /// 8 random lowercase letters unless options name one.
-    capture(run& r, std::vector<std::string> step_keys, capture_options options = {},
-            source_location loc = source_location::current())
-        : capture(r.dir(), std::move(step_keys), std::move(options)) {
-        announce([&](const events::logs_captured& e, fields extra) { r.event(e, extra, loc); });
+struct capture::impl {
+    struct stream {
+        int fd;                 ///< 1 or 2
+        std::string path;       ///< the compute log file
+        int file = -1;          ///< the compute log file, open
+        int saved = -1;         ///< the original descriptor, duplicated; -1 when fd was closed
+        int read_end = -1;      ///< the pipe's read end
+        int write_end = -1;     ///< the pipe's write end, until it replaces fd
+        std::atomic<std::uint64_t> bytes{0};
+        std::uint64_t lost = 0;  ///< bytes that could not be written to the file
+        std::string error;       ///< the first file write error
+        bool eof = false;
+    };
+
+    capture_options options_;
+    std::vector<std::string> step_keys_;
+    std::string file_key_;
+    std::string complete_path_;
+    stream streams_[2];
+    std::thread reader_;
+    std::atomic<bool> restored_{false};
+    bool ended_ = false;
+    int abandoned_ = 0;
+
+    impl(const std::string& run_dir, std::vector<std::string> step_keys, capture_options options)
+        : options_(std::move(options)), step_keys_(std::move(step_keys)) {
+        file_key_ = !options_.file_key.empty() ? options_.file_key
+                    : step_keys_.size() == 1   ? step_keys_[0]
+                                               : detail::random_file_key();
+        if (file_key_.find('/') != std::string::npos || file_key_ == "." || file_key_ == "..")
+            throw capture_error("capture file key \"" + file_key_ + "\" cannot name a file");
+        const std::string dir = run_dir + "/compute_logs/";
+        streams_[0].fd = STDOUT_FILENO;
+        streams_[1].fd = STDERR_FILENO;
+        streams_[0].path = dir + file_key_ + ".out";
+        streams_[1].path = dir + file_key_ + ".err";
+        complete_path_ = dir + file_key_ + ".complete";
+        {
+            std::lock_guard lock(detail::capture_slot_mutex());
+            if (!detail::capture_slot_owner().empty())
+                throw capture_error("cannot capture \"" + file_key_ + "\": capture \"" + detail::capture_slot_owner() +
+                                    "\" is active, and stdout and stderr belong to the whole process (end it first)");
+            detail::capture_slot_owner() = file_key_;
+        }
+        try {
+            start();
+        } catch (...) {
+            undo();
+            std::lock_guard lock(detail::capture_slot_mutex());
+            detail::capture_slot_owner().clear();
+            throw;
+        }
     }
 
-    capture(const capture&) = delete;
-    capture& operator=(const capture&) = delete;
-    ~capture() { end(); }
-
-    /// Ends the capture (the destructor does this too): restores fd 1 and 2, drains the pipes, closes
-    /// the files and creates the .complete marker. Problems met while capturing are reported then.
     void end() noexcept {
         if (ended_) return;
         ended_ = true;
@@ -139,58 +211,6 @@ public:
                                " stream(s) still held open by another process after the drain timeout; later bytes are not captured");
         std::lock_guard lock(detail::capture_slot_mutex());
         detail::capture_slot_owner().clear();
-    }
-
-    const std::string& file_key() const noexcept { return file_key_; }
-    const std::string& stdout_path() const noexcept { return streams_[0].path; }
-    const std::string& stderr_path() const noexcept { return streams_[1].path; }
-    const std::string& complete_path() const noexcept { return complete_path_; }
-    /// Bytes captured so far on stdout and stderr (read from the pipes).
-    std::uint64_t stdout_bytes() const noexcept { return streams_[0].bytes.load(std::memory_order_relaxed); }
-    std::uint64_t stderr_bytes() const noexcept { return streams_[1].bytes.load(std::memory_order_relaxed); }
-
-private:
-    struct stream {
-        int fd;                 ///< 1 or 2
-        std::string path;       ///< the compute log file
-        int file = -1;          ///< the compute log file, open
-        int saved = -1;         ///< the original descriptor, duplicated; -1 when fd was closed
-        int read_end = -1;      ///< the pipe's read end
-        int write_end = -1;     ///< the pipe's write end, until it replaces fd
-        std::atomic<std::uint64_t> bytes{0};
-        std::uint64_t lost = 0;  ///< bytes that could not be written to the file
-        std::string error;       ///< the first file write error
-        bool eof = false;
-    };
-
-    capture(const std::string& run_dir, std::vector<std::string> step_keys, capture_options options)
-        : options_(std::move(options)), step_keys_(std::move(step_keys)) {
-        file_key_ = !options_.file_key.empty() ? options_.file_key
-                    : step_keys_.size() == 1   ? step_keys_[0]
-                                               : detail::random_file_key();
-        if (file_key_.find('/') != std::string::npos || file_key_ == "." || file_key_ == "..")
-            throw capture_error("capture file key \"" + file_key_ + "\" cannot name a file");
-        const std::string dir = run_dir + "/compute_logs/";
-        streams_[0].fd = STDOUT_FILENO;
-        streams_[1].fd = STDERR_FILENO;
-        streams_[0].path = dir + file_key_ + ".out";
-        streams_[1].path = dir + file_key_ + ".err";
-        complete_path_ = dir + file_key_ + ".complete";
-        {
-            std::lock_guard lock(detail::capture_slot_mutex());
-            if (!detail::capture_slot_owner().empty())
-                throw capture_error("cannot capture \"" + file_key_ + "\": capture \"" + detail::capture_slot_owner() +
-                                    "\" is active, and stdout and stderr belong to the whole process (end it first)");
-            detail::capture_slot_owner() = file_key_;
-        }
-        try {
-            start();
-        } catch (...) {
-            undo();
-            std::lock_guard lock(detail::capture_slot_mutex());
-            detail::capture_slot_owner().clear();
-            throw;
-        }
     }
 
     /// Opens the files and the pipes, then redirects: nothing is redirected unless everything is ready.
@@ -243,6 +263,7 @@ private:
         }
     }
 
+    /// LOGS_CAPTURED, naming the file key, the steps and the files.
     template <class Emit>
     void announce(Emit emit) {
         std::string keys;
@@ -325,17 +346,32 @@ private:
 
     /// Reports on stderr (restored by then) through the sinks' error handler.
     static void report(const std::string& message) noexcept { detail::report_problem(message); }
-
-    capture_options options_;
-    std::vector<std::string> step_keys_;
-    std::string file_key_;
-    std::string complete_path_;
-    stream streams_[2];
-    std::thread reader_;
-    std::atomic<bool> restored_{false};
-    bool ended_ = false;
-    int abandoned_ = 0;
 };
+
+RUNLOG_INLINE capture::capture(step& s, capture_options options, source_location loc)
+    : impl_(std::make_unique<impl>(s.run_dir(), std::vector<std::string>{s.key()}, std::move(options))) {
+    impl_->announce([&](const events::logs_captured& e, fields extra) { s.event(e, extra, loc); });
+}
+
+RUNLOG_INLINE capture::capture(run& r, std::vector<std::string> step_keys, capture_options options,
+                               source_location loc)
+    : impl_(std::make_unique<impl>(r.dir(), std::move(step_keys), std::move(options))) {
+    impl_->announce([&](const events::logs_captured& e, fields extra) { r.event(e, extra, loc); });
+}
+
+RUNLOG_INLINE capture::~capture() { end(); }
+RUNLOG_INLINE void capture::end() noexcept { impl_->end(); }
+RUNLOG_INLINE const std::string& capture::file_key() const noexcept { return impl_->file_key_; }
+RUNLOG_INLINE const std::string& capture::stdout_path() const noexcept { return impl_->streams_[0].path; }
+RUNLOG_INLINE const std::string& capture::stderr_path() const noexcept { return impl_->streams_[1].path; }
+RUNLOG_INLINE const std::string& capture::complete_path() const noexcept { return impl_->complete_path_; }
+RUNLOG_INLINE std::uint64_t capture::stdout_bytes() const noexcept {
+    return impl_->streams_[0].bytes.load(std::memory_order_relaxed);
+}
+RUNLOG_INLINE std::uint64_t capture::stderr_bytes() const noexcept {
+    return impl_->streams_[1].bytes.load(std::memory_order_relaxed);
+}
 
 }  // namespace v0
 }  // namespace runlog
+#endif

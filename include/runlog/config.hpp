@@ -1,28 +1,20 @@
 #pragma once
-#include <algorithm>
-#include <atomic>
-#include <cerrno>
-#include <chrono>
-#include <condition_variable>
-#include <cstdlib>
-#include <cstring>
-#include <functional>
-#include <mutex>
+#include <cstdint>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 #include <vector>
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include "detail/yaml.hpp"
-#include "level.hpp"
-#include "sinks/sink.hpp"
+#include "default_logger.hpp"
+#include "detail/build.hpp"
+#include "detail/chrono.hpp"
+#include "detail/level_enum.hpp"
+#include "detail/registry.hpp"
+#include "detail/shared_function.hpp"
+#include "logger.hpp"
 
 namespace runlog {
 inline namespace v0 {
@@ -35,10 +27,7 @@ struct config_problem {
     std::string message;
 
     /// `file:line:column: message`, or `file: message` without a position.
-    std::string to_string() const {
-        if (line == 0) return file + ": " + message;
-        return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + message;
-    }
+    RUNLOG_INLINE std::string to_string() const;
 };
 
 /// Thrown by the throwing config API; what() is the problem's `file:line:column: message`.
@@ -74,6 +63,136 @@ struct config_status {
     std::vector<std::string> warnings;
     explicit operator bool() const noexcept { return !problem; }
 };
+
+namespace detail {
+
+/// What the config code needs of a logger, without its type: its pipelines' names, a way to set one's
+/// level, and its compile-time floor.
+struct logger_view {
+    void* self;
+    std::vector<std::string> (*names)(const void* self);
+    bool (*set_level)(void* self, std::string_view pipeline, level l);
+    level floor;
+};
+
+template <class Logger>
+logger_view view_of(Logger& logger) noexcept {
+    return {&logger, &logger_code<Logger>::names,
+            [](void* self, std::string_view pipeline, level l) { return static_cast<Logger*>(self)->set_level(pipeline, l); },
+            Logger::floor};
+}
+
+RUNLOG_INLINE std::vector<std::string> apply_config(const logger_view& logger, const config& c);
+RUNLOG_INLINE config_status try_apply_config_file(const logger_view& logger, const std::string& path) noexcept;
+RUNLOG_INLINE config_status try_apply_config(const logger_view& logger, std::string_view text, std::string file) noexcept;
+RUNLOG_INLINE config_status configure_from_env(const logger_view& logger) noexcept;
+
+}  // namespace detail
+
+/// Parses config text; throws config_error naming `file:line:column` on any problem.
+RUNLOG_INLINE config parse_config(std::string_view text, std::string file = "<config>");
+
+/// Reads and parses a config file; throws config_error.
+RUNLOG_INLINE config load_config(const std::string& path);
+
+/// Checks every setting against logger, then applies them all: an unknown pipeline name changes nothing
+/// and throws config_error listing the known ones. Returns warnings, e.g. for a level below the floor.
+template <class Logger>
+std::vector<std::string> apply_config(Logger& logger, const config& c) {
+    return detail::apply_config(detail::view_of(logger), c);
+}
+
+/// Loads path and applies it to logger; throws config_error, and changes nothing when it does.
+template <class Logger>
+std::vector<std::string> apply_config_file(Logger& logger, const std::string& path) {
+    return detail::apply_config(detail::view_of(logger), load_config(path));
+}
+
+/// The non-throwing form of apply_config_file: the problem comes back in the status.
+template <class Logger>
+config_status try_apply_config_file(Logger& logger, const std::string& path) noexcept {
+    return detail::try_apply_config_file(detail::view_of(logger), path);
+}
+
+/// The non-throwing form for text.
+template <class Logger>
+config_status try_apply_config(Logger& logger, std::string_view text, std::string file = "<config>") noexcept {
+    return detail::try_apply_config(detail::view_of(logger), text, std::move(file));
+}
+
+/// Applies the file named by RUNLOG_CONFIG, if set. A missing or bad file is reported once on stderr
+/// and leaves the levels as they were; warnings are printed too. Returns what happened.
+template <class Logger>
+config_status configure_from_env(Logger& logger) noexcept {
+    return detail::configure_from_env(detail::view_of(logger));
+}
+
+/// Applies RUNLOG_CONFIG to the default logger, as configure_from_env(runlog::default_logger()) does. The
+/// compiled mode does this at the default logger's first use; a header-only program calls it once in main
+/// (at most once is applied: later calls return the first outcome).
+RUNLOG_INLINE config_status configure_from_env() noexcept;
+
+/// Re-applies a config file to a logger whenever the file changes (polling its size, time and inode; a
+/// change is applied once it has held for one poll). Each outcome, the first application's included, goes
+/// to the report function, or by default problems and warnings to stderr; a bad edit is ignored and the
+/// previous levels stay.
+class config_watcher {
+public:
+    /// Receives each outcome of a reload (any callable taking `const config_status&`).
+    using report_fn = detail::shared_function<void(const config_status&)>;
+
+    /// Starts watching; the current file is applied first, synchronously, and its status kept in initial().
+    template <class Logger>
+    config_watcher(Logger& logger, std::string path, std::chrono::milliseconds interval = std::chrono::milliseconds(500),
+                   report_fn report = {})
+        : config_watcher(detail::view_of(logger), std::move(path), interval, std::move(report)) {}
+    config_watcher(const config_watcher&) = delete;
+    config_watcher& operator=(const config_watcher&) = delete;
+    RUNLOG_INLINE ~config_watcher();
+
+    /// Stops the polling thread (the destructor does this too).
+    RUNLOG_INLINE void stop() noexcept;
+    /// The status of the first application.
+    RUNLOG_INLINE const config_status& initial() const noexcept;
+    /// How many times the file has been re-read after a change.
+    RUNLOG_INLINE std::uint64_t reloads() const noexcept;
+
+private:
+    RUNLOG_INLINE config_watcher(detail::logger_view logger, std::string path, std::chrono::milliseconds interval,
+                                 report_fn report);
+
+    struct state;  // the polling thread and what it shares
+    std::unique_ptr<state> state_;
+};
+
+}  // namespace v0
+}  // namespace runlog
+
+#if RUNLOG_DEFINITIONS
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <condition_variable>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <thread>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "detail/yaml.hpp"
+#include "level.hpp"
+#include "sinks/sink.hpp"
+
+namespace runlog {
+inline namespace v0 {
+
+RUNLOG_INLINE std::string config_problem::to_string() const {
+    if (line == 0) return file + ": " + message;
+    return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + message;
+}
 
 namespace detail {
 
@@ -231,26 +350,19 @@ inline std::string read_config_file(const std::string& path) {
     return data;
 }
 
-}  // namespace detail
-
-/// Parses config text; throws config_error naming `file:line:column` on any problem.
-inline config parse_config(std::string_view text, std::string file = "<config>") {
-    return detail::config_reader(std::move(file)).read(text);
+/// Prints one line to stderr in a single write.
+inline void print_config_line(const std::string& line) noexcept {
+    try {
+        (void)write_all(STDERR_FILENO, "runlog: " + line + "\n");
+    } catch (...) {
+    }
 }
 
-/// Reads and parses a config file; throws config_error.
-inline config load_config(const std::string& path) {
-    return parse_config(detail::read_config_file(path), path);
-}
-
-/// Checks every setting against logger, then applies them all: an unknown pipeline name changes nothing
-/// and throws config_error listing the known ones. Returns warnings, e.g. for a level below the floor.
-template <class Logger>
-std::vector<std::string> apply_config(Logger& logger, const config& c) {
-    const auto names = logger.pipeline_names();
+RUNLOG_INLINE std::vector<std::string> apply_config(const logger_view& logger, const config& c) {
+    const std::vector<std::string> names = logger.names(logger.self);
     const std::vector<std::string_view> known(names.begin(), names.end());
     std::vector<std::string> warnings = c.warnings;
-    const auto others = detail::gate_registry::instance().other_pipeline_names(&logger);
+    const auto others = registry::other_pipeline_names(logger.self);
     for (const auto& s : c.loggers) {
         if (std::find(known.begin(), known.end(), s.pipeline) == known.end()) {
             // A pipeline of another logger of the program (one config can serve them all): not this one's.
@@ -261,34 +373,27 @@ std::vector<std::string> apply_config(Logger& logger, const config& c) {
             std::string list;
             for (auto n : all) list += (list.empty() ? "" : ", ") + std::string(n);
             throw config_error({c.file, s.line, s.column,
-                                "unknown logger '" + detail::shown(s.pipeline) + "': this program's loggers are " + list +
-                                    detail::suggestion(s.pipeline, all)});
+                                "unknown logger '" + shown(s.pipeline) + "': this program's loggers are " + list +
+                                    suggestion(s.pipeline, all)});
         }
-        if (s.lvl && *s.lvl < Logger::floor)
+        if (s.lvl && *s.lvl < logger.floor)
             warnings.push_back(config_problem{c.file, s.level_line, s.level_column,
-                                              "log level " + detail::level_text(*s.lvl) + " for '" + s.pipeline +
-                                                  "' is below the compile-time floor " + detail::level_text(Logger::floor) +
-                                                  ": calls below " + detail::level_text(Logger::floor) +
+                                              "log level " + level_text(*s.lvl) + " for '" + s.pipeline +
+                                                  "' is below the compile-time floor " + level_text(logger.floor) +
+                                                  ": calls below " + level_text(logger.floor) +
                                                   " were compiled out and stay silent"}
                                    .to_string());
     }
     for (const auto& s : c.loggers)
-        if (s.lvl && std::find(known.begin(), known.end(), s.pipeline) != known.end()) logger.set_level(s.pipeline, *s.lvl);
+        if (s.lvl && std::find(known.begin(), known.end(), s.pipeline) != known.end()) logger.set_level(logger.self, s.pipeline, *s.lvl);
     return warnings;
 }
 
-/// Loads path and applies it to logger; throws config_error, and changes nothing when it does.
-template <class Logger>
-std::vector<std::string> apply_config_file(Logger& logger, const std::string& path) {
-    return apply_config(logger, load_config(path));
-}
 
-/// The non-throwing form of apply_config_file: the problem comes back in the status.
-template <class Logger>
-config_status try_apply_config_file(Logger& logger, const std::string& path) noexcept {
+RUNLOG_INLINE config_status try_apply_config_file(const logger_view& logger, const std::string& path) noexcept {
     config_status st;
     try {
-        st.warnings = apply_config_file(logger, path);
+        st.warnings = apply_config(logger, load_config(path));
     } catch (const config_error& e) {
         st.problem = e.problem();
     } catch (const std::exception& e) {
@@ -297,9 +402,7 @@ config_status try_apply_config_file(Logger& logger, const std::string& path) noe
     return st;
 }
 
-/// The non-throwing form for text.
-template <class Logger>
-config_status try_apply_config(Logger& logger, std::string_view text, std::string file = "<config>") noexcept {
+RUNLOG_INLINE config_status try_apply_config(const logger_view& logger, std::string_view text, std::string file) noexcept {
     config_status st;
     try {
         st.warnings = apply_config(logger, parse_config(text, file));
@@ -311,106 +414,103 @@ config_status try_apply_config(Logger& logger, std::string_view text, std::strin
     return st;
 }
 
-namespace detail {
-/// Prints one line to stderr in a single write.
-inline void print_config_line(const std::string& line) noexcept {
-    try {
-        (void)write_all(STDERR_FILENO, "runlog: " + line + "\n");
-    } catch (...) {
-    }
-}
-}  // namespace detail
-
-/// Applies the file named by RUNLOG_CONFIG, if set. A missing or bad file is reported once on stderr
-/// and leaves the levels as they were; warnings are printed too. Returns what happened.
-template <class Logger>
-config_status configure_from_env(Logger& logger) noexcept {
+RUNLOG_INLINE config_status configure_from_env(const logger_view& logger) noexcept {
     const char* path = std::getenv("RUNLOG_CONFIG");
     if (path == nullptr || *path == '\0') return {};
     auto st = try_apply_config_file(logger, path);
-    if (st.problem) detail::print_config_line(st.problem->to_string() + " (the log levels are unchanged)");
-    for (const auto& w : st.warnings) detail::print_config_line("warning: " + w);
+    if (st.problem) print_config_line(st.problem->to_string() + " (the log levels are unchanged)");
+    for (const auto& w : st.warnings) print_config_line("warning: " + w);
     return st;
 }
 
-/// Re-applies a config file to a logger whenever the file changes (polling its size, time and inode; a
-/// change is applied once it has held for one poll). Each outcome, the first application's included, goes
-/// to the report function, or by default problems and warnings to stderr; a bad edit is ignored and the
-/// previous levels stay.
-class config_watcher {
-public:
-    /// Receives each outcome of a reload.
-    using report_fn = std::function<void(const config_status&)>;
+/// The outcome of applying RUNLOG_CONFIG to the default logger, kept so that it is applied once.
+inline config_status& default_config_status() noexcept {
+    static config_status status;
+    return status;
+}
 
-    /// Starts watching; the current file is applied first, synchronously, and its status kept in initial().
-    template <class Logger>
-    config_watcher(Logger& logger, std::string path, std::chrono::milliseconds interval = std::chrono::milliseconds(500),
-                   report_fn report = {})
-        : path_(std::move(path)), interval_(interval), report_(std::move(report)) {
-        apply_ = [&logger](const std::string& p) { return try_apply_config_file(logger, p); };
-        stamp_ = pending_ = current_stamp();
-        initial_ = apply_(path_);
-        deliver(initial_);
-        thread_ = std::thread([this] { loop(); });
-    }
-    config_watcher(const config_watcher&) = delete;
-    config_watcher& operator=(const config_watcher&) = delete;
-    ~config_watcher() { stop(); }
+RUNLOG_INLINE void configure_default_logger(default_logger_type& logger) noexcept {
+    default_config_status() = configure_from_env(view_of(logger));
+}
 
-    /// Stops the polling thread (the destructor does this too).
-    void stop() noexcept {
-        {
-            std::lock_guard lock(mutex_);
-            stopping_ = true;
-        }
-        wake_.notify_all();
-        if (thread_.joinable()) thread_.join();
-    }
-    /// The status of the first application.
-    const config_status& initial() const noexcept { return initial_; }
-    /// How many times the file has been re-read after a change.
-    std::uint64_t reloads() const noexcept { return reloads_.load(); }
+}  // namespace detail
 
-private:
+RUNLOG_INLINE config parse_config(std::string_view text, std::string file) {
+    return detail::config_reader(std::move(file)).read(text);
+}
+
+RUNLOG_INLINE config load_config(const std::string& path) {
+    return parse_config(detail::read_config_file(path), path);
+}
+
+RUNLOG_INLINE config_status configure_from_env() noexcept {
+    static const bool applied = [] {
+        detail::default_config_requested = true;
+        auto& logger = default_logger();
+#if RUNLOG_HEADER_ONLY
+        detail::configure_default_logger(logger);  // the compiled mode did this as it built the logger
+#else
+        (void)logger;
+#endif
+        return true;
+    }();
+    (void)applied;
+    return detail::default_config_status();
+}
+
+struct config_watcher::state {
     struct file_stamp {
         bool exists = false;
         long long mtime_ns = 0, size = 0, inode = 0;
         bool operator==(const file_stamp&) const = default;
     };
 
+    detail::logger_view logger;
+    std::string path;
+    std::chrono::milliseconds interval;
+    report_fn report;
+    config_status initial;
+    file_stamp stamp;
+    file_stamp pending;
+    std::atomic<std::uint64_t> reloads{0};
+    std::mutex mutex;
+    std::condition_variable wake;
+    bool stopping = false;
+    std::thread thread;
+
     file_stamp current_stamp() const noexcept {
         struct stat st {};
-        if (::stat(path_.c_str(), &st) != 0) return {};
+        if (::stat(path.c_str(), &st) != 0) return {};
         return {true, static_cast<long long>(st.st_mtim.tv_sec) * 1'000'000'000LL + st.st_mtim.tv_nsec,
                 static_cast<long long>(st.st_size), static_cast<long long>(st.st_ino)};
     }
 
     void loop() {
-        std::unique_lock lock(mutex_);
-        while (!stopping_) {
-            wake_.wait_for(lock, interval_, [this] { return stopping_; });
-            if (stopping_) break;
+        std::unique_lock lock(mutex);
+        while (!stopping) {
+            wake.wait_for(lock, interval, [this] { return stopping; });
+            if (stopping) break;
             const file_stamp now = current_stamp();
-            if (now == stamp_) continue;
+            if (now == stamp) continue;
             // Apply a change once it has held still for one poll: an editor writing in place passes
             // through an empty or half-written file.
-            if (!(now == pending_)) {
-                pending_ = now;
+            if (!(now == pending)) {
+                pending = now;
                 continue;
             }
-            stamp_ = now;
+            stamp = now;
             lock.unlock();
-            config_status st = apply_(path_);
-            reloads_.fetch_add(1);
+            config_status st = detail::try_apply_config_file(logger, path);
+            reloads.fetch_add(1);
             deliver(st);
             lock.lock();
         }
     }
 
     void deliver(const config_status& st) noexcept {
-        if (report_) {
+        if (report) {
             try {
-                report_(st);
+                report(st);
             } catch (...) {
             }
             return;
@@ -418,20 +518,36 @@ private:
         if (st.problem) detail::print_config_line(st.problem->to_string() + " (keeping the previous log levels)");
         for (const auto& w : st.warnings) detail::print_config_line("warning: " + w);
     }
-
-    std::string path_;
-    std::chrono::milliseconds interval_;
-    report_fn report_;
-    std::function<config_status(const std::string&)> apply_;
-    config_status initial_;
-    file_stamp stamp_;
-    file_stamp pending_;
-    std::atomic<std::uint64_t> reloads_{0};
-    std::mutex mutex_;
-    std::condition_variable wake_;
-    bool stopping_ = false;
-    std::thread thread_;
 };
+
+RUNLOG_INLINE config_watcher::config_watcher(detail::logger_view logger, std::string path,
+                                             std::chrono::milliseconds interval, report_fn report)
+    : state_(std::make_unique<state>()) {
+    state& s = *state_;
+    s.logger = logger;
+    s.path = std::move(path);
+    s.interval = interval;
+    s.report = std::move(report);
+    s.stamp = s.pending = s.current_stamp();
+    s.initial = detail::try_apply_config_file(s.logger, s.path);
+    s.deliver(s.initial);
+    s.thread = std::thread([&s] { s.loop(); });
+}
+
+RUNLOG_INLINE config_watcher::~config_watcher() { stop(); }
+
+RUNLOG_INLINE void config_watcher::stop() noexcept {
+    {
+        std::lock_guard lock(state_->mutex);
+        state_->stopping = true;
+    }
+    state_->wake.notify_all();
+    if (state_->thread.joinable()) state_->thread.join();
+}
+
+RUNLOG_INLINE const config_status& config_watcher::initial() const noexcept { return state_->initial; }
+RUNLOG_INLINE std::uint64_t config_watcher::reloads() const noexcept { return state_->reloads.load(); }
 
 }  // namespace v0
 }  // namespace runlog
+#endif

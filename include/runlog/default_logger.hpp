@@ -1,6 +1,11 @@
 #pragma once
-#include "config.hpp"
+#include <span>
+#include <string_view>
+
+#include "detail/build.hpp"
+#include "detail/level_enum.hpp"
 #include "formatters/text.hpp"
+#include "log.hpp"
 #include "logger.hpp"
 #include "pipeline.hpp"
 #include "sinks/console.hpp"
@@ -8,37 +13,60 @@
 namespace runlog {
 inline namespace v0 {
 
-/// The type of the ready-made logger: one "console" pipeline of Dagster-style lines to stderr.
-using default_logger_type = basic_logger<active_level, pipeline<text_formatter, stderr_sink>>;
+/// The type of the ready-made logger: one "console" pipeline of Dagster-style lines to stderr. Its floor
+/// removes nothing: the free functions runlog::info(...) apply RUNLOG_ACTIVE_LEVEL at their call sites.
+using default_logger_type = basic_logger<detail::lowest_level, pipeline<text_formatter, stderr_sink>>;
 
-/// The ready-made logger: Dagster's full console layout on stderr at DEBUG, coloured on a terminal;
-/// RUNLOG_CONFIG's `loggers: console: config: log_level:` applies to it.
-inline default_logger_type& default_logger() {
-    static default_logger_type logger("runlog", pipeline("console", text_formatter{}, stderr_sink{}, level::debug));
-    static const bool configured = (configure_from_env(logger), true);  // RUNLOG_CONFIG, once
-    (void)configured;
-    return logger;
-}
+/// The ready-made logger: Dagster's full console layout on stderr at DEBUG, coloured on a terminal. In the
+/// compiled mode RUNLOG_CONFIG applies to it at its first use; header-only, once the program calls
+/// runlog::configure_from_env() (see config.hpp), so that files that log do not compile the config reader.
+RUNLOG_INLINE default_logger_type& default_logger();
 
-/// Logs through the default logger.
-template <class... A>
-void trace(format_string<A...> fmt, A&&... a) { default_logger().trace(fmt, std::forward<A>(a)...); }
-template <class... A>
-void debug(format_string<A...> fmt, A&&... a) { default_logger().debug(fmt, std::forward<A>(a)...); }
-template <class... A>
-void info(format_string<A...> fmt, A&&... a) { default_logger().info(fmt, std::forward<A>(a)...); }
-template <class... A>
-void warning(format_string<A...> fmt, A&&... a) { default_logger().warning(fmt, std::forward<A>(a)...); }
-template <class... A>
-void error(format_string<A...> fmt, A&&... a) { default_logger().error(fmt, std::forward<A>(a)...); }
-template <class... A>
-void critical(format_string<A...> fmt, A&&... a) { default_logger().critical(fmt, std::forward<A>(a)...); }
-template <class... A>
-void info(fields fs, format_string<A...> fmt, A&&... a) { default_logger().info(fs, fmt, std::forward<A>(a)...); }
-template <class... A>
-void warning(fields fs, format_string<A...> fmt, A&&... a) { default_logger().warning(fs, fmt, std::forward<A>(a)...); }
-template <class... A>
-void error(fields fs, format_string<A...> fmt, A&&... a) { default_logger().error(fs, fmt, std::forward<A>(a)...); }
+namespace detail {
+/// Set while configure_from_env() builds the default logger: RUNLOG_CONFIG is about to be applied to it.
+inline bool default_config_requested = false;
+/// Header-only: says once on stderr that RUNLOG_CONFIG is set but not applied to the default logger.
+RUNLOG_INLINE void note_unapplied_env_config() noexcept;
+/// Compiled mode: applies RUNLOG_CONFIG to the default logger (defined with the config reader, config.hpp).
+RUNLOG_INLINE void configure_default_logger(default_logger_type& logger) noexcept;
+}  // namespace detail
 
 }  // namespace v0
 }  // namespace runlog
+
+#if RUNLOG_EXTERN_TEMPLATES
+RUNLOG_EXTERN_LOGGER(::runlog::default_logger_type);
+#endif
+
+#if RUNLOG_DEFINITIONS
+#include <cstdlib>
+
+namespace runlog {
+inline namespace v0 {
+
+RUNLOG_INLINE default_logger_type& default_logger() {
+    static default_logger_type logger("runlog", pipeline("console", text_formatter{}, stderr_sink{}, level::debug));
+#if RUNLOG_HEADER_ONLY
+    static const bool checked = (detail::note_unapplied_env_config(), true);
+#else
+    static const bool checked = (detail::configure_default_logger(logger), true);  // RUNLOG_CONFIG, once
+#endif
+    (void)checked;
+    return logger;
+}
+
+RUNLOG_INLINE void detail::note_unapplied_env_config() noexcept {
+    const char* path = std::getenv("RUNLOG_CONFIG");
+    if (path == nullptr || *path == '\0' || default_config_requested) return;
+    report_problem(
+        "RUNLOG_CONFIG is set, but this header-only build does not apply it to the default logger: call "
+        "runlog::configure_from_env() at the start of main (or build with runlog::compiled / RUNLOG_SEPARATE)");
+}
+
+RUNLOG_INLINE void detail::default_log(level l, const format_string_data& fmt, fields fs, format_args args) noexcept {
+    default_logger().vlog(l, fmt.get(), fmt.location(), std::span<const field>(fs.begin(), fs.size()), args);
+}
+
+}  // namespace v0
+}  // namespace runlog
+#endif

@@ -3,28 +3,19 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
+
+#include "detail/build.hpp"
+#include "detail/level_enum.hpp"
 
 namespace runlog {
 inline namespace v0 {
-
-/// A log level; Python's numbers, and any integer is a valid level as in Python.
-enum class level : int {
-    trace = 5,
-    debug = 10,
-    info = 20,
-    warning = 30,
-    error = 40,
-    critical = 50,
-};
 
 /// Thrown when a level name or number cannot be parsed.
 class level_error : public std::invalid_argument {
 public:
     using std::invalid_argument::invalid_argument;
 };
-
-/// Orders levels by their numbers.
-constexpr auto operator<=>(level a, level b) noexcept { return static_cast<int>(a) <=> static_cast<int>(b); }
 
 /// The canonical upper-case name of a standard level, or an empty view for other integers.
 constexpr std::string_view level_name(level l) noexcept {
@@ -75,7 +66,22 @@ constexpr std::optional<level> try_parse_level(std::string_view s) noexcept {
 }
 
 /// The message for a value that is not a level, in Dagster's wording.
-inline std::string bad_level_message(std::string_view value) {
+RUNLOG_INLINE std::string bad_level_message(std::string_view value);
+
+/// Parses a level like try_parse_level, throwing level_error with Dagster's wording on failure.
+RUNLOG_INLINE level parse_level(std::string_view s);
+
+/// The level's name, or "Level N" for a non-standard integer (as Python's logging prints it).
+RUNLOG_INLINE std::string to_string(level l);
+
+}  // namespace v0
+}  // namespace runlog
+
+#if RUNLOG_DEFINITIONS
+namespace runlog {
+inline namespace v0 {
+
+RUNLOG_INLINE std::string bad_level_message(std::string_view value) {
     std::string m = "Bad value for log level ";
     m.append(value);
     m.append(": permissible values are ");
@@ -84,17 +90,16 @@ inline std::string bad_level_message(std::string_view value) {
     return m;
 }
 
-/// Parses a level like try_parse_level, throwing level_error with Dagster's wording on failure.
-inline level parse_level(std::string_view s) {
+RUNLOG_INLINE level parse_level(std::string_view s) {
     if (auto l = try_parse_level(s)) return *l;
     throw level_error(bad_level_message(s));
 }
 
-/// The level's name, or "Level N" for a non-standard integer (as Python's logging prints it).
-inline std::string to_string(level l) {
+RUNLOG_INLINE std::string to_string(level l) {
     if (auto n = level_name(l); !n.empty()) return std::string(n);
     return "Level " + std::to_string(static_cast<int>(l));
 }
 
 }  // namespace v0
 }  // namespace runlog
+#endif

@@ -1,32 +1,55 @@
 #pragma once
+#include <algorithm>
 #include <array>
 #include <atomic>
-#include <chrono>
 #include <climits>
+#include <cstddef>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
+#include "detail/chrono.hpp"
+#include "detail/level_enum.hpp"
+#include "detail/registry.hpp"
 #include "event.hpp"
-#include "format.hpp"
-#include "level.hpp"
+#include "fields.hpp"
+#include "format/args.hpp"
+#include "format/string.hpp"
 #include "pipeline.hpp"
 #include "record.hpp"
-
-/// The compile-time floor of the RUNLOG_* macros and the default logger: calls below it generate no code.
-#ifndef RUNLOG_ACTIVE_LEVEL
-#define RUNLOG_ACTIVE_LEVEL INT_MIN
-#endif
 
 namespace runlog {
 inline namespace v0 {
 
-/// The floor taken from RUNLOG_ACTIVE_LEVEL.
-inline constexpr level active_level = static_cast<level>(RUNLOG_ACTIVE_LEVEL);
+namespace detail {
+
+/// The out-of-line code of a logger type: formatting a call, writing a record through every pipeline,
+/// levels and flushing. Apart from the logger so that it can be compiled once, in one file, for a logger
+/// type used in many: RUNLOG_EXTERN_LOGGER(T) where T is used, RUNLOG_INSTANTIATE_LOGGER(T) in that file.
+template <class Logger>
+struct logger_code {
+    static void open(Logger& l);
+    static void close(Logger& l) noexcept;
+    static void vlog(Logger& l, level lvl, std::string_view fmt, const source_location& loc,
+                     std::span<const field> fs, format_args args) noexcept;
+    static void write(Logger& l, const record& r) noexcept;
+    static void write_pipelines(Logger& l, const record& r) noexcept;
+    static void flush(Logger& l) noexcept;
+    static bool set_level(Logger& l, std::string_view pipeline_name, level lvl);
+    static void set_all_levels(Logger& l, level lvl);
+    static std::optional<level> get_level(const Logger& l, std::string_view pipeline_name);
+    /// The gate is the lowest pipeline level, or wide open while a stored run is open.
+    static void refresh_gate(void* self, bool run_open) noexcept;
+    static std::vector<std::string> names(const void* self);
+};
+
+}  // namespace detail
 
 /// Returns the time of a new record; replaceable for tests and replays.
 using clock_fn = std::chrono::system_clock::time_point (*)() noexcept;
@@ -41,18 +64,11 @@ public:
     static constexpr level floor = Floor;
 
     explicit basic_logger(std::string name, Pipelines... p) : name_(std::move(name)), pipes_(std::move(p)...) {
-        detail::gate_registry::instance().add(this, &refresh_gate, [](const void* self) {
-            std::vector<std::string> names;
-            for (auto n : static_cast<const basic_logger*>(self)->pipeline_names()) names.emplace_back(n);
-            return names;
-        });
+        code::open(*this);
     }
     basic_logger(const basic_logger&) = delete;
     basic_logger& operator=(const basic_logger&) = delete;
-    ~basic_logger() {
-        detail::gate_registry::instance().remove(this);
-        flush();
-    }
+    ~basic_logger() { code::close(*this); }
 
     // The level methods, like the path below them, are inlined into the call site (see log_static).
     template <class... A>
@@ -83,11 +99,18 @@ public:
     /// Logs at a level known only at run time (still removed below Floor, by a run-time test).
     template <class... A>
     void log(level l, format_string<A...> fmt, A&&... a) {
-        if (should_log(l)) dispatch(l, fmt.get(), fmt.location(), {}, make_format_args(a...));
+        if (should_log(l)) vlog(l, fmt.get(), fmt.location(), {}, make_format_args(a...));
     }
     template <class... A>
     void log(level l, fields fs, format_string<A...> fmt, A&&... a) {
-        if (should_log(l)) dispatch(l, fmt.get(), fmt.location(), fs, make_format_args(a...));
+        if (should_log(l)) vlog(l, fmt.get(), fmt.location(), std::span<const field>(fs.begin(), fs.size()),
+                                make_format_args(a...));
+    }
+    /// Logs a call whose arguments are already type-erased (for wrappers and other front ends); a level
+    /// that should_log rejects writes nothing.
+    void vlog(level l, std::string_view fmt, const source_location& loc, std::span<const field> fs,
+              format_args args) noexcept {
+        code::vlog(*this, l, fmt, loc, fs, args);
     }
 
     /// Emits a typed event at its default level, with optional extra fields.
@@ -109,31 +132,12 @@ public:
     }
 
     /// Sets one pipeline's runtime level; false when no pipeline has that name.
-    bool set_level(std::string_view pipeline_name, level l) {
-        std::lock_guard lock(levels_mutex_);
-        bool found = false;
-        for_each_pipeline([&](auto& p) {
-            if (p.name() == pipeline_name) {
-                p.set_level(l);
-                found = true;
-            }
-        });
-        recompute_gate();
-        return found;
-    }
+    bool set_level(std::string_view pipeline_name, level l) { return code::set_level(*this, pipeline_name, l); }
     /// Sets every pipeline's runtime level.
-    void set_level(level l) {
-        std::lock_guard lock(levels_mutex_);
-        for_each_pipeline([&](auto& p) { p.set_level(l); });
-        recompute_gate();
-    }
+    void set_level(level l) { code::set_all_levels(*this, l); }
     /// The runtime level of the named pipeline, if there is one.
     std::optional<level> get_level(std::string_view pipeline_name) const {
-        std::optional<level> found;
-        for_each_pipeline([&](const auto& p) {
-            if (p.name() == pipeline_name) found = p.get_level();
-        });
-        return found;
+        return code::get_level(*this, pipeline_name);
     }
     /// The pipelines' names, in order.
     std::array<std::string_view, sizeof...(Pipelines)> pipeline_names() const {
@@ -145,22 +149,16 @@ public:
     auto& pipeline() noexcept { return std::get<I>(pipes_); }
 
     /// Writes out what every sink buffers.
-    void flush() noexcept { for_each_pipeline([](auto& p) { p.flush(); }); }
+    void flush() noexcept { code::flush(*this); }
 
     std::string_view name() const noexcept { return name_; }
     /// Replaces the clock that timestamps records (nullptr: the system clock); set it before logging starts.
     void set_clock(clock_fn c) noexcept { clock_.store(c, std::memory_order_relaxed); }
 
     /// Sends an already built record to the pipelines and to the event log of the calling thread's run.
-    void write(const record& r) noexcept {
-        write_pipelines(r);
-        if (auto* log = detail::thread_event_log()) log->write(r);
-    }
+    void write(const record& r) noexcept { code::write(*this, r); }
     /// Sends an already built record to the pipelines only (records below Floor go nowhere).
-    void write_pipelines(const record& r) noexcept {
-        if (r.lvl < Floor) return;
-        std::apply([&](auto&... p) { (p.handle(r), ...); }, pipes_);
-    }
+    void write_pipelines(const record& r) noexcept { code::write_pipelines(*this, r); }
     /// Fills in what every record of this logger carries: time, level, the thread's context, pid, thread,
     /// location and logger name.
     void stamp(record& r, level l, const source_location& loc) const noexcept {
@@ -175,6 +173,9 @@ public:
     }
 
 private:
+    using code = detail::logger_code<basic_logger>;
+    friend struct detail::logger_code<basic_logger>;
+
     /// Whether every pipeline is asynchronous: calls then go straight into the thread's queue.
     static constexpr bool all_async = (detail::is_async_pipeline<Pipelines>::value && ...);
 
@@ -187,7 +188,8 @@ private:
                 if constexpr (all_async)
                     enqueue(L, fs, fmt, a...);
                 else
-                    dispatch(L, fmt.get(), fmt.location(), fs, make_format_args(a...));
+                    vlog(L, fmt.get(), fmt.location(), std::span<const field>(fs.begin(), fs.size()),
+                         make_format_args(a...));
             }
         }
     }
@@ -197,7 +199,7 @@ private:
     template <class Fmt, class... A>
     [[gnu::always_inline]] void enqueue(level l, fields fs, const Fmt& fmt, const A&... a) noexcept {
         if (!fmt.is_static() || detail::thread_event_log() != nullptr) [[unlikely]] {
-            dispatch(l, fmt.get(), fmt.location(), fs, make_format_args(a...));
+            vlog(l, fmt.get(), fmt.location(), std::span<const field>(fs.begin(), fs.size()), make_format_args(a...));
             return;
         }
         enqueue_each(std::index_sequence_for<Pipelines...>{}, l, fs, fmt, a...);
@@ -206,16 +208,6 @@ private:
     [[gnu::always_inline]] void enqueue_each(std::index_sequence<I...>, level l, fields fs, const Fmt& fmt,
                                              const A&... a) noexcept {
         (std::get<I>(pipes_).enqueue(l, name_, fs, fmt, a...), ...);
-    }
-
-    [[gnu::noinline]] void dispatch(level l, std::string_view fmt, source_location loc, fields fs,
-                                    format_args args) noexcept {
-        detail::format_source src{fmt, args};
-        record r;
-        stamp(r, l, loc);
-        r.fields = std::span<const field>(fs.begin(), fs.size());
-        r.set_message(&src, &detail::format_source::render);
-        write(r);
     }
 
     template <class E>
@@ -236,15 +228,6 @@ private:
         std::apply([&](const auto&... p) { (f(p), ...); }, pipes_);
     }
 
-    /// The gate is the lowest pipeline level, or wide open while a stored run is open.
-    static void refresh_gate(void* self, bool run_open) noexcept {
-        auto& l = *static_cast<basic_logger*>(self);
-        int lowest = INT_MAX;
-        l.for_each_pipeline([&](const auto& p) { lowest = std::min(lowest, static_cast<int>(p.get_level())); });
-        l.gate_.store(run_open ? INT_MIN : lowest, std::memory_order_relaxed);
-    }
-    void recompute_gate() noexcept { detail::gate_registry::instance().refresh(this, &refresh_gate); }
-
     std::string name_;
     std::tuple<Pipelines...> pipes_;
     std::atomic<int> gate_{INT_MIN};
@@ -263,6 +246,94 @@ basic_logger<Floor, std::remove_cvref_t<P>...> make_logger(std::string name, P&&
     return basic_logger<Floor, std::remove_cvref_t<P>...>(std::move(name), std::forward<P>(p)...);
 }
 
+namespace detail {
+
+template <class Logger>
+void logger_code<Logger>::open(Logger& l) {
+    registry::add(&l, &refresh_gate, &names);
+}
+
+template <class Logger>
+void logger_code<Logger>::close(Logger& l) noexcept {
+    registry::remove(&l);
+    flush(l);
+}
+
+template <class Logger>
+void logger_code<Logger>::vlog(Logger& l, level lvl, std::string_view fmt, const source_location& loc,
+                               std::span<const field> fs, format_args args) noexcept {
+    if (!l.should_log(lvl)) return;
+    format_source src{fmt, args};
+    record r;
+    l.stamp(r, lvl, loc);
+    r.fields = fs;
+    r.set_message(&src, &format_source::render);
+    write(l, r);
+}
+
+template <class Logger>
+void logger_code<Logger>::write(Logger& l, const record& r) noexcept {
+    write_pipelines(l, r);
+    if (auto* log = thread_event_log()) log->write(r);
+}
+
+template <class Logger>
+void logger_code<Logger>::write_pipelines(Logger& l, const record& r) noexcept {
+    if (r.lvl < Logger::floor) return;
+    std::apply([&](auto&... p) { (p.handle(r), ...); }, l.pipes_);
+}
+
+template <class Logger>
+void logger_code<Logger>::flush(Logger& l) noexcept {
+    l.for_each_pipeline([](auto& p) { p.flush(); });
+}
+
+template <class Logger>
+bool logger_code<Logger>::set_level(Logger& l, std::string_view pipeline_name, level lvl) {
+    std::lock_guard lock(l.levels_mutex_);
+    bool found = false;
+    l.for_each_pipeline([&](auto& p) {
+        if (p.name() == pipeline_name) {
+            p.set_level(lvl);
+            found = true;
+        }
+    });
+    registry::refresh(&l, &refresh_gate);
+    return found;
+}
+
+template <class Logger>
+void logger_code<Logger>::set_all_levels(Logger& l, level lvl) {
+    std::lock_guard lock(l.levels_mutex_);
+    l.for_each_pipeline([&](auto& p) { p.set_level(lvl); });
+    registry::refresh(&l, &refresh_gate);
+}
+
+template <class Logger>
+std::optional<level> logger_code<Logger>::get_level(const Logger& l, std::string_view pipeline_name) {
+    std::optional<level> found;
+    l.for_each_pipeline([&](const auto& p) {
+        if (p.name() == pipeline_name) found = p.get_level();
+    });
+    return found;
+}
+
+template <class Logger>
+void logger_code<Logger>::refresh_gate(void* self, bool run_open) noexcept {
+    auto& l = *static_cast<Logger*>(self);
+    int lowest = INT_MAX;
+    l.for_each_pipeline([&](const auto& p) { lowest = std::min(lowest, static_cast<int>(p.get_level())); });
+    l.gate_.store(run_open ? INT_MIN : lowest, std::memory_order_relaxed);
+}
+
+template <class Logger>
+std::vector<std::string> logger_code<Logger>::names(const void* self) {
+    std::vector<std::string> out;
+    for (auto n : static_cast<const Logger*>(self)->pipeline_names()) out.emplace_back(n);
+    return out;
+}
+
+}  // namespace detail
 }  // namespace v0
 }  // namespace runlog
 
@@ -280,3 +351,10 @@ basic_logger<Floor, std::remove_cvref_t<P>...> make_logger(std::string name, P&&
 #define RUNLOG_WARNING(logger, ...) RUNLOG_LOG(logger, ::runlog::level::warning, __VA_ARGS__)
 #define RUNLOG_ERROR(logger, ...) RUNLOG_LOG(logger, ::runlog::level::error, __VA_ARGS__)
 #define RUNLOG_CRITICAL(logger, ...) RUNLOG_LOG(logger, ::runlog::level::critical, __VA_ARGS__)
+
+/// In a header that every file using the logger type `T` includes: that type's out-of-line code (formatting,
+/// writing through its pipelines, levels) is compiled in one file, the one with RUNLOG_INSTANTIATE_LOGGER(T).
+/// `T` may be an alias: `using app_logger = runlog::basic_logger<...>; RUNLOG_EXTERN_LOGGER(app_logger);`
+#define RUNLOG_EXTERN_LOGGER(...) extern template struct ::runlog::detail::logger_code<__VA_ARGS__>
+/// In one .cpp file: compiles the out-of-line code of the logger type `T` named by RUNLOG_EXTERN_LOGGER(T).
+#define RUNLOG_INSTANTIATE_LOGGER(...) template struct ::runlog::detail::logger_code<__VA_ARGS__>

@@ -1,15 +1,16 @@
 #pragma once
 #include <atomic>
 #include <cstdlib>
+#include <exception>
 #include <string>
 #include <string_view>
 #include <tuple>
 #include <type_traits>
 #include <utility>
 
-#include "format.hpp"
-#include "formatters/text.hpp"
-#include "level.hpp"
+#include "detail/level_enum.hpp"
+#include "format/buffer.hpp"
+#include "formatters/color.hpp"
 #include "record.hpp"
 #include "sinks/sink.hpp"
 
@@ -56,6 +57,11 @@ inline write_errors& pipeline_errors() noexcept {
 
 template <class Pipeline>
 class async_pipeline;
+
+namespace detail {
+template <class Logger>
+struct logger_code;
+}  // namespace detail
 
 /// A named route for records: filters, then a formatter, then a sink, behind a level changeable at run time.
 template <formatter_type Formatter, sink Sink, filter_type... Filters>
@@ -119,8 +125,8 @@ public:
     }
 
 private:
-    template <runlog::level, class...>
-    friend class basic_logger;
+    template <class>
+    friend struct detail::logger_code;
     template <class>
     friend class async_pipeline;
 

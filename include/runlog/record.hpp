@@ -1,88 +1,23 @@
 #pragma once
 #include <atomic>
-#include <memory>
-#include <algorithm>
-#include <vector>
-#include <mutex>
-#include <chrono>
 #include <cstdint>
-#include <initializer_list>
+#include <exception>
+#include <memory>
 #include <span>
-#include <string>
 #include <string_view>
-#include <type_traits>
 
 #include <pthread.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "detail/build.hpp"
+#include "detail/chrono.hpp"
+#include "detail/level_enum.hpp"
+#include "fields.hpp"
 #include "format.hpp"
-#include "level.hpp"
 
 namespace runlog {
 inline namespace v0 {
-
-/// Levels format as their names (`WARNING`), or `Level N` for other integers, as Python does.
-template <>
-struct formatter<level> {
-    void format(level l, buffer& out) const {
-        if (auto n = level_name(l); !n.empty())
-            out.append(n);
-        else
-            format_to(out, "Level {}", static_cast<int>(l));
-    }
-};
-
-/// The value of a structured field: a signed or unsigned integer, a double, a bool or a string.
-class field_value {
-public:
-    /// Which alternative the value holds.
-    enum class kind : unsigned char { int_, uint_, double_, bool_, string };
-
-    template <class T>
-        requires(std::is_integral_v<T> && std::is_signed_v<T> && !std::is_same_v<T, char>)
-    constexpr field_value(T v) noexcept : kind_(kind::int_), i_(v) {}
-    template <class T>
-        requires(std::is_integral_v<T> && std::is_unsigned_v<T> && !std::is_same_v<T, bool> && !std::is_same_v<T, char>)
-    constexpr field_value(T v) noexcept : kind_(kind::uint_), u_(v) {}
-    template <class T>
-        requires std::is_floating_point_v<T>
-    constexpr field_value(T v) noexcept : kind_(kind::double_), d_(static_cast<double>(v)) {}
-    template <class T>
-        requires std::is_same_v<T, bool>
-    constexpr field_value(T v) noexcept : kind_(kind::bool_), b_(v) {}
-    constexpr field_value(std::string_view v) noexcept : kind_(kind::string), s_(v) {}
-    constexpr field_value(const char* v) noexcept : kind_(kind::string), s_(v ? std::string_view(v) : std::string_view("(null)")) {}
-    template <class S>
-        requires(std::is_convertible_v<const S&, std::string_view> && !std::is_convertible_v<const S&, const char*>)
-    constexpr field_value(const S& v) noexcept : kind_(kind::string), s_(std::string_view(v)) {}
-
-    constexpr kind type() const noexcept { return kind_; }
-    constexpr std::int64_t as_int() const noexcept { return i_; }
-    constexpr std::uint64_t as_uint() const noexcept { return u_; }
-    constexpr double as_double() const noexcept { return d_; }
-    constexpr bool as_bool() const noexcept { return b_; }
-    constexpr std::string_view as_string() const noexcept { return s_; }
-
-private:
-    kind kind_;
-    union {
-        std::int64_t i_;
-        std::uint64_t u_;
-        double d_;
-        bool b_;
-        std::string_view s_;
-    };
-};
-
-/// One structured key-value pair attached to a record; it refers to, and does not copy, its strings.
-struct field {
-    std::string_view key;
-    field_value value;
-};
-
-/// The list of fields a log call attaches: `log.info({{"rows", n}, {"table", "zones"}}, "...")`.
-using fields = std::initializer_list<field>;
 
 /// Where a record belongs: the run, its job and the step that produced it.
 struct context {
@@ -245,80 +180,7 @@ inline std::shared_ptr<binding_frame>& thread_frame() noexcept {
 }
 
 /// Restores what scopes ended on other threads had replaced on this one.
-inline void pop_abandoned_frames() noexcept {
-    auto& top = thread_frame();
-    while (top && top->abandoned.load(std::memory_order_acquire)) {
-        thread_context() = top->saved_ctx;
-        thread_event_log() = top->saved_log;
-        auto below = std::move(top->below);
-        top = std::move(below);
-    }
-}
-
-/// The process's loggers, so that opening a run can open their gates: while a run with an event log is
-/// open, every call is recorded whatever the pipelines' levels, and a call still costs one load.
-class gate_registry {
-public:
-    /// Re-evaluates a logger's gate; the argument says whether a stored run is open.
-    using refresh_fn = void (*)(void* logger, bool run_open) noexcept;
-
-    static gate_registry& instance() noexcept {
-        static gate_registry registry;
-        return registry;
-    }
-    /// Lists a logger's pipeline names.
-    using names_fn = std::vector<std::string> (*)(const void* logger);
-
-    void add(void* logger, refresh_fn fn, names_fn names = nullptr) {
-        std::lock_guard lock(mutex_);
-        loggers_.push_back({logger, fn, names});
-        fn(logger, open_runs_ > 0);
-    }
-    /// The pipeline names of every live logger but `except`, so that a config shared by several loggers
-    /// (RUNLOG_CONFIG) can name pipelines of another one.
-    std::vector<std::string> other_pipeline_names(const void* except) {
-        std::lock_guard lock(mutex_);
-        std::vector<std::string> all;
-        for (const auto& e : loggers_)
-            if (e.logger != except && e.names)
-                for (auto& n : e.names(e.logger)) all.push_back(std::move(n));
-        return all;
-    }
-    void remove(void* logger) noexcept {
-        std::lock_guard lock(mutex_);
-        std::erase_if(loggers_, [&](const entry& e) { return e.logger == logger; });
-    }
-    /// Runs refresh(logger, run_open) under the registry's lock, so it cannot race with a run opening.
-    void refresh(void* logger, refresh_fn fn) noexcept {
-        std::lock_guard lock(mutex_);
-        fn(logger, open_runs_ > 0);
-    }
-    void run_opened() noexcept { change_open_runs(+1); }
-    void run_closed() noexcept { change_open_runs(-1); }
-    /// How many runs with an event log are open.
-    int open_runs() noexcept {
-        std::lock_guard lock(mutex_);
-        return open_runs_;
-    }
-
-private:
-    struct entry {
-        void* logger;
-        refresh_fn refresh;
-        names_fn names;
-    };
-    void change_open_runs(int by) noexcept {
-        std::lock_guard lock(mutex_);
-        const bool was_open = open_runs_ > 0;
-        open_runs_ += by;
-        if (was_open != (open_runs_ > 0))
-            for (const auto& e : loggers_) e.refresh(e.logger, open_runs_ > 0);
-    }
-
-    std::mutex mutex_;
-    std::vector<entry> loggers_;
-    int open_runs_ = 0;
-};
+RUNLOG_INLINE void pop_abandoned_frames() noexcept;
 
 /// A format call waiting to be rendered: the string and its arguments.
 struct format_source {
@@ -341,3 +203,21 @@ inline const context& current_context() noexcept {
 
 }  // namespace v0
 }  // namespace runlog
+
+#if RUNLOG_DEFINITIONS
+namespace runlog {
+inline namespace v0 {
+
+RUNLOG_INLINE void detail::pop_abandoned_frames() noexcept {
+    auto& top = thread_frame();
+    while (top && top->abandoned.load(std::memory_order_acquire)) {
+        thread_context() = top->saved_ctx;
+        thread_event_log() = top->saved_log;
+        auto below = std::move(top->below);
+        top = std::move(below);
+    }
+}
+
+}  // namespace v0
+}  // namespace runlog
+#endif

@@ -1,31 +1,25 @@
 #pragma once
-#include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <cstdint>
-#include <cstdlib>
 #include <exception>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <random>
-#include <stdexcept>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <type_traits>
 #include <typeinfo>
 #include <utility>
 #include <vector>
 
-#include <cxxabi.h>
-
 #include "default_logger.hpp"
-#include "detail/escape.hpp"
-#include "detail/time.hpp"
+#include "detail/build.hpp"
+#include "detail/chrono.hpp"
+#include "detail/level_enum.hpp"
 #include "event.hpp"
+#include "events.hpp"
+#include "fields.hpp"
 #include "formatters/json.hpp"
-#include "logger.hpp"
 #include "record.hpp"
 #include "sinks/file.hpp"
 
@@ -33,73 +27,33 @@ namespace runlog {
 inline namespace v0 {
 
 namespace detail {
-/// The calling thread's random generator, seeded once from std::random_device.
-inline std::mt19937_64& random_engine() {
-    thread_local std::mt19937_64 rng = [] {
-        std::random_device rd;
-        std::seed_seq seq{rd(), rd(), rd(), rd(), rd(), rd(), rd(), rd()};
-        return std::mt19937_64(seq);
-    }();
-    return rng;
-}
+/// 64 random bits from the calling thread's generator (xoshiro256**, seeded once from the kernel's entropy).
+RUNLOG_INLINE std::uint64_t random_u64() noexcept;
 }  // namespace detail
 
 /// A random RFC 4122 version 4 UUID in its 36-character text form.
-inline std::string make_run_id() {
-    auto& rng = detail::random_engine();
-    std::uint64_t hi = rng(), lo = rng();
-    hi = (hi & 0xFFFFFFFFFFFF0FFFULL) | 0x0000000000004000ULL;  // version 4
-    lo = (lo & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;  // variant 10xx
-    constexpr char hex[] = "0123456789abcdef";
-    std::string s;
-    s.reserve(36);
-    for (int i = 60; i >= 0; i -= 4) {
-        if (i == 28 || i == 12) s.push_back('-');
-        s.push_back(hex[(hi >> i) & 15]);
-    }
-    for (int i = 60; i >= 0; i -= 4) {
-        if (i == 44 || i == 60) s.push_back('-');
-        s.push_back(hex[(lo >> i) & 15]);
-    }
-    return s;
-}
+RUNLOG_INLINE std::string make_run_id();
 
 /// `$RUNLOG_HOME`, defaulting to `.runlog` in the working directory.
-inline std::string runlog_home() {
-    const char* home = std::getenv("RUNLOG_HOME");
-    return home && *home ? home : ".runlog";
-}
+RUNLOG_INLINE std::string runlog_home();
 
 /// `$RUNLOG_HOME/storage`: where runs keep their event logs.
-inline std::string default_base_dir() { return runlog_home() + "/storage"; }
+RUNLOG_INLINE std::string default_base_dir();
 
 /// A run's stored event log: every record of the run as one JSON line, written whole and at once.
 class event_log final : public detail::record_tap {
 public:
     /// Opens (appending) path, creating its directories; throws std::system_error naming it on failure.
-    explicit event_log(const std::string& path) : sink_(path, {.buffer_size = 0, .flush_on = level::trace}) {}
+    RUNLOG_INLINE explicit event_log(const std::string& path);
 
-    void write(const record& r) noexcept override {
-        if (closed_.load(std::memory_order_acquire)) return;
-        try {
-            basic_memory_buffer<1024> line;
-            formatter_.format(r, line, false);
-            sink_.write(line.view(), r.lvl);
-            written_.fetch_add(1, std::memory_order_relaxed);
-        } catch (...) {
-            dropped_.fetch_add(1, std::memory_order_relaxed);
-            detail::pipeline_errors().report("the event log \"" + sink_.path() + "\" dropped a record", 0, 1);
-        }
-    }
+    RUNLOG_INLINE void write(const record& r) noexcept override;
     /// Stops taking records (those of threads still inside a step of an ended run).
     void close() noexcept { closed_.store(true, std::memory_order_release); }
 
     const std::string& path() const noexcept { return sink_.path(); }
     /// Records written, and records lost (to formatting failures here or write failures in the sink).
     std::uint64_t written() const noexcept { return written_.load(std::memory_order_relaxed); }
-    std::uint64_t lost() const noexcept {
-        return dropped_.load(std::memory_order_relaxed) + sink_.lost_records();
-    }
+    std::uint64_t lost() const noexcept { return dropped_.load(std::memory_order_relaxed) + sink_.lost_records(); }
 
 private:
     json_formatter formatter_;
@@ -157,26 +111,10 @@ private:
 };
 
 /// The readable name of the exception type: `std::runtime_error`.
-inline std::string type_name(const std::type_info& t) {
-    int status = 0;
-    std::unique_ptr<char, void (*)(void*)> name(abi::__cxa_demangle(t.name(), nullptr, nullptr, &status), std::free);
-    return status == 0 && name ? std::string(name.get()) : std::string(t.name());
-}
+RUNLOG_INLINE std::string type_name(const std::type_info& t);
 
 /// Python's repr of a list of strings: `['a', 'b']`.
-inline std::string python_list(const std::vector<std::string>& items) {
-    std::string s = "[";
-    for (std::size_t i = 0; i < items.size(); ++i) {
-        if (i) s += ", ";
-        s += '\'';
-        for (char c : items[i]) {
-            if (c == '\'' || c == '\\') s += '\\';
-            s += c;
-        }
-        s += '\'';
-    }
-    return s + "]";
-}
+RUNLOG_INLINE std::string python_list(const std::vector<std::string>& items);
 
 /// What a run's scopes share: its identity, where its events go, and its steps' outcomes.
 struct run_state {
@@ -193,7 +131,7 @@ struct run_state {
     std::vector<std::string> failed_steps;
     std::vector<std::string> open_steps;
 
-    run_state(logger_ref l) : logger(l) {}
+    explicit run_state(logger_ref l) : logger(l) {}
 
     std::chrono::steady_clock::time_point now() const noexcept {
         return clock ? clock() : std::chrono::steady_clock::now();
@@ -222,112 +160,32 @@ struct run_state {
 
 /// Throws std::invalid_argument unless id can name a directory safely: 1 to 128 ASCII letters, digits,
 /// '-', '_' and '.', and not "." or "..".
-inline void check_run_id(std::string_view id) {
-    bool ok = !id.empty() && id.size() <= 128 && id != "." && id != "..";
-    for (char c : id)
-        ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-                    c == '_' || c == '.');
-    if (ok) return;
-    memory_buffer shown;
-    append_json_escaped(shown, id.substr(0, 200));
-    throw std::invalid_argument("run id \"" + shown.str() +
-                                "\" cannot name the run's directory: use 1 to 128 ASCII letters, digits, '-', '_' "
-                                "and '.', other than \".\" and \"..\"");
-}
+RUNLOG_INLINE void check_run_id(std::string_view id);
 
 /// Appends one line of the runs index (`<base_dir>/runs.jsonl`) in a single write.
-inline void append_run_index(const run_state& s, std::string_view status, record::time_point start,
-                             const record::time_point* end, double duration_ms) {
-    memory_buffer b;
-    using namespace std::string_view_literals;
-    b.append(R"({"run_id":)"sv);
-    append_json_string(b, s.id);
-    b.append(R"(,"job_name":)"sv);
-    append_json_string(b, s.job);
-    b.append(R"(,"status":)"sv);
-    append_json_string(b, status);
-    b.append(R"(,"start_time":")"sv);
-    append_rfc3339(b, start);
-    b.push_back('"');
-    if (end) {
-        b.append(R"(,"end_time":")"sv);
-        append_rfc3339(b, *end);
-        b.append(R"(","duration_ms":)"sv);
-        format_to(b, "{}", duration_ms);
-        b.append(R"(,"failed_steps":[)"sv);
-        for (std::size_t i = 0; i < s.failed_steps.size(); ++i) {
-            if (i) b.push_back(',');
-            append_json_string(b, s.failed_steps[i]);
-        }
-        b.push_back(']');
-    }
-    b.append(R"(,"pid":)"sv);
-    format_to(b, "{}", process_id());
-    b.append(R"(,"events":)"sv);
-    append_json_string(b, s.log ? std::string_view(s.log->path()) : std::string_view());
-    b.append(R"(,"tags":{)"sv);
-    for (std::size_t i = 0; i < s.tags.size(); ++i) {
-        if (i) b.push_back(',');
-        append_json_string(b, s.tags[i].first);
-        b.push_back(':');
-        append_json_string(b, s.tags[i].second);
-    }
-    b.append("}}\n"sv);
-    file_sink index(s.base_dir + "/runs.jsonl", {.buffer_size = 0, .flush_on = level::trace});
-    index.write(b.view());
-}
+RUNLOG_INLINE void append_run_index(const run_state& s, std::string_view status, record::time_point start,
+                                    const record::time_point* end, double duration_ms);
 
 /// Points the calling thread's context and event log at a run (and step) until released, keeping
 /// alive what they refer to.
 class thread_binding {
 public:
-    thread_binding(context c, record_tap* log, std::shared_ptr<const void> keep, std::string_view what)
-        : frame_(std::make_shared<binding_frame>()), what_(what), thread_(std::this_thread::get_id()) {
-        (void)current_context();  // first drop scopes that ended elsewhere
-        frame_->saved_ctx = thread_context();
-        frame_->saved_log = thread_event_log();
-        frame_->below = std::move(thread_frame());
-        frame_->keep = std::move(keep);
-        thread_frame() = frame_;
-        thread_context() = c;
-        thread_event_log() = log;
-    }
+    RUNLOG_INLINE thread_binding(context c, record_tap* log, std::shared_ptr<const void> keep, std::string_view what);
     thread_binding(const thread_binding&) = delete;
     thread_binding& operator=(const thread_binding&) = delete;
     /// Restores what the thread had before. Unless forced (a run's end, which also drops steps left open
     /// above it), only while this scope is still the thread's innermost: a step that outlives its run
     /// must not bring back the ended run's context. Released on another thread, it marks its frame
     /// abandoned, which the bound thread pops at its next record, and reports the mistake.
-    void release(bool force = false) noexcept {
-        if (released_) return;
-        released_ = true;
-        if (std::this_thread::get_id() != thread_) {
-            frame_->abandoned.store(true, std::memory_order_release);
-            try {
-                report_problem(std::string(what_) + " ended on another thread than the one that opened it");
-            } catch (...) {
-            }
-            return;
-        }
-        (void)current_context();
-        auto& top = thread_frame();
-        if (top != frame_ && !(force && on_stack())) return;
-        thread_context() = frame_->saved_ctx;
-        thread_event_log() = frame_->saved_log;
-        top = std::move(frame_->below);
-    }
+    RUNLOG_INLINE void release(bool force = false) noexcept;
     ~thread_binding() { release(); }
 
 private:
-    bool on_stack() const noexcept {
-        for (auto* f = thread_frame().get(); f; f = f->below.get())
-            if (f == frame_.get()) return true;
-        return false;
-    }
+    RUNLOG_INLINE bool on_stack() const noexcept;
 
     std::shared_ptr<binding_frame> frame_;
     std::string_view what_;
-    std::thread::id thread_;
+    std::uint64_t thread_;  ///< the kernel id of the thread it is bound to
     bool released_ = false;
 };
 
@@ -342,41 +200,20 @@ private:
 class run {
 public:
     /// Opens a run whose events go through the default logger.
-    explicit run(std::string job, run_options options = {}, source_location loc = source_location::current())
-        : run(default_logger(), std::move(job), std::move(options), loc) {}
+    RUNLOG_INLINE explicit run(std::string job, run_options options = {},
+                               source_location loc = source_location::current());
 
     /// Opens a run whose events go through logger (it must outlive the run).
     template <class Logger>
         requires requires(Logger& l, record& r) { l.write_pipelines(r); }
     run(Logger& logger, std::string job, run_options options = {}, source_location loc = source_location::current())
-        : state_(std::make_shared<detail::run_state>(detail::logger_ref(logger))) {
-        auto& s = *state_;
-        s.id = options.run_id.empty() ? make_run_id() : std::move(options.run_id);
-        detail::check_run_id(s.id);
-        s.job = std::move(job);
-        s.base_dir = options.base_dir.empty() ? default_base_dir() : std::move(options.base_dir);
-        s.tags = std::move(options.tags);
-        s.clock = options.duration_clock;
-        if (options.store) {
-            s.log = std::make_unique<event_log>(s.base_dir + "/" + s.id + "/events.jsonl");
-            detail::gate_registry::instance().run_opened();
-        }
-        binding_.emplace(s.ctx(), s.log.get(), state_, "runlog: a run");
-        exceptions_ = std::uncaught_exceptions();
-        loc_ = loc;
-        started_ = s.now();
-        s.emit(events::run_start{}, {}, {{"pid", process_id()}}, loc, &start_time_);
-        if (s.log) detail::append_run_index(s, "STARTED", start_time_, nullptr, 0);
-        const std::string text = "Executing steps using " + options.executor +
-                                 " executor: parent process (pid: " + std::to_string(process_id()) + ")";
-        s.emit(events::engine_event{.text = text}, {}, {{"executor", options.executor}, {"pid", process_id()}}, loc);
-    }
+        : run(detail::logger_ref(logger), std::move(job), std::move(options), loc) {}
 
     run(const run&) = delete;
     run& operator=(const run&) = delete;
 
     /// Ends the run: RUN_SUCCESS, or RUN_FAILURE at ERROR naming the failed steps.
-    ~run() { end(std::uncaught_exceptions() > exceptions_ ? "An exception left the run's scope." : ""); }
+    RUNLOG_INLINE ~run();
 
     const std::string& id() const noexcept { return state_->id; }
     const std::string& job() const noexcept { return state_->job; }
@@ -391,16 +228,9 @@ public:
     const event_log* log() const noexcept { return state_->log.get(); }
 
     /// Makes the run end in RUN_FAILURE, with reason in its message and fields.
-    void fail(std::string_view reason = {}) {
-        std::lock_guard lock(state_->mutex);
-        failed_ = true;
-        if (!reason.empty()) reason_ = reason;
-    }
+    RUNLOG_INLINE void fail(std::string_view reason = {});
     /// Whether the run will end in failure so far.
-    bool failed() const {
-        std::lock_guard lock(state_->mutex);
-        return failed_ || !state_->failed_steps.empty();
-    }
+    RUNLOG_INLINE bool failed() const;
 
     /// Runs fn inside a step named key (fn may take the runlog::step&); an exception fails the step with
     /// its type and message and then propagates unchanged.
@@ -422,71 +252,17 @@ public:
         state_->emit_at(l, e, own, {}, extra, loc);
     }
     /// ENGINE_EVENT with a message of the engine's own.
-    void engine_event(std::string_view text, fields extra = {}, source_location loc = source_location::current()) {
-        state_->emit(events::engine_event{.text = text}, {}, extra, loc);
-    }
+    RUNLOG_INLINE void engine_event(std::string_view text, fields extra = {},
+                                    source_location loc = source_location::current());
     /// STEP_WORKER_STARTING: `Launching subprocess for "x".`
-    void step_worker_starting(std::string_view step_key, std::string_view worker = "subprocess",
-                              source_location loc = source_location::current()) {
-        state_->emit(events::step_worker_starting{.step_key = step_key, .worker = worker}, step_key, {}, loc);
-    }
+    RUNLOG_INLINE void step_worker_starting(std::string_view step_key, std::string_view worker = "subprocess",
+                                            source_location loc = source_location::current());
 
 private:
     friend class step;
 
-    void end(std::string_view unwinding_reason) noexcept {
-        auto& s = *state_;
-        std::vector<std::string> left_open;
-        bool failed = false;
-        std::string reason;
-        {
-            std::lock_guard lock(s.mutex);
-            s.closed = true;
-            failed = failed_;
-            left_open.swap(s.open_steps);
-            try {
-                // An exception that failed a step needs no second mention.
-                if (!reason_.empty())
-                    reason = reason_;
-                else if (s.failed_steps.empty() && left_open.empty())
-                    reason = std::string(unwinding_reason);
-                for (const auto& k : left_open) s.failed_steps.push_back(k);
-            } catch (...) {
-                failed = true;  // out of memory: still end in failure, with less detail
-            }
-        }
-        const auto now = s.now();
-        const double ms = std::chrono::duration<double, std::milli>(now - started_).count();
-        for (const auto& k : left_open)
-            s.emit(events::step_failure{.error_type = "runlog::step_left_open",
-                                        .error_message = "the step was still open when the run ended",
-                                        .duration_ms = ms,
-                                        .step_key = k},
-                   k, {}, loc_);
-        record::time_point end_time{};
-        std::string status;
-        try {
-            const bool failure = failed || !s.failed_steps.empty() || !unwinding_reason.empty();
-            if (failure) {
-                const std::string steps = s.failed_steps.empty() ? std::string() : detail::python_list(s.failed_steps);
-                s.emit(events::run_failure{.failed_steps = steps, .reason = reason, .duration_ms = ms}, {}, {}, loc_,
-                       &end_time);
-                status = "FAILURE";
-            } else {
-                s.emit(events::run_success{.duration_ms = ms}, {}, {}, loc_, &end_time);
-                status = "SUCCESS";
-            }
-            if (s.log) detail::append_run_index(s, status, start_time_, &end_time, ms);
-        } catch (...) {
-            detail::pipeline_errors().report("could not record the end of run " + s.id, 0, 0);
-        }
-        if (s.log) {
-            s.log->close();
-            detail::gate_registry::instance().run_closed();
-        }
-        s.logger.flush();
-        binding_->release(true);
-    }
+    RUNLOG_INLINE run(detail::logger_ref logger, std::string job, run_options options, source_location loc);
+    RUNLOG_INLINE void end(std::string_view unwinding_reason) noexcept;
 
     std::shared_ptr<detail::run_state> state_;
     std::optional<detail::thread_binding> binding_;
@@ -503,61 +279,17 @@ private:
 /// or an exception is leaving its scope. Open it on the thread that does the step's work.
 class step {
 public:
-    step(run& r, std::string key, step_options options = {}, source_location loc = source_location::current())
-        : state_(r.state_),
-          key_holder_(std::make_shared<const held_key>(held_key{state_, std::move(key)})),
-          key_(key_holder_->key),
-          binding_(state_->ctx(key_), state_->log.get(), key_holder_, "runlog: a step") {
-        {
-            std::lock_guard lock(state_->mutex);
-            state_->open_steps.push_back(key_);
-        }
-        exceptions_ = std::uncaught_exceptions();
-        loc_ = loc;
-        started_ = state_->now();
-        if (!options.worker.empty()) worker_started(options.worker, loc);
-        if (!options.resources.empty()) {
-            const auto init = state_->now();
-            resource_init_started(options.resources, loc);
-            resource_init_success(options.resources,
-                                  std::chrono::duration<double, std::milli>(state_->now() - init).count(), loc);
-        }
-        state_->emit(events::step_start{}, key_, {}, loc);
-    }
+    RUNLOG_INLINE step(run& r, std::string key, step_options options = {},
+                       source_location loc = source_location::current());
     step(const step&) = delete;
     step& operator=(const step&) = delete;
-
-    ~step() {
-        if (!failed_ && std::uncaught_exceptions() > exceptions_)
-            fail_with("unknown", "an exception left the step's scope");
-        auto& s = *state_;
-        bool report = false;
-        {
-            std::lock_guard lock(s.mutex);
-            if (!s.closed) {
-                report = true;
-                auto it = std::find(s.open_steps.begin(), s.open_steps.end(), key_);
-                if (it != s.open_steps.end()) s.open_steps.erase(it);
-                if (failed_) s.failed_steps.push_back(key_);
-            }
-        }
-        if (report) {
-            const double ms = std::chrono::duration<double, std::milli>(s.now() - started_).count();
-            if (failed_)
-                s.emit(events::step_failure{.error_type = error_type_, .error_message = error_message_, .duration_ms = ms},
-                       key_, {}, loc_);
-            else
-                s.emit(events::step_success{.duration_ms = ms}, key_, {}, loc_);
-            s.logger.flush();
-        }
-        binding_.release();
-    }
+    RUNLOG_INLINE ~step();
 
     const std::string& key() const noexcept { return key_; }
     /// Its run's directory, `<base_dir>/<run_id>`.
     std::string run_dir() const { return state_->base_dir + "/" + state_->id; }
     /// Makes the step end in STEP_FAILURE with the exception's type and message.
-    void fail(const std::exception& e) { fail_with(detail::type_name(typeid(e)), e.what()); }
+    RUNLOG_INLINE void fail(const std::exception& e);
     /// Makes the step end in STEP_FAILURE with this error type and message.
     void fail(std::string_view error_type, std::string_view error_message) { fail_with(error_type, error_message); }
     bool failed() const noexcept { return failed_; }
@@ -573,61 +305,37 @@ public:
         state_->emit_at(l, e, own, key_, extra, loc);
     }
     /// STEP_WORKER_STARTED: `Executing step "x" in subprocess.`
-    void worker_started(std::string_view worker = "subprocess", source_location loc = source_location::current()) {
-        event(events::step_worker_started{.worker = worker}, {}, loc);
-    }
+    RUNLOG_INLINE void worker_started(std::string_view worker = "subprocess",
+                                      source_location loc = source_location::current());
     /// RESOURCE_INIT_STARTED: `Starting initialization of resources [io_manager].`
-    void resource_init_started(std::string_view resources = "io_manager",
-                               source_location loc = source_location::current()) {
-        event(events::resource_init_started{.resources = resources}, {}, loc);
-    }
+    RUNLOG_INLINE void resource_init_started(std::string_view resources = "io_manager",
+                                             source_location loc = source_location::current());
     /// RESOURCE_INIT_SUCCESS: `Finished initialization of resources [io_manager].`
-    void resource_init_success(std::string_view resources = "io_manager", double duration_ms = 0,
-                               source_location loc = source_location::current()) {
-        event(events::resource_init_success{.resources = resources, .duration_ms = duration_ms}, {}, loc);
-    }
+    RUNLOG_INLINE void resource_init_success(std::string_view resources = "io_manager", double duration_ms = 0,
+                                             source_location loc = source_location::current());
     /// RESOURCE_INIT_FAILURE with the error's type and message.
-    void resource_init_failure(std::string_view resources, const std::exception& e,
-                               source_location loc = source_location::current()) {
-        const std::string type = detail::type_name(typeid(e));
-        event(events::resource_init_failure{.resources = resources, .error_type = type, .error_message = e.what()},
-              {}, loc);
-    }
+    RUNLOG_INLINE void resource_init_failure(std::string_view resources, const std::exception& e,
+                                             source_location loc = source_location::current());
     /// STEP_INPUT: `Got input "x" of type "T". (Type check passed).`
-    void input(std::string_view name, std::string_view type_name = "Any",
-               source_location loc = source_location::current()) {
-        event(events::step_input{.input_name = name, .type_name = type_name}, {}, loc);
-    }
+    RUNLOG_INLINE void input(std::string_view name, std::string_view type_name = "Any",
+                             source_location loc = source_location::current());
     /// LOADED_INPUT: `Loaded input "x" using input manager "io_manager", from output "result" of step "y"`
-    void loaded_input(std::string_view name, std::string_view upstream_step = {},
-                      std::string_view upstream_output = "result", std::string_view manager_key = "io_manager",
-                      source_location loc = source_location::current()) {
-        event(events::loaded_input{.input_name = name,
-                                   .manager_key = manager_key,
-                                   .upstream_output = upstream_output,
-                                   .upstream_step = upstream_step},
-              {}, loc);
-    }
+    RUNLOG_INLINE void loaded_input(std::string_view name, std::string_view upstream_step = {},
+                                    std::string_view upstream_output = "result",
+                                    std::string_view manager_key = "io_manager",
+                                    source_location loc = source_location::current());
     /// STEP_OUTPUT: `Yielded output "result" of type "Any". (Type check passed).`
-    void output(std::string_view name = "result", std::string_view type_name = "Any",
-                source_location loc = source_location::current()) {
-        event(events::step_output{.output_name = name, .type_name = type_name}, {}, loc);
-    }
+    RUNLOG_INLINE void output(std::string_view name = "result", std::string_view type_name = "Any",
+                              source_location loc = source_location::current());
     /// HANDLED_OUTPUT: `Handled output "result" using IO manager "io_manager"`
-    void handled_output(std::string_view name = "result", std::string_view manager_key = "io_manager",
-                        source_location loc = source_location::current()) {
-        event(events::handled_output{.output_name = name, .manager_key = manager_key}, {}, loc);
-    }
+    RUNLOG_INLINE void handled_output(std::string_view name = "result", std::string_view manager_key = "io_manager",
+                                      source_location loc = source_location::current());
     /// ASSET_MATERIALIZATION of asset_key, with metadata as fields.
-    void materialize(std::string_view asset_key, fields metadata = {}, std::string_view description = {},
-                     source_location loc = source_location::current()) {
-        event(events::asset_materialization{.asset_key = asset_key, .description = description}, metadata, loc);
-    }
+    RUNLOG_INLINE void materialize(std::string_view asset_key, fields metadata = {}, std::string_view description = {},
+                                   source_location loc = source_location::current());
     /// ASSET_OBSERVATION of asset_key, with metadata as fields.
-    void observe(std::string_view asset_key, fields metadata = {}, std::string_view description = {},
-                 source_location loc = source_location::current()) {
-        event(events::asset_observation{.asset_key = asset_key, .description = description}, metadata, loc);
-    }
+    RUNLOG_INLINE void observe(std::string_view asset_key, fields metadata = {}, std::string_view description = {},
+                               source_location loc = source_location::current());
 
 private:
     void fail_with(std::string_view type, std::string_view message) {
@@ -672,3 +380,424 @@ decltype(auto) run::execute(std::string key, step_options options, F&& fn) {
 
 }  // namespace v0
 }  // namespace runlog
+
+#if RUNLOG_DEFINITIONS
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <stdexcept>
+
+#include <cxxabi.h>
+#include <unistd.h>
+
+#include "detail/escape.hpp"
+#include "detail/registry.hpp"
+#include "detail/time.hpp"
+#include "format.hpp"
+#include "pipeline.hpp"
+
+namespace runlog {
+inline namespace v0 {
+
+RUNLOG_INLINE std::uint64_t detail::random_u64() noexcept {
+    struct generator {
+        std::uint64_t s[4];
+        generator() noexcept {
+            // The kernel's entropy; should it fail, a mix of the clock, the pid and an address.
+            if (::getentropy(s, sizeof s) != 0) {
+                std::uint64_t x = static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) ^
+                                  (static_cast<std::uint64_t>(::getpid()) << 32) ^
+                                  static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(this));
+                for (auto& w : s) {  // splitmix64
+                    x += 0x9E3779B97F4A7C15ULL;
+                    std::uint64_t z = x;
+                    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+                    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+                    w = z ^ (z >> 31);
+                }
+            }
+            if ((s[0] | s[1] | s[2] | s[3]) == 0) s[0] = 1;  // the one state xoshiro cannot leave
+        }
+        static std::uint64_t rotl(std::uint64_t x, int k) noexcept { return (x << k) | (x >> (64 - k)); }
+        std::uint64_t next() noexcept {  // xoshiro256** (Blackman and Vigna)
+            const std::uint64_t result = rotl(s[1] * 5, 7) * 9;
+            const std::uint64_t t = s[1] << 17;
+            s[2] ^= s[0];
+            s[3] ^= s[1];
+            s[1] ^= s[2];
+            s[0] ^= s[3];
+            s[2] ^= t;
+            s[3] = rotl(s[3], 45);
+            return result;
+        }
+    };
+    thread_local generator gen;
+    return gen.next();
+}
+
+RUNLOG_INLINE std::string make_run_id() {
+    std::uint64_t hi = detail::random_u64(), lo = detail::random_u64();
+    hi = (hi & 0xFFFFFFFFFFFF0FFFULL) | 0x0000000000004000ULL;  // version 4
+    lo = (lo & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;  // variant 10xx
+    constexpr char hex[] = "0123456789abcdef";
+    std::string s;
+    s.reserve(36);
+    for (int i = 60; i >= 0; i -= 4) {
+        if (i == 28 || i == 12) s.push_back('-');
+        s.push_back(hex[(hi >> i) & 15]);
+    }
+    for (int i = 60; i >= 0; i -= 4) {
+        if (i == 44 || i == 60) s.push_back('-');
+        s.push_back(hex[(lo >> i) & 15]);
+    }
+    return s;
+}
+
+RUNLOG_INLINE std::string runlog_home() {
+    const char* home = std::getenv("RUNLOG_HOME");
+    return home && *home ? home : ".runlog";
+}
+
+RUNLOG_INLINE std::string default_base_dir() { return runlog_home() + "/storage"; }
+
+RUNLOG_INLINE event_log::event_log(const std::string& path)
+    : sink_(path, {.buffer_size = 0, .flush_on = level::trace}) {}
+
+RUNLOG_INLINE void event_log::write(const record& r) noexcept {
+    if (closed_.load(std::memory_order_acquire)) return;
+    try {
+        basic_memory_buffer<1024> line;
+        formatter_.format(r, line, false);
+        sink_.write(line.view(), r.lvl);
+        written_.fetch_add(1, std::memory_order_relaxed);
+    } catch (...) {
+        dropped_.fetch_add(1, std::memory_order_relaxed);
+        detail::pipeline_errors().report("the event log \"" + sink_.path() + "\" dropped a record", 0, 1);
+    }
+}
+
+namespace detail {
+
+RUNLOG_INLINE std::string type_name(const std::type_info& t) {
+    int status = 0;
+    std::unique_ptr<char, void (*)(void*)> name(abi::__cxa_demangle(t.name(), nullptr, nullptr, &status), std::free);
+    return status == 0 && name ? std::string(name.get()) : std::string(t.name());
+}
+
+RUNLOG_INLINE std::string python_list(const std::vector<std::string>& items) {
+    std::string s = "[";
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        if (i) s += ", ";
+        s += '\'';
+        for (char c : items[i]) {
+            if (c == '\'' || c == '\\') s += '\\';
+            s += c;
+        }
+        s += '\'';
+    }
+    return s + "]";
+}
+
+RUNLOG_INLINE void check_run_id(std::string_view id) {
+    bool ok = !id.empty() && id.size() <= 128 && id != "." && id != "..";
+    for (char c : id)
+        ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                    c == '_' || c == '.');
+    if (ok) return;
+    memory_buffer shown;
+    append_json_escaped(shown, id.substr(0, 200));
+    throw std::invalid_argument("run id \"" + shown.str() +
+                                "\" cannot name the run's directory: use 1 to 128 ASCII letters, digits, '-', '_' "
+                                "and '.', other than \".\" and \"..\"");
+}
+
+RUNLOG_INLINE void append_run_index(const run_state& s, std::string_view status, record::time_point start,
+                                    const record::time_point* end, double duration_ms) {
+    memory_buffer b;
+    using namespace std::string_view_literals;
+    b.append(R"({"run_id":)"sv);
+    append_json_string(b, s.id);
+    b.append(R"(,"job_name":)"sv);
+    append_json_string(b, s.job);
+    b.append(R"(,"status":)"sv);
+    append_json_string(b, status);
+    b.append(R"(,"start_time":")"sv);
+    append_rfc3339(b, start);
+    b.push_back('"');
+    if (end) {
+        b.append(R"(,"end_time":")"sv);
+        append_rfc3339(b, *end);
+        b.append(R"(","duration_ms":)"sv);
+        format_to(b, "{}", duration_ms);
+        b.append(R"(,"failed_steps":[)"sv);
+        for (std::size_t i = 0; i < s.failed_steps.size(); ++i) {
+            if (i) b.push_back(',');
+            append_json_string(b, s.failed_steps[i]);
+        }
+        b.push_back(']');
+    }
+    b.append(R"(,"pid":)"sv);
+    format_to(b, "{}", process_id());
+    b.append(R"(,"events":)"sv);
+    append_json_string(b, s.log ? std::string_view(s.log->path()) : std::string_view());
+    b.append(R"(,"tags":{)"sv);
+    for (std::size_t i = 0; i < s.tags.size(); ++i) {
+        if (i) b.push_back(',');
+        append_json_string(b, s.tags[i].first);
+        b.push_back(':');
+        append_json_string(b, s.tags[i].second);
+    }
+    b.append("}}\n"sv);
+    file_sink index(s.base_dir + "/runs.jsonl", {.buffer_size = 0, .flush_on = level::trace});
+    index.write(b.view());
+}
+
+RUNLOG_INLINE thread_binding::thread_binding(context c, record_tap* log, std::shared_ptr<const void> keep,
+                                             std::string_view what)
+    : frame_(std::make_shared<binding_frame>()), what_(what), thread_(thread_id()) {
+    (void)current_context();  // first drop scopes that ended elsewhere
+    frame_->saved_ctx = thread_context();
+    frame_->saved_log = thread_event_log();
+    frame_->below = std::move(thread_frame());
+    frame_->keep = std::move(keep);
+    thread_frame() = frame_;
+    thread_context() = c;
+    thread_event_log() = log;
+}
+
+RUNLOG_INLINE void thread_binding::release(bool force) noexcept {
+    if (released_) return;
+    released_ = true;
+    if (thread_id() != thread_) {
+        frame_->abandoned.store(true, std::memory_order_release);
+        try {
+            report_problem(std::string(what_) + " ended on another thread than the one that opened it");
+        } catch (...) {
+        }
+        return;
+    }
+    (void)current_context();
+    auto& top = thread_frame();
+    if (top != frame_ && !(force && on_stack())) return;
+    thread_context() = frame_->saved_ctx;
+    thread_event_log() = frame_->saved_log;
+    top = std::move(frame_->below);
+}
+
+RUNLOG_INLINE bool thread_binding::on_stack() const noexcept {
+    for (auto* f = thread_frame().get(); f; f = f->below.get())
+        if (f == frame_.get()) return true;
+    return false;
+}
+
+}  // namespace detail
+
+RUNLOG_INLINE run::run(std::string job, run_options options, source_location loc)
+    : run(detail::logger_ref(default_logger()), std::move(job), std::move(options), loc) {}
+
+RUNLOG_INLINE run::run(detail::logger_ref logger, std::string job, run_options options, source_location loc)
+    : state_(std::make_shared<detail::run_state>(logger)) {
+    auto& s = *state_;
+    s.id = options.run_id.empty() ? make_run_id() : std::move(options.run_id);
+    detail::check_run_id(s.id);
+    s.job = std::move(job);
+    s.base_dir = options.base_dir.empty() ? default_base_dir() : std::move(options.base_dir);
+    s.tags = std::move(options.tags);
+    s.clock = options.duration_clock;
+    if (options.store) {
+        s.log = std::make_unique<event_log>(s.base_dir + "/" + s.id + "/events.jsonl");
+        detail::registry::run_opened();
+    }
+    binding_.emplace(s.ctx(), s.log.get(), state_, "runlog: a run");
+    exceptions_ = std::uncaught_exceptions();
+    loc_ = loc;
+    started_ = s.now();
+    s.emit(events::run_start{}, {}, {{"pid", process_id()}}, loc, &start_time_);
+    if (s.log) detail::append_run_index(s, "STARTED", start_time_, nullptr, 0);
+    const std::string text = "Executing steps using " + options.executor +
+                             " executor: parent process (pid: " + std::to_string(process_id()) + ")";
+    s.emit(events::engine_event{.text = text}, {}, {{"executor", options.executor}, {"pid", process_id()}}, loc);
+}
+
+RUNLOG_INLINE run::~run() {
+    end(std::uncaught_exceptions() > exceptions_ ? "An exception left the run's scope." : "");
+}
+
+RUNLOG_INLINE void run::fail(std::string_view reason) {
+    std::lock_guard lock(state_->mutex);
+    failed_ = true;
+    if (!reason.empty()) reason_ = reason;
+}
+
+RUNLOG_INLINE bool run::failed() const {
+    std::lock_guard lock(state_->mutex);
+    return failed_ || !state_->failed_steps.empty();
+}
+
+RUNLOG_INLINE void run::engine_event(std::string_view text, fields extra, source_location loc) {
+    state_->emit(events::engine_event{.text = text}, {}, extra, loc);
+}
+
+RUNLOG_INLINE void run::step_worker_starting(std::string_view step_key, std::string_view worker,
+                                             source_location loc) {
+    state_->emit(events::step_worker_starting{.step_key = step_key, .worker = worker}, step_key, {}, loc);
+}
+
+RUNLOG_INLINE void run::end(std::string_view unwinding_reason) noexcept {
+    auto& s = *state_;
+    std::vector<std::string> left_open;
+    bool failed = false;
+    std::string reason;
+    {
+        std::lock_guard lock(s.mutex);
+        s.closed = true;
+        failed = failed_;
+        left_open.swap(s.open_steps);
+        try {
+            // An exception that failed a step needs no second mention.
+            if (!reason_.empty())
+                reason = reason_;
+            else if (s.failed_steps.empty() && left_open.empty())
+                reason = std::string(unwinding_reason);
+            for (const auto& k : left_open) s.failed_steps.push_back(k);
+        } catch (...) {
+            failed = true;  // out of memory: still end in failure, with less detail
+        }
+    }
+    const auto now = s.now();
+    const double ms = std::chrono::duration<double, std::milli>(now - started_).count();
+    for (const auto& k : left_open)
+        s.emit(events::step_failure{.error_type = "runlog::step_left_open",
+                                    .error_message = "the step was still open when the run ended",
+                                    .duration_ms = ms,
+                                    .step_key = k},
+               k, {}, loc_);
+    record::time_point end_time{};
+    std::string status;
+    try {
+        const bool failure = failed || !s.failed_steps.empty() || !unwinding_reason.empty();
+        if (failure) {
+            const std::string steps = s.failed_steps.empty() ? std::string() : detail::python_list(s.failed_steps);
+            s.emit(events::run_failure{.failed_steps = steps, .reason = reason, .duration_ms = ms}, {}, {}, loc_,
+                   &end_time);
+            status = "FAILURE";
+        } else {
+            s.emit(events::run_success{.duration_ms = ms}, {}, {}, loc_, &end_time);
+            status = "SUCCESS";
+        }
+        if (s.log) detail::append_run_index(s, status, start_time_, &end_time, ms);
+    } catch (...) {
+        detail::pipeline_errors().report("could not record the end of run " + s.id, 0, 0);
+    }
+    if (s.log) {
+        s.log->close();
+        detail::registry::run_closed();
+    }
+    s.logger.flush();
+    binding_->release(true);
+}
+
+RUNLOG_INLINE step::step(run& r, std::string key, step_options options, source_location loc)
+    : state_(r.state_),
+      key_holder_(std::make_shared<const held_key>(held_key{state_, std::move(key)})),
+      key_(key_holder_->key),
+      binding_(state_->ctx(key_), state_->log.get(), key_holder_, "runlog: a step") {
+    {
+        std::lock_guard lock(state_->mutex);
+        state_->open_steps.push_back(key_);
+    }
+    exceptions_ = std::uncaught_exceptions();
+    loc_ = loc;
+    started_ = state_->now();
+    if (!options.worker.empty()) worker_started(options.worker, loc);
+    if (!options.resources.empty()) {
+        const auto init = state_->now();
+        resource_init_started(options.resources, loc);
+        resource_init_success(options.resources, std::chrono::duration<double, std::milli>(state_->now() - init).count(),
+                              loc);
+    }
+    state_->emit(events::step_start{}, key_, {}, loc);
+}
+
+RUNLOG_INLINE step::~step() {
+    if (!failed_ && std::uncaught_exceptions() > exceptions_) fail_with("unknown", "an exception left the step's scope");
+    auto& s = *state_;
+    bool report = false;
+    {
+        std::lock_guard lock(s.mutex);
+        if (!s.closed) {
+            report = true;
+            auto it = std::find(s.open_steps.begin(), s.open_steps.end(), key_);
+            if (it != s.open_steps.end()) s.open_steps.erase(it);
+            if (failed_) s.failed_steps.push_back(key_);
+        }
+    }
+    if (report) {
+        const double ms = std::chrono::duration<double, std::milli>(s.now() - started_).count();
+        if (failed_)
+            s.emit(events::step_failure{.error_type = error_type_, .error_message = error_message_, .duration_ms = ms},
+                   key_, {}, loc_);
+        else
+            s.emit(events::step_success{.duration_ms = ms}, key_, {}, loc_);
+        s.logger.flush();
+    }
+    binding_.release();
+}
+
+RUNLOG_INLINE void step::fail(const std::exception& e) { fail_with(detail::type_name(typeid(e)), e.what()); }
+
+RUNLOG_INLINE void step::worker_started(std::string_view worker, source_location loc) {
+    event(events::step_worker_started{.worker = worker}, {}, loc);
+}
+
+RUNLOG_INLINE void step::resource_init_started(std::string_view resources, source_location loc) {
+    event(events::resource_init_started{.resources = resources}, {}, loc);
+}
+
+RUNLOG_INLINE void step::resource_init_success(std::string_view resources, double duration_ms, source_location loc) {
+    event(events::resource_init_success{.resources = resources, .duration_ms = duration_ms}, {}, loc);
+}
+
+RUNLOG_INLINE void step::resource_init_failure(std::string_view resources, const std::exception& e,
+                                               source_location loc) {
+    const std::string type = detail::type_name(typeid(e));
+    event(events::resource_init_failure{.resources = resources, .error_type = type, .error_message = e.what()}, {},
+          loc);
+}
+
+RUNLOG_INLINE void step::input(std::string_view name, std::string_view type_name, source_location loc) {
+    event(events::step_input{.input_name = name, .type_name = type_name}, {}, loc);
+}
+
+RUNLOG_INLINE void step::loaded_input(std::string_view name, std::string_view upstream_step,
+                                      std::string_view upstream_output, std::string_view manager_key,
+                                      source_location loc) {
+    event(events::loaded_input{.input_name = name,
+                               .manager_key = manager_key,
+                               .upstream_output = upstream_output,
+                               .upstream_step = upstream_step},
+          {}, loc);
+}
+
+RUNLOG_INLINE void step::output(std::string_view name, std::string_view type_name, source_location loc) {
+    event(events::step_output{.output_name = name, .type_name = type_name}, {}, loc);
+}
+
+RUNLOG_INLINE void step::handled_output(std::string_view name, std::string_view manager_key, source_location loc) {
+    event(events::handled_output{.output_name = name, .manager_key = manager_key}, {}, loc);
+}
+
+RUNLOG_INLINE void step::materialize(std::string_view asset_key, fields metadata, std::string_view description,
+                                     source_location loc) {
+    event(events::asset_materialization{.asset_key = asset_key, .description = description}, metadata, loc);
+}
+
+RUNLOG_INLINE void step::observe(std::string_view asset_key, fields metadata, std::string_view description,
+                                 source_location loc) {
+    event(events::asset_observation{.asset_key = asset_key, .description = description}, metadata, loc);
+}
+
+}  // namespace v0
+}  // namespace runlog
+#endif

@@ -1,11 +1,13 @@
 #pragma once
 /// runlog: structured, Dagster-style logging for runs made of steps. The umbrella header.
+///
+/// Layers, lightest first: log.hpp (what a file that logs needs); the engine (format.hpp, record.hpp,
+/// logger.hpp, pipeline.hpp, formatters/, sinks/, default_logger.hpp); the opt-in subsystems (config.hpp,
+/// event.hpp and events.hpp, run.hpp, capture.hpp, async.hpp). See detail/build.hpp for the build modes.
+#include "log.hpp"
 
-#include "async.hpp"
-#include "capture.hpp"
-#include "config.hpp"
 #include "default_logger.hpp"
-#include "event.hpp"
+#include "fields.hpp"
 #include "format.hpp"
 #include "formatters/json.hpp"
 #include "formatters/logfmt.hpp"
@@ -14,10 +16,18 @@
 #include "logger.hpp"
 #include "pipeline.hpp"
 #include "record.hpp"
-#include "run.hpp"
 #include "sinks/callback.hpp"
 #include "sinks/console.hpp"
 #include "sinks/file.hpp"
 #include "sinks/memory.hpp"
 #include "sinks/rotating_file.hpp"
 #include "sinks/sink.hpp"
+
+#include "async.hpp"
+#include "capture.hpp"
+#include "config.hpp"
+#include "event.hpp"
+#include "events.hpp"
+#include "run.hpp"
+
+#include "detail/instantiations.hpp"

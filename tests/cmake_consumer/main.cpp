@@ -1,9 +1,15 @@
 #include <runlog/runlog.hpp>
 
+#if defined(RUNLOG_CONSUMER_EXPECT_COMPILED) && !defined(RUNLOG_SEPARATE)
+#error "runlog::compiled must bring RUNLOG_SEPARATE to its users"
+#endif
+
+int other();
+
 int main() {
     auto sink = runlog::memory_sink{};
     auto log = runlog::make_logger(runlog::pipeline("memory", runlog::json_formatter{}, sink));
     log.info({{"rows", 3}}, "consumer {}", "works");
     runlog::info("hello from a consumer project");
-    return sink.text().find("\"body\":\"consumer works\"") != std::string::npos ? 0 : 1;
+    return sink.text().find("\"body\":\"consumer works\"") != std::string::npos && other() == 7 ? 0 : 1;
 }

@@ -1,8 +1,9 @@
 #pragma once
+/// JSON and logfmt escaping; included by the formatters' definitions.
 #include <cstdint>
 #include <string_view>
 
-#include "../format.hpp"
+#include "../format/buffer.hpp"
 
 namespace runlog {
 inline namespace v0 {

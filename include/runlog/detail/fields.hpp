@@ -1,7 +1,8 @@
 #pragma once
+/// Structured fields as JSON and logfmt text; included by the formatters' definitions.
 #include <charconv>
-#include <cmath>
 
+#include "../format/buffer.hpp"
 #include "../record.hpp"
 #include "escape.hpp"
 
@@ -32,8 +33,8 @@ inline void append_json_value(buffer& out, const field_value& v) {
         case field_value::kind::uint_: append_number(out, v.as_uint()); break;
         case field_value::kind::double_: {
             double d = v.as_double();
-            if (std::isnan(d)) out.append(std::string_view("\"NaN\""));
-            else if (std::isinf(d)) out.append(d > 0 ? std::string_view("\"Infinity\"") : std::string_view("\"-Infinity\""));
+            if (__builtin_isnan(d)) out.append(std::string_view("\"NaN\""));
+            else if (__builtin_isinf(d)) out.append(d > 0 ? std::string_view("\"Infinity\"") : std::string_view("\"-Infinity\""));
             else append_number(out, d);
             break;
         }

@@ -1,9 +1,11 @@
 #pragma once
-#include <chrono>
+/// Calendar time for the formatters; included by their definitions.
 #include <cstdint>
 #include <ctime>
+#include <string_view>
 
-#include "../format.hpp"
+#include "../format/buffer.hpp"
+#include "chrono.hpp"
 
 namespace runlog {
 inline namespace v0 {

@@ -1,16 +1,12 @@
 #pragma once
 #include <atomic>
-#include <cerrno>
-#include <concepts>
 #include <cstdint>
-#include <cstring>
 #include <string>
 #include <string_view>
 
-#include <fcntl.h>
-#include <unistd.h>
+#include <sys/types.h>
 
-#include "../record.hpp"
+#include "../detail/build.hpp"
 
 namespace runlog {
 inline namespace v0 {
@@ -36,7 +32,68 @@ using error_handler = void (*)(const sink_error&);
 namespace detail {
 
 /// Writes all of s to fd, retrying on EINTR and short writes; returns 0 or the errno.
-inline int write_all(int fd, std::string_view s) noexcept {
+RUNLOG_INLINE int write_all(int fd, std::string_view s) noexcept;
+
+/// Moves fd to a number of at least 3, close-on-exec, so that a file runlog opens while stdin, stdout or
+/// stderr is closed never takes their place (and is never replaced by a later redirection of them).
+RUNLOG_INLINE int high_fd(int fd) noexcept;
+
+/// Opens a file close-on-exec at a descriptor of at least 3 (see high_fd); -1 with errno on failure.
+RUNLOG_INLINE int open_file(const std::string& path, int flags, mode_t mode = 0644) noexcept;
+
+/// Creates every missing directory of path's parent, like `mkdir -p`; returns 0 or the errno.
+RUNLOG_INLINE int create_parent_directories(const std::string& path) noexcept;
+
+/// The default handler: prints a sink's first failure to stderr (later ones are only counted), and every
+/// one-off problem.
+RUNLOG_INLINE void default_error_handler(const sink_error& e) noexcept;
+
+inline std::atomic<error_handler>& error_handler_slot() noexcept {
+    static std::atomic<error_handler> slot{&default_error_handler};
+    return slot;
+}
+
+/// A sink's failure counters; report() hands each failure to the error handler.
+class write_errors {
+public:
+    /// Counts a failure that lost `lost` records and hands `what: strerror(err)` to the error handler.
+    RUNLOG_INLINE void report(std::string_view what, int err, std::uint64_t lost) noexcept;
+    std::uint64_t failures() const noexcept { return failures_.load(std::memory_order_relaxed); }
+    std::uint64_t lost_records() const noexcept { return lost_.load(std::memory_order_relaxed); }
+
+private:
+    std::atomic<std::uint64_t> failures_{0};
+    std::atomic<std::uint64_t> lost_{0};
+};
+
+/// How many lines (newlines) s holds.
+RUNLOG_INLINE std::uint64_t count_lines(std::string_view s) noexcept;
+
+/// Hands one problem that is not a sink's repeated failure (a capture that lost bytes, a scope ended on
+/// the wrong thread) to the error handler, which the default prints.
+RUNLOG_INLINE void report_problem(std::string_view message, std::uint64_t lost_records = 0) noexcept;
+
+}  // namespace detail
+
+/// Replaces the handler of sink failures (nullptr restores the default); returns the previous one.
+RUNLOG_INLINE error_handler set_error_handler(error_handler h) noexcept;
+
+}  // namespace v0
+}  // namespace runlog
+
+#if RUNLOG_DEFINITIONS
+#include <cerrno>
+#include <cstring>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace runlog {
+inline namespace v0 {
+namespace detail {
+
+RUNLOG_INLINE int write_all(int fd, std::string_view s) noexcept {
     const char* p = s.data();
     std::size_t left = s.size();
     while (left > 0) {
@@ -52,9 +109,7 @@ inline int write_all(int fd, std::string_view s) noexcept {
     return 0;
 }
 
-/// Moves fd to a number of at least 3, close-on-exec, so that a file runlog opens while stdin, stdout or
-/// stderr is closed never takes their place (and is never replaced by a later redirection of them).
-inline int high_fd(int fd) noexcept {
+RUNLOG_INLINE int high_fd(int fd) noexcept {
     if (fd < 0 || fd > 2) return fd;
     const int moved = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
     const int err = errno;
@@ -63,14 +118,30 @@ inline int high_fd(int fd) noexcept {
     return moved;
 }
 
-/// Opens a file close-on-exec at a descriptor of at least 3 (see high_fd); -1 with errno on failure.
-inline int open_file(const std::string& path, int flags, mode_t mode = 0644) noexcept {
+RUNLOG_INLINE int open_file(const std::string& path, int flags, mode_t mode) noexcept {
     return high_fd(::open(path.c_str(), flags | O_CLOEXEC, mode));
 }
 
-/// The default handler: prints a sink's first failure to stderr (later ones are only counted), and every
-/// one-off problem.
-inline void default_error_handler(const sink_error& e) noexcept {
+RUNLOG_INLINE int create_parent_directories(const std::string& path) noexcept {
+    try {
+        auto slash = path.find_last_of('/');
+        if (slash == std::string::npos || slash == 0) return 0;
+        for (std::size_t i = 1; i <= slash; ++i) {
+            if (i < slash && path[i] != '/') continue;
+            const std::string dir = path.substr(0, i);
+            if (::mkdir(dir.c_str(), 0777) == 0) continue;
+            const int err = errno;
+            struct stat st {};
+            if (::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) continue;
+            return err == EEXIST ? ENOTDIR : err;
+        }
+        return 0;
+    } catch (...) {
+        return ENOMEM;
+    }
+}
+
+RUNLOG_INLINE void default_error_handler(const sink_error& e) noexcept {
     if (e.failures != 1) return;
     std::string line = "runlog: ";
     try {
@@ -82,54 +153,37 @@ inline void default_error_handler(const sink_error& e) noexcept {
     (void)write_all(STDERR_FILENO, line);
 }
 
-inline std::atomic<error_handler>& error_handler_slot() noexcept {
-    static std::atomic<error_handler> slot{&default_error_handler};
-    return slot;
+RUNLOG_INLINE void write_errors::report(std::string_view what, int err, std::uint64_t lost) noexcept {
+    auto n = failures_.fetch_add(1, std::memory_order_relaxed) + 1;
+    auto l = lost_.fetch_add(lost, std::memory_order_relaxed) + lost;
+    std::string msg;
+    try {
+        msg.append(what);
+        if (err != 0) {
+            msg.append(": ");
+            msg.append(std::strerror(err));
+        }
+    } catch (...) {
+    }
+    error_handler_slot().load(std::memory_order_acquire)(sink_error{msg, n, l});
 }
 
-/// A sink's failure counters; report() hands each failure to the error handler.
-class write_errors {
-public:
-    void report(std::string_view what, int err, std::uint64_t lost) noexcept {
-        auto n = failures_.fetch_add(1, std::memory_order_relaxed) + 1;
-        auto l = lost_.fetch_add(lost, std::memory_order_relaxed) + lost;
-        std::string msg;
-        try {
-            msg.append(what);
-            if (err != 0) {
-                msg.append(": ");
-                msg.append(std::strerror(err));
-            }
-        } catch (...) {
-        }
-        error_handler_slot().load(std::memory_order_acquire)(sink_error{msg, n, l});
-    }
-    std::uint64_t failures() const noexcept { return failures_.load(std::memory_order_relaxed); }
-    std::uint64_t lost_records() const noexcept { return lost_.load(std::memory_order_relaxed); }
-
-private:
-    std::atomic<std::uint64_t> failures_{0};
-    std::atomic<std::uint64_t> lost_{0};
-};
-
-inline std::uint64_t count_lines(std::string_view s) noexcept {
+RUNLOG_INLINE std::uint64_t count_lines(std::string_view s) noexcept {
     std::uint64_t n = 0;
     for (char c : s) n += c == '\n';
     return n;
 }
 
-/// Hands one problem that is not a sink's repeated failure (a capture that lost bytes, a scope ended on
-/// the wrong thread) to the error handler, which the default prints.
-inline void report_problem(std::string_view message, std::uint64_t lost_records = 0) noexcept {
+RUNLOG_INLINE void report_problem(std::string_view message, std::uint64_t lost_records) noexcept {
     error_handler_slot().load()(sink_error{message, 1, lost_records, false});
 }
 
 }  // namespace detail
 
-/// Replaces the handler of sink failures (nullptr restores the default); returns the previous one.
-inline error_handler set_error_handler(error_handler h) noexcept {
+RUNLOG_INLINE error_handler set_error_handler(error_handler h) noexcept {
     return detail::error_handler_slot().exchange(h ? h : &detail::default_error_handler);
 }
 
 }  // namespace v0
 }  // namespace runlog
+#endif
