@@ -28,7 +28,7 @@ struct run_start {
 struct run_success {
     static constexpr event_info info{"RUN_SUCCESS", level::debug};
     double duration_ms = 0;
-    auto fields() const noexcept { return std::to_array<field>({{"duration_ms", duration_ms}}); }
+    std::array<field, 1> fields() const noexcept { return {{{"duration_ms", duration_ms}}}; }
     RUNLOG_INLINE void message(buffer& out, const context& c) const;
 };
 
@@ -38,9 +38,8 @@ struct run_failure {
     std::string_view failed_steps{};  ///< Python list text, e.g. `['x', 'y']`; empty when no step failed
     std::string_view reason{};        ///< why the run failed when it was not a step, e.g. an exception's text
     double duration_ms = 0;
-    auto fields() const noexcept {
-        return std::to_array<field>(
-            {{"failed_steps", failed_steps}, {"reason", reason}, {"duration_ms", duration_ms}});
+    std::array<field, 3> fields() const noexcept {
+        return {{{"failed_steps", failed_steps}, {"reason", reason}, {"duration_ms", duration_ms}}};
     }
     RUNLOG_INLINE void message(buffer& out, const context& c) const;
 };
@@ -65,7 +64,7 @@ struct step_success {
     static constexpr event_info info{"STEP_SUCCESS", level::debug};
     double duration_ms = 0;
     std::string_view step_key{};
-    auto fields() const noexcept { return std::to_array<field>({{"duration_ms", duration_ms}}); }
+    std::array<field, 1> fields() const noexcept { return {{{"duration_ms", duration_ms}}}; }
     RUNLOG_INLINE void message(buffer& out, const context& c) const;
 };
 
@@ -76,9 +75,8 @@ struct step_failure {
     std::string_view error_message{};
     double duration_ms = 0;
     std::string_view step_key{};
-    auto fields() const noexcept {
-        return std::to_array<field>(
-            {{"error_type", error_type}, {"error_message", error_message}, {"duration_ms", duration_ms}});
+    std::array<field, 3> fields() const noexcept {
+        return {{{"error_type", error_type}, {"error_message", error_message}, {"duration_ms", duration_ms}}};
     }
     RUNLOG_INLINE void message(buffer& out, const context& c) const;
 };
@@ -97,8 +95,8 @@ struct step_up_for_retry {
     std::int64_t attempt = 1;
     double wait_seconds = 0;
     std::string_view step_key{};
-    auto fields() const noexcept {
-        return std::to_array<field>({{"attempt", attempt}, {"wait_seconds", wait_seconds}});
+    std::array<field, 2> fields() const noexcept {
+        return {{{"attempt", attempt}, {"wait_seconds", wait_seconds}}};
     }
     RUNLOG_INLINE void message(buffer& out, const context& c) const;
 };
@@ -108,7 +106,7 @@ struct step_restarted {
     static constexpr event_info info{"STEP_RESTARTED", level::debug};
     std::int64_t attempt = 2;
     std::string_view step_key{};
-    auto fields() const noexcept { return std::to_array<field>({{"attempt", attempt}}); }
+    std::array<field, 1> fields() const noexcept { return {{{"attempt", attempt}}}; }
     RUNLOG_INLINE void message(buffer& out, const context& c) const;
 };
 
@@ -117,8 +115,8 @@ struct step_input {
     static constexpr event_info info{"STEP_INPUT", level::debug};
     std::string_view input_name{};
     std::string_view type_name = "Any";
-    auto fields() const noexcept {
-        return std::to_array<field>({{"input_name", input_name}, {"type_name", type_name}});
+    std::array<field, 2> fields() const noexcept {
+        return {{{"input_name", input_name}, {"type_name", type_name}}};
     }
     RUNLOG_INLINE void message(buffer& out, const context&) const;
 };
@@ -128,8 +126,8 @@ struct step_output {
     static constexpr event_info info{"STEP_OUTPUT", level::debug};
     std::string_view output_name = "result";
     std::string_view type_name = "Any";
-    auto fields() const noexcept {
-        return std::to_array<field>({{"output_name", output_name}, {"type_name", type_name}});
+    std::array<field, 2> fields() const noexcept {
+        return {{{"output_name", output_name}, {"type_name", type_name}}};
     }
     RUNLOG_INLINE void message(buffer& out, const context&) const;
 };
@@ -139,7 +137,7 @@ struct step_worker_starting {
     static constexpr event_info info{"STEP_WORKER_STARTING", level::debug};
     std::string_view step_key{};
     std::string_view worker = "subprocess";
-    auto fields() const noexcept { return std::to_array<field>({{"worker", worker}}); }
+    std::array<field, 1> fields() const noexcept { return {{{"worker", worker}}}; }
     RUNLOG_INLINE void message(buffer& out, const context& c) const;
 };
 
@@ -148,7 +146,7 @@ struct step_worker_started {
     static constexpr event_info info{"STEP_WORKER_STARTED", level::debug};
     std::string_view step_key{};
     std::string_view worker = "subprocess";
-    auto fields() const noexcept { return std::to_array<field>({{"worker", worker}}); }
+    std::array<field, 1> fields() const noexcept { return {{{"worker", worker}}}; }
     RUNLOG_INLINE void message(buffer& out, const context& c) const;
 };
 
@@ -156,7 +154,7 @@ struct step_worker_started {
 struct resource_init_started {
     static constexpr event_info info{"RESOURCE_INIT_STARTED", level::debug};
     std::string_view resources = "io_manager";  ///< comma-separated resource keys
-    auto fields() const noexcept { return std::to_array<field>({{"resources", resources}}); }
+    std::array<field, 1> fields() const noexcept { return {{{"resources", resources}}}; }
     RUNLOG_INLINE void message(buffer& out, const context&) const;
 };
 
@@ -165,8 +163,8 @@ struct resource_init_success {
     static constexpr event_info info{"RESOURCE_INIT_SUCCESS", level::debug};
     std::string_view resources = "io_manager";
     double duration_ms = 0;
-    auto fields() const noexcept {
-        return std::to_array<field>({{"resources", resources}, {"duration_ms", duration_ms}});
+    std::array<field, 2> fields() const noexcept {
+        return {{{"resources", resources}, {"duration_ms", duration_ms}}};
     }
     RUNLOG_INLINE void message(buffer& out, const context&) const;
 };
@@ -177,9 +175,8 @@ struct resource_init_failure {
     std::string_view resources = "io_manager";
     std::string_view error_type{};
     std::string_view error_message{};
-    auto fields() const noexcept {
-        return std::to_array<field>(
-            {{"resources", resources}, {"error_type", error_type}, {"error_message", error_message}});
+    std::array<field, 3> fields() const noexcept {
+        return {{{"resources", resources}, {"error_type", error_type}, {"error_message", error_message}}};
     }
     RUNLOG_INLINE void message(buffer& out, const context&) const;
 };
@@ -200,11 +197,11 @@ struct logs_captured {
     std::string_view stdout_path{};
     std::string_view stderr_path{};
     std::uint32_t pid = 0;
-    auto fields() const noexcept {
-        return std::to_array<field>({{"file_key", file_key},
+    std::array<field, 4> fields() const noexcept {
+        return {{{"file_key", file_key},
                                      {"step_keys", step_keys},
                                      {"stdout_path", stdout_path},
-                                     {"stderr_path", stderr_path}});
+                                     {"stderr_path", stderr_path}}};
     }
     RUNLOG_INLINE void message(buffer& out, const context&) const;
 };
@@ -214,8 +211,8 @@ struct asset_materialization {
     static constexpr event_info info{"ASSET_MATERIALIZATION", level::debug};
     std::string_view asset_key{};
     std::string_view description{};
-    auto fields() const noexcept {
-        return std::to_array<field>({{"asset_key", asset_key}, {"description", description}});
+    std::array<field, 2> fields() const noexcept {
+        return {{{"asset_key", asset_key}, {"description", description}}};
     }
     RUNLOG_INLINE void message(buffer& out, const context&) const;
 };
@@ -224,7 +221,7 @@ struct asset_materialization {
 struct asset_materialization_planned {
     static constexpr event_info info{"ASSET_MATERIALIZATION_PLANNED", level::debug};
     std::string_view asset_key{};
-    auto fields() const noexcept { return std::to_array<field>({{"asset_key", asset_key}}); }
+    std::array<field, 1> fields() const noexcept { return {{{"asset_key", asset_key}}}; }
     RUNLOG_INLINE void message(buffer& out, const context& c) const;
 };
 
@@ -233,8 +230,8 @@ struct asset_observation {
     static constexpr event_info info{"ASSET_OBSERVATION", level::debug};
     std::string_view asset_key{};
     std::string_view description{};
-    auto fields() const noexcept {
-        return std::to_array<field>({{"asset_key", asset_key}, {"description", description}});
+    std::array<field, 2> fields() const noexcept {
+        return {{{"asset_key", asset_key}, {"description", description}}};
     }
     RUNLOG_INLINE void message(buffer& out, const context&) const;
 };
@@ -244,7 +241,7 @@ struct asset_failed_to_materialize {
     static constexpr event_info info{"ASSET_FAILED_TO_MATERIALIZE", level::debug};
     std::string_view asset_key{};
     std::string_view reason{};
-    auto fields() const noexcept { return std::to_array<field>({{"asset_key", asset_key}, {"reason", reason}}); }
+    std::array<field, 2> fields() const noexcept { return {{{"asset_key", asset_key}, {"reason", reason}}}; }
     RUNLOG_INLINE void message(buffer& out, const context&) const;
 };
 
@@ -255,11 +252,11 @@ struct loaded_input {
     std::string_view manager_key = "io_manager";
     std::string_view upstream_output = "result";
     std::string_view upstream_step{};
-    auto fields() const noexcept {
-        return std::to_array<field>({{"input_name", input_name},
+    std::array<field, 4> fields() const noexcept {
+        return {{{"input_name", input_name},
                                      {"manager_key", manager_key},
                                      {"upstream_output", upstream_output},
-                                     {"upstream_step", upstream_step}});
+                                     {"upstream_step", upstream_step}}};
     }
     RUNLOG_INLINE void message(buffer& out, const context&) const;
 };
@@ -269,8 +266,8 @@ struct handled_output {
     static constexpr event_info info{"HANDLED_OUTPUT", level::debug};
     std::string_view output_name = "result";
     std::string_view manager_key = "io_manager";
-    auto fields() const noexcept {
-        return std::to_array<field>({{"output_name", output_name}, {"manager_key", manager_key}});
+    std::array<field, 2> fields() const noexcept {
+        return {{{"output_name", output_name}, {"manager_key", manager_key}}};
     }
     RUNLOG_INLINE void message(buffer& out, const context&) const;
 };

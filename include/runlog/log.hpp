@@ -26,63 +26,63 @@ RUNLOG_INLINE void default_log(level l, const format_string_data& fmt, fields fs
 template <class... A>
 void trace(format_string<A...> fmt, A&&... a) {
     if constexpr (level::trace >= active_level)
-        detail::default_log(level::trace, fmt, {}, format_arg_store<sizeof...(A)>{{format_arg(a)...}});
+        detail::default_log(level::trace, fmt.data(), {}, format_arg_store<sizeof...(A)>{{format_arg(a)...}});
 }
 template <class... A>
 void debug(format_string<A...> fmt, A&&... a) {
     if constexpr (level::debug >= active_level)
-        detail::default_log(level::debug, fmt, {}, format_arg_store<sizeof...(A)>{{format_arg(a)...}});
+        detail::default_log(level::debug, fmt.data(), {}, format_arg_store<sizeof...(A)>{{format_arg(a)...}});
 }
 template <class... A>
 void info(format_string<A...> fmt, A&&... a) {
     if constexpr (level::info >= active_level)
-        detail::default_log(level::info, fmt, {}, format_arg_store<sizeof...(A)>{{format_arg(a)...}});
+        detail::default_log(level::info, fmt.data(), {}, format_arg_store<sizeof...(A)>{{format_arg(a)...}});
 }
 template <class... A>
 void warning(format_string<A...> fmt, A&&... a) {
     if constexpr (level::warning >= active_level)
-        detail::default_log(level::warning, fmt, {}, format_arg_store<sizeof...(A)>{{format_arg(a)...}});
+        detail::default_log(level::warning, fmt.data(), {}, format_arg_store<sizeof...(A)>{{format_arg(a)...}});
 }
 template <class... A>
 void error(format_string<A...> fmt, A&&... a) {
     if constexpr (level::error >= active_level)
-        detail::default_log(level::error, fmt, {}, format_arg_store<sizeof...(A)>{{format_arg(a)...}});
+        detail::default_log(level::error, fmt.data(), {}, format_arg_store<sizeof...(A)>{{format_arg(a)...}});
 }
 template <class... A>
 void critical(format_string<A...> fmt, A&&... a) {
     if constexpr (level::critical >= active_level)
-        detail::default_log(level::critical, fmt, {}, format_arg_store<sizeof...(A)>{{format_arg(a)...}});
+        detail::default_log(level::critical, fmt.data(), {}, format_arg_store<sizeof...(A)>{{format_arg(a)...}});
 }
 /// The same with structured fields: `runlog::info({{"rows", n}}, "Loaded {} rows", n)`.
 template <class... A>
 void trace(fields fs, format_string<A...> fmt, A&&... a) {
     if constexpr (level::trace >= active_level)
-        detail::default_log(level::trace, fmt, fs, format_arg_store<sizeof...(A)>{{format_arg(a)...}});
+        detail::default_log(level::trace, fmt.data(), fs, format_arg_store<sizeof...(A)>{{format_arg(a)...}});
 }
 template <class... A>
 void debug(fields fs, format_string<A...> fmt, A&&... a) {
     if constexpr (level::debug >= active_level)
-        detail::default_log(level::debug, fmt, fs, format_arg_store<sizeof...(A)>{{format_arg(a)...}});
+        detail::default_log(level::debug, fmt.data(), fs, format_arg_store<sizeof...(A)>{{format_arg(a)...}});
 }
 template <class... A>
 void info(fields fs, format_string<A...> fmt, A&&... a) {
     if constexpr (level::info >= active_level)
-        detail::default_log(level::info, fmt, fs, format_arg_store<sizeof...(A)>{{format_arg(a)...}});
+        detail::default_log(level::info, fmt.data(), fs, format_arg_store<sizeof...(A)>{{format_arg(a)...}});
 }
 template <class... A>
 void warning(fields fs, format_string<A...> fmt, A&&... a) {
     if constexpr (level::warning >= active_level)
-        detail::default_log(level::warning, fmt, fs, format_arg_store<sizeof...(A)>{{format_arg(a)...}});
+        detail::default_log(level::warning, fmt.data(), fs, format_arg_store<sizeof...(A)>{{format_arg(a)...}});
 }
 template <class... A>
 void error(fields fs, format_string<A...> fmt, A&&... a) {
     if constexpr (level::error >= active_level)
-        detail::default_log(level::error, fmt, fs, format_arg_store<sizeof...(A)>{{format_arg(a)...}});
+        detail::default_log(level::error, fmt.data(), fs, format_arg_store<sizeof...(A)>{{format_arg(a)...}});
 }
 template <class... A>
 void critical(fields fs, format_string<A...> fmt, A&&... a) {
     if constexpr (level::critical >= active_level)
-        detail::default_log(level::critical, fmt, fs, format_arg_store<sizeof...(A)>{{format_arg(a)...}});
+        detail::default_log(level::critical, fmt.data(), fs, format_arg_store<sizeof...(A)>{{format_arg(a)...}});
 }
 
 }  // namespace v0

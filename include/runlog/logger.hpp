@@ -1,5 +1,4 @@
 #pragma once
-#include <algorithm>
 #include <array>
 #include <atomic>
 #include <climits>
@@ -322,7 +321,10 @@ template <class Logger>
 void logger_code<Logger>::refresh_gate(void* self, bool run_open) noexcept {
     auto& l = *static_cast<Logger*>(self);
     int lowest = INT_MAX;
-    l.for_each_pipeline([&](const auto& p) { lowest = std::min(lowest, static_cast<int>(p.get_level())); });
+    l.for_each_pipeline([&](const auto& p) {
+        const int v = static_cast<int>(p.get_level());
+        if (v < lowest) lowest = v;
+    });
     l.gate_.store(run_open ? INT_MIN : lowest, std::memory_order_relaxed);
 }
 

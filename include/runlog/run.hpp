@@ -218,11 +218,11 @@ public:
     const std::string& id() const noexcept { return state_->id; }
     const std::string& job() const noexcept { return state_->job; }
     /// `<base_dir>/<run_id>`: where the run's files are.
-    std::string dir() const { return state_->base_dir + "/" + state_->id; }
+    RUNLOG_INLINE std::string dir() const;
     /// The event log's path, or empty when the run is not stored.
-    std::string events_path() const { return state_->log ? state_->log->path() : std::string(); }
+    RUNLOG_INLINE std::string events_path() const;
     /// The runs index, `<base_dir>/runs.jsonl`, or empty when the run is not stored.
-    std::string runs_index_path() const { return state_->log ? state_->base_dir + "/runs.jsonl" : std::string(); }
+    RUNLOG_INLINE std::string runs_index_path() const;
     const std::string& base_dir() const noexcept { return state_->base_dir; }
     /// The stored event log, or null when the run is not stored.
     const event_log* log() const noexcept { return state_->log.get(); }
@@ -287,11 +287,11 @@ public:
 
     const std::string& key() const noexcept { return key_; }
     /// Its run's directory, `<base_dir>/<run_id>`.
-    std::string run_dir() const { return state_->base_dir + "/" + state_->id; }
+    RUNLOG_INLINE std::string run_dir() const;
     /// Makes the step end in STEP_FAILURE with the exception's type and message.
     RUNLOG_INLINE void fail(const std::exception& e);
     /// Makes the step end in STEP_FAILURE with this error type and message.
-    void fail(std::string_view error_type, std::string_view error_message) { fail_with(error_type, error_message); }
+    RUNLOG_INLINE void fail(std::string_view error_type, std::string_view error_message);
     bool failed() const noexcept { return failed_; }
 
     /// Emits any event in the step's context (at its default level, or at l).
@@ -338,11 +338,7 @@ public:
                                source_location loc = source_location::current());
 
 private:
-    void fail_with(std::string_view type, std::string_view message) {
-        failed_ = true;
-        error_type_ = type;
-        error_message_ = message;
-    }
+    RUNLOG_INLINE void fail_with(std::string_view type, std::string_view message);
 
     std::shared_ptr<detail::run_state> state_;
     /// What the thread's context refers to: the step's key and its run's id and job.
@@ -745,7 +741,27 @@ RUNLOG_INLINE step::~step() {
     binding_.release();
 }
 
+RUNLOG_INLINE std::string run::dir() const { return state_->base_dir + "/" + state_->id; }
+
+RUNLOG_INLINE std::string run::events_path() const { return state_->log ? state_->log->path() : std::string(); }
+
+RUNLOG_INLINE std::string run::runs_index_path() const {
+    return state_->log ? state_->base_dir + "/runs.jsonl" : std::string();
+}
+
+RUNLOG_INLINE std::string step::run_dir() const { return state_->base_dir + "/" + state_->id; }
+
 RUNLOG_INLINE void step::fail(const std::exception& e) { fail_with(detail::type_name(typeid(e)), e.what()); }
+
+RUNLOG_INLINE void step::fail(std::string_view error_type, std::string_view error_message) {
+    fail_with(error_type, error_message);
+}
+
+RUNLOG_INLINE void step::fail_with(std::string_view type, std::string_view message) {
+    failed_ = true;
+    error_type_ = type;
+    error_message_ = message;
+}
 
 RUNLOG_INLINE void step::worker_started(std::string_view worker, source_location loc) {
     event(events::step_worker_started{.worker = worker}, {}, loc);

@@ -835,22 +835,34 @@ private:
 
 /// Format string checked at compile time against Args; also carries the caller's source location.
 template <class... Args>
-class basic_format_string : public detail::format_string_data {
+class basic_format_string {
 public:
   /// Checks s against Args at compile time; loc defaults to the caller's location.
   template <class S>
     requires std::is_convertible_v<const S&, std::string_view>
-  consteval basic_format_string(const S& s, source_location loc = source_location::current())
-      : format_string_data(s, loc, true) {
+  consteval basic_format_string(const S& s, source_location loc = source_location::current()) : data_(s, loc, true) {
     static_assert((detail::is_formattable_v<Args> && ...),
                   "runlog: an argument type cannot be formatted; specialize runlog::formatter<T> with a const "
                   "member `void format(const T&, runlog::buffer&) const`");
     constexpr std::array<detail::arg_category, sizeof...(Args)> cats{detail::category_of(detail::arg_type_of<Args>())...};
-    detail::check_format_string(get(), cats);
+    detail::check_format_string(data_.get(), cats);
   }
   /// Unchecked run-time format string; errors throw format_error when formatting.
   basic_format_string(runtime_format_string s, source_location loc = source_location::current()) noexcept
-      : format_string_data(s.str, loc, false) {}
+      : data_(s.str, loc, false) {}
+
+  /// The format string.
+  constexpr std::string_view get() const noexcept { return data_.get(); }
+  /// Where the format string was written (the caller of the logging/formatting function).
+  constexpr source_location location() const noexcept { return data_.location(); }
+  /// Whether the string was checked at compile time, and so lives in static storage.
+  constexpr bool is_static() const noexcept { return data_.is_static(); }
+  /// All of the above, in a type that does not depend on Args.
+  constexpr const detail::format_string_data& data() const noexcept { return data_; }
+
+private:
+  // A member, not a base: clang 14 crashes on consteval constructors of derived classes (llvm#58299).
+  detail::format_string_data data_;
 };
 
 /// Format string type for arguments Args (non-deduced, so Args come from the function arguments; the same
@@ -875,63 +887,63 @@ RUNLOG_INLINE void default_log(level l, const format_string_data& fmt, fields fs
 template <class... A>
 void trace(format_string<A...> fmt, A&&... a) {
     if constexpr (level::trace >= active_level)
-        detail::default_log(level::trace, fmt, {}, format_arg_store<sizeof...(A)>{{format_arg(a)...}});
+        detail::default_log(level::trace, fmt.data(), {}, format_arg_store<sizeof...(A)>{{format_arg(a)...}});
 }
 template <class... A>
 void debug(format_string<A...> fmt, A&&... a) {
     if constexpr (level::debug >= active_level)
-        detail::default_log(level::debug, fmt, {}, format_arg_store<sizeof...(A)>{{format_arg(a)...}});
+        detail::default_log(level::debug, fmt.data(), {}, format_arg_store<sizeof...(A)>{{format_arg(a)...}});
 }
 template <class... A>
 void info(format_string<A...> fmt, A&&... a) {
     if constexpr (level::info >= active_level)
-        detail::default_log(level::info, fmt, {}, format_arg_store<sizeof...(A)>{{format_arg(a)...}});
+        detail::default_log(level::info, fmt.data(), {}, format_arg_store<sizeof...(A)>{{format_arg(a)...}});
 }
 template <class... A>
 void warning(format_string<A...> fmt, A&&... a) {
     if constexpr (level::warning >= active_level)
-        detail::default_log(level::warning, fmt, {}, format_arg_store<sizeof...(A)>{{format_arg(a)...}});
+        detail::default_log(level::warning, fmt.data(), {}, format_arg_store<sizeof...(A)>{{format_arg(a)...}});
 }
 template <class... A>
 void error(format_string<A...> fmt, A&&... a) {
     if constexpr (level::error >= active_level)
-        detail::default_log(level::error, fmt, {}, format_arg_store<sizeof...(A)>{{format_arg(a)...}});
+        detail::default_log(level::error, fmt.data(), {}, format_arg_store<sizeof...(A)>{{format_arg(a)...}});
 }
 template <class... A>
 void critical(format_string<A...> fmt, A&&... a) {
     if constexpr (level::critical >= active_level)
-        detail::default_log(level::critical, fmt, {}, format_arg_store<sizeof...(A)>{{format_arg(a)...}});
+        detail::default_log(level::critical, fmt.data(), {}, format_arg_store<sizeof...(A)>{{format_arg(a)...}});
 }
 /// The same with structured fields: `runlog::info({{"rows", n}}, "Loaded {} rows", n)`.
 template <class... A>
 void trace(fields fs, format_string<A...> fmt, A&&... a) {
     if constexpr (level::trace >= active_level)
-        detail::default_log(level::trace, fmt, fs, format_arg_store<sizeof...(A)>{{format_arg(a)...}});
+        detail::default_log(level::trace, fmt.data(), fs, format_arg_store<sizeof...(A)>{{format_arg(a)...}});
 }
 template <class... A>
 void debug(fields fs, format_string<A...> fmt, A&&... a) {
     if constexpr (level::debug >= active_level)
-        detail::default_log(level::debug, fmt, fs, format_arg_store<sizeof...(A)>{{format_arg(a)...}});
+        detail::default_log(level::debug, fmt.data(), fs, format_arg_store<sizeof...(A)>{{format_arg(a)...}});
 }
 template <class... A>
 void info(fields fs, format_string<A...> fmt, A&&... a) {
     if constexpr (level::info >= active_level)
-        detail::default_log(level::info, fmt, fs, format_arg_store<sizeof...(A)>{{format_arg(a)...}});
+        detail::default_log(level::info, fmt.data(), fs, format_arg_store<sizeof...(A)>{{format_arg(a)...}});
 }
 template <class... A>
 void warning(fields fs, format_string<A...> fmt, A&&... a) {
     if constexpr (level::warning >= active_level)
-        detail::default_log(level::warning, fmt, fs, format_arg_store<sizeof...(A)>{{format_arg(a)...}});
+        detail::default_log(level::warning, fmt.data(), fs, format_arg_store<sizeof...(A)>{{format_arg(a)...}});
 }
 template <class... A>
 void error(fields fs, format_string<A...> fmt, A&&... a) {
     if constexpr (level::error >= active_level)
-        detail::default_log(level::error, fmt, fs, format_arg_store<sizeof...(A)>{{format_arg(a)...}});
+        detail::default_log(level::error, fmt.data(), fs, format_arg_store<sizeof...(A)>{{format_arg(a)...}});
 }
 template <class... A>
 void critical(fields fs, format_string<A...> fmt, A&&... a) {
     if constexpr (level::critical >= active_level)
-        detail::default_log(level::critical, fmt, fs, format_arg_store<sizeof...(A)>{{format_arg(a)...}});
+        detail::default_log(level::critical, fmt.data(), fs, format_arg_store<sizeof...(A)>{{format_arg(a)...}});
 }
 
 }  // namespace v0
@@ -1426,7 +1438,6 @@ private:
 
 
 // ---- runlog/logger.hpp
-#include <algorithm>
 #include <mutex>
 #include <optional>
 #include <tuple>
@@ -2049,7 +2060,10 @@ template <class Logger>
 void logger_code<Logger>::refresh_gate(void* self, bool run_open) noexcept {
     auto& l = *static_cast<Logger*>(self);
     int lowest = INT_MAX;
-    l.for_each_pipeline([&](const auto& p) { lowest = std::min(lowest, static_cast<int>(p.get_level())); });
+    l.for_each_pipeline([&](const auto& p) {
+        const int v = static_cast<int>(p.get_level());
+        if (v < lowest) lowest = v;
+    });
     l.gate_.store(run_open ? INT_MIN : lowest, std::memory_order_relaxed);
 }
 
@@ -3026,40 +3040,13 @@ inline void put_fields(char*& p, std::span<const field> fs) noexcept {
         if (f.value.type() == field_value::kind::string) put_bytes(p, f.value.as_string());
     }
 }
-inline void get_fields(const char*& p, std::size_t n, std::vector<field>& out) {
-    out.clear();
-    for (std::size_t i = 0; i < n; ++i) {
-        std::uint32_t klen;
-        std::memcpy(&klen, p, 4);
-        const auto kind = static_cast<field_value::kind>(static_cast<unsigned char>(p[4]));
-        p += 8;
-        std::uint64_t raw;
-        std::memcpy(&raw, p, 8);
-        p += 8;
-        const std::string_view key(p, klen);
-        p += klen;
-        switch (kind) {
-            case field_value::kind::int_: out.push_back({key, static_cast<std::int64_t>(raw)}); break;
-            case field_value::kind::uint_: out.push_back({key, raw}); break;
-            case field_value::kind::double_: {
-                double d;
-                std::memcpy(&d, &raw, 8);
-                out.push_back({key, d});
-                break;
-            }
-            case field_value::kind::bool_: out.push_back({key, raw != 0}); break;
-            case field_value::kind::string:
-                out.push_back({key, std::string_view(p, static_cast<std::size_t>(raw))});
-                p += raw;
-                break;
-        }
-    }
-}
-
+/// Reads n fields written by put_fields into out (the backend).
+RUNLOG_INLINE void get_fields(const char*& p, std::size_t n, std::vector<field>& out);
 
 }  // namespace detail
 }  // namespace v0
 }  // namespace runlog
+
 
 namespace runlog {
 inline namespace v0 {
@@ -3527,7 +3514,7 @@ struct run_start {
 struct run_success {
     static constexpr event_info info{"RUN_SUCCESS", level::debug};
     double duration_ms = 0;
-    auto fields() const noexcept { return std::to_array<field>({{"duration_ms", duration_ms}}); }
+    std::array<field, 1> fields() const noexcept { return {{{"duration_ms", duration_ms}}}; }
     RUNLOG_INLINE void message(buffer& out, const context& c) const;
 };
 
@@ -3537,9 +3524,8 @@ struct run_failure {
     std::string_view failed_steps{};  ///< Python list text, e.g. `['x', 'y']`; empty when no step failed
     std::string_view reason{};        ///< why the run failed when it was not a step, e.g. an exception's text
     double duration_ms = 0;
-    auto fields() const noexcept {
-        return std::to_array<field>(
-            {{"failed_steps", failed_steps}, {"reason", reason}, {"duration_ms", duration_ms}});
+    std::array<field, 3> fields() const noexcept {
+        return {{{"failed_steps", failed_steps}, {"reason", reason}, {"duration_ms", duration_ms}}};
     }
     RUNLOG_INLINE void message(buffer& out, const context& c) const;
 };
@@ -3564,7 +3550,7 @@ struct step_success {
     static constexpr event_info info{"STEP_SUCCESS", level::debug};
     double duration_ms = 0;
     std::string_view step_key{};
-    auto fields() const noexcept { return std::to_array<field>({{"duration_ms", duration_ms}}); }
+    std::array<field, 1> fields() const noexcept { return {{{"duration_ms", duration_ms}}}; }
     RUNLOG_INLINE void message(buffer& out, const context& c) const;
 };
 
@@ -3575,9 +3561,8 @@ struct step_failure {
     std::string_view error_message{};
     double duration_ms = 0;
     std::string_view step_key{};
-    auto fields() const noexcept {
-        return std::to_array<field>(
-            {{"error_type", error_type}, {"error_message", error_message}, {"duration_ms", duration_ms}});
+    std::array<field, 3> fields() const noexcept {
+        return {{{"error_type", error_type}, {"error_message", error_message}, {"duration_ms", duration_ms}}};
     }
     RUNLOG_INLINE void message(buffer& out, const context& c) const;
 };
@@ -3596,8 +3581,8 @@ struct step_up_for_retry {
     std::int64_t attempt = 1;
     double wait_seconds = 0;
     std::string_view step_key{};
-    auto fields() const noexcept {
-        return std::to_array<field>({{"attempt", attempt}, {"wait_seconds", wait_seconds}});
+    std::array<field, 2> fields() const noexcept {
+        return {{{"attempt", attempt}, {"wait_seconds", wait_seconds}}};
     }
     RUNLOG_INLINE void message(buffer& out, const context& c) const;
 };
@@ -3607,7 +3592,7 @@ struct step_restarted {
     static constexpr event_info info{"STEP_RESTARTED", level::debug};
     std::int64_t attempt = 2;
     std::string_view step_key{};
-    auto fields() const noexcept { return std::to_array<field>({{"attempt", attempt}}); }
+    std::array<field, 1> fields() const noexcept { return {{{"attempt", attempt}}}; }
     RUNLOG_INLINE void message(buffer& out, const context& c) const;
 };
 
@@ -3616,8 +3601,8 @@ struct step_input {
     static constexpr event_info info{"STEP_INPUT", level::debug};
     std::string_view input_name{};
     std::string_view type_name = "Any";
-    auto fields() const noexcept {
-        return std::to_array<field>({{"input_name", input_name}, {"type_name", type_name}});
+    std::array<field, 2> fields() const noexcept {
+        return {{{"input_name", input_name}, {"type_name", type_name}}};
     }
     RUNLOG_INLINE void message(buffer& out, const context&) const;
 };
@@ -3627,8 +3612,8 @@ struct step_output {
     static constexpr event_info info{"STEP_OUTPUT", level::debug};
     std::string_view output_name = "result";
     std::string_view type_name = "Any";
-    auto fields() const noexcept {
-        return std::to_array<field>({{"output_name", output_name}, {"type_name", type_name}});
+    std::array<field, 2> fields() const noexcept {
+        return {{{"output_name", output_name}, {"type_name", type_name}}};
     }
     RUNLOG_INLINE void message(buffer& out, const context&) const;
 };
@@ -3638,7 +3623,7 @@ struct step_worker_starting {
     static constexpr event_info info{"STEP_WORKER_STARTING", level::debug};
     std::string_view step_key{};
     std::string_view worker = "subprocess";
-    auto fields() const noexcept { return std::to_array<field>({{"worker", worker}}); }
+    std::array<field, 1> fields() const noexcept { return {{{"worker", worker}}}; }
     RUNLOG_INLINE void message(buffer& out, const context& c) const;
 };
 
@@ -3647,7 +3632,7 @@ struct step_worker_started {
     static constexpr event_info info{"STEP_WORKER_STARTED", level::debug};
     std::string_view step_key{};
     std::string_view worker = "subprocess";
-    auto fields() const noexcept { return std::to_array<field>({{"worker", worker}}); }
+    std::array<field, 1> fields() const noexcept { return {{{"worker", worker}}}; }
     RUNLOG_INLINE void message(buffer& out, const context& c) const;
 };
 
@@ -3655,7 +3640,7 @@ struct step_worker_started {
 struct resource_init_started {
     static constexpr event_info info{"RESOURCE_INIT_STARTED", level::debug};
     std::string_view resources = "io_manager";  ///< comma-separated resource keys
-    auto fields() const noexcept { return std::to_array<field>({{"resources", resources}}); }
+    std::array<field, 1> fields() const noexcept { return {{{"resources", resources}}}; }
     RUNLOG_INLINE void message(buffer& out, const context&) const;
 };
 
@@ -3664,8 +3649,8 @@ struct resource_init_success {
     static constexpr event_info info{"RESOURCE_INIT_SUCCESS", level::debug};
     std::string_view resources = "io_manager";
     double duration_ms = 0;
-    auto fields() const noexcept {
-        return std::to_array<field>({{"resources", resources}, {"duration_ms", duration_ms}});
+    std::array<field, 2> fields() const noexcept {
+        return {{{"resources", resources}, {"duration_ms", duration_ms}}};
     }
     RUNLOG_INLINE void message(buffer& out, const context&) const;
 };
@@ -3676,9 +3661,8 @@ struct resource_init_failure {
     std::string_view resources = "io_manager";
     std::string_view error_type{};
     std::string_view error_message{};
-    auto fields() const noexcept {
-        return std::to_array<field>(
-            {{"resources", resources}, {"error_type", error_type}, {"error_message", error_message}});
+    std::array<field, 3> fields() const noexcept {
+        return {{{"resources", resources}, {"error_type", error_type}, {"error_message", error_message}}};
     }
     RUNLOG_INLINE void message(buffer& out, const context&) const;
 };
@@ -3699,11 +3683,11 @@ struct logs_captured {
     std::string_view stdout_path{};
     std::string_view stderr_path{};
     std::uint32_t pid = 0;
-    auto fields() const noexcept {
-        return std::to_array<field>({{"file_key", file_key},
+    std::array<field, 4> fields() const noexcept {
+        return {{{"file_key", file_key},
                                      {"step_keys", step_keys},
                                      {"stdout_path", stdout_path},
-                                     {"stderr_path", stderr_path}});
+                                     {"stderr_path", stderr_path}}};
     }
     RUNLOG_INLINE void message(buffer& out, const context&) const;
 };
@@ -3713,8 +3697,8 @@ struct asset_materialization {
     static constexpr event_info info{"ASSET_MATERIALIZATION", level::debug};
     std::string_view asset_key{};
     std::string_view description{};
-    auto fields() const noexcept {
-        return std::to_array<field>({{"asset_key", asset_key}, {"description", description}});
+    std::array<field, 2> fields() const noexcept {
+        return {{{"asset_key", asset_key}, {"description", description}}};
     }
     RUNLOG_INLINE void message(buffer& out, const context&) const;
 };
@@ -3723,7 +3707,7 @@ struct asset_materialization {
 struct asset_materialization_planned {
     static constexpr event_info info{"ASSET_MATERIALIZATION_PLANNED", level::debug};
     std::string_view asset_key{};
-    auto fields() const noexcept { return std::to_array<field>({{"asset_key", asset_key}}); }
+    std::array<field, 1> fields() const noexcept { return {{{"asset_key", asset_key}}}; }
     RUNLOG_INLINE void message(buffer& out, const context& c) const;
 };
 
@@ -3732,8 +3716,8 @@ struct asset_observation {
     static constexpr event_info info{"ASSET_OBSERVATION", level::debug};
     std::string_view asset_key{};
     std::string_view description{};
-    auto fields() const noexcept {
-        return std::to_array<field>({{"asset_key", asset_key}, {"description", description}});
+    std::array<field, 2> fields() const noexcept {
+        return {{{"asset_key", asset_key}, {"description", description}}};
     }
     RUNLOG_INLINE void message(buffer& out, const context&) const;
 };
@@ -3743,7 +3727,7 @@ struct asset_failed_to_materialize {
     static constexpr event_info info{"ASSET_FAILED_TO_MATERIALIZE", level::debug};
     std::string_view asset_key{};
     std::string_view reason{};
-    auto fields() const noexcept { return std::to_array<field>({{"asset_key", asset_key}, {"reason", reason}}); }
+    std::array<field, 2> fields() const noexcept { return {{{"asset_key", asset_key}, {"reason", reason}}}; }
     RUNLOG_INLINE void message(buffer& out, const context&) const;
 };
 
@@ -3754,11 +3738,11 @@ struct loaded_input {
     std::string_view manager_key = "io_manager";
     std::string_view upstream_output = "result";
     std::string_view upstream_step{};
-    auto fields() const noexcept {
-        return std::to_array<field>({{"input_name", input_name},
+    std::array<field, 4> fields() const noexcept {
+        return {{{"input_name", input_name},
                                      {"manager_key", manager_key},
                                      {"upstream_output", upstream_output},
-                                     {"upstream_step", upstream_step}});
+                                     {"upstream_step", upstream_step}}};
     }
     RUNLOG_INLINE void message(buffer& out, const context&) const;
 };
@@ -3768,8 +3752,8 @@ struct handled_output {
     static constexpr event_info info{"HANDLED_OUTPUT", level::debug};
     std::string_view output_name = "result";
     std::string_view manager_key = "io_manager";
-    auto fields() const noexcept {
-        return std::to_array<field>({{"output_name", output_name}, {"manager_key", manager_key}});
+    std::array<field, 2> fields() const noexcept {
+        return {{{"output_name", output_name}, {"manager_key", manager_key}}};
     }
     RUNLOG_INLINE void message(buffer& out, const context&) const;
 };
@@ -3974,11 +3958,11 @@ public:
     const std::string& id() const noexcept { return state_->id; }
     const std::string& job() const noexcept { return state_->job; }
     /// `<base_dir>/<run_id>`: where the run's files are.
-    std::string dir() const { return state_->base_dir + "/" + state_->id; }
+    RUNLOG_INLINE std::string dir() const;
     /// The event log's path, or empty when the run is not stored.
-    std::string events_path() const { return state_->log ? state_->log->path() : std::string(); }
+    RUNLOG_INLINE std::string events_path() const;
     /// The runs index, `<base_dir>/runs.jsonl`, or empty when the run is not stored.
-    std::string runs_index_path() const { return state_->log ? state_->base_dir + "/runs.jsonl" : std::string(); }
+    RUNLOG_INLINE std::string runs_index_path() const;
     const std::string& base_dir() const noexcept { return state_->base_dir; }
     /// The stored event log, or null when the run is not stored.
     const event_log* log() const noexcept { return state_->log.get(); }
@@ -4043,11 +4027,11 @@ public:
 
     const std::string& key() const noexcept { return key_; }
     /// Its run's directory, `<base_dir>/<run_id>`.
-    std::string run_dir() const { return state_->base_dir + "/" + state_->id; }
+    RUNLOG_INLINE std::string run_dir() const;
     /// Makes the step end in STEP_FAILURE with the exception's type and message.
     RUNLOG_INLINE void fail(const std::exception& e);
     /// Makes the step end in STEP_FAILURE with this error type and message.
-    void fail(std::string_view error_type, std::string_view error_message) { fail_with(error_type, error_message); }
+    RUNLOG_INLINE void fail(std::string_view error_type, std::string_view error_message);
     bool failed() const noexcept { return failed_; }
 
     /// Emits any event in the step's context (at its default level, or at l).
@@ -4094,11 +4078,7 @@ public:
                                source_location loc = source_location::current());
 
 private:
-    void fail_with(std::string_view type, std::string_view message) {
-        failed_ = true;
-        error_type_ = type;
-        error_message_ = message;
-    }
+    RUNLOG_INLINE void fail_with(std::string_view type, std::string_view message);
 
     std::shared_ptr<detail::run_state> state_;
     /// What the thread's context refers to: the step's key and its run's id and job.
@@ -6331,6 +6311,7 @@ RUNLOG_INLINE void tick_clock::resync() noexcept {
 }  // namespace runlog
 
 // ---- runlog/async/backend.hpp (definitions)
+#include <algorithm>
 #include <condition_variable>
 #include <thread>
 
@@ -6649,6 +6630,45 @@ RUNLOG_INLINE void wait_for_queued() noexcept {
         auto& backend = async_backend::instance();
         if (!backend.stopped()) backend.wait_processed(read_ticks());
     } catch (...) {  // wait_processed's locking failed: nothing more can be waited for
+    }
+}
+
+}  // namespace detail
+}  // namespace v0
+}  // namespace runlog
+
+// ---- runlog/async/wire.hpp (definitions)
+namespace runlog {
+inline namespace v0 {
+namespace detail {
+
+RUNLOG_INLINE void get_fields(const char*& p, std::size_t n, std::vector<field>& out) {
+    out.clear();
+    for (std::size_t i = 0; i < n; ++i) {
+        std::uint32_t klen;
+        std::memcpy(&klen, p, 4);
+        const auto kind = static_cast<field_value::kind>(static_cast<unsigned char>(p[4]));
+        p += 8;
+        std::uint64_t raw;
+        std::memcpy(&raw, p, 8);
+        p += 8;
+        const std::string_view key(p, klen);
+        p += klen;
+        switch (kind) {
+            case field_value::kind::int_: out.push_back({key, static_cast<std::int64_t>(raw)}); break;
+            case field_value::kind::uint_: out.push_back({key, raw}); break;
+            case field_value::kind::double_: {
+                double d;
+                std::memcpy(&d, &raw, 8);
+                out.push_back({key, d});
+                break;
+            }
+            case field_value::kind::bool_: out.push_back({key, raw != 0}); break;
+            case field_value::kind::string:
+                out.push_back({key, std::string_view(p, static_cast<std::size_t>(raw))});
+                p += raw;
+                break;
+        }
     }
 }
 
@@ -7148,7 +7168,27 @@ RUNLOG_INLINE step::~step() {
     binding_.release();
 }
 
+RUNLOG_INLINE std::string run::dir() const { return state_->base_dir + "/" + state_->id; }
+
+RUNLOG_INLINE std::string run::events_path() const { return state_->log ? state_->log->path() : std::string(); }
+
+RUNLOG_INLINE std::string run::runs_index_path() const {
+    return state_->log ? state_->base_dir + "/runs.jsonl" : std::string();
+}
+
+RUNLOG_INLINE std::string step::run_dir() const { return state_->base_dir + "/" + state_->id; }
+
 RUNLOG_INLINE void step::fail(const std::exception& e) { fail_with(detail::type_name(typeid(e)), e.what()); }
+
+RUNLOG_INLINE void step::fail(std::string_view error_type, std::string_view error_message) {
+    fail_with(error_type, error_message);
+}
+
+RUNLOG_INLINE void step::fail_with(std::string_view type, std::string_view message) {
+    failed_ = true;
+    error_type_ = type;
+    error_message_ = message;
+}
 
 RUNLOG_INLINE void step::worker_started(std::string_view worker, source_location loc) {
     event(events::step_worker_started{.worker = worker}, {}, loc);

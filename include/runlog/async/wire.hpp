@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "../detail/build.hpp"
 #include "../fields.hpp"
 #include "../format.hpp"
 
@@ -205,7 +206,19 @@ inline void put_fields(char*& p, std::span<const field> fs) noexcept {
         if (f.value.type() == field_value::kind::string) put_bytes(p, f.value.as_string());
     }
 }
-inline void get_fields(const char*& p, std::size_t n, std::vector<field>& out) {
+/// Reads n fields written by put_fields into out (the backend).
+RUNLOG_INLINE void get_fields(const char*& p, std::size_t n, std::vector<field>& out);
+
+}  // namespace detail
+}  // namespace v0
+}  // namespace runlog
+
+#if RUNLOG_DEFINITIONS
+namespace runlog {
+inline namespace v0 {
+namespace detail {
+
+RUNLOG_INLINE void get_fields(const char*& p, std::size_t n, std::vector<field>& out) {
     out.clear();
     for (std::size_t i = 0; i < n; ++i) {
         std::uint32_t klen;
@@ -235,7 +248,7 @@ inline void get_fields(const char*& p, std::size_t n, std::vector<field>& out) {
     }
 }
 
-
 }  // namespace detail
 }  // namespace v0
 }  // namespace runlog
+#endif

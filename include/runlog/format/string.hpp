@@ -94,22 +94,34 @@ private:
 
 /// Format string checked at compile time against Args; also carries the caller's source location.
 template <class... Args>
-class basic_format_string : public detail::format_string_data {
+class basic_format_string {
 public:
   /// Checks s against Args at compile time; loc defaults to the caller's location.
   template <class S>
     requires std::is_convertible_v<const S&, std::string_view>
-  consteval basic_format_string(const S& s, source_location loc = source_location::current())
-      : format_string_data(s, loc, true) {
+  consteval basic_format_string(const S& s, source_location loc = source_location::current()) : data_(s, loc, true) {
     static_assert((detail::is_formattable_v<Args> && ...),
                   "runlog: an argument type cannot be formatted; specialize runlog::formatter<T> with a const "
                   "member `void format(const T&, runlog::buffer&) const`");
     constexpr std::array<detail::arg_category, sizeof...(Args)> cats{detail::category_of(detail::arg_type_of<Args>())...};
-    detail::check_format_string(get(), cats);
+    detail::check_format_string(data_.get(), cats);
   }
   /// Unchecked run-time format string; errors throw format_error when formatting.
   basic_format_string(runtime_format_string s, source_location loc = source_location::current()) noexcept
-      : format_string_data(s.str, loc, false) {}
+      : data_(s.str, loc, false) {}
+
+  /// The format string.
+  constexpr std::string_view get() const noexcept { return data_.get(); }
+  /// Where the format string was written (the caller of the logging/formatting function).
+  constexpr source_location location() const noexcept { return data_.location(); }
+  /// Whether the string was checked at compile time, and so lives in static storage.
+  constexpr bool is_static() const noexcept { return data_.is_static(); }
+  /// All of the above, in a type that does not depend on Args.
+  constexpr const detail::format_string_data& data() const noexcept { return data_; }
+
+private:
+  // A member, not a base: clang 14 crashes on consteval constructors of derived classes (llvm#58299).
+  detail::format_string_data data_;
 };
 
 /// Format string type for arguments Args (non-deduced, so Args come from the function arguments; the same
