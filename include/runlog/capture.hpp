@@ -76,13 +76,13 @@ private:
 #include <iostream>  // to flush the standard streams before and after a redirection
 #include <mutex>
 #include <string_view>
-#include <thread>
 
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "detail/threads.hpp"
 #include "events.hpp"
 #include "sinks/sink.hpp"
 
@@ -139,7 +139,7 @@ struct capture::impl {
     std::string file_key_;
     std::string complete_path_;
     stream streams_[2];
-    std::thread reader_;
+    detail::native_thread reader_;
     std::atomic<bool> restored_{false};
     bool ended_ = false;
     int abandoned_ = 0;
@@ -240,7 +240,7 @@ struct capture::impl {
         }
         detail::flush_standard_streams();
         try {
-            reader_ = std::thread([this] { read_loop(); });
+            reader_.start([](void* self) { static_cast<impl*>(self)->read_loop(); }, this);
         } catch (const std::exception& e) {
             throw capture_error(std::string("cannot start the capture's reader thread: ") + e.what());
         }

@@ -169,19 +169,17 @@ private:
 }  // namespace runlog
 
 #if RUNLOG_DEFINITIONS
-#include <algorithm>
 #include <atomic>
 #include <cerrno>
-#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
-#include <thread>
 
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "detail/threads.hpp"
 #include "detail/yaml.hpp"
 #include "level.hpp"
 #include "sinks/sink.hpp"
@@ -211,7 +209,7 @@ inline std::size_t edit_distance(std::string_view a, std::string_view b) {
         row[0] = i;
         for (std::size_t j = 1; j <= b.size(); ++j) {
             const std::size_t up = row[j];
-            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            row[j] = std::min(std::min(row[j] + 1, row[j - 1] + 1), diag + (a[i - 1] == b[j - 1] ? 0 : 1));
             diag = up;
         }
     }
@@ -358,18 +356,26 @@ inline void print_config_line(const std::string& line) noexcept {
     }
 }
 
+/// Whether names holds name.
+template <class Names>
+bool contains(const Names& names, std::string_view name) noexcept {
+    for (const auto& n : names)
+        if (n == name) return true;
+    return false;
+}
+
 RUNLOG_INLINE std::vector<std::string> apply_config(const logger_view& logger, const config& c) {
     const std::vector<std::string> names = logger.names(logger.self);
     const std::vector<std::string_view> known(names.begin(), names.end());
     std::vector<std::string> warnings = c.warnings;
     const auto others = registry::other_pipeline_names(logger.self);
     for (const auto& s : c.loggers) {
-        if (std::find(known.begin(), known.end(), s.pipeline) == known.end()) {
+        if (!contains(known, s.pipeline)) {
             // A pipeline of another logger of the program (one config can serve them all): not this one's.
-            if (std::find(others.begin(), others.end(), s.pipeline) != others.end()) continue;
+            if (contains(others, s.pipeline)) continue;
             std::vector<std::string_view> all = known;
             for (const auto& o : others)
-                if (std::find(all.begin(), all.end(), o) == all.end()) all.push_back(o);
+                if (!contains(all, o)) all.push_back(o);
             std::string list;
             for (auto n : all) list += (list.empty() ? "" : ", ") + std::string(n);
             throw config_error({c.file, s.line, s.column,
@@ -385,7 +391,7 @@ RUNLOG_INLINE std::vector<std::string> apply_config(const logger_view& logger, c
                                    .to_string());
     }
     for (const auto& s : c.loggers)
-        if (s.lvl && std::find(known.begin(), known.end(), s.pipeline) != known.end()) logger.set_level(logger.self, s.pipeline, *s.lvl);
+        if (s.lvl && contains(known, s.pipeline)) logger.set_level(logger.self, s.pipeline, *s.lvl);
     return warnings;
 }
 
@@ -474,9 +480,9 @@ struct config_watcher::state {
     file_stamp pending;
     std::atomic<std::uint64_t> reloads{0};
     std::mutex mutex;
-    std::condition_variable wake;
+    detail::native_condition wake;
     bool stopping = false;
-    std::thread thread;
+    detail::native_thread thread;
 
     file_stamp current_stamp() const noexcept {
         struct stat st {};
@@ -531,7 +537,7 @@ RUNLOG_INLINE config_watcher::config_watcher(detail::logger_view logger, std::st
     s.stamp = s.pending = s.current_stamp();
     s.initial = detail::try_apply_config_file(s.logger, s.path);
     s.deliver(s.initial);
-    s.thread = std::thread([&s] { s.loop(); });
+    s.thread.start([](void* self) { static_cast<state*>(self)->loop(); }, &s);
 }
 
 RUNLOG_INLINE config_watcher::~config_watcher() { stop(); }

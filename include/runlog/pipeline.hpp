@@ -8,6 +8,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "detail/build.hpp"
 #include "detail/level_enum.hpp"
 #include "format/buffer.hpp"
 #include "formatters/color.hpp"
@@ -52,6 +53,9 @@ inline write_errors& pipeline_errors() noexcept {
     static write_errors errors;
     return errors;
 }
+
+/// Reports a record that the named pipeline could not format or write (its formatter or sink threw).
+RUNLOG_INLINE void report_dropped_record(std::string_view pipeline, const char* what) noexcept;
 
 }  // namespace detail
 
@@ -132,13 +136,7 @@ private:
 
     void set_level(runlog::level l) noexcept { level_.store(static_cast<int>(l), std::memory_order_relaxed); }
 
-    void report(const char* what) noexcept {
-        try {
-            detail::pipeline_errors().report("pipeline \"" + name_ + "\" dropped a record: " + what, 0, 1);
-        } catch (...) {
-            detail::pipeline_errors().report("a pipeline dropped a record", 0, 1);
-        }
-    }
+    void report(const char* what) noexcept { detail::report_dropped_record(name_, what); }
 
     std::string name_;
     Formatter formatter_;
@@ -164,3 +162,23 @@ concept pipeline_type = detail::is_pipeline<std::remove_cvref_t<T>>::value;
 
 }  // namespace v0
 }  // namespace runlog
+
+#if RUNLOG_DEFINITIONS
+namespace runlog {
+inline namespace v0 {
+
+RUNLOG_INLINE void detail::report_dropped_record(std::string_view pipeline, const char* what) noexcept {
+    try {
+        std::string m = "pipeline \"";
+        m.append(pipeline);
+        m.append("\" dropped a record: ");
+        m.append(what);
+        pipeline_errors().report(m, 0, 1);
+    } catch (...) {
+        pipeline_errors().report("a pipeline dropped a record", 0, 1);
+    }
+}
+
+}  // namespace v0
+}  // namespace runlog
+#endif

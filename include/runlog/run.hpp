@@ -378,7 +378,6 @@ decltype(auto) run::execute(std::string key, step_options options, F&& fn) {
 }  // namespace runlog
 
 #if RUNLOG_DEFINITIONS
-#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
@@ -724,8 +723,11 @@ RUNLOG_INLINE step::~step() {
         std::lock_guard lock(s.mutex);
         if (!s.closed) {
             report = true;
-            auto it = std::find(s.open_steps.begin(), s.open_steps.end(), key_);
-            if (it != s.open_steps.end()) s.open_steps.erase(it);
+            for (auto it = s.open_steps.begin(); it != s.open_steps.end(); ++it)
+                if (*it == key_) {
+                    s.open_steps.erase(it);
+                    break;
+                }
             if (failed_) s.failed_steps.push_back(key_);
         }
     }

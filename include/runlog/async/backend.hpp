@@ -71,15 +71,12 @@ RUNLOG_INLINE void wait_for_queued() noexcept;
 }  // namespace runlog
 
 #if RUNLOG_DEFINITIONS
-#include <algorithm>
 #include <cerrno>
-#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <mutex>
-#include <thread>
 #include <vector>
 
 #if defined(__linux__)
@@ -87,6 +84,7 @@ RUNLOG_INLINE void wait_for_queued() noexcept;
 #include <sched.h>
 #endif
 
+#include "../detail/threads.hpp"
 #include "../sinks/sink.hpp"
 
 namespace runlog {
@@ -104,17 +102,20 @@ struct async_backend::impl {
     impl() {
         tsc_enabled().store(options().use_tsc, std::memory_order_relaxed);
         started().store(true, std::memory_order_release);
-        thread_ = std::thread([this] {
+        thread_.start([](void* self) { static_cast<impl*>(self)->run(); }, this);
+    }
+
+    /// The backend thread.
+    void run() {
 #if defined(__linux__)
-            ::pthread_setname_np(::pthread_self(), "runlog-backend");  // what top -H and /proc show
+        ::pthread_setname_np(::pthread_self(), "runlog-backend");  // what top -H and /proc show
 #endif
-            pin_to(options().backend_cpu);
-            // Records queued meanwhile wait in their rings: the backend converts timestamps only once
-            // calibrated, and the callers never wait for it.
-            clock_.start();
-            slack_ = clock_.ticks_for(std::chrono::microseconds(20));
-            loop();
-        });
+        pin_to(options().backend_cpu);
+        // Records queued meanwhile wait in their rings: the backend converts timestamps only once
+        // calibrated, and the callers never wait for it.
+        clock_.start();
+        slack_ = clock_.ticks_for(std::chrono::microseconds(20));
+        loop();
     }
 
     static backend_options& options() noexcept { return async_backend::options(); }
@@ -361,17 +362,17 @@ struct async_backend::impl {
     std::atomic<std::uint64_t> rings_version_{0};
     std::vector<async_target*> dirty_;
     std::mutex forget_mutex_;
-    std::condition_variable forget_cv_;
+    native_condition forget_cv_;
     std::vector<async_target*> forget_;
     std::uint64_t pass_gen_ = 0;
     std::mutex wake_mutex_;
-    std::condition_variable wake_cv_;
+    native_condition wake_cv_;
     bool wake_requested_ = false;
     std::mutex done_mutex_;
-    std::condition_variable done_cv_;
+    native_condition done_cv_;
     std::uint64_t done_upto_ = 0;
     std::atomic<bool> stop_{false};
-    std::thread thread_;
+    native_thread thread_;
 };
 
 RUNLOG_INLINE async_backend::async_backend() : impl_(new impl) {}

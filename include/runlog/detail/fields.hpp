@@ -1,8 +1,10 @@
 #pragma once
 /// Structured fields as JSON and logfmt text; included by the formatters' definitions.
 #include <charconv>
+#include <type_traits>
 
 #include "../format/buffer.hpp"
+#include "../format/digits.hpp"
 #include "../record.hpp"
 #include "escape.hpp"
 
@@ -19,11 +21,16 @@ void for_each_field(const record& r, F&& f) {
     for (const field& x : r.fields) f(x);
 }
 
+/// Appends a number: integers through runlog's digit writer, doubles as their shortest round-trip form.
 template <class T>
 void append_number(buffer& out, T v) {
-    char tmp[32];
-    auto res = std::to_chars(tmp, tmp + sizeof tmp, v);
-    out.append(tmp, res.ptr);
+    if constexpr (std::is_integral_v<T>) {
+        append_integer(out, v);
+    } else {
+        char tmp[32];
+        auto res = std::to_chars(tmp, tmp + sizeof tmp, v);
+        out.append(tmp, res.ptr);
+    }
 }
 
 /// Appends a field value as JSON; non-finite doubles become the strings "NaN", "Infinity", "-Infinity".

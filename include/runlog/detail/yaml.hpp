@@ -1,11 +1,9 @@
 #pragma once
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -69,6 +67,44 @@ struct error {
 inline constexpr std::size_t max_input = 1 << 20;
 inline constexpr std::size_t max_scalar = 64 * 1024;
 inline constexpr int max_depth = 64;
+
+/// The keys of one mapping and where each is, to refuse duplicates in constant time (open addressing).
+class key_set {
+public:
+    /// Adds key; if it is there already, returns where it was first (and adds nothing), else null.
+    const position* insert(const std::string& key, position pos) {
+        if ((keys_.size() + 1) * 2 > slots_.size()) grow();
+        const std::size_t mask = slots_.size() - 1;
+        for (std::size_t i = hash(key) & mask;; i = (i + 1) & mask) {
+            if (slots_[i] == 0) {
+                keys_.push_back({key, pos});
+                slots_[i] = static_cast<std::uint32_t>(keys_.size());
+                return nullptr;
+            }
+            const auto& k = keys_[slots_[i] - 1];
+            if (k.first == key) return &k.second;
+        }
+    }
+
+private:
+    static std::size_t hash(std::string_view s) noexcept {
+        std::uint64_t h = 14695981039346656037ULL;  // FNV-1a
+        for (const unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
+        return static_cast<std::size_t>(h ^ (h >> 29));
+    }
+    void grow() {
+        slots_.assign(slots_.empty() ? 16 : slots_.size() * 2, 0);
+        const std::size_t mask = slots_.size() - 1;
+        for (std::size_t k = 0; k < keys_.size(); ++k) {
+            std::size_t i = hash(keys_[k].first) & mask;
+            while (slots_[i] != 0) i = (i + 1) & mask;
+            slots_[i] = static_cast<std::uint32_t>(k + 1);
+        }
+    }
+
+    std::vector<std::pair<std::string, position>> keys_;
+    std::vector<std::uint32_t> slots_;  ///< 1 + an index into keys_, or 0 for an empty slot
+};
 
 /// Parses the subset: block mappings and sequences, plain, single- and double-quoted scalars,
 /// comments, one leading `---`, one-line flow mappings and sequences, a UTF-8 BOM. Anything else
@@ -296,7 +332,7 @@ private:
         node map;
         map.type = node::kind::mapping;
         map.pos = pos(lines_[li], 0);
-        std::unordered_map<std::string, position> seen;
+        key_set seen;
         while (li < lines_.size()) {
             const line& l = lines_[li];
             if (l.indent != indent || is_seq_entry(l.text) || is_marker(l, "---") || is_marker(l, "...")) break;
@@ -531,7 +567,7 @@ private:
         n.type = is_map ? node::kind::mapping : node::kind::sequence;
         n.pos = pos(l, off);
         const std::size_t open = off;
-        std::unordered_map<std::string, position> seen;
+        key_set seen;
         ++off;
         for (;;) {
             skip_spaces(l, off);
@@ -574,11 +610,10 @@ private:
 
     /// Records a mapping key, refusing a duplicate (found in constant time); called before its value is
     /// parsed, so the error points at the second key.
-    static void claim_key(const node& key, std::unordered_map<std::string, position>& seen) {
-        auto [it, fresh] = seen.emplace(key.text, key.pos);
-        if (!fresh)
-            fail(key.pos, "duplicate key '" + shown(key.text) + "' (first at line " + std::to_string(it->second.line) +
-                              ", column " + std::to_string(it->second.column) + ")");
+    static void claim_key(const node& key, key_set& seen) {
+        if (const position* first = seen.insert(key.text, key.pos))
+            fail(key.pos, "duplicate key '" + shown(key.text) + "' (first at line " + std::to_string(first->line) +
+                              ", column " + std::to_string(first->column) + ")");
     }
     static void add_key(node& map, node key, node value) {
         map.keys.push_back(std::move(key));

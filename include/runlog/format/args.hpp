@@ -231,10 +231,9 @@ struct arg_access {
 }  // namespace runlog
 
 #if RUNLOG_DEFINITIONS
-#include <charconv>
-
 #include "../level.hpp"
 #include "buffer.hpp"
+#include "digits.hpp"
 
 namespace runlog {
 inline namespace v0 {
@@ -244,10 +243,8 @@ RUNLOG_INLINE void formatter<level>::format(level l, buffer& out) const {
     out.append(n);
     return;
   }
-  char digits[16];
-  const auto r = std::to_chars(digits, digits + sizeof digits, static_cast<int>(l));
   out.append(std::string_view("Level "));
-  out.append(digits, r.ptr);
+  detail::append_integer(out, static_cast<int>(l));
 }
 
 }  // namespace v0

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 
 #include "buffer.hpp"
 #include "padding.hpp"
@@ -13,36 +14,51 @@ namespace runlog {
 inline namespace v0 {
 namespace detail {
 
-template <class F>
-inline void write_float(buffer& out, F v, const format_specs& s) {
-  std::chars_format cf = std::chars_format::general;
-  int precision = s.precision;
+/// How a spec asks for a floating-point number: the shortest round-trip form, or a chars_format with a precision.
+struct float_request {
   bool shortest = false;
+  std::chars_format form = std::chars_format::general;
+  int precision = 6;
+};
+
+inline float_request float_request_of(const format_specs& s) noexcept {
+  float_request q;
   switch (s.type) {
     case 'e':
-    case 'E': cf = std::chars_format::scientific; break;
+    case 'E': q.form = std::chars_format::scientific; break;
     case 'f':
-    case 'F': cf = std::chars_format::fixed; break;
+    case 'F': q.form = std::chars_format::fixed; break;
     case 'g':
     case 'G': break;
-    default: shortest = precision < 0; break;
+    default: q.shortest = s.precision < 0; break;
   }
-  if (!shortest && precision < 0) precision = 6;
+  if (s.precision >= 0) q.precision = s.precision;
+  return q;
+}
+
+/// Appends the digits of v as q asks, growing the room until to_chars fits.
+template <class F>
+inline void append_float_digits(buffer& out, F v, const float_request& q) {
   const std::size_t start = out.size();
-  const std::size_t full = static_cast<std::size_t>(precision < 0 ? 0 : precision) +
+  const std::size_t full = static_cast<std::size_t>(q.precision) +
                            static_cast<std::size_t>(std::numeric_limits<F>::max_exponent10) + 32;
-  std::size_t cap = shortest ? 64 : static_cast<std::size_t>(precision) + 40;
-  std::to_chars_result r{};
+  std::size_t cap = q.shortest ? 64 : static_cast<std::size_t>(q.precision) + 40;
   for (;;) {
     out.resize(start + cap);
     char* p = out.data() + start;
-    r = shortest ? std::to_chars(p, p + cap, v) : std::to_chars(p, p + cap, v, cf, precision);
-    if (r.ec == std::errc{}) break;
+    const auto r = q.shortest ? std::to_chars(p, p + cap, v) : std::to_chars(p, p + cap, v, q.form, q.precision);
+    if (r.ec == std::errc{}) {
+      out.resize(start + static_cast<std::size_t>(r.ptr - p));
+      return;
+    }
     cap = cap < full ? full : cap * 2;
   }
+}
+
+/// Applies case, '#', sign and width to the digits written from start on.
+inline void finish_float(buffer& out, std::size_t start, const format_specs& s) {
   char* p = out.data() + start;
-  auto len = static_cast<std::size_t>(r.ptr - p);
-  out.resize(start + len);
+  auto len = out.size() - start;
   const bool negative = p[0] == '-';
   const std::size_t body = negative ? 1 : 0;
   const bool finite = body < len && is_digit(p[body]);
@@ -66,6 +82,23 @@ inline void write_float(buffer& out, F v, const format_specs& s) {
     prefix = 1;
   }
   if (s.width > 0) pad_in_place(out, start, prefix, len, s, align_t::right, finite);
+}
+
+/// Writes v as the spec asks. A float widens to double except for the shortest form, which is shorter for
+/// a float (0.1f is 0.1, not 0.10000000149011612): every other form prints the exact value, the same in both.
+template <class F>
+inline void write_float(buffer& out, F v, const format_specs& s) {
+  const float_request q = float_request_of(s);
+  const std::size_t start = out.size();
+  if constexpr (std::is_same_v<F, float>) {
+    if (q.shortest)
+      append_float_digits(out, v, q);
+    else
+      append_float_digits(out, static_cast<double>(v), q);
+  } else {
+    append_float_digits(out, v, q);
+  }
+  finish_float(out, start, s);
 }
 
 template <class F>

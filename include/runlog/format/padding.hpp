@@ -3,10 +3,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <charconv>
 #include <string_view>
 
 #include "buffer.hpp"
+#include "digits.hpp"
 #include "specs.hpp"
 
 namespace runlog {
@@ -94,10 +94,14 @@ inline void write_pointer(buffer& out, const void* v, const format_specs* s) {
   char buf[2 + 2 * sizeof(void*)];
   buf[0] = '0';
   buf[1] = 'x';
-  const auto r = std::to_chars(buf + 2, buf + sizeof buf, reinterpret_cast<std::uintptr_t>(v), 16);
-  const auto len = static_cast<std::size_t>(r.ptr - buf);
+  char digits[2 * sizeof(void*)];
+  char* const end = digits + sizeof digits;
+  const char* first = write_base_digits(end, reinterpret_cast<std::uintptr_t>(v), 16);
+  const auto n = static_cast<std::size_t>(end - first);
+  std::memcpy(buf + 2, first, n);
+  const std::size_t len = n + 2;
   if (s) write_padded(out, buf, len, len, *s, align_t::right);
-  else out.append(buf, r.ptr);
+  else out.append(buf, buf + len);
 }
 
 inline void write_string(buffer& out, const char* p, std::size_t n, const format_specs& s) {

@@ -307,150 +307,90 @@ constexpr std::size_t parse_specs(std::string_view fmt, std::size_t pos, std::si
 }  // namespace runlog
 
 #if RUNLOG_DEFINITIONS
-#include <charconv>
-#include <string>
-
+#include "buffer.hpp"
+#include "digits.hpp"
 #include "error.hpp"
 
 namespace runlog {
 inline namespace v0 {
 namespace detail {
 
-inline const char* category_name(arg_category c) noexcept {
-  switch (c) {
-    case arg_category::integer: return "an integer";
-    case arg_category::boolean: return "a bool";
-    case arg_category::character: return "a char";
-    case arg_category::floating: return "a floating-point number";
-    case arg_category::string: return "a string";
-    case arg_category::pointer: return "a pointer";
-    case arg_category::custom: return "a user-defined type";
-    case arg_category::none: break;
-  }
-  return "an empty argument";
-}
+/// Each error's message: %1 and %2 are the numbers n1 and n2, %c the character, %k the category n1 names,
+/// %m the largest number a spec may hold.
+inline constexpr const char* format_error_messages[] = {
+    "unmatched '{' (missing '}'; write '{{' for a literal brace)",
+    "unmatched '}' (write '}}' for a literal brace)",
+    "no argument for replacement field #%1 (%2 argument(s) given)",
+    "argument %1 is not used (%2 argument(s) given)",
+    "argument index %1 out of range (%2 argument(s) given)",
+    "cannot mix automatic '{}' and manual '{N}' argument numbering",
+    "invalid argument index %c (expected digits, ':' or '}')",
+    "unexpected %c in format spec (expected '}')",
+    "missing precision digits after '.'",
+    "nested replacement fields (dynamic width or precision) are not supported",
+    "number too large (width, precision and argument index are limited to %m)",
+    "invalid type %c for %k",
+    "invalid type %c for %k",
+    "invalid type %c for %k",
+    "invalid type %c for %k",
+    "invalid type %c for %k",
+    "invalid type %c for %k",
+    "precision is not allowed for %k",
+    "%c is not allowed for %k with this presentation type",
+    "invalid spec %c for a user-defined type (only fill, align and width are allowed)",
+    "argument %2 has no value",
+};
+static_assert(sizeof format_error_messages / sizeof *format_error_messages ==
+              static_cast<std::size_t>(error_code::empty_argument) + 1);
 
-inline void append_number(std::string& s, std::size_t n) {
-  char tmp[24];
-  const auto r = std::to_chars(tmp, tmp + sizeof tmp, n);
-  s.append(tmp, r.ptr);
-}
+inline constexpr const char* category_names[] = {
+    "an empty argument", "an integer", "a bool", "a char", "a floating-point number", "a string", "a pointer",
+    "a user-defined type",
+};
 
-inline void append_quoted_char(std::string& s, char c) {
+/// Appends c for a message: printable ASCII as itself, the rest as \xNN.
+inline void append_shown_char(buffer& out, char c, char quote) {
   const auto u = static_cast<unsigned char>(c);
-  s += '\'';
-  if (u >= 0x20 && u < 0x7f) {
-    s += c;
+  if (quote != 0 && (c == quote || c == '\\')) {
+    out.push_back('\\');
+    out.push_back(c);
+  } else if (u >= 0x20 && u < 0x7f) {
+    out.push_back(c);
   } else {
     constexpr char hex[] = "0123456789abcdef";
-    s += "\\x";
-    s += hex[u >> 4];
-    s += hex[u & 15];
+    const char e[4] = {'\\', 'x', hex[u >> 4], hex[u & 15]};
+    out.append(e, e + 4);
   }
-  s += '\'';
 }
 
 [[noreturn]] RUNLOG_INLINE void throw_format_error(std::string_view fmt, std::size_t offset, error_code code, char c,
                                                    std::size_t n1, std::size_t n2) {
   constexpr std::size_t max_shown = 80;
-  std::string msg = "format string \"";
-  const std::string_view shown = fmt.substr(0, max_shown);
-  for (const char ch : shown) {
-    const auto u = static_cast<unsigned char>(ch);
-    if (ch == '"' || ch == '\\') {
-      msg += '\\';
-      msg += ch;
-    } else if (u >= 0x20 && u != 0x7f) {
-      msg += ch;
-    } else {
-      constexpr char hex[] = "0123456789abcdef";
-      msg += "\\x";
-      msg += hex[u >> 4];
-      msg += hex[u & 15];
+  basic_memory_buffer<256> msg;
+  msg.append(std::string_view("format string \""));
+  for (const char ch : fmt.substr(0, max_shown)) append_shown_char(msg, ch, '"');
+  if (fmt.size() > max_shown) msg.append(std::string_view("..."));
+  msg.append(std::string_view("\" at offset "));
+  append_integer(msg, offset);
+  msg.append(std::string_view(": "));
+  for (const char* p = format_error_messages[static_cast<std::size_t>(code)]; *p != 0; ++p) {
+    if (*p != '%') {
+      msg.push_back(*p);
+      continue;
+    }
+    switch (*++p) {
+      case '1': append_integer(msg, n1); break;
+      case '2': append_integer(msg, n2); break;
+      case 'm': append_integer(msg, max_spec_number); break;
+      case 'k': msg.append(std::string_view(category_names[n1 < 8 ? n1 : 0])); break;
+      case 'c':
+        msg.push_back('\'');
+        append_shown_char(msg, c, 0);
+        msg.push_back('\'');
+        break;
     }
   }
-  if (fmt.size() > max_shown) msg += "...";
-  msg += "\" at offset ";
-  append_number(msg, offset);
-  msg += ": ";
-  const auto cat = static_cast<arg_category>(n1);
-  switch (code) {
-    case error_code::unmatched_open_brace: msg += "unmatched '{' (missing '}'; write '{{' for a literal brace)"; break;
-    case error_code::unmatched_close_brace: msg += "unmatched '}' (write '}}' for a literal brace)"; break;
-    case error_code::missing_argument:
-      msg += "no argument for replacement field #";
-      append_number(msg, n1);
-      msg += " (";
-      append_number(msg, n2);
-      msg += " argument(s) given)";
-      break;
-    case error_code::unused_argument:
-      msg += "argument ";
-      append_number(msg, n1);
-      msg += " is not used (";
-      append_number(msg, n2);
-      msg += " argument(s) given)";
-      break;
-    case error_code::argument_index_out_of_range:
-      msg += "argument index ";
-      append_number(msg, n1);
-      msg += " out of range (";
-      append_number(msg, n2);
-      msg += " argument(s) given)";
-      break;
-    case error_code::mixed_indexing: msg += "cannot mix automatic '{}' and manual '{N}' argument numbering"; break;
-    case error_code::invalid_argument_index:
-      msg += "invalid argument index ";
-      append_quoted_char(msg, c);
-      msg += " (expected digits, ':' or '}')";
-      break;
-    case error_code::invalid_format_spec:
-      msg += "unexpected ";
-      append_quoted_char(msg, c);
-      msg += " in format spec (expected '}')";
-      break;
-    case error_code::missing_precision_digits: msg += "missing precision digits after '.'"; break;
-    case error_code::nested_replacement_field:
-      msg += "nested replacement fields (dynamic width or precision) are not supported";
-      break;
-    case error_code::number_too_large:
-      msg += "number too large (width, precision and argument index are limited to ";
-      append_number(msg, max_spec_number);
-      msg += ")";
-      break;
-    case error_code::invalid_type_for_integer:
-    case error_code::invalid_type_for_bool:
-    case error_code::invalid_type_for_char:
-    case error_code::invalid_type_for_floating_point:
-    case error_code::invalid_type_for_string:
-    case error_code::invalid_type_for_pointer:
-      msg += "invalid type ";
-      append_quoted_char(msg, c);
-      msg += " for ";
-      msg += category_name(cat);
-      break;
-    case error_code::precision_not_allowed:
-      msg += "precision is not allowed for ";
-      msg += category_name(cat);
-      break;
-    case error_code::invalid_spec_for_type:
-      append_quoted_char(msg, c);
-      msg += " is not allowed for ";
-      msg += category_name(cat);
-      msg += " with this presentation type";
-      break;
-    case error_code::invalid_spec_for_custom_type:
-      msg += "invalid spec ";
-      append_quoted_char(msg, c);
-      msg += " for a user-defined type (only fill, align and width are allowed)";
-      break;
-    case error_code::empty_argument:
-      msg += "argument ";
-      append_number(msg, n2);
-      msg += " has no value";
-      break;
-  }
-  throw format_error(msg);
+  throw format_error(msg.str());
 }
 
 }  // namespace detail

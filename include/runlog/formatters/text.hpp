@@ -1,5 +1,6 @@
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,7 +15,23 @@ namespace runlog {
 inline namespace v0 {
 
 namespace detail {
+
 class second_cache;
+struct text_preset;
+
+/// What a text pattern is made of: the start of a part (parts are joined by " - "), literal text, or a field.
+enum class text_token : unsigned char {
+    part, literal, date, time, tz, msec, usec, iso, logger, level, levelno, job, run_id, run_id8, pid, thread,
+    step, event, message, field_list, file, line, function
+};
+
+/// A parsed piece of a pattern; a literal keeps its place in the pattern (so that it survives copies).
+struct text_piece {
+    text_token tok = text_token::part;
+    std::uint32_t offset = 0;
+    std::uint32_t size = 0;
+};
+
 }  // namespace detail
 
 /// Options of the text formatter.
@@ -55,27 +72,19 @@ public:
     RUNLOG_INLINE void format(const record& r, buffer& out, bool color) const;
 
 private:
-    enum class token {
-        literal, date, time, tz, msec, usec, iso, logger, level, levelno, job, run_id, run_id8, pid, thread,
-        step, event, message, field_list, file, line, function
-    };
-    struct piece {
-        token tok;
-        std::size_t offset = 0, size = 0;  // a literal's place in pattern_ (offsets survive copies)
-    };
-    struct part {
-        std::vector<piece> pieces;
-        bool has_tokens = false;
-    };
+    using token = detail::text_token;
+    using piece = detail::text_piece;
 
+    RUNLOG_INLINE text_formatter(const detail::text_preset& preset, std::string_view pattern, text_options options);
+    /// Sets uses_time_ and uses_location_ from the pieces.
+    RUNLOG_INLINE void note_uses() noexcept;
     RUNLOG_INLINE detail::second_cache& seconds_cache() const;
     RUNLOG_INLINE static std::string_view level_color(level l) noexcept;
     RUNLOG_INLINE void render(token t, const record& r, unsigned micros, buffer& out, bool color) const;
-    RUNLOG_INLINE void parse();
 
     std::string pattern_;
     text_options options_;
-    std::vector<part> parts_;
+    std::vector<piece> pieces_;  ///< parts (each opened by a token::part piece) of literals and fields
     bool uses_time_ = false;
     bool uses_location_ = false;
 };
@@ -94,16 +103,128 @@ private:
 namespace runlog {
 inline namespace v0 {
 
-RUNLOG_INLINE text_formatter::text_formatter() : text_formatter(full_pattern) {}
+namespace detail {
 
-RUNLOG_INLINE text_formatter::text_formatter(text_options options) : text_formatter(full_pattern, options) {}
+/// Why a pattern is refused: where, and what is wrong there.
+struct text_pattern_problem {
+    std::size_t offset;
+    const char* what;  ///< null when the pattern is fine
+    std::string_view field{};
+};
 
-RUNLOG_INLINE text_formatter::text_formatter(std::string_view pattern, text_options options)
-    : pattern_(pattern), options_(options) {
-    parse();
+/// Parses a text pattern, handing each piece to emit; usable at compile time, for the presets.
+template <class Emit>
+constexpr text_pattern_problem parse_text_pattern(std::string_view s, Emit&& emit) {
+    constexpr std::pair<std::string_view, text_token> names[] = {
+        {"date", text_token::date},       {"time", text_token::time},       {"tz", text_token::tz},
+        {"msec", text_token::msec},       {"usec", text_token::usec},       {"iso", text_token::iso},
+        {"logger", text_token::logger},   {"level", text_token::level},     {"levelno", text_token::levelno},
+        {"job", text_token::job},         {"run_id", text_token::run_id},   {"run_id8", text_token::run_id8},
+        {"pid", text_token::pid},         {"thread", text_token::thread},   {"step", text_token::step},
+        {"event", text_token::event},     {"message", text_token::message}, {"fields", text_token::field_list},
+        {"file", text_token::file},       {"line", text_token::line},       {"function", text_token::function},
+    };
+    constexpr std::string_view sep = " - ";
+    emit(text_piece{text_token::part, 0, 0});
+    std::size_t i = 0, lit = 0;
+    auto literal = [&](std::size_t end) {
+        if (end > lit)
+            emit(text_piece{text_token::literal, static_cast<std::uint32_t>(lit), static_cast<std::uint32_t>(end - lit)});
+    };
+    while (i < s.size()) {
+        if (s.substr(i, sep.size()) == sep) {
+            literal(i);
+            emit(text_piece{text_token::part, 0, 0});
+            i += sep.size();
+            lit = i;
+        } else if ((s[i] == '{' || s[i] == '}') && i + 1 < s.size() && s[i + 1] == s[i]) {
+            literal(i + 1);  // a doubled brace is one literal brace
+            i += 2;
+            lit = i;
+        } else if (s[i] == '{') {
+            const auto close = s.find('}', i);
+            if (close == std::string_view::npos) return {i, "'{' is not closed"};
+            const auto name = s.substr(i + 1, close - i - 1);
+            text_token t = text_token::literal;
+            for (const auto& [n, v] : names)
+                if (n == name) t = v;
+            if (t == text_token::literal) return {i, "unknown field", name};
+            literal(i);
+            emit(text_piece{t, 0, 0});
+            i = close + 1;
+            lit = i;
+        } else if (s[i] == '}') {
+            return {i, "'}' without '{' (write '}}' for a brace)"};
+        } else {
+            ++i;
+        }
+    }
+    literal(s.size());
+    return {s.size(), nullptr};
 }
 
-RUNLOG_INLINE text_formatter text_formatter::brief(text_options options) { return text_formatter(short_pattern, options); }
+/// A pattern parsed at compile time: the presets cost no parsing at run time.
+struct text_preset {
+    text_piece pieces[32];
+    std::size_t count = 0;
+};
+
+consteval text_preset parse_text_preset(std::string_view pattern) {
+    text_preset p;
+    const auto problem = parse_text_pattern(pattern, [&](text_piece x) { p.pieces[p.count++] = x; });
+    if (problem.what != nullptr) throw "a text preset does not parse";
+    return p;
+}
+
+inline constexpr text_preset full_text_preset = parse_text_preset(text_formatter::full_pattern);
+inline constexpr text_preset short_text_preset = parse_text_preset(text_formatter::short_pattern);
+
+[[noreturn]] inline void throw_pattern_error(std::string_view pattern, const text_pattern_problem& p) {
+    std::string m = "text pattern \"";
+    m.append(pattern);
+    m.append("\" at offset ");
+    m.append(std::to_string(p.offset));
+    m.append(": ");
+    m.append(p.what);
+    if (!p.field.empty()) {
+        m.append(" '{");
+        m.append(p.field);
+        m.append("}'");
+    }
+    throw format_error(m);
+}
+
+}  // namespace detail
+
+RUNLOG_INLINE text_formatter::text_formatter() : text_formatter(detail::full_text_preset, full_pattern, {}) {}
+
+RUNLOG_INLINE text_formatter::text_formatter(text_options options)
+    : text_formatter(detail::full_text_preset, full_pattern, options) {}
+
+RUNLOG_INLINE text_formatter::text_formatter(const detail::text_preset& preset, std::string_view pattern,
+                                             text_options options)
+    : pattern_(pattern), options_(options), pieces_(preset.pieces, preset.pieces + preset.count) {
+    note_uses();
+}
+
+RUNLOG_INLINE text_formatter::text_formatter(std::string_view pattern, text_options options)
+    : text_formatter(detail::text_preset{}, pattern, options) {
+    const auto problem = detail::parse_text_pattern(pattern_, [&](piece x) { pieces_.push_back(x); });
+    if (problem.what != nullptr) detail::throw_pattern_error(pattern_, problem);
+    note_uses();
+}
+
+RUNLOG_INLINE void text_formatter::note_uses() noexcept {
+    for (const piece& x : pieces_) {
+        uses_location_ = uses_location_ || x.tok == token::file || x.tok == token::line || x.tok == token::function;
+        uses_time_ = uses_time_ || x.tok == token::date || x.tok == token::time || x.tok == token::tz ||
+                     x.tok == token::msec || x.tok == token::usec;
+    }
+}
+
+RUNLOG_INLINE text_formatter text_formatter::brief(text_options options) {
+    return text_formatter(detail::short_text_preset, short_pattern, options);
+}
 
 RUNLOG_INLINE void text_formatter::format(const record& r, buffer& out, bool color) const {
     std::int64_t secs = 0;
@@ -112,25 +233,33 @@ RUNLOG_INLINE void text_formatter::format(const record& r, buffer& out, bool col
         detail::split_time(r.time, secs, micros);
         seconds_cache().update(secs);
     }
-    bool first = true;
-    for (const part& p : parts_) {
-        const std::size_t start = out.size();
-        if (!first) out.append(std::string_view(" - "));
-        bool any = false;
-        for (const piece& x : p.pieces) {
-            if (x.tok == token::literal) {
-                out.append(std::string_view(pattern_).substr(x.offset, x.size));
-                continue;
-            }
+    // A part whose fields all rendered empty is left out, with its separator.
+    bool first = true, open = false, has_fields = false, any = false;
+    std::size_t start = 0;
+    auto end_part = [&] {
+        if (!open) return;
+        if (has_fields && !any)
+            out.resize(start);
+        else
+            first = false;
+    };
+    for (const piece& x : pieces_) {
+        if (x.tok == token::part) {
+            end_part();
+            open = true;
+            has_fields = any = false;
+            start = out.size();
+            if (!first) out.append(std::string_view(" - "));
+        } else if (x.tok == token::literal) {
+            out.append(std::string_view(pattern_).substr(x.offset, x.size));
+        } else {
+            has_fields = true;
             const std::size_t before = out.size();
             render(x.tok, r, micros, out, color);
             any = any || out.size() != before;
         }
-        if (p.has_tokens && !any)
-            out.resize(start);
-        else
-            first = false;
     }
+    end_part();
     out.push_back('\n');
 }
 
@@ -151,6 +280,7 @@ RUNLOG_INLINE std::string_view text_formatter::level_color(level l) noexcept {
 RUNLOG_INLINE void text_formatter::render(token t, const record& r, unsigned micros, buffer& out, bool color) const {
     auto& cache = seconds_cache();
     switch (t) {
+        case token::part:
         case token::literal: break;
         case token::date: out.append(cache.date()); break;
         case token::time: out.append(cache.time()); break;
@@ -186,67 +316,6 @@ RUNLOG_INLINE void text_formatter::render(token t, const record& r, unsigned mic
             if (r.location.function_name()) out.append(std::string_view(r.location.function_name()));
             break;
     }
-}
-
-RUNLOG_INLINE void text_formatter::parse() {
-    static constexpr std::pair<std::string_view, token> names[] = {
-        {"date", token::date},       {"time", token::time},       {"tz", token::tz},
-        {"msec", token::msec},       {"usec", token::usec},       {"iso", token::iso},
-        {"logger", token::logger},   {"level", token::level},     {"levelno", token::levelno},
-        {"job", token::job},         {"run_id", token::run_id},   {"run_id8", token::run_id8},
-        {"pid", token::pid},         {"thread", token::thread},   {"step", token::step},
-        {"event", token::event},     {"message", token::message}, {"fields", token::field_list},
-        {"file", token::file},       {"line", token::line},       {"function", token::function},
-    };
-    const std::string_view s = pattern_;
-    constexpr std::string_view sep = " - ";
-    parts_.emplace_back();
-    std::size_t i = 0, lit = 0;
-    auto flush_literal = [&](std::size_t end) {
-        if (end > lit) parts_.back().pieces.push_back({token::literal, lit, end - lit});
-    };
-    while (i < s.size()) {
-        if (s.compare(i, sep.size(), sep) == 0) {
-            flush_literal(i);
-            parts_.emplace_back();
-            i += sep.size();
-            lit = i;
-        } else if (s[i] == '{' && i + 1 < s.size() && s[i + 1] == '{') {
-            flush_literal(i + 1);
-            i += 2;
-            lit = i;
-        } else if (s[i] == '}' && i + 1 < s.size() && s[i + 1] == '}') {
-            flush_literal(i + 1);
-            i += 2;
-            lit = i;
-        } else if (s[i] == '{') {
-            auto close = s.find('}', i);
-            if (close == std::string_view::npos)
-                throw format_error("text pattern \"" + pattern_ + "\" at offset " + std::to_string(i) +
-                                   ": '{' is not closed");
-            auto name = s.substr(i + 1, close - i - 1);
-            token t = token::literal;
-            for (const auto& [n, v] : names)
-                if (n == name) t = v;
-            if (t == token::literal)
-                throw format_error("text pattern \"" + pattern_ + "\" at offset " + std::to_string(i) +
-                                   ": unknown field '{" + std::string(name) + "}'");
-            flush_literal(i);
-            parts_.back().pieces.push_back({t, 0, 0});
-            parts_.back().has_tokens = true;
-            uses_location_ = uses_location_ || t == token::file || t == token::line || t == token::function;
-            uses_time_ = uses_time_ || t == token::date || t == token::time || t == token::tz ||
-                         t == token::msec || t == token::usec;
-            i = close + 1;
-            lit = i;
-        } else if (s[i] == '}') {
-            throw format_error("text pattern \"" + pattern_ + "\" at offset " + std::to_string(i) +
-                               ": '}' without '{' (write '}}' for a brace)");
-        } else {
-            ++i;
-        }
-    }
-    flush_literal(s.size());
 }
 
 }  // namespace v0

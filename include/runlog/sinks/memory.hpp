@@ -39,7 +39,6 @@ private:
 }  // namespace runlog
 
 #if RUNLOG_DEFINITIONS
-#include <deque>
 #include <mutex>
 
 namespace runlog {
@@ -47,9 +46,16 @@ inline namespace v0 {
 
 struct memory_sink::state {
     std::mutex mutex;
-    std::deque<std::string> lines;
+    std::vector<std::string> lines;  ///< a ring once full: the oldest kept line is at `first`
+    std::size_t first = 0;
     std::size_t capacity = 0;
     std::uint64_t dropped = 0;
+
+    /// The lines kept, oldest first.
+    template <class F>
+    void each(F&& f) const {
+        for (std::size_t i = 0; i < lines.size(); ++i) f(lines[(first + i) % lines.size()]);
+    }
 };
 
 RUNLOG_INLINE memory_sink::memory_sink(std::size_t capacity) : state_(std::make_shared<state>()) {
@@ -58,22 +64,28 @@ RUNLOG_INLINE memory_sink::memory_sink(std::size_t capacity) : state_(std::make_
 
 RUNLOG_INLINE void memory_sink::write(std::string_view bytes) {
     std::lock_guard lock(state_->mutex);
-    state_->lines.emplace_back(bytes);
-    if (state_->capacity != 0 && state_->lines.size() > state_->capacity) {
-        state_->lines.pop_front();
-        ++state_->dropped;
+    auto& s = *state_;
+    if (s.capacity != 0 && s.lines.size() == s.capacity) {  // full: the oldest line makes room
+        s.lines[s.first].assign(bytes);
+        s.first = (s.first + 1) % s.capacity;
+        ++s.dropped;
+    } else {
+        s.lines.emplace_back(bytes);
     }
 }
 
 RUNLOG_INLINE std::vector<std::string> memory_sink::lines() const {
     std::lock_guard lock(state_->mutex);
-    return {state_->lines.begin(), state_->lines.end()};
+    std::vector<std::string> out;
+    out.reserve(state_->lines.size());
+    state_->each([&](const std::string& l) { out.push_back(l); });
+    return out;
 }
 
 RUNLOG_INLINE std::string memory_sink::text() const {
     std::lock_guard lock(state_->mutex);
     std::string all;
-    for (const auto& l : state_->lines) all += l;
+    state_->each([&](const std::string& l) { all += l; });
     return all;
 }
 
@@ -90,6 +102,7 @@ RUNLOG_INLINE std::uint64_t memory_sink::dropped() const {
 RUNLOG_INLINE void memory_sink::clear() {
     std::lock_guard lock(state_->mutex);
     state_->lines.clear();
+    state_->first = 0;
 }
 
 }  // namespace v0
