@@ -119,3 +119,27 @@ TEST_CASE("civil dates are right across eras", "[text]") {
     CHECK(at(-1) == "1969-12-31 23:59:59\n");
     CHECK(at(4102444799) == "2099-12-31 23:59:59\n");
 }
+
+TEST_CASE("the full preset writes what its pattern does, part by part", "[text]") {
+    // text_formatter{} writes the full layout directly; the same pattern given as text goes piece by piece.
+    for (const bool utc : {true, false}) {
+        const runlog::text_formatter preset({.utc = utc, .color = runlog::color_mode::never});
+        const runlog::text_formatter pattern(runlog::text_formatter::full_pattern,
+                                             {.utc = utc, .color = runlog::color_mode::never});
+        for (int mask = 0; mask < 64; ++mask) {
+            runlog::record r;
+            fill_fixed(r, mask & 32 ? runlog::level::warning : static_cast<runlog::level>(25));
+            if (mask & 1) r.logger_name = "";
+            if (mask & 2) r.ctx.job = "";
+            if (mask & 4) r.ctx.run_id = "";
+            if (mask & 8) r.pid = 0;
+            if (mask & 16) r.ctx.step = "";
+            r.event = mask % 3 ? &runlog::events::step_start::info : nullptr;
+            r.set_message(mask % 5 ? "message" : "");
+            for (const bool color : {false, true}) {
+                INFO("mask " << mask << ", utc " << utc << ", color " << color);
+                CHECK(render(preset, r, color) == render(pattern, r, color));
+            }
+        }
+    }
+}

@@ -70,7 +70,7 @@ namespace detail {
 /// level, and its compile-time floor.
 struct logger_view {
     void* self;
-    std::vector<std::string> (*names)(const void* self);
+    registry::names_fn names;
     bool (*set_level)(void* self, std::string_view pipeline, level l);
     level floor;
 };
@@ -365,7 +365,7 @@ bool contains(const Names& names, std::string_view name) noexcept {
 }
 
 RUNLOG_INLINE std::vector<std::string> apply_config(const logger_view& logger, const config& c) {
-    const std::vector<std::string> names = logger.names(logger.self);
+    const std::vector<std::string> names = registry::names_of(logger.names, logger.self);
     const std::vector<std::string_view> known(names.begin(), names.end());
     std::vector<std::string> warnings = c.warnings;
     const auto others = registry::other_pipeline_names(logger.self);

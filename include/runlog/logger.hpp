@@ -45,7 +45,7 @@ struct logger_code {
     static std::optional<level> get_level(const Logger& l, std::string_view pipeline_name);
     /// The gate is the lowest pipeline level, or wide open while a stored run is open.
     static void refresh_gate(void* self, bool run_open) noexcept;
-    static std::vector<std::string> names(const void* self);
+    static void names(const void* self, void (*emit)(void* context, std::string_view name), void* context);
 };
 
 }  // namespace detail
@@ -232,6 +232,7 @@ private:
     std::atomic<int> gate_{INT_MIN};
     std::atomic<clock_fn> clock_{nullptr};
     std::mutex levels_mutex_;
+    detail::registry::entry entry_;
 };
 
 /// Builds a logger named "runlog" from pipelines; `make_logger<level::info>(...)` sets the compile-time floor.
@@ -249,12 +250,15 @@ namespace detail {
 
 template <class Logger>
 void logger_code<Logger>::open(Logger& l) {
-    registry::add(&l, &refresh_gate, &names);
+    l.entry_.logger = &l;
+    l.entry_.refresh = &refresh_gate;
+    l.entry_.names = &names;
+    registry::add(l.entry_);
 }
 
 template <class Logger>
 void logger_code<Logger>::close(Logger& l) noexcept {
-    registry::remove(&l);
+    registry::remove(l.entry_);
     flush(l);
 }
 
@@ -297,7 +301,7 @@ bool logger_code<Logger>::set_level(Logger& l, std::string_view pipeline_name, l
             found = true;
         }
     });
-    registry::refresh(&l, &refresh_gate);
+    registry::refresh(l.entry_);
     return found;
 }
 
@@ -305,7 +309,7 @@ template <class Logger>
 void logger_code<Logger>::set_all_levels(Logger& l, level lvl) {
     std::lock_guard lock(l.levels_mutex_);
     l.for_each_pipeline([&](auto& p) { p.set_level(lvl); });
-    registry::refresh(&l, &refresh_gate);
+    registry::refresh(l.entry_);
 }
 
 template <class Logger>
@@ -329,10 +333,8 @@ void logger_code<Logger>::refresh_gate(void* self, bool run_open) noexcept {
 }
 
 template <class Logger>
-std::vector<std::string> logger_code<Logger>::names(const void* self) {
-    std::vector<std::string> out;
-    for (auto n : static_cast<const Logger*>(self)->pipeline_names()) out.emplace_back(n);
-    return out;
+void logger_code<Logger>::names(const void* self, void (*emit)(void* context, std::string_view name), void* context) {
+    for (auto n : static_cast<const Logger*>(self)->pipeline_names()) emit(context, n);
 }
 
 }  // namespace detail

@@ -2,7 +2,6 @@
 #include <atomic>
 #include <cstdint>
 #include <exception>
-#include <memory>
 #include <span>
 #include <string_view>
 
@@ -164,23 +163,18 @@ inline record_tap*& thread_event_log() noexcept {
     return log;
 }
 
-/// One run or step scope bound to a thread: what it replaced, and what its context refers to.
-struct binding_frame {
-    context saved_ctx;                    ///< the thread's context before the scope
-    record_tap* saved_log = nullptr;      ///< the thread's event log before the scope
-    std::shared_ptr<binding_frame> below;  ///< the frame that was on top before
-    std::shared_ptr<const void> keep;     ///< keeps the strings of the scope's context alive
-    std::atomic<bool> abandoned{false};   ///< ended on another thread: the thread pops it at its next record
+/// The calling thread's innermost run or step scope as every log call sees it: the flag that says it ended
+/// on another thread, and the function that then drops such scopes; both null without a scope. Run and step
+/// scopes (run.hpp) own the scopes and keep this up to date.
+struct scope_watch {
+    const std::atomic<bool>* abandoned = nullptr;
+    void (*pop_abandoned)() noexcept = nullptr;
 };
 
-/// The calling thread's innermost run or step scope, or null.
-inline std::shared_ptr<binding_frame>& thread_frame() noexcept {
-    thread_local std::shared_ptr<binding_frame> frame;
-    return frame;
+inline scope_watch& thread_scope_watch() noexcept {
+    thread_local scope_watch watch;
+    return watch;
 }
-
-/// Restores what scopes ended on other threads had replaced on this one.
-RUNLOG_INLINE void pop_abandoned_frames() noexcept;
 
 /// A format call waiting to be rendered: the string and its arguments.
 struct format_source {
@@ -196,28 +190,10 @@ struct format_source {
 
 /// The context of the calling thread: set by run and step scopes, read by every log call.
 inline const context& current_context() noexcept {
-    if (const auto& top = detail::thread_frame(); top && top->abandoned.load(std::memory_order_relaxed)) [[unlikely]]
-        detail::pop_abandoned_frames();
+    if (const auto& w = detail::thread_scope_watch(); w.abandoned && w.abandoned->load(std::memory_order_relaxed))
+        [[unlikely]] w.pop_abandoned();
     return detail::thread_context();
 }
 
 }  // namespace v0
 }  // namespace runlog
-
-#if RUNLOG_DEFINITIONS
-namespace runlog {
-inline namespace v0 {
-
-RUNLOG_INLINE void detail::pop_abandoned_frames() noexcept {
-    auto& top = thread_frame();
-    while (top && top->abandoned.load(std::memory_order_acquire)) {
-        thread_context() = top->saved_ctx;
-        thread_event_log() = top->saved_log;
-        auto below = std::move(top->below);
-        top = std::move(below);
-    }
-}
-
-}  // namespace v0
-}  // namespace runlog
-#endif

@@ -166,6 +166,8 @@ RUNLOG_INLINE void check_run_id(std::string_view id);
 RUNLOG_INLINE void append_run_index(const run_state& s, std::string_view status, record::time_point start,
                                     const record::time_point* end, double duration_ms);
 
+struct binding_frame;
+
 /// Points the calling thread's context and event log at a run (and step) until released, keeping
 /// alive what they refer to.
 class thread_binding {
@@ -548,6 +550,40 @@ RUNLOG_INLINE void append_run_index(const run_state& s, std::string_view status,
     index.write(b.view());
 }
 
+/// One run or step scope bound to a thread: what it replaced, and what its context refers to.
+struct binding_frame {
+    context saved_ctx;                    ///< the thread's context before the scope
+    record_tap* saved_log = nullptr;      ///< the thread's event log before the scope
+    std::shared_ptr<binding_frame> below;  ///< the frame that was on top before
+    std::shared_ptr<const void> keep;     ///< keeps the strings of the scope's context alive
+    std::atomic<bool> abandoned{false};   ///< ended on another thread: the thread pops it at its next record
+};
+
+/// The calling thread's innermost run or step scope, or null.
+inline std::shared_ptr<binding_frame>& thread_frame() noexcept {
+    thread_local std::shared_ptr<binding_frame> frame;
+    return frame;
+}
+
+/// Restores what scopes ended on other threads had replaced on this one.
+inline void pop_abandoned_frames() noexcept;
+
+/// Makes frame the calling thread's innermost scope, and tells the log calls' watch.
+inline void set_thread_frame(std::shared_ptr<binding_frame> frame) noexcept {
+    thread_scope_watch() = frame ? scope_watch{&frame->abandoned, &pop_abandoned_frames} : scope_watch{};
+    thread_frame() = std::move(frame);
+}
+
+inline void pop_abandoned_frames() noexcept {
+    auto& top = thread_frame();
+    while (top && top->abandoned.load(std::memory_order_acquire)) {
+        thread_context() = top->saved_ctx;
+        thread_event_log() = top->saved_log;
+        auto below = std::move(top->below);
+        set_thread_frame(std::move(below));
+    }
+}
+
 RUNLOG_INLINE thread_binding::thread_binding(context c, record_tap* log, std::shared_ptr<const void> keep,
                                              std::string_view what)
     : frame_(std::make_shared<binding_frame>()), what_(what), thread_(thread_id()) {
@@ -556,7 +592,7 @@ RUNLOG_INLINE thread_binding::thread_binding(context c, record_tap* log, std::sh
     frame_->saved_log = thread_event_log();
     frame_->below = std::move(thread_frame());
     frame_->keep = std::move(keep);
-    thread_frame() = frame_;
+    set_thread_frame(frame_);
     thread_context() = c;
     thread_event_log() = log;
 }
@@ -577,7 +613,7 @@ RUNLOG_INLINE void thread_binding::release(bool force) noexcept {
     if (top != frame_ && !(force && on_stack())) return;
     thread_context() = frame_->saved_ctx;
     thread_event_log() = frame_->saved_log;
-    top = std::move(frame_->below);
+    set_thread_frame(std::move(frame_->below));
 }
 
 RUNLOG_INLINE bool thread_binding::on_stack() const noexcept {

@@ -960,7 +960,6 @@ void critical(fields fs, format_string<A...> fmt, A&&... a) {
 
 // ---- runlog/formatters/text.hpp
 #include <string>
-#include <vector>
 
 
 // ---- runlog/format/buffer.hpp
@@ -1102,7 +1101,6 @@ using memory_buffer = basic_memory_buffer<256>;
 // ---- runlog/record.hpp
 #include <atomic>
 #include <exception>
-#include <memory>
 
 #include <pthread.h>
 #include <sys/syscall.h>
@@ -1311,23 +1309,18 @@ inline record_tap*& thread_event_log() noexcept {
     return log;
 }
 
-/// One run or step scope bound to a thread: what it replaced, and what its context refers to.
-struct binding_frame {
-    context saved_ctx;                    ///< the thread's context before the scope
-    record_tap* saved_log = nullptr;      ///< the thread's event log before the scope
-    std::shared_ptr<binding_frame> below;  ///< the frame that was on top before
-    std::shared_ptr<const void> keep;     ///< keeps the strings of the scope's context alive
-    std::atomic<bool> abandoned{false};   ///< ended on another thread: the thread pops it at its next record
+/// The calling thread's innermost run or step scope as every log call sees it: the flag that says it ended
+/// on another thread, and the function that then drops such scopes; both null without a scope. Run and step
+/// scopes (run.hpp) own the scopes and keep this up to date.
+struct scope_watch {
+    const std::atomic<bool>* abandoned = nullptr;
+    void (*pop_abandoned)() noexcept = nullptr;
 };
 
-/// The calling thread's innermost run or step scope, or null.
-inline std::shared_ptr<binding_frame>& thread_frame() noexcept {
-    thread_local std::shared_ptr<binding_frame> frame;
-    return frame;
+inline scope_watch& thread_scope_watch() noexcept {
+    thread_local scope_watch watch;
+    return watch;
 }
-
-/// Restores what scopes ended on other threads had replaced on this one.
-RUNLOG_INLINE void pop_abandoned_frames() noexcept;
 
 /// A format call waiting to be rendered: the string and its arguments.
 struct format_source {
@@ -1343,14 +1336,13 @@ struct format_source {
 
 /// The context of the calling thread: set by run and step scopes, read by every log call.
 inline const context& current_context() noexcept {
-    if (const auto& top = detail::thread_frame(); top && top->abandoned.load(std::memory_order_relaxed)) [[unlikely]]
-        detail::pop_abandoned_frames();
+    if (const auto& w = detail::thread_scope_watch(); w.abandoned && w.abandoned->load(std::memory_order_relaxed))
+        [[unlikely]] w.pop_abandoned();
     return detail::thread_context();
 }
 
 }  // namespace v0
 }  // namespace runlog
-
 
 // ---- runlog/formatters/color.hpp
 
@@ -1367,7 +1359,73 @@ namespace runlog {
 inline namespace v0 {
 
 namespace detail {
+
 class second_cache;
+struct text_preset;
+
+/// What a text pattern is made of: the start of a part (parts are joined by " - "), literal text, or a field.
+enum class text_token : unsigned char {
+    part, literal, date, time, tz, msec, usec, iso, logger, level, levelno, job, run_id, run_id8, pid, thread,
+    step, event, message, field_list, file, line, function
+};
+
+/// A parsed piece of a pattern; a literal keeps its place in the pattern (so that it survives copies).
+struct text_piece {
+    text_token tok = text_token::part;
+    std::uint32_t offset = 0;
+    std::uint32_t size = 0;
+};
+
+/// The pieces of a pattern, owned and copied with the formatter (a std::vector costs every file that
+/// builds a formatter many more functions to compile).
+class text_pieces {
+public:
+    text_pieces() noexcept = default;
+    text_pieces(const text_piece* first, std::size_t n) : data_(n ? new text_piece[n] : nullptr), size_(n), capacity_(n) {
+        for (std::size_t i = 0; i < n; ++i) data_[i] = first[i];
+    }
+    text_pieces(const text_pieces& o) : text_pieces(o.data_, o.size_) {}
+    text_pieces(text_pieces&& o) noexcept : data_(o.data_), size_(o.size_), capacity_(o.capacity_) {
+        o.data_ = nullptr;
+        o.size_ = o.capacity_ = 0;
+    }
+    text_pieces& operator=(text_pieces o) noexcept {
+        swap(o);
+        return *this;
+    }
+    ~text_pieces() { delete[] data_; }
+
+    void push_back(text_piece p) {
+        if (size_ == capacity_) {
+            text_pieces bigger;
+            bigger.data_ = new text_piece[capacity_ ? capacity_ * 2 : 16];
+            bigger.capacity_ = capacity_ ? capacity_ * 2 : 16;
+            for (std::size_t i = 0; i < size_; ++i) bigger.data_[i] = data_[i];
+            bigger.size_ = size_;
+            swap(bigger);
+        }
+        data_[size_++] = p;
+    }
+    const text_piece* begin() const noexcept { return data_; }
+    const text_piece* end() const noexcept { return data_ + size_; }
+
+private:
+    void swap(text_pieces& o) noexcept {
+        text_piece* d = data_;
+        data_ = o.data_;
+        o.data_ = d;
+        const std::size_t s = size_, c = capacity_;
+        size_ = o.size_;
+        capacity_ = o.capacity_;
+        o.size_ = s;
+        o.capacity_ = c;
+    }
+
+    text_piece* data_ = nullptr;
+    std::size_t size_ = 0;
+    std::size_t capacity_ = 0;
+};
+
 }  // namespace detail
 
 /// Options of the text formatter.
@@ -1405,30 +1463,27 @@ public:
     std::string_view pattern() const noexcept { return pattern_; }
 
     /// Appends one line for r, newline included.
-    RUNLOG_INLINE void format(const record& r, buffer& out, bool color) const;
+    void format(const record& r, buffer& out, bool color) const { write_(*this, r, out, color); }
 
 private:
-    enum class token {
-        literal, date, time, tz, msec, usec, iso, logger, level, levelno, job, run_id, run_id8, pid, thread,
-        step, event, message, field_list, file, line, function
-    };
-    struct piece {
-        token tok;
-        std::size_t offset = 0, size = 0;  // a literal's place in pattern_ (offsets survive copies)
-    };
-    struct part {
-        std::vector<piece> pieces;
-        bool has_tokens = false;
-    };
+    using token = detail::text_token;
+    using piece = detail::text_piece;
 
+    RUNLOG_INLINE text_formatter(const detail::text_preset& preset, std::string_view pattern, text_options options);
+    /// Sets uses_time_ and uses_location_ from the pieces.
+    RUNLOG_INLINE void note_uses() noexcept;
     RUNLOG_INLINE detail::second_cache& seconds_cache() const;
-    RUNLOG_INLINE static std::string_view level_color(level l) noexcept;
+    RUNLOG_INLINE static void render_level(level l, buffer& out, bool color);
     RUNLOG_INLINE void render(token t, const record& r, unsigned micros, buffer& out, bool color) const;
-    RUNLOG_INLINE void parse();
+    /// The full preset, written directly; and any pattern, piece by piece. Only the constructors name them, so
+    /// a program that uses only the preset (the default logger) does not compile the general writer.
+    RUNLOG_INLINE static void write_full(const text_formatter& f, const record& r, buffer& out, bool color);
+    RUNLOG_INLINE static void write_pattern(const text_formatter& f, const record& r, buffer& out, bool color);
 
+    void (*write_)(const text_formatter&, const record&, buffer&, bool) = &write_pattern;
     std::string pattern_;
     text_options options_;
-    std::vector<part> parts_;
+    detail::text_pieces pieces_;  ///< parts (each opened by a token::part piece) of literals and fields
     bool uses_time_ = false;
     bool uses_location_ = false;
 };
@@ -1442,6 +1497,7 @@ private:
 #include <optional>
 #include <tuple>
 #include <utility>
+#include <vector>
 
 
 // ---- runlog/detail/registry.hpp
@@ -1457,17 +1513,29 @@ namespace registry {
 
 /// Re-evaluates a logger's gate; the argument says whether a stored run is open.
 using refresh_fn = void (*)(void* logger, bool run_open) noexcept;
-/// Lists a logger's pipeline names.
-using names_fn = std::vector<std::string> (*)(const void* logger);
+/// Calls emit(context, name) for each of a logger's pipeline names.
+using names_fn = void (*)(const void* logger, void (*emit)(void* context, std::string_view name), void* context);
 
-/// Lists a logger and sets its gate.
-RUNLOG_INLINE void add(void* logger, refresh_fn fn, names_fn names);
-RUNLOG_INLINE void remove(void* logger) noexcept;
+/// A logger's place in the registry, a member of the logger (the registry allocates nothing).
+struct entry {
+    void* logger = nullptr;
+    refresh_fn refresh = nullptr;
+    names_fn names = nullptr;
+    entry* prev = nullptr;
+    entry* next = nullptr;
+};
+
+/// A logger's pipeline names, from its names function.
+RUNLOG_INLINE std::vector<std::string> names_of(names_fn names, const void* logger);
+
+/// Lists a logger (its entry's logger, refresh and names set) and sets its gate.
+RUNLOG_INLINE void add(entry& e) noexcept;
+RUNLOG_INLINE void remove(entry& e) noexcept;
 /// The pipeline names of every live logger but `except`, so that a config shared by several loggers
 /// (RUNLOG_CONFIG) can name pipelines of another one.
 RUNLOG_INLINE std::vector<std::string> other_pipeline_names(const void* except);
-/// Runs refresh(logger, run_open) under the registry's lock, so it cannot race with a run opening.
-RUNLOG_INLINE void refresh(void* logger, refresh_fn fn) noexcept;
+/// Runs e's refresh under the registry's lock, so it cannot race with a run opening.
+RUNLOG_INLINE void refresh(const entry& e) noexcept;
 RUNLOG_INLINE void run_opened() noexcept;
 RUNLOG_INLINE void run_closed() noexcept;
 /// How many runs with an event log are open.
@@ -1650,6 +1718,9 @@ inline write_errors& pipeline_errors() noexcept {
     return errors;
 }
 
+/// Reports a record that the named pipeline could not format or write (its formatter or sink threw).
+RUNLOG_INLINE void report_dropped_record(std::string_view pipeline, const char* what) noexcept;
+
 }  // namespace detail
 
 template <class Pipeline>
@@ -1729,13 +1800,7 @@ private:
 
     void set_level(runlog::level l) noexcept { level_.store(static_cast<int>(l), std::memory_order_relaxed); }
 
-    void report(const char* what) noexcept {
-        try {
-            detail::pipeline_errors().report("pipeline \"" + name_ + "\" dropped a record: " + what, 0, 1);
-        } catch (...) {
-            detail::pipeline_errors().report("a pipeline dropped a record", 0, 1);
-        }
-    }
+    void report(const char* what) noexcept { detail::report_dropped_record(name_, what); }
 
     std::string name_;
     Formatter formatter_;
@@ -1762,6 +1827,7 @@ concept pipeline_type = detail::is_pipeline<std::remove_cvref_t<T>>::value;
 }  // namespace v0
 }  // namespace runlog
 
+
 namespace runlog {
 inline namespace v0 {
 
@@ -1784,7 +1850,7 @@ struct logger_code {
     static std::optional<level> get_level(const Logger& l, std::string_view pipeline_name);
     /// The gate is the lowest pipeline level, or wide open while a stored run is open.
     static void refresh_gate(void* self, bool run_open) noexcept;
-    static std::vector<std::string> names(const void* self);
+    static void names(const void* self, void (*emit)(void* context, std::string_view name), void* context);
 };
 
 }  // namespace detail
@@ -1971,6 +2037,7 @@ private:
     std::atomic<int> gate_{INT_MIN};
     std::atomic<clock_fn> clock_{nullptr};
     std::mutex levels_mutex_;
+    detail::registry::entry entry_;
 };
 
 /// Builds a logger named "runlog" from pipelines; `make_logger<level::info>(...)` sets the compile-time floor.
@@ -1988,12 +2055,15 @@ namespace detail {
 
 template <class Logger>
 void logger_code<Logger>::open(Logger& l) {
-    registry::add(&l, &refresh_gate, &names);
+    l.entry_.logger = &l;
+    l.entry_.refresh = &refresh_gate;
+    l.entry_.names = &names;
+    registry::add(l.entry_);
 }
 
 template <class Logger>
 void logger_code<Logger>::close(Logger& l) noexcept {
-    registry::remove(&l);
+    registry::remove(l.entry_);
     flush(l);
 }
 
@@ -2036,7 +2106,7 @@ bool logger_code<Logger>::set_level(Logger& l, std::string_view pipeline_name, l
             found = true;
         }
     });
-    registry::refresh(&l, &refresh_gate);
+    registry::refresh(l.entry_);
     return found;
 }
 
@@ -2044,7 +2114,7 @@ template <class Logger>
 void logger_code<Logger>::set_all_levels(Logger& l, level lvl) {
     std::lock_guard lock(l.levels_mutex_);
     l.for_each_pipeline([&](auto& p) { p.set_level(lvl); });
-    registry::refresh(&l, &refresh_gate);
+    registry::refresh(l.entry_);
 }
 
 template <class Logger>
@@ -2068,10 +2138,8 @@ void logger_code<Logger>::refresh_gate(void* self, bool run_open) noexcept {
 }
 
 template <class Logger>
-std::vector<std::string> logger_code<Logger>::names(const void* self) {
-    std::vector<std::string> out;
-    for (auto n : static_cast<const Logger*>(self)->pipeline_names()) out.emplace_back(n);
-    return out;
+void logger_code<Logger>::names(const void* self, void (*emit)(void* context, std::string_view name), void* context) {
+    for (auto n : static_cast<const Logger*>(self)->pipeline_names()) emit(context, n);
 }
 
 }  // namespace detail
@@ -2311,6 +2379,7 @@ RUNLOG_INLINE std::string to_string(level l);
 
 
 // ---- runlog/sinks/callback.hpp
+#include <memory>
 
 
 // ---- runlog/detail/shared_function.hpp
@@ -3906,6 +3975,8 @@ RUNLOG_INLINE void check_run_id(std::string_view id);
 RUNLOG_INLINE void append_run_index(const run_state& s, std::string_view status, record::time_point start,
                                     const record::time_point* end, double duration_ms);
 
+struct binding_frame;
+
 /// Points the calling thread's context and event log at a run (and step) until released, keeping
 /// alive what they refer to.
 class thread_binding {
@@ -4234,7 +4305,7 @@ namespace detail {
 /// level, and its compile-time floor.
 struct logger_view {
     void* self;
-    std::vector<std::string> (*names)(const void* self);
+    registry::names_fn names;
     bool (*set_level)(void* self, std::string_view pipeline, level l);
     level floor;
 };
@@ -4373,8 +4444,82 @@ RUNLOG_DETAIL_COMMON_LOGGERS(RUNLOG_DETAIL_EXTERN_COMMON)
 #if RUNLOG_DEFINITIONS
 
 // ---- runlog/format/args.hpp (definitions)
-#include <charconv>
 
+// ---- runlog/format/digits.hpp
+/// Integers as decimal (or binary, octal, hex) digits, without <charconv>'s integer templates, which cost
+/// every unit that compiles them more than all of runlog's writers.
+
+
+namespace runlog {
+inline namespace v0 {
+namespace detail {
+
+inline constexpr char digit_pairs[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+inline std::size_t count_digits(unsigned long long n) noexcept {
+  std::size_t d = 1;
+  for (;;) {
+    if (n < 10) return d;
+    if (n < 100) return d + 1;
+    if (n < 1000) return d + 2;
+    if (n < 10000) return d + 3;
+    n /= 10000;
+    d += 4;
+  }
+}
+
+/// Writes the decimal digits of n ending just before end.
+inline void write_digits_backwards(char* end, unsigned long long n) noexcept {
+  while (n >= 100) {
+    end -= 2;
+    std::memcpy(end, digit_pairs + (n % 100) * 2, 2);
+    n /= 100;
+  }
+  if (n >= 10) {
+    std::memcpy(end - 2, digit_pairs + n * 2, 2);
+  } else {
+    end[-1] = static_cast<char>('0' + n);
+  }
+}
+
+inline void write_decimal(buffer& out, unsigned long long magnitude, bool negative) {
+  const std::size_t digits = count_digits(magnitude);
+  const std::size_t start = out.size();
+  const std::size_t len = digits + (negative ? 1 : 0);
+  out.resize(start + len);
+  char* const p = out.data() + start;
+  if (negative) p[0] = '-';
+  write_digits_backwards(p + len, magnitude);
+}
+
+/// Writes n in base 2, 8 or 16 (lower case) ending just before end; returns where the digits start.
+inline char* write_base_digits(char* end, unsigned long long n, unsigned base) noexcept {
+  const unsigned shift = base == 16 ? 4 : base == 8 ? 3 : 1;
+  do {
+    *--end = "0123456789abcdef"[n & (base - 1)];
+    n >>= shift;
+  } while (n != 0);
+  return end;
+}
+
+/// Appends an integer of any type in decimal.
+template <class T>
+inline void append_integer(buffer& out, T v) {
+  static_assert(std::is_integral_v<T>);
+  if constexpr (std::is_signed_v<T>) {
+    const auto u = static_cast<unsigned long long>(static_cast<long long>(v));
+    write_decimal(out, v < 0 ? 0 - u : u, v < 0);  // 0 - u: no overflow for the most negative value
+  } else {
+    write_decimal(out, static_cast<unsigned long long>(v), false);
+  }
+}
+
+}  // namespace detail
+}  // namespace v0
+}  // namespace runlog
 
 namespace runlog {
 inline namespace v0 {
@@ -4384,10 +4529,8 @@ RUNLOG_INLINE void formatter<level>::format(level l, buffer& out) const {
     out.append(n);
     return;
   }
-  char digits[16];
-  const auto r = std::to_chars(digits, digits + sizeof digits, static_cast<int>(l));
   out.append(std::string_view("Level "));
-  out.append(digits, r.ptr);
+  detail::append_integer(out, static_cast<int>(l));
 }
 
 }  // namespace v0
@@ -4395,146 +4538,86 @@ RUNLOG_INLINE void formatter<level>::format(level l, buffer& out) const {
 
 // ---- runlog/format/specs.hpp (definitions)
 
-
 namespace runlog {
 inline namespace v0 {
 namespace detail {
 
-inline const char* category_name(arg_category c) noexcept {
-  switch (c) {
-    case arg_category::integer: return "an integer";
-    case arg_category::boolean: return "a bool";
-    case arg_category::character: return "a char";
-    case arg_category::floating: return "a floating-point number";
-    case arg_category::string: return "a string";
-    case arg_category::pointer: return "a pointer";
-    case arg_category::custom: return "a user-defined type";
-    case arg_category::none: break;
-  }
-  return "an empty argument";
-}
+/// Each error's message: %1 and %2 are the numbers n1 and n2, %c the character, %k the category n1 names,
+/// %m the largest number a spec may hold.
+inline constexpr const char* format_error_messages[] = {
+    "unmatched '{' (missing '}'; write '{{' for a literal brace)",
+    "unmatched '}' (write '}}' for a literal brace)",
+    "no argument for replacement field #%1 (%2 argument(s) given)",
+    "argument %1 is not used (%2 argument(s) given)",
+    "argument index %1 out of range (%2 argument(s) given)",
+    "cannot mix automatic '{}' and manual '{N}' argument numbering",
+    "invalid argument index %c (expected digits, ':' or '}')",
+    "unexpected %c in format spec (expected '}')",
+    "missing precision digits after '.'",
+    "nested replacement fields (dynamic width or precision) are not supported",
+    "number too large (width, precision and argument index are limited to %m)",
+    "invalid type %c for %k",
+    "invalid type %c for %k",
+    "invalid type %c for %k",
+    "invalid type %c for %k",
+    "invalid type %c for %k",
+    "invalid type %c for %k",
+    "precision is not allowed for %k",
+    "%c is not allowed for %k with this presentation type",
+    "invalid spec %c for a user-defined type (only fill, align and width are allowed)",
+    "argument %2 has no value",
+};
+static_assert(sizeof format_error_messages / sizeof *format_error_messages ==
+              static_cast<std::size_t>(error_code::empty_argument) + 1);
 
-inline void append_number(std::string& s, std::size_t n) {
-  char tmp[24];
-  const auto r = std::to_chars(tmp, tmp + sizeof tmp, n);
-  s.append(tmp, r.ptr);
-}
+inline constexpr const char* category_names[] = {
+    "an empty argument", "an integer", "a bool", "a char", "a floating-point number", "a string", "a pointer",
+    "a user-defined type",
+};
 
-inline void append_quoted_char(std::string& s, char c) {
+/// Appends c for a message: printable ASCII as itself, the rest as \xNN.
+inline void append_shown_char(buffer& out, char c, char quote) {
   const auto u = static_cast<unsigned char>(c);
-  s += '\'';
-  if (u >= 0x20 && u < 0x7f) {
-    s += c;
+  if (quote != 0 && (c == quote || c == '\\')) {
+    out.push_back('\\');
+    out.push_back(c);
+  } else if (u >= 0x20 && u < 0x7f) {
+    out.push_back(c);
   } else {
     constexpr char hex[] = "0123456789abcdef";
-    s += "\\x";
-    s += hex[u >> 4];
-    s += hex[u & 15];
+    const char e[4] = {'\\', 'x', hex[u >> 4], hex[u & 15]};
+    out.append(e, e + 4);
   }
-  s += '\'';
 }
 
 [[noreturn]] RUNLOG_INLINE void throw_format_error(std::string_view fmt, std::size_t offset, error_code code, char c,
                                                    std::size_t n1, std::size_t n2) {
   constexpr std::size_t max_shown = 80;
-  std::string msg = "format string \"";
-  const std::string_view shown = fmt.substr(0, max_shown);
-  for (const char ch : shown) {
-    const auto u = static_cast<unsigned char>(ch);
-    if (ch == '"' || ch == '\\') {
-      msg += '\\';
-      msg += ch;
-    } else if (u >= 0x20 && u != 0x7f) {
-      msg += ch;
-    } else {
-      constexpr char hex[] = "0123456789abcdef";
-      msg += "\\x";
-      msg += hex[u >> 4];
-      msg += hex[u & 15];
+  basic_memory_buffer<256> msg;
+  msg.append(std::string_view("format string \""));
+  for (const char ch : fmt.substr(0, max_shown)) append_shown_char(msg, ch, '"');
+  if (fmt.size() > max_shown) msg.append(std::string_view("..."));
+  msg.append(std::string_view("\" at offset "));
+  append_integer(msg, offset);
+  msg.append(std::string_view(": "));
+  for (const char* p = format_error_messages[static_cast<std::size_t>(code)]; *p != 0; ++p) {
+    if (*p != '%') {
+      msg.push_back(*p);
+      continue;
+    }
+    switch (*++p) {
+      case '1': append_integer(msg, n1); break;
+      case '2': append_integer(msg, n2); break;
+      case 'm': append_integer(msg, max_spec_number); break;
+      case 'k': msg.append(std::string_view(category_names[n1 < 8 ? n1 : 0])); break;
+      case 'c':
+        msg.push_back('\'');
+        append_shown_char(msg, c, 0);
+        msg.push_back('\'');
+        break;
     }
   }
-  if (fmt.size() > max_shown) msg += "...";
-  msg += "\" at offset ";
-  append_number(msg, offset);
-  msg += ": ";
-  const auto cat = static_cast<arg_category>(n1);
-  switch (code) {
-    case error_code::unmatched_open_brace: msg += "unmatched '{' (missing '}'; write '{{' for a literal brace)"; break;
-    case error_code::unmatched_close_brace: msg += "unmatched '}' (write '}}' for a literal brace)"; break;
-    case error_code::missing_argument:
-      msg += "no argument for replacement field #";
-      append_number(msg, n1);
-      msg += " (";
-      append_number(msg, n2);
-      msg += " argument(s) given)";
-      break;
-    case error_code::unused_argument:
-      msg += "argument ";
-      append_number(msg, n1);
-      msg += " is not used (";
-      append_number(msg, n2);
-      msg += " argument(s) given)";
-      break;
-    case error_code::argument_index_out_of_range:
-      msg += "argument index ";
-      append_number(msg, n1);
-      msg += " out of range (";
-      append_number(msg, n2);
-      msg += " argument(s) given)";
-      break;
-    case error_code::mixed_indexing: msg += "cannot mix automatic '{}' and manual '{N}' argument numbering"; break;
-    case error_code::invalid_argument_index:
-      msg += "invalid argument index ";
-      append_quoted_char(msg, c);
-      msg += " (expected digits, ':' or '}')";
-      break;
-    case error_code::invalid_format_spec:
-      msg += "unexpected ";
-      append_quoted_char(msg, c);
-      msg += " in format spec (expected '}')";
-      break;
-    case error_code::missing_precision_digits: msg += "missing precision digits after '.'"; break;
-    case error_code::nested_replacement_field:
-      msg += "nested replacement fields (dynamic width or precision) are not supported";
-      break;
-    case error_code::number_too_large:
-      msg += "number too large (width, precision and argument index are limited to ";
-      append_number(msg, max_spec_number);
-      msg += ")";
-      break;
-    case error_code::invalid_type_for_integer:
-    case error_code::invalid_type_for_bool:
-    case error_code::invalid_type_for_char:
-    case error_code::invalid_type_for_floating_point:
-    case error_code::invalid_type_for_string:
-    case error_code::invalid_type_for_pointer:
-      msg += "invalid type ";
-      append_quoted_char(msg, c);
-      msg += " for ";
-      msg += category_name(cat);
-      break;
-    case error_code::precision_not_allowed:
-      msg += "precision is not allowed for ";
-      msg += category_name(cat);
-      break;
-    case error_code::invalid_spec_for_type:
-      append_quoted_char(msg, c);
-      msg += " is not allowed for ";
-      msg += category_name(cat);
-      msg += " with this presentation type";
-      break;
-    case error_code::invalid_spec_for_custom_type:
-      msg += "invalid spec ";
-      append_quoted_char(msg, c);
-      msg += " for a user-defined type (only fill, align and width are allowed)";
-      break;
-    case error_code::empty_argument:
-      msg += "argument ";
-      append_number(msg, n2);
-      msg += " has no value";
-      break;
-  }
-  throw format_error(msg);
+  throw format_error(msg.str());
 }
 
 }  // namespace detail
@@ -4542,6 +4625,7 @@ inline void append_quoted_char(std::string& s, char c) {
 }  // namespace runlog
 
 // ---- runlog/format.hpp (definitions)
+#include <charconv>
 
 
 // ---- runlog/format/floats.hpp
@@ -4637,10 +4721,14 @@ inline void write_pointer(buffer& out, const void* v, const format_specs* s) {
   char buf[2 + 2 * sizeof(void*)];
   buf[0] = '0';
   buf[1] = 'x';
-  const auto r = std::to_chars(buf + 2, buf + sizeof buf, reinterpret_cast<std::uintptr_t>(v), 16);
-  const auto len = static_cast<std::size_t>(r.ptr - buf);
+  char digits[2 * sizeof(void*)];
+  char* const end = digits + sizeof digits;
+  const char* first = write_base_digits(end, reinterpret_cast<std::uintptr_t>(v), 16);
+  const auto n = static_cast<std::size_t>(end - first);
+  std::memcpy(buf + 2, first, n);
+  const std::size_t len = n + 2;
   if (s) write_padded(out, buf, len, len, *s, align_t::right);
-  else out.append(buf, r.ptr);
+  else out.append(buf, buf + len);
 }
 
 inline void write_string(buffer& out, const char* p, std::size_t n, const format_specs& s) {
@@ -4660,36 +4748,51 @@ namespace runlog {
 inline namespace v0 {
 namespace detail {
 
-template <class F>
-inline void write_float(buffer& out, F v, const format_specs& s) {
-  std::chars_format cf = std::chars_format::general;
-  int precision = s.precision;
+/// How a spec asks for a floating-point number: the shortest round-trip form, or a chars_format with a precision.
+struct float_request {
   bool shortest = false;
+  std::chars_format form = std::chars_format::general;
+  int precision = 6;
+};
+
+inline float_request float_request_of(const format_specs& s) noexcept {
+  float_request q;
   switch (s.type) {
     case 'e':
-    case 'E': cf = std::chars_format::scientific; break;
+    case 'E': q.form = std::chars_format::scientific; break;
     case 'f':
-    case 'F': cf = std::chars_format::fixed; break;
+    case 'F': q.form = std::chars_format::fixed; break;
     case 'g':
     case 'G': break;
-    default: shortest = precision < 0; break;
+    default: q.shortest = s.precision < 0; break;
   }
-  if (!shortest && precision < 0) precision = 6;
+  if (s.precision >= 0) q.precision = s.precision;
+  return q;
+}
+
+/// Appends the digits of v as q asks, growing the room until to_chars fits.
+template <class F>
+inline void append_float_digits(buffer& out, F v, const float_request& q) {
   const std::size_t start = out.size();
-  const std::size_t full = static_cast<std::size_t>(precision < 0 ? 0 : precision) +
+  const std::size_t full = static_cast<std::size_t>(q.precision) +
                            static_cast<std::size_t>(std::numeric_limits<F>::max_exponent10) + 32;
-  std::size_t cap = shortest ? 64 : static_cast<std::size_t>(precision) + 40;
-  std::to_chars_result r{};
+  std::size_t cap = q.shortest ? 64 : static_cast<std::size_t>(q.precision) + 40;
   for (;;) {
     out.resize(start + cap);
     char* p = out.data() + start;
-    r = shortest ? std::to_chars(p, p + cap, v) : std::to_chars(p, p + cap, v, cf, precision);
-    if (r.ec == std::errc{}) break;
+    const auto r = q.shortest ? std::to_chars(p, p + cap, v) : std::to_chars(p, p + cap, v, q.form, q.precision);
+    if (r.ec == std::errc{}) {
+      out.resize(start + static_cast<std::size_t>(r.ptr - p));
+      return;
+    }
     cap = cap < full ? full : cap * 2;
   }
+}
+
+/// Applies case, '#', sign and width to the digits written from start on.
+inline void finish_float(buffer& out, std::size_t start, const format_specs& s) {
   char* p = out.data() + start;
-  auto len = static_cast<std::size_t>(r.ptr - p);
-  out.resize(start + len);
+  auto len = out.size() - start;
   const bool negative = p[0] == '-';
   const std::size_t body = negative ? 1 : 0;
   const bool finite = body < len && is_digit(p[body]);
@@ -4715,6 +4818,23 @@ inline void write_float(buffer& out, F v, const format_specs& s) {
   if (s.width > 0) pad_in_place(out, start, prefix, len, s, align_t::right, finite);
 }
 
+/// Writes v as the spec asks. A float widens to double except for the shortest form, which is shorter for
+/// a float (0.1f is 0.1, not 0.10000000149011612): every other form prints the exact value, the same in both.
+template <class F>
+inline void write_float(buffer& out, F v, const format_specs& s) {
+  const float_request q = float_request_of(s);
+  const std::size_t start = out.size();
+  if constexpr (std::is_same_v<F, float>) {
+    if (q.shortest)
+      append_float_digits(out, v, q);
+    else
+      append_float_digits(out, static_cast<double>(v), q);
+  } else {
+    append_float_digits(out, v, q);
+  }
+  finish_float(out, start, s);
+}
+
 template <class F>
 inline void write_shortest(buffer& out, F v) {
   constexpr std::size_t cap = 64;
@@ -4737,47 +4857,6 @@ namespace runlog {
 inline namespace v0 {
 namespace detail {
 
-inline constexpr char digit_pairs[] =
-    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-    "8081828384858687888990919293949596979899";
-
-inline std::size_t count_digits(unsigned long long n) noexcept {
-  std::size_t d = 1;
-  for (;;) {
-    if (n < 10) return d;
-    if (n < 100) return d + 1;
-    if (n < 1000) return d + 2;
-    if (n < 10000) return d + 3;
-    n /= 10000;
-    d += 4;
-  }
-}
-
-/// Writes the decimal digits of n ending just before end.
-inline void write_digits_backwards(char* end, unsigned long long n) noexcept {
-  while (n >= 100) {
-    end -= 2;
-    std::memcpy(end, digit_pairs + (n % 100) * 2, 2);
-    n /= 100;
-  }
-  if (n >= 10) {
-    std::memcpy(end - 2, digit_pairs + n * 2, 2);
-  } else {
-    end[-1] = static_cast<char>('0' + n);
-  }
-}
-
-inline void write_decimal(buffer& out, unsigned long long magnitude, bool negative) {
-  const std::size_t digits = count_digits(magnitude);
-  const std::size_t start = out.size();
-  const std::size_t len = digits + (negative ? 1 : 0);
-  out.resize(start + len);
-  char* const p = out.data() + start;
-  if (negative) p[0] = '-';
-  write_digits_backwards(p + len, magnitude);
-}
-
 /// Writes an integer given as magnitude and sign, honouring every integer spec.
 inline void write_integer(buffer& out, unsigned long long magnitude, bool negative, const format_specs& s) {
   if (s.type == 'c') {
@@ -4790,7 +4869,7 @@ inline void write_integer(buffer& out, unsigned long long magnitude, bool negati
   if (negative) buf[prefix++] = '-';
   else if (s.sign == sign_t::plus) buf[prefix++] = '+';
   else if (s.sign == sign_t::space) buf[prefix++] = ' ';
-  int base = 10;
+  unsigned base = 10;
   switch (s.type) {
     case 'x':
     case 'X':
@@ -4814,16 +4893,25 @@ inline void write_integer(buffer& out, unsigned long long magnitude, bool negati
       break;
     default: break;
   }
-  const auto r = std::to_chars(buf + prefix, buf + sizeof buf, magnitude, base);
-  if (s.type == 'X') to_upper(buf + prefix, r.ptr);
-  const auto len = static_cast<std::size_t>(r.ptr - buf);
+  char digits[64];
+  char* const digits_end = digits + sizeof digits;
+  const char* first = base == 10 ? digits_end - count_digits(magnitude) : nullptr;
+  if (base == 10)
+    write_digits_backwards(digits_end, magnitude);
+  else
+    first = write_base_digits(digits_end, magnitude, base);
+  const auto ndigits = static_cast<std::size_t>(digits_end - first);
+  std::memcpy(buf + prefix, first, ndigits);
+  char* const end = buf + prefix + ndigits;
+  if (s.type == 'X') to_upper(buf + prefix, end);
+  const auto len = static_cast<std::size_t>(end - buf);
   const auto width = static_cast<std::size_t>(s.width);
   if (s.zero && s.align == align_t::none && width > len) {
     out.append(buf, buf + prefix);
     const std::size_t start = out.size();
     out.resize(start + (width - len));
     std::memset(out.data() + start, '0', width - len);
-    out.append(buf + prefix, r.ptr);
+    out.append(buf + prefix, end);
     return;
   }
   write_padded(out, buf, len, len, s, align_t::right);
@@ -4993,23 +5081,6 @@ RUNLOG_INLINE void vformat_to(buffer& out, std::string_view fmt, format_args arg
 }  // namespace v0
 }  // namespace runlog
 
-// ---- runlog/record.hpp (definitions)
-namespace runlog {
-inline namespace v0 {
-
-RUNLOG_INLINE void detail::pop_abandoned_frames() noexcept {
-    auto& top = thread_frame();
-    while (top && top->abandoned.load(std::memory_order_acquire)) {
-        thread_context() = top->saved_ctx;
-        thread_event_log() = top->saved_log;
-        auto below = std::move(top->below);
-        top = std::move(below);
-    }
-}
-
-}  // namespace v0
-}  // namespace runlog
-
 // ---- runlog/formatters/text.hpp (definitions)
 
 
@@ -5136,11 +5207,16 @@ void for_each_field(const record& r, F&& f) {
     for (const field& x : r.fields) f(x);
 }
 
+/// Appends a number: integers through runlog's digit writer, doubles as their shortest round-trip form.
 template <class T>
 void append_number(buffer& out, T v) {
-    char tmp[32];
-    auto res = std::to_chars(tmp, tmp + sizeof tmp, v);
-    out.append(tmp, res.ptr);
+    if constexpr (std::is_integral_v<T>) {
+        append_integer(out, v);
+    } else {
+        char tmp[32];
+        auto res = std::to_chars(tmp, tmp + sizeof tmp, v);
+        out.append(tmp, res.ptr);
+    }
 }
 
 /// Appends a field value as JSON; non-finite doubles become the strings "NaN", "Infinity", "-Infinity".
@@ -5324,43 +5400,197 @@ inline void append_rfc3339(buffer& out, std::chrono::system_clock::time_point t)
 namespace runlog {
 inline namespace v0 {
 
-RUNLOG_INLINE text_formatter::text_formatter() : text_formatter(full_pattern) {}
+namespace detail {
 
-RUNLOG_INLINE text_formatter::text_formatter(text_options options) : text_formatter(full_pattern, options) {}
+/// Why a pattern is refused: where, and what is wrong there.
+struct text_pattern_problem {
+    std::size_t offset;
+    const char* what;  ///< null when the pattern is fine
+    std::string_view field{};
+};
 
-RUNLOG_INLINE text_formatter::text_formatter(std::string_view pattern, text_options options)
-    : pattern_(pattern), options_(options) {
-    parse();
+/// Parses a text pattern, handing each piece to emit; usable at compile time, for the presets.
+template <class Emit>
+constexpr text_pattern_problem parse_text_pattern(std::string_view s, Emit&& emit) {
+    constexpr std::pair<std::string_view, text_token> names[] = {
+        {"date", text_token::date},       {"time", text_token::time},       {"tz", text_token::tz},
+        {"msec", text_token::msec},       {"usec", text_token::usec},       {"iso", text_token::iso},
+        {"logger", text_token::logger},   {"level", text_token::level},     {"levelno", text_token::levelno},
+        {"job", text_token::job},         {"run_id", text_token::run_id},   {"run_id8", text_token::run_id8},
+        {"pid", text_token::pid},         {"thread", text_token::thread},   {"step", text_token::step},
+        {"event", text_token::event},     {"message", text_token::message}, {"fields", text_token::field_list},
+        {"file", text_token::file},       {"line", text_token::line},       {"function", text_token::function},
+    };
+    constexpr std::string_view sep = " - ";
+    emit(text_piece{text_token::part, 0, 0});
+    std::size_t i = 0, lit = 0;
+    auto literal = [&](std::size_t end) {
+        if (end > lit)
+            emit(text_piece{text_token::literal, static_cast<std::uint32_t>(lit), static_cast<std::uint32_t>(end - lit)});
+    };
+    while (i < s.size()) {
+        if (s.substr(i, sep.size()) == sep) {
+            literal(i);
+            emit(text_piece{text_token::part, 0, 0});
+            i += sep.size();
+            lit = i;
+        } else if ((s[i] == '{' || s[i] == '}') && i + 1 < s.size() && s[i + 1] == s[i]) {
+            literal(i + 1);  // a doubled brace is one literal brace
+            i += 2;
+            lit = i;
+        } else if (s[i] == '{') {
+            const auto close = s.find('}', i);
+            if (close == std::string_view::npos) return {i, "'{' is not closed"};
+            const auto name = s.substr(i + 1, close - i - 1);
+            text_token t = text_token::literal;
+            for (const auto& [n, v] : names)
+                if (n == name) t = v;
+            if (t == text_token::literal) return {i, "unknown field", name};
+            literal(i);
+            emit(text_piece{t, 0, 0});
+            i = close + 1;
+            lit = i;
+        } else if (s[i] == '}') {
+            return {i, "'}' without '{' (write '}}' for a brace)"};
+        } else {
+            ++i;
+        }
+    }
+    literal(s.size());
+    return {s.size(), nullptr};
 }
 
-RUNLOG_INLINE text_formatter text_formatter::brief(text_options options) { return text_formatter(short_pattern, options); }
+/// A pattern parsed at compile time: the presets cost no parsing at run time.
+struct text_preset {
+    text_piece pieces[32];
+    std::size_t count = 0;
+};
 
-RUNLOG_INLINE void text_formatter::format(const record& r, buffer& out, bool color) const {
+consteval text_preset parse_text_preset(std::string_view pattern) {
+    text_preset p;
+    const auto problem = parse_text_pattern(pattern, [&](text_piece x) { p.pieces[p.count++] = x; });
+    if (problem.what != nullptr) throw "a text preset does not parse";
+    return p;
+}
+
+inline constexpr text_preset full_text_preset = parse_text_preset(text_formatter::full_pattern);
+inline constexpr text_preset short_text_preset = parse_text_preset(text_formatter::short_pattern);
+
+[[noreturn]] inline void throw_pattern_error(std::string_view pattern, const text_pattern_problem& p) {
+    std::string m = "text pattern \"";
+    m.append(pattern);
+    m.append("\" at offset ");
+    m.append(std::to_string(p.offset));
+    m.append(": ");
+    m.append(p.what);
+    if (!p.field.empty()) {
+        m.append(" '{");
+        m.append(p.field);
+        m.append("}'");
+    }
+    throw format_error(m);
+}
+
+}  // namespace detail
+
+RUNLOG_INLINE text_formatter::text_formatter() : text_formatter(text_options{}) {}
+
+RUNLOG_INLINE text_formatter::text_formatter(text_options options)
+    : text_formatter(detail::full_text_preset, full_pattern, options) {
+    write_ = &write_full;
+}
+
+RUNLOG_INLINE text_formatter::text_formatter(const detail::text_preset& preset, std::string_view pattern,
+                                             text_options options)
+    : write_(&write_pattern), pattern_(pattern), options_(options), pieces_(preset.pieces, preset.count) {
+    note_uses();
+}
+
+RUNLOG_INLINE text_formatter::text_formatter(std::string_view pattern, text_options options)
+    : text_formatter(detail::text_preset{}, pattern, options) {
+    const auto problem = detail::parse_text_pattern(pattern_, [&](piece x) { pieces_.push_back(x); });
+    if (problem.what != nullptr) detail::throw_pattern_error(pattern_, problem);
+    note_uses();
+}
+
+RUNLOG_INLINE void text_formatter::note_uses() noexcept {
+    for (const piece& x : pieces_) {
+        uses_location_ = uses_location_ || x.tok == token::file || x.tok == token::line || x.tok == token::function;
+        uses_time_ = uses_time_ || x.tok == token::date || x.tok == token::time || x.tok == token::tz ||
+                     x.tok == token::msec || x.tok == token::usec;
+    }
+}
+
+RUNLOG_INLINE text_formatter text_formatter::brief(text_options options) {
+    return text_formatter(detail::short_text_preset, short_pattern, options);
+}
+
+RUNLOG_INLINE void text_formatter::write_full(const text_formatter& f, const record& r, buffer& out, bool color) {
     std::int64_t secs = 0;
     unsigned micros = 0;
-    if (uses_time_) {
-        detail::split_time(r.time, secs, micros);
-        seconds_cache().update(secs);
+    detail::split_time(r.time, secs, micros);
+    auto& cache = f.seconds_cache();
+    cache.update(secs);
+    out.append(cache.date());
+    out.push_back(' ');
+    out.append(cache.time());
+    out.push_back(' ');
+    out.append(cache.tz());
+    // Dagster's layout: each other part after " - ", left out when empty.
+    auto part = [&](std::string_view text) {
+        if (text.empty()) return;
+        out.append(std::string_view(" - "));
+        out.append(text);
+    };
+    part(r.logger_name);
+    out.append(std::string_view(" - "));
+    render_level(r.lvl, out, color);
+    part(r.ctx.job);
+    part(r.ctx.run_id);
+    if (r.pid) {
+        out.append(std::string_view(" - "));
+        detail::append_number(out, r.pid);
     }
-    bool first = true;
-    for (const part& p : parts_) {
-        const std::size_t start = out.size();
-        if (!first) out.append(std::string_view(" - "));
-        bool any = false;
-        for (const piece& x : p.pieces) {
-            if (x.tok == token::literal) {
-                out.append(std::string_view(pattern_).substr(x.offset, x.size));
-                continue;
-            }
-            const std::size_t before = out.size();
-            render(x.tok, r, micros, out, color);
-            any = any || out.size() != before;
-        }
-        if (p.has_tokens && !any)
+    part(r.ctx.step);
+    if (r.event) part(r.event->name);
+    part(r.message());
+    out.push_back('\n');
+}
+
+RUNLOG_INLINE void text_formatter::write_pattern(const text_formatter& f, const record& r, buffer& out, bool color) {
+    std::int64_t secs = 0;
+    unsigned micros = 0;
+    if (f.uses_time_) {
+        detail::split_time(r.time, secs, micros);
+        f.seconds_cache().update(secs);
+    }
+    // A part whose fields all rendered empty is left out, with its separator.
+    bool first = true, open = false, has_fields = false, any = false;
+    std::size_t start = 0;
+    auto end_part = [&] {
+        if (!open) return;
+        if (has_fields && !any)
             out.resize(start);
         else
             first = false;
+    };
+    for (const piece& x : f.pieces_) {
+        if (x.tok == token::part) {
+            end_part();
+            open = true;
+            has_fields = any = false;
+            start = out.size();
+            if (!first) out.append(std::string_view(" - "));
+        } else if (x.tok == token::literal) {
+            out.append(std::string_view(f.pattern_).substr(x.offset, x.size));
+        } else {
+            has_fields = true;
+            const std::size_t before = out.size();
+            f.render(x.tok, r, micros, out, color);
+            any = any || out.size() != before;
+        }
     }
+    end_part();
     out.push_back('\n');
 }
 
@@ -5369,18 +5599,28 @@ RUNLOG_INLINE detail::second_cache& text_formatter::seconds_cache() const {
     return options_.utc ? utc : local;
 }
 
-RUNLOG_INLINE std::string_view text_formatter::level_color(level l) noexcept {
-    if (l >= level::critical) return "\x1b[1;31m";
-    if (l >= level::error) return "\x1b[31m";
-    if (l >= level::warning) return "\x1b[33m";
-    if (l >= level::info) return "\x1b[32m";
-    if (l >= level::debug) return "\x1b[34m";
-    return "\x1b[90m";
+RUNLOG_INLINE void text_formatter::render_level(level l, buffer& out, bool color) {
+    if (color) {
+        out.append(l >= level::critical  ? std::string_view("\x1b[1;31m")
+                   : l >= level::error   ? std::string_view("\x1b[31m")
+                   : l >= level::warning ? std::string_view("\x1b[33m")
+                   : l >= level::info    ? std::string_view("\x1b[32m")
+                   : l >= level::debug   ? std::string_view("\x1b[34m")
+                                         : std::string_view("\x1b[90m"));
+    }
+    if (auto n = level_name(l); !n.empty()) {
+        out.append(n);
+    } else {
+        out.append(std::string_view("Level "));
+        detail::append_number(out, static_cast<int>(l));
+    }
+    if (color) out.append(std::string_view("\x1b[0m"));
 }
 
 RUNLOG_INLINE void text_formatter::render(token t, const record& r, unsigned micros, buffer& out, bool color) const {
     auto& cache = seconds_cache();
     switch (t) {
+        case token::part:
         case token::literal: break;
         case token::date: out.append(cache.date()); break;
         case token::time: out.append(cache.time()); break;
@@ -5389,17 +5629,7 @@ RUNLOG_INLINE void text_formatter::render(token t, const record& r, unsigned mic
         case token::usec: detail::append_digits(out, micros, 6); break;
         case token::iso: detail::append_rfc3339(out, r.time); break;
         case token::logger: out.append(r.logger_name); break;
-        case token::level: {
-            if (color) out.append(level_color(r.lvl));
-            if (auto n = level_name(r.lvl); !n.empty()) {
-                out.append(n);
-            } else {
-                out.append(std::string_view("Level "));
-                detail::append_number(out, static_cast<int>(r.lvl));
-            }
-            if (color) out.append(std::string_view("\x1b[0m"));
-            break;
-        }
+        case token::level: render_level(r.lvl, out, color); break;
         case token::levelno: detail::append_number(out, static_cast<int>(r.lvl)); break;
         case token::job: out.append(r.ctx.job); break;
         case token::run_id: out.append(r.ctx.run_id); break;
@@ -5418,67 +5648,6 @@ RUNLOG_INLINE void text_formatter::render(token t, const record& r, unsigned mic
     }
 }
 
-RUNLOG_INLINE void text_formatter::parse() {
-    static constexpr std::pair<std::string_view, token> names[] = {
-        {"date", token::date},       {"time", token::time},       {"tz", token::tz},
-        {"msec", token::msec},       {"usec", token::usec},       {"iso", token::iso},
-        {"logger", token::logger},   {"level", token::level},     {"levelno", token::levelno},
-        {"job", token::job},         {"run_id", token::run_id},   {"run_id8", token::run_id8},
-        {"pid", token::pid},         {"thread", token::thread},   {"step", token::step},
-        {"event", token::event},     {"message", token::message}, {"fields", token::field_list},
-        {"file", token::file},       {"line", token::line},       {"function", token::function},
-    };
-    const std::string_view s = pattern_;
-    constexpr std::string_view sep = " - ";
-    parts_.emplace_back();
-    std::size_t i = 0, lit = 0;
-    auto flush_literal = [&](std::size_t end) {
-        if (end > lit) parts_.back().pieces.push_back({token::literal, lit, end - lit});
-    };
-    while (i < s.size()) {
-        if (s.compare(i, sep.size(), sep) == 0) {
-            flush_literal(i);
-            parts_.emplace_back();
-            i += sep.size();
-            lit = i;
-        } else if (s[i] == '{' && i + 1 < s.size() && s[i + 1] == '{') {
-            flush_literal(i + 1);
-            i += 2;
-            lit = i;
-        } else if (s[i] == '}' && i + 1 < s.size() && s[i + 1] == '}') {
-            flush_literal(i + 1);
-            i += 2;
-            lit = i;
-        } else if (s[i] == '{') {
-            auto close = s.find('}', i);
-            if (close == std::string_view::npos)
-                throw format_error("text pattern \"" + pattern_ + "\" at offset " + std::to_string(i) +
-                                   ": '{' is not closed");
-            auto name = s.substr(i + 1, close - i - 1);
-            token t = token::literal;
-            for (const auto& [n, v] : names)
-                if (n == name) t = v;
-            if (t == token::literal)
-                throw format_error("text pattern \"" + pattern_ + "\" at offset " + std::to_string(i) +
-                                   ": unknown field '{" + std::string(name) + "}'");
-            flush_literal(i);
-            parts_.back().pieces.push_back({t, 0, 0});
-            parts_.back().has_tokens = true;
-            uses_location_ = uses_location_ || t == token::file || t == token::line || t == token::function;
-            uses_time_ = uses_time_ || t == token::date || t == token::time || t == token::tz ||
-                         t == token::msec || t == token::usec;
-            i = close + 1;
-            lit = i;
-        } else if (s[i] == '}') {
-            throw format_error("text pattern \"" + pattern_ + "\" at offset " + std::to_string(i) +
-                               ": '}' without '{' (write '}}' for a brace)");
-        } else {
-            ++i;
-        }
-    }
-    flush_literal(s.size());
-}
-
 }  // namespace v0
 }  // namespace runlog
 
@@ -5489,15 +5658,9 @@ inline namespace v0 {
 namespace detail {
 namespace registry {
 
-struct entry {
-    void* logger;
-    refresh_fn refresh;
-    names_fn names;
-};
-
 struct state {
     std::mutex mutex;
-    std::vector<entry> loggers;
+    entry* first = nullptr;
     int open_runs = 0;
 };
 
@@ -5512,36 +5675,50 @@ inline void change_open_runs(int by) noexcept {
     const bool was_open = s.open_runs > 0;
     s.open_runs += by;
     if (was_open != (s.open_runs > 0))
-        for (const auto& e : s.loggers) e.refresh(e.logger, s.open_runs > 0);
+        for (entry* e = s.first; e; e = e->next) e->refresh(e->logger, s.open_runs > 0);
 }
 
-RUNLOG_INLINE void add(void* logger, refresh_fn fn, names_fn names) {
-    auto& s = the_state();
-    std::lock_guard lock(s.mutex);
-    s.loggers.push_back({logger, fn, names});
-    fn(logger, s.open_runs > 0);
+RUNLOG_INLINE std::vector<std::string> names_of(names_fn names, const void* logger) {
+    std::vector<std::string> out;
+    names(logger, [](void* o, std::string_view n) { static_cast<std::vector<std::string>*>(o)->emplace_back(n); }, &out);
+    return out;
 }
 
-RUNLOG_INLINE void remove(void* logger) noexcept {
+RUNLOG_INLINE void add(entry& e) noexcept {
     auto& s = the_state();
     std::lock_guard lock(s.mutex);
-    std::erase_if(s.loggers, [&](const entry& e) { return e.logger == logger; });
+    e.prev = nullptr;
+    e.next = s.first;
+    if (s.first) s.first->prev = &e;
+    s.first = &e;
+    e.refresh(e.logger, s.open_runs > 0);
+}
+
+RUNLOG_INLINE void remove(entry& e) noexcept {
+    auto& s = the_state();
+    std::lock_guard lock(s.mutex);
+    if (e.prev)
+        e.prev->next = e.next;
+    else if (s.first == &e)
+        s.first = e.next;
+    if (e.next) e.next->prev = e.prev;
+    e.prev = e.next = nullptr;
 }
 
 RUNLOG_INLINE std::vector<std::string> other_pipeline_names(const void* except) {
     auto& s = the_state();
     std::lock_guard lock(s.mutex);
     std::vector<std::string> all;
-    for (const auto& e : s.loggers)
-        if (e.logger != except && e.names)
-            for (auto& n : e.names(e.logger)) all.push_back(std::move(n));
+    for (const entry* e = s.first; e; e = e->next)
+        if (e->logger != except && e->names)
+            for (auto& n : names_of(e->names, e->logger)) all.push_back(std::move(n));
     return all;
 }
 
-RUNLOG_INLINE void refresh(void* logger, refresh_fn fn) noexcept {
+RUNLOG_INLINE void refresh(const entry& e) noexcept {
     auto& s = the_state();
     std::lock_guard lock(s.mutex);
-    fn(logger, s.open_runs > 0);
+    e.refresh(e.logger, s.open_runs > 0);
 }
 
 RUNLOG_INLINE void run_opened() noexcept { change_open_runs(+1); }
@@ -5697,6 +5874,25 @@ RUNLOG_INLINE void report_problem(std::string_view message, std::uint64_t lost_r
 
 RUNLOG_INLINE error_handler set_error_handler(error_handler h) noexcept {
     return detail::error_handler_slot().exchange(h ? h : &detail::default_error_handler);
+}
+
+}  // namespace v0
+}  // namespace runlog
+
+// ---- runlog/pipeline.hpp (definitions)
+namespace runlog {
+inline namespace v0 {
+
+RUNLOG_INLINE void detail::report_dropped_record(std::string_view pipeline, const char* what) noexcept {
+    try {
+        std::string m = "pipeline \"";
+        m.append(pipeline);
+        m.append("\" dropped a record: ");
+        m.append(what);
+        pipeline_errors().report(m, 0, 1);
+    } catch (...) {
+        pipeline_errors().report("a pipeline dropped a record", 0, 1);
+    }
 }
 
 }  // namespace v0
@@ -6029,16 +6225,22 @@ RUNLOG_INLINE std::uint64_t file_sink::lost_records() const noexcept { return st
 }  // namespace runlog
 
 // ---- runlog/sinks/memory.hpp (definitions)
-#include <deque>
 
 namespace runlog {
 inline namespace v0 {
 
 struct memory_sink::state {
     std::mutex mutex;
-    std::deque<std::string> lines;
+    std::vector<std::string> lines;  ///< a ring once full: the oldest kept line is at `first`
+    std::size_t first = 0;
     std::size_t capacity = 0;
     std::uint64_t dropped = 0;
+
+    /// The lines kept, oldest first.
+    template <class F>
+    void each(F&& f) const {
+        for (std::size_t i = 0; i < lines.size(); ++i) f(lines[(first + i) % lines.size()]);
+    }
 };
 
 RUNLOG_INLINE memory_sink::memory_sink(std::size_t capacity) : state_(std::make_shared<state>()) {
@@ -6047,22 +6249,28 @@ RUNLOG_INLINE memory_sink::memory_sink(std::size_t capacity) : state_(std::make_
 
 RUNLOG_INLINE void memory_sink::write(std::string_view bytes) {
     std::lock_guard lock(state_->mutex);
-    state_->lines.emplace_back(bytes);
-    if (state_->capacity != 0 && state_->lines.size() > state_->capacity) {
-        state_->lines.pop_front();
-        ++state_->dropped;
+    auto& s = *state_;
+    if (s.capacity != 0 && s.lines.size() == s.capacity) {  // full: the oldest line makes room
+        s.lines[s.first].assign(bytes);
+        s.first = (s.first + 1) % s.capacity;
+        ++s.dropped;
+    } else {
+        s.lines.emplace_back(bytes);
     }
 }
 
 RUNLOG_INLINE std::vector<std::string> memory_sink::lines() const {
     std::lock_guard lock(state_->mutex);
-    return {state_->lines.begin(), state_->lines.end()};
+    std::vector<std::string> out;
+    out.reserve(state_->lines.size());
+    state_->each([&](const std::string& l) { out.push_back(l); });
+    return out;
 }
 
 RUNLOG_INLINE std::string memory_sink::text() const {
     std::lock_guard lock(state_->mutex);
     std::string all;
-    for (const auto& l : state_->lines) all += l;
+    state_->each([&](const std::string& l) { all += l; });
     return all;
 }
 
@@ -6079,6 +6287,7 @@ RUNLOG_INLINE std::uint64_t memory_sink::dropped() const {
 RUNLOG_INLINE void memory_sink::clear() {
     std::lock_guard lock(state_->mutex);
     state_->lines.clear();
+    state_->first = 0;
 }
 
 }  // namespace v0
@@ -6311,15 +6520,105 @@ RUNLOG_INLINE void tick_clock::resync() noexcept {
 }  // namespace runlog
 
 // ---- runlog/async/backend.hpp (definitions)
-#include <algorithm>
-#include <condition_variable>
-#include <thread>
 
 #if defined(__linux__)
 #include <pthread.h>
 #include <sched.h>
 #endif
 
+
+// ---- runlog/detail/threads.hpp
+/// A thread and a condition variable on POSIX threads, for the definitions of the async backend, the capture
+/// and the config watcher: <thread> and <condition_variable> (with C++20's stop tokens) cost every file that
+/// compiles those definitions more than the rest of them.
+
+
+
+namespace runlog {
+inline namespace v0 {
+namespace detail {
+
+/// A joinable thread running fn(arg); started by start(), joined by join() or the destructor.
+class native_thread {
+public:
+    native_thread() = default;
+    native_thread(const native_thread&) = delete;
+    native_thread& operator=(const native_thread&) = delete;
+    ~native_thread() { join(); }
+
+    /// Starts fn(arg) on a new thread; throws std::runtime_error naming the reason when it cannot.
+    void start(void (*fn)(void*), void* arg) {
+        fn_ = fn;
+        arg_ = arg;
+        if (const int err = ::pthread_create(&id_, nullptr, &native_thread::run, this); err != 0)
+            throw std::runtime_error(std::string("cannot start a thread: ") + std::strerror(err));
+        joinable_ = true;
+    }
+    bool joinable() const noexcept { return joinable_; }
+    void join() noexcept {
+        if (!joinable_) return;
+        ::pthread_join(id_, nullptr);
+        joinable_ = false;
+    }
+
+private:
+    static void* run(void* self) {
+        auto* t = static_cast<native_thread*>(self);
+        t->fn_(t->arg_);
+        return nullptr;
+    }
+
+    pthread_t id_{};
+    void (*fn_)(void*) = nullptr;
+    void* arg_ = nullptr;
+    bool joinable_ = false;
+};
+
+/// A condition variable for a std::mutex, timed on the monotonic clock.
+class native_condition {
+public:
+    native_condition() noexcept {
+        pthread_condattr_t attr;
+        ::pthread_condattr_init(&attr);
+        ::pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+        ::pthread_cond_init(&cond_, &attr);
+        ::pthread_condattr_destroy(&attr);
+    }
+    native_condition(const native_condition&) = delete;
+    native_condition& operator=(const native_condition&) = delete;
+    ~native_condition() { ::pthread_cond_destroy(&cond_); }
+
+    void notify_one() noexcept { ::pthread_cond_signal(&cond_); }
+    void notify_all() noexcept { ::pthread_cond_broadcast(&cond_); }
+
+    /// Waits until notified or `timeout` has passed (the lock is held again on return; wake-ups may be spurious).
+    void wait_for(std::unique_lock<std::mutex>& lock, std::chrono::nanoseconds timeout) noexcept {
+        timespec at{};
+        ::clock_gettime(CLOCK_MONOTONIC, &at);
+        const long long ns = at.tv_nsec + timeout.count() % 1'000'000'000;
+        at.tv_sec += static_cast<time_t>(timeout.count() / 1'000'000'000 + ns / 1'000'000'000);
+        at.tv_nsec = static_cast<long>(ns % 1'000'000'000);
+        ::pthread_cond_timedwait(&cond_, lock.mutex()->native_handle(), &at);
+    }
+    /// Waits until pred() holds or `timeout` has passed; returns pred().
+    template <class Pred>
+    bool wait_for(std::unique_lock<std::mutex>& lock, std::chrono::nanoseconds timeout, Pred pred) noexcept {
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (!pred()) {
+            const auto left = deadline - std::chrono::steady_clock::now();
+            if (left <= std::chrono::nanoseconds::zero()) return pred();
+            wait_for(lock, std::chrono::duration_cast<std::chrono::nanoseconds>(left));
+        }
+        return true;
+    }
+
+private:
+    pthread_cond_t cond_;
+};
+
+}  // namespace detail
+}  // namespace v0
+}  // namespace runlog
 
 namespace runlog {
 inline namespace v0 {
@@ -6336,17 +6635,20 @@ struct async_backend::impl {
     impl() {
         tsc_enabled().store(options().use_tsc, std::memory_order_relaxed);
         started().store(true, std::memory_order_release);
-        thread_ = std::thread([this] {
+        thread_.start([](void* self) { static_cast<impl*>(self)->run(); }, this);
+    }
+
+    /// The backend thread.
+    void run() {
 #if defined(__linux__)
-            ::pthread_setname_np(::pthread_self(), "runlog-backend");  // what top -H and /proc show
+        ::pthread_setname_np(::pthread_self(), "runlog-backend");  // what top -H and /proc show
 #endif
-            pin_to(options().backend_cpu);
-            // Records queued meanwhile wait in their rings: the backend converts timestamps only once
-            // calibrated, and the callers never wait for it.
-            clock_.start();
-            slack_ = clock_.ticks_for(std::chrono::microseconds(20));
-            loop();
-        });
+        pin_to(options().backend_cpu);
+        // Records queued meanwhile wait in their rings: the backend converts timestamps only once
+        // calibrated, and the callers never wait for it.
+        clock_.start();
+        slack_ = clock_.ticks_for(std::chrono::microseconds(20));
+        loop();
     }
 
     static backend_options& options() noexcept { return async_backend::options(); }
@@ -6593,17 +6895,17 @@ struct async_backend::impl {
     std::atomic<std::uint64_t> rings_version_{0};
     std::vector<async_target*> dirty_;
     std::mutex forget_mutex_;
-    std::condition_variable forget_cv_;
+    native_condition forget_cv_;
     std::vector<async_target*> forget_;
     std::uint64_t pass_gen_ = 0;
     std::mutex wake_mutex_;
-    std::condition_variable wake_cv_;
+    native_condition wake_cv_;
     bool wake_requested_ = false;
     std::mutex done_mutex_;
-    std::condition_variable done_cv_;
+    native_condition done_cv_;
     std::uint64_t done_upto_ = 0;
     std::atomic<bool> stop_{false};
-    std::thread thread_;
+    native_thread thread_;
 };
 
 RUNLOG_INLINE async_backend::async_backend() : impl_(new impl) {}
@@ -6976,6 +7278,40 @@ RUNLOG_INLINE void append_run_index(const run_state& s, std::string_view status,
     index.write(b.view());
 }
 
+/// One run or step scope bound to a thread: what it replaced, and what its context refers to.
+struct binding_frame {
+    context saved_ctx;                    ///< the thread's context before the scope
+    record_tap* saved_log = nullptr;      ///< the thread's event log before the scope
+    std::shared_ptr<binding_frame> below;  ///< the frame that was on top before
+    std::shared_ptr<const void> keep;     ///< keeps the strings of the scope's context alive
+    std::atomic<bool> abandoned{false};   ///< ended on another thread: the thread pops it at its next record
+};
+
+/// The calling thread's innermost run or step scope, or null.
+inline std::shared_ptr<binding_frame>& thread_frame() noexcept {
+    thread_local std::shared_ptr<binding_frame> frame;
+    return frame;
+}
+
+/// Restores what scopes ended on other threads had replaced on this one.
+inline void pop_abandoned_frames() noexcept;
+
+/// Makes frame the calling thread's innermost scope, and tells the log calls' watch.
+inline void set_thread_frame(std::shared_ptr<binding_frame> frame) noexcept {
+    thread_scope_watch() = frame ? scope_watch{&frame->abandoned, &pop_abandoned_frames} : scope_watch{};
+    thread_frame() = std::move(frame);
+}
+
+inline void pop_abandoned_frames() noexcept {
+    auto& top = thread_frame();
+    while (top && top->abandoned.load(std::memory_order_acquire)) {
+        thread_context() = top->saved_ctx;
+        thread_event_log() = top->saved_log;
+        auto below = std::move(top->below);
+        set_thread_frame(std::move(below));
+    }
+}
+
 RUNLOG_INLINE thread_binding::thread_binding(context c, record_tap* log, std::shared_ptr<const void> keep,
                                              std::string_view what)
     : frame_(std::make_shared<binding_frame>()), what_(what), thread_(thread_id()) {
@@ -6984,7 +7320,7 @@ RUNLOG_INLINE thread_binding::thread_binding(context c, record_tap* log, std::sh
     frame_->saved_log = thread_event_log();
     frame_->below = std::move(thread_frame());
     frame_->keep = std::move(keep);
-    thread_frame() = frame_;
+    set_thread_frame(frame_);
     thread_context() = c;
     thread_event_log() = log;
 }
@@ -7005,7 +7341,7 @@ RUNLOG_INLINE void thread_binding::release(bool force) noexcept {
     if (top != frame_ && !(force && on_stack())) return;
     thread_context() = frame_->saved_ctx;
     thread_event_log() = frame_->saved_log;
-    top = std::move(frame_->below);
+    set_thread_frame(std::move(frame_->below));
 }
 
 RUNLOG_INLINE bool thread_binding::on_stack() const noexcept {
@@ -7151,8 +7487,11 @@ RUNLOG_INLINE step::~step() {
         std::lock_guard lock(s.mutex);
         if (!s.closed) {
             report = true;
-            auto it = std::find(s.open_steps.begin(), s.open_steps.end(), key_);
-            if (it != s.open_steps.end()) s.open_steps.erase(it);
+            for (auto it = s.open_steps.begin(); it != s.open_steps.end(); ++it)
+                if (*it == key_) {
+                    s.open_steps.erase(it);
+                    break;
+                }
             if (failed_) s.failed_steps.push_back(key_);
         }
     }
@@ -7303,7 +7642,7 @@ struct capture::impl {
     std::string file_key_;
     std::string complete_path_;
     stream streams_[2];
-    std::thread reader_;
+    detail::native_thread reader_;
     std::atomic<bool> restored_{false};
     bool ended_ = false;
     int abandoned_ = 0;
@@ -7404,7 +7743,7 @@ struct capture::impl {
         }
         detail::flush_standard_streams();
         try {
-            reader_ = std::thread([this] { read_loop(); });
+            reader_.start([](void* self) { static_cast<impl*>(self)->read_loop(); }, this);
         } catch (const std::exception& e) {
             throw capture_error(std::string("cannot start the capture's reader thread: ") + e.what());
         }
@@ -7544,7 +7883,6 @@ RUNLOG_INLINE std::uint64_t capture::stderr_bytes() const noexcept {
 
 
 // ---- runlog/detail/yaml.hpp
-#include <unordered_map>
 
 namespace runlog {
 inline namespace v0 {
@@ -7606,6 +7944,44 @@ struct error {
 inline constexpr std::size_t max_input = 1 << 20;
 inline constexpr std::size_t max_scalar = 64 * 1024;
 inline constexpr int max_depth = 64;
+
+/// The keys of one mapping and where each is, to refuse duplicates in constant time (open addressing).
+class key_set {
+public:
+    /// Adds key; if it is there already, returns where it was first (and adds nothing), else null.
+    const position* insert(const std::string& key, position pos) {
+        if ((keys_.size() + 1) * 2 > slots_.size()) grow();
+        const std::size_t mask = slots_.size() - 1;
+        for (std::size_t i = hash(key) & mask;; i = (i + 1) & mask) {
+            if (slots_[i] == 0) {
+                keys_.push_back({key, pos});
+                slots_[i] = static_cast<std::uint32_t>(keys_.size());
+                return nullptr;
+            }
+            const auto& k = keys_[slots_[i] - 1];
+            if (k.first == key) return &k.second;
+        }
+    }
+
+private:
+    static std::size_t hash(std::string_view s) noexcept {
+        std::uint64_t h = 14695981039346656037ULL;  // FNV-1a
+        for (const unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
+        return static_cast<std::size_t>(h ^ (h >> 29));
+    }
+    void grow() {
+        slots_.assign(slots_.empty() ? 16 : slots_.size() * 2, 0);
+        const std::size_t mask = slots_.size() - 1;
+        for (std::size_t k = 0; k < keys_.size(); ++k) {
+            std::size_t i = hash(keys_[k].first) & mask;
+            while (slots_[i] != 0) i = (i + 1) & mask;
+            slots_[i] = static_cast<std::uint32_t>(k + 1);
+        }
+    }
+
+    std::vector<std::pair<std::string, position>> keys_;
+    std::vector<std::uint32_t> slots_;  ///< 1 + an index into keys_, or 0 for an empty slot
+};
 
 /// Parses the subset: block mappings and sequences, plain, single- and double-quoted scalars,
 /// comments, one leading `---`, one-line flow mappings and sequences, a UTF-8 BOM. Anything else
@@ -7833,7 +8209,7 @@ private:
         node map;
         map.type = node::kind::mapping;
         map.pos = pos(lines_[li], 0);
-        std::unordered_map<std::string, position> seen;
+        key_set seen;
         while (li < lines_.size()) {
             const line& l = lines_[li];
             if (l.indent != indent || is_seq_entry(l.text) || is_marker(l, "---") || is_marker(l, "...")) break;
@@ -8068,7 +8444,7 @@ private:
         n.type = is_map ? node::kind::mapping : node::kind::sequence;
         n.pos = pos(l, off);
         const std::size_t open = off;
-        std::unordered_map<std::string, position> seen;
+        key_set seen;
         ++off;
         for (;;) {
             skip_spaces(l, off);
@@ -8111,11 +8487,10 @@ private:
 
     /// Records a mapping key, refusing a duplicate (found in constant time); called before its value is
     /// parsed, so the error points at the second key.
-    static void claim_key(const node& key, std::unordered_map<std::string, position>& seen) {
-        auto [it, fresh] = seen.emplace(key.text, key.pos);
-        if (!fresh)
-            fail(key.pos, "duplicate key '" + shown(key.text) + "' (first at line " + std::to_string(it->second.line) +
-                              ", column " + std::to_string(it->second.column) + ")");
+    static void claim_key(const node& key, key_set& seen) {
+        if (const position* first = seen.insert(key.text, key.pos))
+            fail(key.pos, "duplicate key '" + shown(key.text) + "' (first at line " + std::to_string(first->line) +
+                              ", column " + std::to_string(first->column) + ")");
     }
     static void add_key(node& map, node key, node value) {
         map.keys.push_back(std::move(key));
@@ -8158,7 +8533,7 @@ inline std::size_t edit_distance(std::string_view a, std::string_view b) {
         row[0] = i;
         for (std::size_t j = 1; j <= b.size(); ++j) {
             const std::size_t up = row[j];
-            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            row[j] = std::min(std::min(row[j] + 1, row[j - 1] + 1), diag + (a[i - 1] == b[j - 1] ? 0 : 1));
             diag = up;
         }
     }
@@ -8305,18 +8680,26 @@ inline void print_config_line(const std::string& line) noexcept {
     }
 }
 
+/// Whether names holds name.
+template <class Names>
+bool contains(const Names& names, std::string_view name) noexcept {
+    for (const auto& n : names)
+        if (n == name) return true;
+    return false;
+}
+
 RUNLOG_INLINE std::vector<std::string> apply_config(const logger_view& logger, const config& c) {
-    const std::vector<std::string> names = logger.names(logger.self);
+    const std::vector<std::string> names = registry::names_of(logger.names, logger.self);
     const std::vector<std::string_view> known(names.begin(), names.end());
     std::vector<std::string> warnings = c.warnings;
     const auto others = registry::other_pipeline_names(logger.self);
     for (const auto& s : c.loggers) {
-        if (std::find(known.begin(), known.end(), s.pipeline) == known.end()) {
+        if (!contains(known, s.pipeline)) {
             // A pipeline of another logger of the program (one config can serve them all): not this one's.
-            if (std::find(others.begin(), others.end(), s.pipeline) != others.end()) continue;
+            if (contains(others, s.pipeline)) continue;
             std::vector<std::string_view> all = known;
             for (const auto& o : others)
-                if (std::find(all.begin(), all.end(), o) == all.end()) all.push_back(o);
+                if (!contains(all, o)) all.push_back(o);
             std::string list;
             for (auto n : all) list += (list.empty() ? "" : ", ") + std::string(n);
             throw config_error({c.file, s.line, s.column,
@@ -8332,7 +8715,7 @@ RUNLOG_INLINE std::vector<std::string> apply_config(const logger_view& logger, c
                                    .to_string());
     }
     for (const auto& s : c.loggers)
-        if (s.lvl && std::find(known.begin(), known.end(), s.pipeline) != known.end()) logger.set_level(logger.self, s.pipeline, *s.lvl);
+        if (s.lvl && contains(known, s.pipeline)) logger.set_level(logger.self, s.pipeline, *s.lvl);
     return warnings;
 }
 
@@ -8421,9 +8804,9 @@ struct config_watcher::state {
     file_stamp pending;
     std::atomic<std::uint64_t> reloads{0};
     std::mutex mutex;
-    std::condition_variable wake;
+    detail::native_condition wake;
     bool stopping = false;
-    std::thread thread;
+    detail::native_thread thread;
 
     file_stamp current_stamp() const noexcept {
         struct stat st {};
@@ -8478,7 +8861,7 @@ RUNLOG_INLINE config_watcher::config_watcher(detail::logger_view logger, std::st
     s.stamp = s.pending = s.current_stamp();
     s.initial = detail::try_apply_config_file(s.logger, s.path);
     s.deliver(s.initial);
-    s.thread = std::thread([&s] { s.loop(); });
+    s.thread.start([](void* self) { static_cast<state*>(self)->loop(); }, &s);
 }
 
 RUNLOG_INLINE config_watcher::~config_watcher() { stop(); }

@@ -1,5 +1,6 @@
 #pragma once
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "build.hpp"
@@ -14,17 +15,29 @@ namespace registry {
 
 /// Re-evaluates a logger's gate; the argument says whether a stored run is open.
 using refresh_fn = void (*)(void* logger, bool run_open) noexcept;
-/// Lists a logger's pipeline names.
-using names_fn = std::vector<std::string> (*)(const void* logger);
+/// Calls emit(context, name) for each of a logger's pipeline names.
+using names_fn = void (*)(const void* logger, void (*emit)(void* context, std::string_view name), void* context);
 
-/// Lists a logger and sets its gate.
-RUNLOG_INLINE void add(void* logger, refresh_fn fn, names_fn names);
-RUNLOG_INLINE void remove(void* logger) noexcept;
+/// A logger's place in the registry, a member of the logger (the registry allocates nothing).
+struct entry {
+    void* logger = nullptr;
+    refresh_fn refresh = nullptr;
+    names_fn names = nullptr;
+    entry* prev = nullptr;
+    entry* next = nullptr;
+};
+
+/// A logger's pipeline names, from its names function.
+RUNLOG_INLINE std::vector<std::string> names_of(names_fn names, const void* logger);
+
+/// Lists a logger (its entry's logger, refresh and names set) and sets its gate.
+RUNLOG_INLINE void add(entry& e) noexcept;
+RUNLOG_INLINE void remove(entry& e) noexcept;
 /// The pipeline names of every live logger but `except`, so that a config shared by several loggers
 /// (RUNLOG_CONFIG) can name pipelines of another one.
 RUNLOG_INLINE std::vector<std::string> other_pipeline_names(const void* except);
-/// Runs refresh(logger, run_open) under the registry's lock, so it cannot race with a run opening.
-RUNLOG_INLINE void refresh(void* logger, refresh_fn fn) noexcept;
+/// Runs e's refresh under the registry's lock, so it cannot race with a run opening.
+RUNLOG_INLINE void refresh(const entry& e) noexcept;
 RUNLOG_INLINE void run_opened() noexcept;
 RUNLOG_INLINE void run_closed() noexcept;
 /// How many runs with an event log are open.
@@ -43,15 +56,9 @@ inline namespace v0 {
 namespace detail {
 namespace registry {
 
-struct entry {
-    void* logger;
-    refresh_fn refresh;
-    names_fn names;
-};
-
 struct state {
     std::mutex mutex;
-    std::vector<entry> loggers;
+    entry* first = nullptr;
     int open_runs = 0;
 };
 
@@ -66,36 +73,50 @@ inline void change_open_runs(int by) noexcept {
     const bool was_open = s.open_runs > 0;
     s.open_runs += by;
     if (was_open != (s.open_runs > 0))
-        for (const auto& e : s.loggers) e.refresh(e.logger, s.open_runs > 0);
+        for (entry* e = s.first; e; e = e->next) e->refresh(e->logger, s.open_runs > 0);
 }
 
-RUNLOG_INLINE void add(void* logger, refresh_fn fn, names_fn names) {
-    auto& s = the_state();
-    std::lock_guard lock(s.mutex);
-    s.loggers.push_back({logger, fn, names});
-    fn(logger, s.open_runs > 0);
+RUNLOG_INLINE std::vector<std::string> names_of(names_fn names, const void* logger) {
+    std::vector<std::string> out;
+    names(logger, [](void* o, std::string_view n) { static_cast<std::vector<std::string>*>(o)->emplace_back(n); }, &out);
+    return out;
 }
 
-RUNLOG_INLINE void remove(void* logger) noexcept {
+RUNLOG_INLINE void add(entry& e) noexcept {
     auto& s = the_state();
     std::lock_guard lock(s.mutex);
-    std::erase_if(s.loggers, [&](const entry& e) { return e.logger == logger; });
+    e.prev = nullptr;
+    e.next = s.first;
+    if (s.first) s.first->prev = &e;
+    s.first = &e;
+    e.refresh(e.logger, s.open_runs > 0);
+}
+
+RUNLOG_INLINE void remove(entry& e) noexcept {
+    auto& s = the_state();
+    std::lock_guard lock(s.mutex);
+    if (e.prev)
+        e.prev->next = e.next;
+    else if (s.first == &e)
+        s.first = e.next;
+    if (e.next) e.next->prev = e.prev;
+    e.prev = e.next = nullptr;
 }
 
 RUNLOG_INLINE std::vector<std::string> other_pipeline_names(const void* except) {
     auto& s = the_state();
     std::lock_guard lock(s.mutex);
     std::vector<std::string> all;
-    for (const auto& e : s.loggers)
-        if (e.logger != except && e.names)
-            for (auto& n : e.names(e.logger)) all.push_back(std::move(n));
+    for (const entry* e = s.first; e; e = e->next)
+        if (e->logger != except && e->names)
+            for (auto& n : names_of(e->names, e->logger)) all.push_back(std::move(n));
     return all;
 }
 
-RUNLOG_INLINE void refresh(void* logger, refresh_fn fn) noexcept {
+RUNLOG_INLINE void refresh(const entry& e) noexcept {
     auto& s = the_state();
     std::lock_guard lock(s.mutex);
-    fn(logger, s.open_runs > 0);
+    e.refresh(e.logger, s.open_runs > 0);
 }
 
 RUNLOG_INLINE void run_opened() noexcept { change_open_runs(+1); }

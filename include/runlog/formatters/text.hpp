@@ -3,7 +3,6 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "../detail/build.hpp"
 #include "../detail/level_enum.hpp"
@@ -30,6 +29,56 @@ struct text_piece {
     text_token tok = text_token::part;
     std::uint32_t offset = 0;
     std::uint32_t size = 0;
+};
+
+/// The pieces of a pattern, owned and copied with the formatter (a std::vector costs every file that
+/// builds a formatter many more functions to compile).
+class text_pieces {
+public:
+    text_pieces() noexcept = default;
+    text_pieces(const text_piece* first, std::size_t n) : data_(n ? new text_piece[n] : nullptr), size_(n), capacity_(n) {
+        for (std::size_t i = 0; i < n; ++i) data_[i] = first[i];
+    }
+    text_pieces(const text_pieces& o) : text_pieces(o.data_, o.size_) {}
+    text_pieces(text_pieces&& o) noexcept : data_(o.data_), size_(o.size_), capacity_(o.capacity_) {
+        o.data_ = nullptr;
+        o.size_ = o.capacity_ = 0;
+    }
+    text_pieces& operator=(text_pieces o) noexcept {
+        swap(o);
+        return *this;
+    }
+    ~text_pieces() { delete[] data_; }
+
+    void push_back(text_piece p) {
+        if (size_ == capacity_) {
+            text_pieces bigger;
+            bigger.data_ = new text_piece[capacity_ ? capacity_ * 2 : 16];
+            bigger.capacity_ = capacity_ ? capacity_ * 2 : 16;
+            for (std::size_t i = 0; i < size_; ++i) bigger.data_[i] = data_[i];
+            bigger.size_ = size_;
+            swap(bigger);
+        }
+        data_[size_++] = p;
+    }
+    const text_piece* begin() const noexcept { return data_; }
+    const text_piece* end() const noexcept { return data_ + size_; }
+
+private:
+    void swap(text_pieces& o) noexcept {
+        text_piece* d = data_;
+        data_ = o.data_;
+        o.data_ = d;
+        const std::size_t s = size_, c = capacity_;
+        size_ = o.size_;
+        capacity_ = o.capacity_;
+        o.size_ = s;
+        o.capacity_ = c;
+    }
+
+    text_piece* data_ = nullptr;
+    std::size_t size_ = 0;
+    std::size_t capacity_ = 0;
 };
 
 }  // namespace detail
@@ -69,7 +118,7 @@ public:
     std::string_view pattern() const noexcept { return pattern_; }
 
     /// Appends one line for r, newline included.
-    RUNLOG_INLINE void format(const record& r, buffer& out, bool color) const;
+    void format(const record& r, buffer& out, bool color) const { write_(*this, r, out, color); }
 
 private:
     using token = detail::text_token;
@@ -79,12 +128,17 @@ private:
     /// Sets uses_time_ and uses_location_ from the pieces.
     RUNLOG_INLINE void note_uses() noexcept;
     RUNLOG_INLINE detail::second_cache& seconds_cache() const;
-    RUNLOG_INLINE static std::string_view level_color(level l) noexcept;
+    RUNLOG_INLINE static void render_level(level l, buffer& out, bool color);
     RUNLOG_INLINE void render(token t, const record& r, unsigned micros, buffer& out, bool color) const;
+    /// The full preset, written directly; and any pattern, piece by piece. Only the constructors name them, so
+    /// a program that uses only the preset (the default logger) does not compile the general writer.
+    RUNLOG_INLINE static void write_full(const text_formatter& f, const record& r, buffer& out, bool color);
+    RUNLOG_INLINE static void write_pattern(const text_formatter& f, const record& r, buffer& out, bool color);
 
+    void (*write_)(const text_formatter&, const record&, buffer&, bool) = &write_pattern;
     std::string pattern_;
     text_options options_;
-    std::vector<piece> pieces_;  ///< parts (each opened by a token::part piece) of literals and fields
+    detail::text_pieces pieces_;  ///< parts (each opened by a token::part piece) of literals and fields
     bool uses_time_ = false;
     bool uses_location_ = false;
 };
@@ -196,14 +250,16 @@ inline constexpr text_preset short_text_preset = parse_text_preset(text_formatte
 
 }  // namespace detail
 
-RUNLOG_INLINE text_formatter::text_formatter() : text_formatter(detail::full_text_preset, full_pattern, {}) {}
+RUNLOG_INLINE text_formatter::text_formatter() : text_formatter(text_options{}) {}
 
 RUNLOG_INLINE text_formatter::text_formatter(text_options options)
-    : text_formatter(detail::full_text_preset, full_pattern, options) {}
+    : text_formatter(detail::full_text_preset, full_pattern, options) {
+    write_ = &write_full;
+}
 
 RUNLOG_INLINE text_formatter::text_formatter(const detail::text_preset& preset, std::string_view pattern,
                                              text_options options)
-    : pattern_(pattern), options_(options), pieces_(preset.pieces, preset.pieces + preset.count) {
+    : write_(&write_pattern), pattern_(pattern), options_(options), pieces_(preset.pieces, preset.count) {
     note_uses();
 }
 
@@ -226,12 +282,44 @@ RUNLOG_INLINE text_formatter text_formatter::brief(text_options options) {
     return text_formatter(detail::short_text_preset, short_pattern, options);
 }
 
-RUNLOG_INLINE void text_formatter::format(const record& r, buffer& out, bool color) const {
+RUNLOG_INLINE void text_formatter::write_full(const text_formatter& f, const record& r, buffer& out, bool color) {
     std::int64_t secs = 0;
     unsigned micros = 0;
-    if (uses_time_) {
+    detail::split_time(r.time, secs, micros);
+    auto& cache = f.seconds_cache();
+    cache.update(secs);
+    out.append(cache.date());
+    out.push_back(' ');
+    out.append(cache.time());
+    out.push_back(' ');
+    out.append(cache.tz());
+    // Dagster's layout: each other part after " - ", left out when empty.
+    auto part = [&](std::string_view text) {
+        if (text.empty()) return;
+        out.append(std::string_view(" - "));
+        out.append(text);
+    };
+    part(r.logger_name);
+    out.append(std::string_view(" - "));
+    render_level(r.lvl, out, color);
+    part(r.ctx.job);
+    part(r.ctx.run_id);
+    if (r.pid) {
+        out.append(std::string_view(" - "));
+        detail::append_number(out, r.pid);
+    }
+    part(r.ctx.step);
+    if (r.event) part(r.event->name);
+    part(r.message());
+    out.push_back('\n');
+}
+
+RUNLOG_INLINE void text_formatter::write_pattern(const text_formatter& f, const record& r, buffer& out, bool color) {
+    std::int64_t secs = 0;
+    unsigned micros = 0;
+    if (f.uses_time_) {
         detail::split_time(r.time, secs, micros);
-        seconds_cache().update(secs);
+        f.seconds_cache().update(secs);
     }
     // A part whose fields all rendered empty is left out, with its separator.
     bool first = true, open = false, has_fields = false, any = false;
@@ -243,7 +331,7 @@ RUNLOG_INLINE void text_formatter::format(const record& r, buffer& out, bool col
         else
             first = false;
     };
-    for (const piece& x : pieces_) {
+    for (const piece& x : f.pieces_) {
         if (x.tok == token::part) {
             end_part();
             open = true;
@@ -251,11 +339,11 @@ RUNLOG_INLINE void text_formatter::format(const record& r, buffer& out, bool col
             start = out.size();
             if (!first) out.append(std::string_view(" - "));
         } else if (x.tok == token::literal) {
-            out.append(std::string_view(pattern_).substr(x.offset, x.size));
+            out.append(std::string_view(f.pattern_).substr(x.offset, x.size));
         } else {
             has_fields = true;
             const std::size_t before = out.size();
-            render(x.tok, r, micros, out, color);
+            f.render(x.tok, r, micros, out, color);
             any = any || out.size() != before;
         }
     }
@@ -268,13 +356,22 @@ RUNLOG_INLINE detail::second_cache& text_formatter::seconds_cache() const {
     return options_.utc ? utc : local;
 }
 
-RUNLOG_INLINE std::string_view text_formatter::level_color(level l) noexcept {
-    if (l >= level::critical) return "\x1b[1;31m";
-    if (l >= level::error) return "\x1b[31m";
-    if (l >= level::warning) return "\x1b[33m";
-    if (l >= level::info) return "\x1b[32m";
-    if (l >= level::debug) return "\x1b[34m";
-    return "\x1b[90m";
+RUNLOG_INLINE void text_formatter::render_level(level l, buffer& out, bool color) {
+    if (color) {
+        out.append(l >= level::critical  ? std::string_view("\x1b[1;31m")
+                   : l >= level::error   ? std::string_view("\x1b[31m")
+                   : l >= level::warning ? std::string_view("\x1b[33m")
+                   : l >= level::info    ? std::string_view("\x1b[32m")
+                   : l >= level::debug   ? std::string_view("\x1b[34m")
+                                         : std::string_view("\x1b[90m"));
+    }
+    if (auto n = level_name(l); !n.empty()) {
+        out.append(n);
+    } else {
+        out.append(std::string_view("Level "));
+        detail::append_number(out, static_cast<int>(l));
+    }
+    if (color) out.append(std::string_view("\x1b[0m"));
 }
 
 RUNLOG_INLINE void text_formatter::render(token t, const record& r, unsigned micros, buffer& out, bool color) const {
@@ -289,17 +386,7 @@ RUNLOG_INLINE void text_formatter::render(token t, const record& r, unsigned mic
         case token::usec: detail::append_digits(out, micros, 6); break;
         case token::iso: detail::append_rfc3339(out, r.time); break;
         case token::logger: out.append(r.logger_name); break;
-        case token::level: {
-            if (color) out.append(level_color(r.lvl));
-            if (auto n = level_name(r.lvl); !n.empty()) {
-                out.append(n);
-            } else {
-                out.append(std::string_view("Level "));
-                detail::append_number(out, static_cast<int>(r.lvl));
-            }
-            if (color) out.append(std::string_view("\x1b[0m"));
-            break;
-        }
+        case token::level: render_level(r.lvl, out, color); break;
         case token::levelno: detail::append_number(out, static_cast<int>(r.lvl)); break;
         case token::job: out.append(r.ctx.job); break;
         case token::run_id: out.append(r.ctx.run_id); break;
