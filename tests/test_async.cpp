@@ -577,5 +577,7 @@ TEST_CASE("async: timestamps follow the system clock from the first record on", 
         worst = std::max({worst, before - stamped, stamped - after});
     }
     CHECK(checked == 25);
-    CHECK(worst < 100);  // µs outside [before, after]; a single 10 ms calibration drifted 0.2-1.4 ms per second
+    // µs outside [before, after]: a single 10 ms calibration drifted 0.2-1.4 ms per second (0.25-1.75 ms over
+    // this test); a calibration sample preempted on a loaded machine (sanitizers, two cores) costs up to ~150.
+    CHECK(worst < 200);
 }

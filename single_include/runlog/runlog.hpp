@@ -1469,7 +1469,9 @@ private:
     using token = detail::text_token;
     using piece = detail::text_piece;
 
-    RUNLOG_INLINE text_formatter(const detail::text_preset& preset, std::string_view pattern, text_options options);
+    using writer = void (*)(const text_formatter&, const record&, buffer&, bool);
+    RUNLOG_INLINE text_formatter(writer write, const detail::text_preset& preset, std::string_view pattern,
+                                 text_options options);
     /// Sets uses_time_ and uses_location_ from the pieces.
     RUNLOG_INLINE void note_uses() noexcept;
     RUNLOG_INLINE detail::second_cache& seconds_cache() const;
@@ -1480,7 +1482,7 @@ private:
     RUNLOG_INLINE static void write_full(const text_formatter& f, const record& r, buffer& out, bool color);
     RUNLOG_INLINE static void write_pattern(const text_formatter& f, const record& r, buffer& out, bool color);
 
-    void (*write_)(const text_formatter&, const record&, buffer&, bool) = &write_pattern;
+    writer write_;
     std::string pattern_;
     text_options options_;
     detail::text_pieces pieces_;  ///< parts (each opened by a token::part piece) of literals and fields
@@ -5496,18 +5498,16 @@ inline constexpr text_preset short_text_preset = parse_text_preset(text_formatte
 RUNLOG_INLINE text_formatter::text_formatter() : text_formatter(text_options{}) {}
 
 RUNLOG_INLINE text_formatter::text_formatter(text_options options)
-    : text_formatter(detail::full_text_preset, full_pattern, options) {
-    write_ = &write_full;
-}
+    : text_formatter(&write_full, detail::full_text_preset, full_pattern, options) {}
 
-RUNLOG_INLINE text_formatter::text_formatter(const detail::text_preset& preset, std::string_view pattern,
-                                             text_options options)
-    : write_(&write_pattern), pattern_(pattern), options_(options), pieces_(preset.pieces, preset.count) {
+RUNLOG_INLINE text_formatter::text_formatter(writer write, const detail::text_preset& preset,
+                                             std::string_view pattern, text_options options)
+    : write_(write), pattern_(pattern), options_(options), pieces_(preset.pieces, preset.count) {
     note_uses();
 }
 
 RUNLOG_INLINE text_formatter::text_formatter(std::string_view pattern, text_options options)
-    : text_formatter(detail::text_preset{}, pattern, options) {
+    : text_formatter(&write_pattern, detail::text_preset{}, pattern, options) {
     const auto problem = detail::parse_text_pattern(pattern_, [&](piece x) { pieces_.push_back(x); });
     if (problem.what != nullptr) detail::throw_pattern_error(pattern_, problem);
     note_uses();
@@ -5522,7 +5522,7 @@ RUNLOG_INLINE void text_formatter::note_uses() noexcept {
 }
 
 RUNLOG_INLINE text_formatter text_formatter::brief(text_options options) {
-    return text_formatter(detail::short_text_preset, short_pattern, options);
+    return text_formatter(&write_pattern, detail::short_text_preset, short_pattern, options);
 }
 
 RUNLOG_INLINE void text_formatter::write_full(const text_formatter& f, const record& r, buffer& out, bool color) {

@@ -44,6 +44,7 @@ if(MODE STREQUAL "find_package")
   endif()
   separate_arguments(pc_flags UNIX_COMMAND "${pc_flags}")
   execute_process(COMMAND "${CXX}" "${SOURCE_DIR}/tests/cmake_consumer/main.cpp" "${SOURCE_DIR}/tests/cmake_consumer/other.cpp"
+                          "${SOURCE_DIR}/tests/cmake_consumer/app_logger.cpp"
                           ${pc_flags} -o "${WORK_DIR}/pc_consumer"
                   RESULT_VARIABLE rc)
   if(rc)

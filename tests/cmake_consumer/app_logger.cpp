@@ -1,0 +1,3 @@
+#include "app_logger.hpp"
+
+RUNLOG_INSTANTIATE_LOGGER(app_logger);
