@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <runlog/runlog.hpp>
@@ -201,7 +202,10 @@ TEST_CASE("config files: unreadable, missing, a directory, too big", "[config]")
     CHECK(st.problem->to_string() == dir.path + "/missing.yaml: cannot read the file: No such file or directory");
     st = runlog::try_apply_config_file(log, dir.path);
     REQUIRE_FALSE(st);
-    CHECK(st.problem->to_string() == dir.path + ": cannot read the file: it is a directory");
+    CHECK(st.problem->to_string() == dir.path + ": not a regular file: it is a directory");
+    st = runlog::try_apply_config_file(log, "/dev/null");
+    REQUIRE_FALSE(st);
+    CHECK(st.problem->to_string() == "/dev/null: not a regular file: it is a device");
     const auto big = dir.write("big.yaml", "# " + std::string(2 << 20, 'x') + "\n");
     st = runlog::try_apply_config_file(log, big);
     REQUIRE_FALSE(st);
@@ -210,6 +214,39 @@ TEST_CASE("config files: unreadable, missing, a directory, too big", "[config]")
     CHECK(runlog::apply_config_file(log, good).empty());
     CHECK(log.get_level("json_file") == level::error);
     CHECK_THROWS_AS(runlog::load_config(dir.path + "/missing.yaml"), runlog::config_error);
+}
+
+TEST_CASE("config files: a FIFO is refused at once, not waited on", "[config]") {
+    temp_dir dir;
+    auto log = two_pipelines();
+    const std::string fifo = dir.path + "/config.yaml";
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    // No writer ever opens it: a blocking open would hang here (ctest's timeout would then fail the test).
+    auto st = runlog::try_apply_config_file(log, fifo);
+    REQUIRE_FALSE(st);
+    CHECK(st.problem->to_string() == fifo + ": not a regular file: it is a FIFO");
+    ::setenv("RUNLOG_CONFIG", fifo.c_str(), 1);
+    st = runlog::configure_from_env(log);
+    ::unsetenv("RUNLOG_CONFIG");
+    REQUIRE_FALSE(st);
+    CHECK(st.problem->message == "not a regular file: it is a FIFO");
+    CHECK(log.get_level("console") == level::info);
+}
+
+TEST_CASE("config text: a second BOM is an error where it is", "[config]") {
+    auto log = two_pipelines();
+    const std::string message = "a byte order mark (U+FEFF) after the start of the file: only the first byte may start one";
+    auto st = runlog::try_apply_config(log, "\xEF\xBB\xBF\xEF\xBB\xBFloggers:\n  console:\n    config:\n      log_level: ERROR\n",
+                                       "c.yaml");
+    REQUIRE_FALSE(st);
+    CHECK(st.problem->to_string() == "c.yaml:1:1: " + message);
+    st = runlog::try_apply_config(log, "loggers:\n  console:\n    config:\n      log_level: \xEF\xBB\xBF" "ERROR\n", "c.yaml");
+    REQUIRE_FALSE(st);
+    CHECK(st.problem->to_string() == "c.yaml:4:18: " + message);
+    CHECK(log.get_level("console") == level::info);
+    // One leading BOM is fine.
+    CHECK(runlog::try_apply_config(log, "\xEF\xBB\xBFloggers:\n  console:\n    config:\n      log_level: ERROR\n", "c.yaml"));
+    CHECK(log.get_level("console") == level::error);
 }
 
 TEST_CASE("RUNLOG_CONFIG: applied at start, a bad file reported and ignored", "[config]") {

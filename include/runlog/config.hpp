@@ -323,13 +323,27 @@ private:
 
 /// Reads a whole file (at most yaml::max_input + 1 bytes, so a huge file is refused without reading it all).
 inline std::string read_config_file(const std::string& path) {
-    const int fd = open_file(path, O_RDONLY);
+    // Non-blocking, so that a FIFO without a writer (or a device) cannot hang the open; then only a regular
+    // file is read.
+    const int fd = open_file(path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) throw config_error({path, 0, 0, std::string("cannot read the file: ") + std::strerror(errno)});
     struct stat st {};
-    if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+    const char* kind = nullptr;
+    if (::fstat(fd, &st) != 0) {
+        const int err = errno;
         ::close(fd);
-        throw config_error({path, 0, 0, "cannot read the file: it is a directory"});
+        throw config_error({path, 0, 0, std::string("cannot read the file: ") + std::strerror(err)});
     }
+    if (S_ISDIR(st.st_mode)) kind = "a directory";
+    else if (S_ISFIFO(st.st_mode)) kind = "a FIFO";
+    else if (S_ISSOCK(st.st_mode)) kind = "a socket";
+    else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) kind = "a device";
+    else if (!S_ISREG(st.st_mode)) kind = "of another kind";
+    if (kind != nullptr) {
+        ::close(fd);
+        throw config_error({path, 0, 0, std::string("not a regular file: it is ") + kind});
+    }
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
     std::string data;
     char chunk[8192];
     for (;;) {

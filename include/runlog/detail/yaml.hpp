@@ -179,7 +179,7 @@ private:
         return {l.number, cache_col_};
     }
 
-    /// Rejects input that is too big, not UTF-8, or holds control characters; skips a BOM.
+    /// Rejects input that is too big, not UTF-8, or holds control characters or a second BOM; skips a leading BOM.
     void check_input() {
         if (in_.size() > max_input)
             fail({1, 1}, "the file is larger than " + std::to_string(max_input) + " bytes");
@@ -208,6 +208,8 @@ private:
             }
             const int n = utf8_length(i);
             if (n == 0) fail({line_no, col}, "invalid UTF-8: the file must be UTF-8 text");
+            if (in_.compare(i, 3, "\xEF\xBB\xBF") == 0)
+                fail({line_no, col}, "a byte order mark (U+FEFF) after the start of the file: only the first byte may start one");
             i += static_cast<std::size_t>(n);
             ++col;
         }
