@@ -143,3 +143,38 @@ TEST_CASE("the full preset writes what its pattern does, part by part", "[text]"
         }
     }
 }
+
+TEST_CASE("control characters are escaped, so one record is one line", "[text]") {
+    runlog::record r;
+    fill_fixed(r);
+    const std::string message = std::string("line one\nFAKE - ERROR - forged\r\x1b[2J\tend") + '\0' + "\x7f\\ok é";
+    r.set_message(message);  // the record refers to it
+    r.logger_name = "log\ngen";
+    r.ctx.job = "job\x01";
+    r.ctx.step = "step\n";
+    const std::string expected_message = "line one\\nFAKE - ERROR - forged\\r\\x1b[2J\\tend\\x00\\x7f\\ok é";
+    const runlog::text_options opts{.utc = true, .color = runlog::color_mode::never};
+    const runlog::text_formatter preset(opts);
+    const runlog::text_formatter pattern(runlog::text_formatter::full_pattern, opts);
+    const runlog::text_formatter pieces("{logger}|{job}|{step}|{message}", opts);
+    for (const auto* f : {&preset, &pattern}) {
+        const auto line = render(*f, r);
+        CHECK(line.find('\n') == line.size() - 1);
+        CHECK(line.find('\r') == std::string::npos);
+        CHECK(line.find('\x1b') == std::string::npos);
+        CHECK(line.find('\0') == std::string::npos);
+        CHECK(line.find(" - log\\ngen - ") != std::string::npos);
+        CHECK(line.find(" - job\\x01 - ") != std::string::npos);
+        CHECK(line.find(" - step\\n - ") != std::string::npos);
+        CHECK(line.substr(line.size() - 1 - expected_message.size()) == expected_message + "\n");
+    }
+    CHECK(render(pieces, r) == "log\\ngen|job\\x01|step\\n|" + expected_message + "\n");
+    // Fields go logfmt's way: quoted and escaped.
+    const runlog::field fs[] = {{"note", "a\nb"}};
+    r.fields = fs;
+    CHECK(render(runlog::text_formatter("{fields}", opts), r) == "note=\"a\\nb\"\n");
+    // Raw output when asked for.
+    const runlog::text_formatter raw("{logger}|{message}", {.utc = true, .color = runlog::color_mode::never,
+                                                            .escape_control = false});
+    CHECK(render(raw, r) == "log\ngen|" + message + "\n");
+}

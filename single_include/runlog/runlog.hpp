@@ -1432,6 +1432,9 @@ private:
 struct text_options {
     bool utc = false;                            ///< UTC instead of the local time zone
     color_mode color = color_mode::automatic;    ///< automatic: on a terminal unless NO_COLOR is set
+    /// Control characters in the message, the logger name, job, run id and step written as `\n`, `\x1b`, ...,
+    /// so that one record is one line and cannot forge another; false writes them raw.
+    bool escape_control = true;
 };
 
 /// Formats records as Dagster's console lines: parts joined by " - ", parts whose fields are all empty skipped.
@@ -5091,7 +5094,7 @@ RUNLOG_INLINE void vformat_to(buffer& out, std::string_view fmt, format_args arg
 
 
 // ---- runlog/detail/escape.hpp
-/// JSON and logfmt escaping; included by the formatters' definitions.
+/// JSON, logfmt and text-line escaping; included by the formatters' definitions.
 
 
 namespace runlog {
@@ -5165,6 +5168,33 @@ inline void append_json_escaped(buffer& out, std::string_view s) {
                 char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
                 out.append(u, u + 6);
             }
+        }
+    }
+}
+
+/// Appends s for a text line: each control character (U+0000-U+001F, U+007F) written as an escape, `\n` `\r`
+/// `\t` or `\xHH`, so that a record stays one line and no raw ESC, CR or NUL reaches a terminal or a file.
+/// Everything else, backslashes and UTF-8 included, is copied as it is.
+inline void append_text_escaped(buffer& out, std::string_view s) {
+    const char* p = s.data();
+    const char* const end = p + s.size();
+    for (;;) {
+        const char* run = p;
+        while (run < end && static_cast<unsigned char>(*run) >= 0x20 && *run != 0x7F) ++run;
+        out.append(p, run);
+        if (run == end) return;
+        const auto c = static_cast<unsigned char>(*run);
+        p = run + 1;
+        if (c == '\n') {
+            out.append(std::string_view("\\n"));
+        } else if (c == '\r') {
+            out.append(std::string_view("\\r"));
+        } else if (c == '\t') {
+            out.append(std::string_view("\\t"));
+        } else {
+            constexpr char hex[] = "0123456789abcdef";
+            const char x[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
+            out.append(x, x + 4);
         }
     }
 }
@@ -5537,10 +5567,12 @@ RUNLOG_INLINE void text_formatter::write_full(const text_formatter& f, const rec
     out.push_back(' ');
     out.append(cache.tz());
     // Dagster's layout: each other part after " - ", left out when empty.
+    const bool escape = f.options_.escape_control;
     auto part = [&](std::string_view text) {
         if (text.empty()) return;
         out.append(std::string_view(" - "));
-        out.append(text);
+        if (escape) detail::append_text_escaped(out, text);
+        else out.append(text);
     };
     part(r.logger_name);
     out.append(std::string_view(" - "));
@@ -5552,7 +5584,7 @@ RUNLOG_INLINE void text_formatter::write_full(const text_formatter& f, const rec
         detail::append_number(out, r.pid);
     }
     part(r.ctx.step);
-    if (r.event) part(r.event->name);
+    if (r.event) part(r.event->name);  // a name from the program, escaped as the rest
     part(r.message());
     out.push_back('\n');
 }
@@ -5619,6 +5651,10 @@ RUNLOG_INLINE void text_formatter::render_level(level l, buffer& out, bool color
 
 RUNLOG_INLINE void text_formatter::render(token t, const record& r, unsigned micros, buffer& out, bool color) const {
     auto& cache = seconds_cache();
+    auto put = [&](std::string_view text) {
+        if (options_.escape_control) detail::append_text_escaped(out, text);
+        else out.append(text);
+    };
     switch (t) {
         case token::part:
         case token::literal: break;
@@ -5628,17 +5664,17 @@ RUNLOG_INLINE void text_formatter::render(token t, const record& r, unsigned mic
         case token::msec: detail::append_digits(out, micros / 1000, 3); break;
         case token::usec: detail::append_digits(out, micros, 6); break;
         case token::iso: detail::append_rfc3339(out, r.time); break;
-        case token::logger: out.append(r.logger_name); break;
+        case token::logger: put(r.logger_name); break;
         case token::level: render_level(r.lvl, out, color); break;
         case token::levelno: detail::append_number(out, static_cast<int>(r.lvl)); break;
-        case token::job: out.append(r.ctx.job); break;
-        case token::run_id: out.append(r.ctx.run_id); break;
-        case token::run_id8: out.append(r.ctx.run_id.substr(0, 8)); break;
+        case token::job: put(r.ctx.job); break;
+        case token::run_id: put(r.ctx.run_id); break;
+        case token::run_id8: put(r.ctx.run_id.substr(0, 8)); break;
         case token::pid: if (r.pid) detail::append_number(out, r.pid); break;
         case token::thread: if (r.thread) detail::append_number(out, r.thread); break;
-        case token::step: out.append(r.ctx.step); break;
+        case token::step: put(r.ctx.step); break;
         case token::event: if (r.event) out.append(r.event->name); break;
-        case token::message: out.append(r.message()); break;
+        case token::message: put(r.message()); break;
         case token::field_list: detail::append_logfmt_fields(out, r, false); break;
         case token::file: if (r.location.file_name()) out.append(std::string_view(r.location.file_name())); break;
         case token::line: if (r.location.line()) detail::append_number(out, r.location.line()); break;

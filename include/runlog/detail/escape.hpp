@@ -1,5 +1,5 @@
 #pragma once
-/// JSON and logfmt escaping; included by the formatters' definitions.
+/// JSON, logfmt and text-line escaping; included by the formatters' definitions.
 #include <cstdint>
 #include <string_view>
 
@@ -76,6 +76,33 @@ inline void append_json_escaped(buffer& out, std::string_view s) {
                 char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
                 out.append(u, u + 6);
             }
+        }
+    }
+}
+
+/// Appends s for a text line: each control character (U+0000-U+001F, U+007F) written as an escape, `\n` `\r`
+/// `\t` or `\xHH`, so that a record stays one line and no raw ESC, CR or NUL reaches a terminal or a file.
+/// Everything else, backslashes and UTF-8 included, is copied as it is.
+inline void append_text_escaped(buffer& out, std::string_view s) {
+    const char* p = s.data();
+    const char* const end = p + s.size();
+    for (;;) {
+        const char* run = p;
+        while (run < end && static_cast<unsigned char>(*run) >= 0x20 && *run != 0x7F) ++run;
+        out.append(p, run);
+        if (run == end) return;
+        const auto c = static_cast<unsigned char>(*run);
+        p = run + 1;
+        if (c == '\n') {
+            out.append(std::string_view("\\n"));
+        } else if (c == '\r') {
+            out.append(std::string_view("\\r"));
+        } else if (c == '\t') {
+            out.append(std::string_view("\\t"));
+        } else {
+            constexpr char hex[] = "0123456789abcdef";
+            const char x[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
+            out.append(x, x + 4);
         }
     }
 }

@@ -87,6 +87,9 @@ private:
 struct text_options {
     bool utc = false;                            ///< UTC instead of the local time zone
     color_mode color = color_mode::automatic;    ///< automatic: on a terminal unless NO_COLOR is set
+    /// Control characters in the message, the logger name, job, run id and step written as `\n`, `\x1b`, ...,
+    /// so that one record is one line and cannot forge another; false writes them raw.
+    bool escape_control = true;
 };
 
 /// Formats records as Dagster's console lines: parts joined by " - ", parts whose fields are all empty skipped.
@@ -294,10 +297,12 @@ RUNLOG_INLINE void text_formatter::write_full(const text_formatter& f, const rec
     out.push_back(' ');
     out.append(cache.tz());
     // Dagster's layout: each other part after " - ", left out when empty.
+    const bool escape = f.options_.escape_control;
     auto part = [&](std::string_view text) {
         if (text.empty()) return;
         out.append(std::string_view(" - "));
-        out.append(text);
+        if (escape) detail::append_text_escaped(out, text);
+        else out.append(text);
     };
     part(r.logger_name);
     out.append(std::string_view(" - "));
@@ -309,7 +314,7 @@ RUNLOG_INLINE void text_formatter::write_full(const text_formatter& f, const rec
         detail::append_number(out, r.pid);
     }
     part(r.ctx.step);
-    if (r.event) part(r.event->name);
+    if (r.event) part(r.event->name);  // a name from the program, escaped as the rest
     part(r.message());
     out.push_back('\n');
 }
@@ -376,6 +381,10 @@ RUNLOG_INLINE void text_formatter::render_level(level l, buffer& out, bool color
 
 RUNLOG_INLINE void text_formatter::render(token t, const record& r, unsigned micros, buffer& out, bool color) const {
     auto& cache = seconds_cache();
+    auto put = [&](std::string_view text) {
+        if (options_.escape_control) detail::append_text_escaped(out, text);
+        else out.append(text);
+    };
     switch (t) {
         case token::part:
         case token::literal: break;
@@ -385,17 +394,17 @@ RUNLOG_INLINE void text_formatter::render(token t, const record& r, unsigned mic
         case token::msec: detail::append_digits(out, micros / 1000, 3); break;
         case token::usec: detail::append_digits(out, micros, 6); break;
         case token::iso: detail::append_rfc3339(out, r.time); break;
-        case token::logger: out.append(r.logger_name); break;
+        case token::logger: put(r.logger_name); break;
         case token::level: render_level(r.lvl, out, color); break;
         case token::levelno: detail::append_number(out, static_cast<int>(r.lvl)); break;
-        case token::job: out.append(r.ctx.job); break;
-        case token::run_id: out.append(r.ctx.run_id); break;
-        case token::run_id8: out.append(r.ctx.run_id.substr(0, 8)); break;
+        case token::job: put(r.ctx.job); break;
+        case token::run_id: put(r.ctx.run_id); break;
+        case token::run_id8: put(r.ctx.run_id.substr(0, 8)); break;
         case token::pid: if (r.pid) detail::append_number(out, r.pid); break;
         case token::thread: if (r.thread) detail::append_number(out, r.thread); break;
-        case token::step: out.append(r.ctx.step); break;
+        case token::step: put(r.ctx.step); break;
         case token::event: if (r.event) out.append(r.event->name); break;
-        case token::message: out.append(r.message()); break;
+        case token::message: put(r.message()); break;
         case token::field_list: detail::append_logfmt_fields(out, r, false); break;
         case token::file: if (r.location.file_name()) out.append(std::string_view(r.location.file_name())); break;
         case token::line: if (r.location.line()) detail::append_number(out, r.location.line()); break;
