@@ -1,6 +1,8 @@
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -104,7 +106,7 @@ TEST_CASE("a full disk goes to the error handler once per failure, never to the 
 }
 
 namespace {
-/// What fn writes to stderr (up to 1 KiB), through a pipe in place of descriptor 2.
+/// What fn writes to stderr (up to 1 KiB, possibly nothing), through a pipe in place of descriptor 2.
 template <class Fn>
 std::string stderr_of(Fn&& fn) {
     int pipefd[2];
@@ -118,7 +120,7 @@ std::string stderr_of(Fn&& fn) {
     char buf[1024];
     auto n = ::read(pipefd[0], buf, sizeof buf);
     ::close(pipefd[0]);
-    REQUIRE(n > 0);
+    REQUIRE(n >= 0);
     return std::string(buf, static_cast<std::size_t>(n));
 }
 }  // namespace
@@ -213,4 +215,96 @@ TEST_CASE("the callback sink passes bytes and contains exceptions", "[sinks][cal
     CHECK(bad.failures() == 1);
     REQUIRE(errors.messages.size() == 1);
     CHECK(errors.messages[0] == "log callback threw: nope");
+}
+
+TEST_CASE("a file that ends in a partial line gets a newline before the next line", "[sinks][whole_lines]") {
+    test_support::temp_dir dir;
+    // What a process killed in the middle of a write leaves behind.
+    const auto path = dir.write("events.jsonl", "{\"a\":1}\n{\"b\":2,\"cut\":\"he");
+    const std::string printed = stderr_of([&] {
+        runlog::file_sink sink(path);
+        sink.write("{\"c\":3}\n");
+    });
+    CHECK(slurp(path) == "{\"a\":1}\n{\"b\":2,\"cut\":\"he\n{\"c\":3}\n");
+    CHECK(printed == "runlog: " + path + ": the last line was cut short (a crash or a full disk?); ended it, so that "
+                                         "new lines start whole\n");
+    // A whole file is left as it is, and says nothing.
+    const std::string quiet = stderr_of([&] { runlog::file_sink(path).write("{\"d\":4}\n"); });
+    CHECK(quiet.empty());
+    CHECK(slurp(path) == "{\"a\":1}\n{\"b\":2,\"cut\":\"he\n{\"c\":3}\n{\"d\":4}\n");
+}
+
+namespace {
+/// Limits the size of files this process writes (RLIMIT_FSIZE, SIGXFSZ ignored: write(2) stops at the limit
+/// and then fails with EFBIG), as a full disk does, until destroyed.
+struct file_size_limit {
+    rlimit saved{};
+    struct sigaction old_action {};
+    explicit file_size_limit(rlim_t bytes) {
+        struct sigaction ignore {};
+        ignore.sa_handler = SIG_IGN;
+        REQUIRE(::sigaction(SIGXFSZ, &ignore, &old_action) == 0);
+        REQUIRE(::getrlimit(RLIMIT_FSIZE, &saved) == 0);
+        rlimit limit = saved;
+        limit.rlim_cur = bytes;
+        REQUIRE(::setrlimit(RLIMIT_FSIZE, &limit) == 0);
+    }
+    ~file_size_limit() {
+        ::setrlimit(RLIMIT_FSIZE, &saved);
+        ::sigaction(SIGXFSZ, &old_action, nullptr);
+    }
+};
+
+/// Each line of a file; fails the test when the file does not end in a newline.
+std::vector<std::string> lines_of(const std::string& path) {
+    const std::string text = slurp(path);
+    REQUIRE((text.empty() || text.back() == '\n'));
+    std::vector<std::string> lines;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    return lines;
+}
+}  // namespace
+
+TEST_CASE("after a write that stopped part-way (full disk), the file holds whole lines only", "[sinks][whole_lines]") {
+    test_support::temp_dir dir;
+    const auto path = dir.path + "/full.log";
+    auto line = [](int i) {
+        std::string s = "record " + std::to_string(i) + " ";
+        s.append(static_cast<std::size_t>(20 + i % 37), static_cast<char>('a' + i % 26));
+        return s + "\n";
+    };
+    for (const std::size_t buffer : {std::size_t{0}, std::size_t{4096}}) {
+        INFO("buffer " << buffer);
+        ::unlink(path.c_str());
+        std::uint64_t lost = 0;
+        int total = 0;
+        {
+            runlog::file_sink sink(path, {.buffer_size = buffer});
+            {
+                const file_size_limit limit(5000);  // the "disk" fills after about 90 lines
+                const std::string printed = stderr_of([&] {
+                    for (; total < 300; ++total) sink.write(line(total));
+                    sink.flush();
+                });
+                CHECK(printed.find("write to \"" + path + "\" failed: File too large") != std::string::npos);
+            }
+            // Space again: later lines must start on a line of their own.
+            for (int i = 0; i < 50; ++i, ++total) sink.write(line(total));
+            sink.flush();
+            lost = sink.lost_records();
+        }
+        const auto lines = lines_of(path);
+        CHECK(lost > 0);
+        CHECK(lines.size() + lost == static_cast<std::size_t>(total));  // each line either in the file, or counted
+        int previous = -1;
+        for (const auto& l : lines) {
+            INFO(l);
+            const int i = std::stoi(l.substr(7));
+            REQUIRE(l + "\n" == line(i));  // whole, and not glued to another
+            CHECK(i > previous);
+            previous = i;
+        }
+        CHECK(previous == total - 1);
+    }
 }

@@ -26,9 +26,10 @@ public:
         if (path_.empty()) throw std::system_error(std::make_error_code(std::errc::invalid_argument), "log file path is empty");
         if (int err = create_parent_directories(path_))
             throw std::system_error(err, std::generic_category(), "cannot create the directory of log file \"" + path_ + "\"");
-        fd_ = open_file(path_, flags | O_WRONLY | O_CREAT);
+        fd_ = open_file(path_, flags | O_RDWR | O_CREAT);  // read too: to check and repair its last line
         if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "cannot open log file \"" + path_ + "\"");
         buffer_.reset(new char[capacity_ ? capacity_ : 1]);
+        if ((flags & O_TRUNC) == 0) end_torn_line(fd_, path_);
     }
     log_file(const log_file&) = delete;
     log_file& operator=(const log_file&) = delete;
@@ -58,6 +59,24 @@ public:
     void replace_fd(int fd) noexcept {
         ::close(fd_);
         fd_ = fd;
+        torn_ = false;
+        end_torn_line(fd_, path_);
+    }
+
+    /// When the file ends in a partial line (a process killed in the middle of a write, a full disk), ends it
+    /// with a newline so that the next line starts whole, and says so on stderr. Appending, not truncating:
+    /// another process may be appending to the same file right now (runs.jsonl), and its line must survive.
+    static void end_torn_line(int fd, const std::string& path) noexcept {
+        struct stat st {};
+        char last = '\n';
+        if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0) return;
+        if (::pread(fd, &last, 1, st.st_size - 1) != 1 || last == '\n') return;
+        if (write_all(fd, "\n") != 0) return;  // the next write reports the failure
+        try {
+            report_problem(path + ": the last line was cut short (a crash or a full disk?); ended it, so that new "
+                                  "lines start whole");
+        } catch (...) {
+        }
     }
 
     const std::string& path() const noexcept { return path_; }
@@ -71,15 +90,41 @@ public:
     const write_errors& errors() const noexcept { return errors_; }
 
 private:
+    /// Writes whole lines: after a write that stopped part-way (ENOSPC, EFBIG, EIO), the partial line it left
+    /// is taken back out of the file, or, when that cannot be done safely, the next write starts with a newline.
+    /// The lines lost are the failed chunk's that did not reach the file whole.
     void write_direct(std::string_view bytes) noexcept {
         written_ += bytes.size();
-        int err = write_all(fd_, bytes);
+        int err = 0;
+        if (torn_ && (err = write_all(fd_, "\n")) == 0) torn_ = false;
+        std::size_t done = 0;
+        if (err == 0) err = write_all(fd_, bytes, &done);
         if (err == 0) return;
+        const std::size_t whole = bytes.substr(0, done).rfind('\n') + 1;  // 0 when no newline reached the file
+        if (done > whole && !take_back(bytes.substr(whole, done - whole))) torn_ = true;
+        const std::uint64_t lost = count_lines(bytes.substr(whole));
         try {
-            errors_.report("write to \"" + path_ + "\" failed", err, count_lines(bytes));
+            errors_.report("write to \"" + path_ + "\" failed", err, lost);
         } catch (...) {
-            errors_.report("write to a log file failed", err, count_lines(bytes));
+            errors_.report("write to a log file failed", err, lost);
         }
+    }
+
+    /// Truncates the file by the partial line `tail` that this process just wrote at its end, if the file still
+    /// ends with it (no other writer appended since); whether the file now ends in a whole line.
+    bool take_back(std::string_view tail) noexcept {
+        struct stat st {};
+        if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < static_cast<off_t>(tail.size())) return false;
+        char check[512];
+        const off_t start = st.st_size - static_cast<off_t>(tail.size());
+        for (std::size_t at = 0; at < tail.size();) {
+            const std::size_t n = tail.size() - at < sizeof check ? tail.size() - at : sizeof check;
+            if (::pread(fd_, check, n, start + static_cast<off_t>(at)) != static_cast<ssize_t>(n)) return false;
+            if (std::memcmp(check, tail.data() + at, n) != 0) return false;
+            at += n;
+        }
+        if (::ftruncate(fd_, start) != 0) return false;
+        return true;
     }
 
     std::string path_;
@@ -88,6 +133,7 @@ private:
     std::size_t capacity_;
     std::size_t used_ = 0;
     std::uint64_t written_ = 0;
+    bool torn_ = false;  ///< the file ends in a partial line this process could not take back
     write_errors errors_;
 };
 

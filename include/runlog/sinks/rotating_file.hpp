@@ -112,7 +112,7 @@ struct rotating_file_sink::state {
     }
 
     int open_active() const noexcept {
-        return detail::open_file(path, O_WRONLY | O_CREAT | O_APPEND);
+        return detail::open_file(path, O_RDWR | O_CREAT | O_APPEND);
     }
     std::string numbered(std::size_t n) const { return path + "." + std::to_string(n); }
 

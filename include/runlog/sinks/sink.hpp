@@ -31,8 +31,9 @@ using error_handler = void (*)(const sink_error&);
 
 namespace detail {
 
-/// Writes all of s to fd, retrying on EINTR and short writes; returns 0 or the errno.
-RUNLOG_INLINE int write_all(int fd, std::string_view s) noexcept;
+/// Writes all of s to fd, retrying on EINTR and short writes; returns 0 or the errno, and in *written (when given)
+/// how many bytes reached fd.
+RUNLOG_INLINE int write_all(int fd, std::string_view s, std::size_t* written = nullptr) noexcept;
 
 /// Moves fd to a number of at least 3, close-on-exec, so that a file runlog opens while stdin, stdout or
 /// stderr is closed never takes their place (and is never replaced by a later redirection of them).
@@ -93,20 +94,26 @@ namespace runlog {
 inline namespace v0 {
 namespace detail {
 
-RUNLOG_INLINE int write_all(int fd, std::string_view s) noexcept {
+RUNLOG_INLINE int write_all(int fd, std::string_view s, std::size_t* written) noexcept {
     const char* p = s.data();
     std::size_t left = s.size();
+    int err = 0;
     while (left > 0) {
         ssize_t n = ::write(fd, p, left);
         if (n < 0) {
             if (errno == EINTR) continue;
-            return errno;
+            err = errno;
+            break;
         }
-        if (n == 0) return EIO;
+        if (n == 0) {
+            err = EIO;
+            break;
+        }
         p += n;
         left -= static_cast<std::size_t>(n);
     }
-    return 0;
+    if (written) *written = s.size() - left;
+    return err;
 }
 
 RUNLOG_INLINE int high_fd(int fd) noexcept {
