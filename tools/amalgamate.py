@@ -148,6 +148,10 @@ def amalgamate() -> str:
 
 
 def main() -> int:
+    if any(a in ("-h", "--help") for a in sys.argv[1:]) or any(a != "--check" for a in sys.argv[1:]):
+        print("usage: tools/amalgamate.py [--check]\n  writes single_include/runlog/runlog.hpp from include/; "
+              "--check only says whether it is up to date (exit status 1 when stale)")
+        return 0 if all(a in ("-h", "--help", "--check") for a in sys.argv[1:]) else 2
     text = amalgamate()
     if "--check" in sys.argv[1:]:
         current = TARGET.read_text() if TARGET.exists() else ""

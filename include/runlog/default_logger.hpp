@@ -59,8 +59,9 @@ RUNLOG_INLINE void detail::note_unapplied_env_config() noexcept {
     const char* path = std::getenv("RUNLOG_CONFIG");
     if (path == nullptr || *path == '\0' || default_config_requested) return;
     report_problem(
-        "RUNLOG_CONFIG is set, but this header-only build does not apply it to the default logger: call "
-        "runlog::configure_from_env() at the start of main (or build with runlog::compiled / RUNLOG_SEPARATE)");
+        "RUNLOG_CONFIG is set, but this header-only build applies it to the default logger only from the program's "
+        "call to runlog::configure_from_env() on (make it at the start of main, before logging; or build with "
+        "runlog::compiled / RUNLOG_SEPARATE)");
 }
 
 RUNLOG_INLINE void detail::default_log(level l, const format_string_data& fmt, fields fs, format_args args) noexcept {
