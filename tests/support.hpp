@@ -5,7 +5,9 @@
 #include <fstream>
 #include <string>
 
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 
 #include <catch2/catch.hpp>
 
@@ -52,6 +54,26 @@ inline void fill_fixed(runlog::record& r, runlog::level l = runlog::level::debug
     r.pid = 86387;
     r.thread = 86390;
 }
+
+/// Limits the size of files this process writes (RLIMIT_FSIZE, SIGXFSZ ignored: write(2) stops at the limit
+/// and then fails with EFBIG), as a full disk does, until destroyed.
+struct file_size_limit {
+    rlimit saved{};
+    struct sigaction old_action {};
+    explicit file_size_limit(rlim_t bytes) {
+        struct sigaction ignore {};
+        ignore.sa_handler = SIG_IGN;
+        REQUIRE(::sigaction(SIGXFSZ, &ignore, &old_action) == 0);
+        REQUIRE(::getrlimit(RLIMIT_FSIZE, &saved) == 0);
+        rlimit limit = saved;
+        limit.rlim_cur = bytes;
+        REQUIRE(::setrlimit(RLIMIT_FSIZE, &limit) == 0);
+    }
+    ~file_size_limit() {
+        ::setrlimit(RLIMIT_FSIZE, &saved);
+        ::sigaction(SIGXFSZ, &old_action, nullptr);
+    }
+};
 
 /// Formats r with f, without colour.
 template <class F>

@@ -21,6 +21,7 @@
 #include "support.hpp"
 
 using runlog::level;
+using test_support::file_size_limit;
 using test_support::temp_dir;
 
 namespace {
@@ -459,7 +460,13 @@ TEST_CASE("a capture that cannot start says why and leaves the descriptors alone
 }
 
 TEST_CASE("a full disk loses nothing: the bytes go to the original descriptor and the loss is reported", "[capture]") {
-    redirected_std real;
+    // The original stdout is a pipe: a full disk (here: no file of this process may grow) does not stop it.
+    int pipefd[2];
+    REQUIRE(::pipe(pipefd) == 0);
+    std::fflush(nullptr);
+    const int saved_out = ::dup(1);
+    ::dup2(pipefd[1], 1);
+    ::close(pipefd[1]);
     temp_dir d;
     runlog::memory_sink sink;
     auto log = quiet_logger(sink);
@@ -469,15 +476,52 @@ TEST_CASE("a full disk loses nothing: the bytes go to the original descriptor an
     auto previous = runlog::set_error_handler([](const runlog::sink_error& e) { seen->emplace_back(e.message); });
     {
         runlog::run run(log, "job", in(d));
-        std::filesystem::create_directories(d.path + "/storage/run1/compute_logs");
-        std::filesystem::create_symlink("/dev/full", d.path + "/storage/run1/compute_logs/full.out");
+        const file_size_limit full(0);
         runlog::capture cap(run, {}, {.tee = false, .file_key = "full"});
         std::printf("kept despite the full disk\n");
     }
     runlog::set_error_handler(previous);
-    CHECK(real.out() == "kept despite the full disk\n");
-    REQUIRE(reports.size() == 1);
-    CHECK(reports[0] == "capture: writing \"" + d.path +
-                            "/storage/run1/compute_logs/full.out\" failed: No space left on device (27 bytes reached "
-                            "only the original descriptor)");
+    std::fflush(nullptr);
+    ::dup2(saved_out, 1);
+    ::close(saved_out);
+    char buf[256];
+    const auto n = ::read(pipefd[0], buf, sizeof buf);
+    ::close(pipefd[0]);
+    REQUIRE(n >= 0);
+    CHECK(std::string(buf, static_cast<std::size_t>(n)) == "kept despite the full disk\n");
+    // The capture's report, beside those of the event log's writes made while the disk was full.
+    CHECK_THAT(reports, Catch::VectorContains("capture: writing \"" + d.path +
+                                              "/storage/run1/compute_logs/full.out\" failed: File too large (27 bytes "
+                                              "reached only the original descriptor)"));
+}
+
+TEST_CASE("compute logs are private and never written through a planted symbolic link", "[capture][storage]") {
+    redirected_std real;
+    temp_dir d;
+    runlog::memory_sink sink;
+    auto log = quiet_logger(sink);
+    const std::string victim = d.write("victim.txt", "precious\n");
+    runlog::run run(log, "job", in(d));
+    const std::string logs = d.path + "/storage/run1/compute_logs";
+    std::filesystem::create_directories(logs);
+    ::chmod(logs.c_str(), 0700);
+    std::filesystem::create_symlink(victim, logs + "/planted.err");
+    std::string what;
+    try {
+        runlog::capture cap(run, {}, {.file_key = "planted"});
+    } catch (const runlog::capture_error& e) {
+        what = e.what();
+    }
+    CHECK(what == "cannot open the compute log \"" + logs + "/planted.err\": it is a symbolic link (refused)");
+    CHECK(slurp(victim) == "precious\n");
+    {
+        const mode_t old_umask = ::umask(022);
+        runlog::capture cap(run, {}, {.tee = false, .file_key = "fine"});
+        ::umask(old_umask);
+        std::printf("private\n");
+    }
+    struct stat st {};
+    REQUIRE(::stat((logs + "/fine.out").c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0600);
+    CHECK(slurp(logs + "/fine.out") == "private\n");
 }

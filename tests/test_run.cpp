@@ -390,7 +390,8 @@ TEST_CASE("a base directory that cannot be created is an error naming it", "[run
         runlog::run run(log, "etl", fixed_options(dir.path + "/file/storage"));
         FAIL("no error");
     } catch (const std::system_error& e) {
-        CHECK_THAT(e.what(), Catch::Contains(dir.path + "/file/storage/5f2a9b1c-0d3e-4f5a-8b6c-7d8e9f0a1b2c/events.jsonl"));
+        CHECK_THAT(e.what(), Catch::Contains("cannot create the run directory \"" + dir.path +
+                                             "/file/storage/5f2a9b1c-0d3e-4f5a-8b6c-7d8e9f0a1b2c\""));
         CHECK_THAT(e.what(), Catch::Contains("Not a directory"));
     }
     CHECK(sink.size() == 0);
@@ -460,4 +461,93 @@ TEST_CASE("the end events point at the scope's opening line", "[run]") {
                                                                    at("STEP_START", line + 1),
                                                                    at("STEP_SUCCESS", line + 1),
                                                                    at("RUN_SUCCESS", line)});
+}
+
+namespace {
+/// The error a run with these options throws as it starts, or "" when it starts.
+std::string start_error(const runlog::run_options& options) {
+    runlog::memory_sink sink;
+    auto log = memory_logger(sink);
+    try {
+        runlog::run run(log, "etl", options);
+    } catch (const std::system_error& e) {
+        return e.what();
+    }
+    return "";
+}
+}  // namespace
+
+TEST_CASE("run storage never writes through a symbolic link planted in it", "[run][storage]") {
+    temp_dir dir;
+    const std::string victim = dir.write("victim.txt", "precious\n");
+    const std::string base = dir.path + "/storage";
+    const auto id = std::string("5f2a9b1c-0d3e-4f5a-8b6c-7d8e9f0a1b2c");
+    std::filesystem::create_directories(base + "/" + id);
+    ::chmod(base.c_str(), 0700);
+    ::chmod((base + "/" + id).c_str(), 0700);
+
+    std::filesystem::create_symlink(victim, base + "/" + id + "/events.jsonl");
+    CHECK_THAT(start_error(fixed_options(base)),
+               Catch::Contains("events.jsonl\": it is a symbolic link (refused)"));
+    std::filesystem::remove(base + "/" + id + "/events.jsonl");
+
+    std::filesystem::create_symlink(victim, base + "/runs.jsonl");
+    CHECK_THAT(start_error(fixed_options(base)), Catch::Contains("runs.jsonl\": it is a symbolic link (refused)"));
+    std::filesystem::remove(base + "/runs.jsonl");
+
+    // A symbolic link in place of the run directory itself.
+    std::filesystem::remove_all(base + "/" + id);
+    std::filesystem::create_directories(dir.path + "/elsewhere");
+    std::filesystem::create_directory_symlink(dir.path + "/elsewhere", base + "/" + id);
+    CHECK_THAT(start_error(fixed_options(base)), Catch::Contains("is a symbolic link (refused: it may point anywhere)"));
+    CHECK(std::filesystem::is_empty(dir.path + "/elsewhere"));
+
+    std::ifstream in(victim);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    CHECK(text == "precious\n");
+}
+
+TEST_CASE("run storage is private: files 0600, directories 0700, no shared or foreign directory", "[run][storage]") {
+    temp_dir dir;
+    const mode_t old_umask = ::umask(022);
+    const std::string base = dir.path + "/storage";
+    {
+        runlog::memory_sink sink;
+        auto log = memory_logger(sink);
+        runlog::run run(log, "etl", fixed_options(base));
+        runlog::step step(run, "s");
+    }
+    ::umask(old_umask);
+    auto mode_of = [](const std::string& p) {
+        struct stat st {};
+        REQUIRE(::stat(p.c_str(), &st) == 0);
+        return st.st_mode & 07777;
+    };
+    const std::string run_dir = base + "/5f2a9b1c-0d3e-4f5a-8b6c-7d8e9f0a1b2c";
+    CHECK(mode_of(base) == 0700);
+    CHECK(mode_of(run_dir) == 0700);
+    CHECK(mode_of(run_dir + "/events.jsonl") == 0600);
+    CHECK(mode_of(base + "/runs.jsonl") == 0600);
+
+    // Writable by everyone and not sticky: another user could swap the files.
+    ::chmod(base.c_str(), 0777);
+    CHECK_THAT(start_error(fixed_options(base, "run2")), Catch::Contains("is writable by every user and not sticky"));
+    ::chmod(base.c_str(), 01777);  // sticky, as /tmp: fine
+    CHECK(start_error(fixed_options(base, "run3")).empty());
+    ::chmod(base.c_str(), 0700);
+    if (::geteuid() == 0) {
+        // Root can hand the directory to another user and see it refused.
+        REQUIRE(::chown(base.c_str(), 65534, 65534) == 0);
+        CHECK_THAT(start_error(fixed_options(base, "run4")), Catch::Contains("belongs to another user (uid 65534)"));
+        REQUIRE(::chown(base.c_str(), 0, 0) == 0);
+    }
+    // The permissions are the caller's to choose.
+    runlog::run_options shared = fixed_options(dir.path + "/shared", "run5");
+    shared.file_mode = 0640;
+    shared.directory_mode = 0750;
+    ::umask(022);
+    CHECK(start_error(shared).empty());
+    ::umask(old_umask);
+    CHECK(mode_of(dir.path + "/shared/run5/events.jsonl") == 0640);
+    CHECK(mode_of(dir.path + "/shared/run5") == 0750);
 }

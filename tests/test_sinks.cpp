@@ -235,26 +235,6 @@ TEST_CASE("a file that ends in a partial line gets a newline before the next lin
 }
 
 namespace {
-/// Limits the size of files this process writes (RLIMIT_FSIZE, SIGXFSZ ignored: write(2) stops at the limit
-/// and then fails with EFBIG), as a full disk does, until destroyed.
-struct file_size_limit {
-    rlimit saved{};
-    struct sigaction old_action {};
-    explicit file_size_limit(rlim_t bytes) {
-        struct sigaction ignore {};
-        ignore.sa_handler = SIG_IGN;
-        REQUIRE(::sigaction(SIGXFSZ, &ignore, &old_action) == 0);
-        REQUIRE(::getrlimit(RLIMIT_FSIZE, &saved) == 0);
-        rlimit limit = saved;
-        limit.rlim_cur = bytes;
-        REQUIRE(::setrlimit(RLIMIT_FSIZE, &limit) == 0);
-    }
-    ~file_size_limit() {
-        ::setrlimit(RLIMIT_FSIZE, &saved);
-        ::sigaction(SIGXFSZ, &old_action, nullptr);
-    }
-};
-
 /// Each line of a file; fails the test when the file does not end in a newline.
 std::vector<std::string> lines_of(const std::string& path) {
     const std::string text = slurp(path);
@@ -282,7 +262,7 @@ TEST_CASE("after a write that stopped part-way (full disk), the file holds whole
         {
             runlog::file_sink sink(path, {.buffer_size = buffer});
             {
-                const file_size_limit limit(5000);  // the "disk" fills after about 90 lines
+                const test_support::file_size_limit limit(5000);  // the "disk" fills after about 90 lines
                 const std::string printed = stderr_of([&] {
                     for (; total < 300; ++total) sink.write(line(total));
                     sink.flush();

@@ -197,7 +197,7 @@ struct capture::impl {
             if (s.saved >= 0) ::close(s.saved);
             s.read_end = s.file = s.saved = -1;
         }
-        const int marker = detail::open_file(complete_path_, O_WRONLY | O_CREAT | O_TRUNC);
+        const int marker = detail::open_file(complete_path_, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600);
         if (marker >= 0)
             ::close(marker);
         else
@@ -215,14 +215,20 @@ struct capture::impl {
 
     /// Opens the files and the pipes, then redirects: nothing is redirected unless everything is ready.
     void start() {
-        if (int err = detail::create_parent_directories(streams_[0].path))
+        if (int err = detail::create_parent_directories(streams_[0].path, 0700))
             throw capture_error("cannot create the compute log directory for \"" + streams_[0].path +
                                 "\": " + std::strerror(err));
+        const std::string dir = streams_[0].path.substr(0, streams_[0].path.rfind('/'));
+        if (auto problem = detail::private_directory_problem(dir); !problem.empty())
+            throw capture_error("unsafe compute log directory: " + problem);
         ::unlink(complete_path_.c_str());  // a marker from an earlier capture of the same key is no longer true
         for (int i = 0; i < 2; ++i) {
             auto& s = streams_[i];
             const std::string name = i ? "stderr" : "stdout";
-            s.file = detail::open_file(s.path, O_WRONLY | O_CREAT | O_TRUNC);
+            // Never through a symbolic link (it could point at any file of this user's), private to this user.
+            s.file = detail::open_file(s.path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600);
+            if (s.file < 0 && errno == ELOOP)
+                throw capture_error("cannot open the compute log \"" + s.path + "\": it is a symbolic link (refused)");
             if (s.file < 0) throw capture_error("cannot open the compute log \"" + s.path + "\": " + std::strerror(errno));
             int ends[2];
             if (::pipe2(ends, O_CLOEXEC) != 0)

@@ -44,7 +44,9 @@ RUNLOG_INLINE std::string default_base_dir();
 class event_log final : public detail::record_tap {
 public:
     /// Opens (appending) path, creating its directories; throws std::system_error naming it on failure.
-    RUNLOG_INLINE explicit event_log(const std::string& path);
+    /// Opens path with options (by default unbuffered, every record written at once).
+    RUNLOG_INLINE explicit event_log(const std::string& path,
+                                     file_options options = {.buffer_size = 0, .flush_on = level::trace});
 
     RUNLOG_INLINE void write(const record& r) noexcept override;
     /// Stops taking records (those of threads still inside a step of an ended run).
@@ -74,6 +76,10 @@ struct run_options {
     bool store = true;                    ///< keep the event log and the runs index on disk
     std::string executor = "in_process";  ///< named by the ENGINE_EVENT at the start
     duration_clock_fn duration_clock = nullptr;  ///< null: std::chrono::steady_clock::now
+    /// Permissions (before the umask) of the event log, the runs index and compute logs, and of the directories
+    /// created for them: private by default, as they may hold anything a step prints.
+    unsigned file_mode = 0600;
+    unsigned directory_mode = 0700;
 };
 
 /// What a step's worker does before STEP_START, as Dagster's step workers do.
@@ -125,6 +131,7 @@ struct run_state {
     logger_ref logger;
     std::unique_ptr<event_log> log;  ///< null when the run is not stored
     duration_clock_fn clock;
+    unsigned file_mode = 0600, directory_mode = 0700;  ///< of the stored files and their directories
 
     std::mutex mutex;
     bool closed = false;
@@ -163,6 +170,15 @@ struct run_state {
 RUNLOG_INLINE void check_run_id(std::string_view id);
 
 /// Appends one line of the runs index (`<base_dir>/runs.jsonl`) in a single write.
+/// How the run's stored files are opened: unbuffered, never through a symbolic link, with the run's permissions.
+inline file_options storage_file_options(const run_state& s) noexcept {
+    return {.buffer_size = 0,
+            .flush_on = level::trace,
+            .follow_symlinks = false,
+            .file_mode = s.file_mode,
+            .directory_mode = s.directory_mode};
+}
+
 RUNLOG_INLINE void append_run_index(const run_state& s, std::string_view status, record::time_point start,
                                     const record::time_point* end, double duration_ms);
 
@@ -384,8 +400,10 @@ decltype(auto) run::execute(std::string key, step_options options, F&& fn) {
 #include <cstring>
 #include <ctime>
 #include <stdexcept>
+#include <system_error>
 
 #include <cxxabi.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "detail/escape.hpp"
@@ -458,8 +476,7 @@ RUNLOG_INLINE std::string runlog_home() {
 
 RUNLOG_INLINE std::string default_base_dir() { return runlog_home() + "/storage"; }
 
-RUNLOG_INLINE event_log::event_log(const std::string& path)
-    : sink_(path, {.buffer_size = 0, .flush_on = level::trace}) {}
+RUNLOG_INLINE event_log::event_log(const std::string& path, file_options options) : sink_(path, options) {}
 
 RUNLOG_INLINE void event_log::write(const record& r) noexcept {
     if (closed_.load(std::memory_order_acquire)) return;
@@ -546,7 +563,7 @@ RUNLOG_INLINE void append_run_index(const run_state& s, std::string_view status,
         append_json_string(b, s.tags[i].second);
     }
     b.append("}}\n"sv);
-    file_sink index(s.base_dir + "/runs.jsonl", {.buffer_size = 0, .flush_on = level::trace});
+    file_sink index(s.base_dir + "/runs.jsonl", storage_file_options(s));
     index.write(b.view());
 }
 
@@ -636,8 +653,24 @@ RUNLOG_INLINE run::run(detail::logger_ref logger, std::string job, run_options o
     s.base_dir = options.base_dir.empty() ? default_base_dir() : std::move(options.base_dir);
     s.tags = std::move(options.tags);
     s.clock = options.duration_clock;
+    s.file_mode = options.file_mode;
+    s.directory_mode = options.directory_mode;
     if (options.store) {
-        s.log = std::make_unique<event_log>(s.base_dir + "/" + s.id + "/events.jsonl");
+        // The storage must be this user's alone: in a shared directory another user could otherwise put
+        // symbolic links where the run's files go, and have the run write into their targets.
+        const std::string run_dir = s.base_dir + "/" + s.id;
+        if (int err = detail::create_parent_directories(run_dir + "/events.jsonl", static_cast<mode_t>(s.directory_mode)))
+            throw std::system_error(err, std::generic_category(), "cannot create the run directory \"" + run_dir + "\"");
+        for (const std::string& dir : {s.base_dir, run_dir})
+            if (auto problem = detail::private_directory_problem(dir); !problem.empty())
+                throw std::system_error(std::make_error_code(std::errc::permission_denied),
+                                        "unsafe run storage: " + problem);
+        // The runs index is opened at each line; refuse a link there now, before the run has begun.
+        struct stat index {};
+        if (::lstat((s.base_dir + "/runs.jsonl").c_str(), &index) == 0 && S_ISLNK(index.st_mode))
+            throw std::system_error(std::make_error_code(std::errc::too_many_symbolic_link_levels),
+                                    "cannot open log file \"" + s.base_dir + "/runs.jsonl\": it is a symbolic link (refused)");
+        s.log = std::make_unique<event_log>(run_dir + "/events.jsonl", detail::storage_file_options(s));
         detail::registry::run_opened();
     }
     binding_.emplace(s.ctx(), s.log.get(), state_, "runlog: a run");
@@ -718,6 +751,8 @@ RUNLOG_INLINE void run::end(std::string_view unwinding_reason) noexcept {
             status = "SUCCESS";
         }
         if (s.log) detail::append_run_index(s, status, start_time_, &end_time, ms);
+    } catch (const std::exception& e) {
+        detail::pipeline_errors().report("could not record the end of run " + s.id + ": " + e.what(), 0, 0);
     } catch (...) {
         detail::pipeline_errors().report("could not record the end of run " + s.id, 0, 0);
     }

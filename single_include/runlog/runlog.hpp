@@ -1644,8 +1644,13 @@ RUNLOG_INLINE int high_fd(int fd) noexcept;
 /// Opens a file close-on-exec at a descriptor of at least 3 (see high_fd); -1 with errno on failure.
 RUNLOG_INLINE int open_file(const std::string& path, int flags, mode_t mode = 0644) noexcept;
 
-/// Creates every missing directory of path's parent, like `mkdir -p`; returns 0 or the errno.
-RUNLOG_INLINE int create_parent_directories(const std::string& path) noexcept;
+/// Creates every missing directory of path's parent, like `mkdir -p`, with mode (before the umask); returns 0 or
+/// the errno.
+RUNLOG_INLINE int create_parent_directories(const std::string& path, mode_t mode = 0777) noexcept;
+
+/// Why dir is not a directory that only this user can change, or empty: it must be a directory, not a symbolic
+/// link, owned by this user, and not writable by others unless sticky (as /tmp is).
+RUNLOG_INLINE std::string private_directory_problem(const std::string& dir);
 
 /// The default handler: prints a sink's first failure to stderr (later ones are only counted), and every
 /// one-off problem.
@@ -2476,6 +2481,9 @@ struct file_options {
     std::size_t buffer_size = 64 * 1024;  ///< bytes kept before a write(2); 0 writes every record at once
     level flush_on = level::error;        ///< a record at this level or above is written out at once
     bool truncate = false;                ///< start the file empty instead of appending
+    bool follow_symlinks = true;          ///< false: refuse to open a symbolic link at the path (O_NOFOLLOW)
+    unsigned file_mode = 0644;            ///< permissions of a file it creates (before the umask)
+    unsigned directory_mode = 0777;       ///< permissions of the directories it creates (before the umask)
 };
 
 /// Appends records to a file, creating it and its parent directories; writes hold whole lines only.
@@ -3859,7 +3867,9 @@ RUNLOG_INLINE std::string default_base_dir();
 class event_log final : public detail::record_tap {
 public:
     /// Opens (appending) path, creating its directories; throws std::system_error naming it on failure.
-    RUNLOG_INLINE explicit event_log(const std::string& path);
+    /// Opens path with options (by default unbuffered, every record written at once).
+    RUNLOG_INLINE explicit event_log(const std::string& path,
+                                     file_options options = {.buffer_size = 0, .flush_on = level::trace});
 
     RUNLOG_INLINE void write(const record& r) noexcept override;
     /// Stops taking records (those of threads still inside a step of an ended run).
@@ -3889,6 +3899,10 @@ struct run_options {
     bool store = true;                    ///< keep the event log and the runs index on disk
     std::string executor = "in_process";  ///< named by the ENGINE_EVENT at the start
     duration_clock_fn duration_clock = nullptr;  ///< null: std::chrono::steady_clock::now
+    /// Permissions (before the umask) of the event log, the runs index and compute logs, and of the directories
+    /// created for them: private by default, as they may hold anything a step prints.
+    unsigned file_mode = 0600;
+    unsigned directory_mode = 0700;
 };
 
 /// What a step's worker does before STEP_START, as Dagster's step workers do.
@@ -3940,6 +3954,7 @@ struct run_state {
     logger_ref logger;
     std::unique_ptr<event_log> log;  ///< null when the run is not stored
     duration_clock_fn clock;
+    unsigned file_mode = 0600, directory_mode = 0700;  ///< of the stored files and their directories
 
     std::mutex mutex;
     bool closed = false;
@@ -3978,6 +3993,15 @@ struct run_state {
 RUNLOG_INLINE void check_run_id(std::string_view id);
 
 /// Appends one line of the runs index (`<base_dir>/runs.jsonl`) in a single write.
+/// How the run's stored files are opened: unbuffered, never through a symbolic link, with the run's permissions.
+inline file_options storage_file_options(const run_state& s) noexcept {
+    return {.buffer_size = 0,
+            .flush_on = level::trace,
+            .follow_symlinks = false,
+            .file_mode = s.file_mode,
+            .directory_mode = s.directory_mode};
+}
+
 RUNLOG_INLINE void append_run_index(const run_state& s, std::string_view status, record::time_point start,
                                     const record::time_point* end, double duration_ms);
 
@@ -5857,14 +5881,14 @@ RUNLOG_INLINE int open_file(const std::string& path, int flags, mode_t mode) noe
     return high_fd(::open(path.c_str(), flags | O_CLOEXEC, mode));
 }
 
-RUNLOG_INLINE int create_parent_directories(const std::string& path) noexcept {
+RUNLOG_INLINE int create_parent_directories(const std::string& path, mode_t mode) noexcept {
     try {
         auto slash = path.find_last_of('/');
         if (slash == std::string::npos || slash == 0) return 0;
         for (std::size_t i = 1; i <= slash; ++i) {
             if (i < slash && path[i] != '/') continue;
             const std::string dir = path.substr(0, i);
-            if (::mkdir(dir.c_str(), 0777) == 0) continue;
+            if (::mkdir(dir.c_str(), mode) == 0) continue;
             const int err = errno;
             struct stat st {};
             if (::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) continue;
@@ -5874,6 +5898,18 @@ RUNLOG_INLINE int create_parent_directories(const std::string& path) noexcept {
     } catch (...) {
         return ENOMEM;
     }
+}
+
+RUNLOG_INLINE std::string private_directory_problem(const std::string& dir) {
+    struct stat st {};
+    if (::lstat(dir.c_str(), &st) != 0) return "\"" + dir + "\": " + std::strerror(errno);
+    if (S_ISLNK(st.st_mode)) return "\"" + dir + "\" is a symbolic link (refused: it may point anywhere)";
+    if (!S_ISDIR(st.st_mode)) return "\"" + dir + "\" is not a directory";
+    if (st.st_uid != ::geteuid())
+        return "\"" + dir + "\" belongs to another user (uid " + std::to_string(st.st_uid) + "), who could replace its files";
+    if ((st.st_mode & S_IWOTH) != 0 && (st.st_mode & S_ISVTX) == 0)
+        return "\"" + dir + "\" is writable by every user and not sticky";
+    return {};
 }
 
 RUNLOG_INLINE void default_error_handler(const sink_error& e) noexcept {
@@ -6164,11 +6200,15 @@ namespace detail {
 class log_file {
 public:
     /// Creates path's directories and opens it with flags; throws std::system_error naming path on failure.
-    log_file(std::string path, int flags, std::size_t buffer_size) : path_(std::move(path)), capacity_(buffer_size) {
+    log_file(std::string path, int flags, std::size_t buffer_size, mode_t file_mode = 0644, mode_t directory_mode = 0777)
+        : path_(std::move(path)), capacity_(buffer_size) {
         if (path_.empty()) throw std::system_error(std::make_error_code(std::errc::invalid_argument), "log file path is empty");
-        if (int err = create_parent_directories(path_))
+        if (int err = create_parent_directories(path_, directory_mode))
             throw std::system_error(err, std::generic_category(), "cannot create the directory of log file \"" + path_ + "\"");
-        fd_ = open_file(path_, flags | O_RDWR | O_CREAT);  // read too: to check and repair its last line
+        fd_ = open_file(path_, flags | O_RDWR | O_CREAT, file_mode);  // read too: to check and repair its last line
+        if (fd_ < 0 && errno == ELOOP && (flags & O_NOFOLLOW) != 0)
+            throw std::system_error(ELOOP, std::generic_category(),
+                                    "cannot open log file \"" + path_ + "\": it is a symbolic link (refused)");
         if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "cannot open log file \"" + path_ + "\"");
         buffer_.reset(new char[capacity_ ? capacity_ : 1]);
         if ((flags & O_TRUNC) == 0) end_torn_line(fd_, path_);
@@ -6288,7 +6328,9 @@ inline namespace v0 {
 
 struct file_sink::state {
     state(std::string path, file_options o)
-        : options(o), file(std::move(path), o.truncate ? O_TRUNC : O_APPEND, o.buffer_size) {}
+        : options(o),
+          file(std::move(path), (o.truncate ? O_TRUNC : O_APPEND) | (o.follow_symlinks ? 0 : O_NOFOLLOW), o.buffer_size,
+               static_cast<mode_t>(o.file_mode), static_cast<mode_t>(o.directory_mode)) {}
     std::mutex mutex;
     file_options options;
     detail::log_file file;
@@ -7276,8 +7318,7 @@ RUNLOG_INLINE std::string runlog_home() {
 
 RUNLOG_INLINE std::string default_base_dir() { return runlog_home() + "/storage"; }
 
-RUNLOG_INLINE event_log::event_log(const std::string& path)
-    : sink_(path, {.buffer_size = 0, .flush_on = level::trace}) {}
+RUNLOG_INLINE event_log::event_log(const std::string& path, file_options options) : sink_(path, options) {}
 
 RUNLOG_INLINE void event_log::write(const record& r) noexcept {
     if (closed_.load(std::memory_order_acquire)) return;
@@ -7364,7 +7405,7 @@ RUNLOG_INLINE void append_run_index(const run_state& s, std::string_view status,
         append_json_string(b, s.tags[i].second);
     }
     b.append("}}\n"sv);
-    file_sink index(s.base_dir + "/runs.jsonl", {.buffer_size = 0, .flush_on = level::trace});
+    file_sink index(s.base_dir + "/runs.jsonl", storage_file_options(s));
     index.write(b.view());
 }
 
@@ -7454,8 +7495,24 @@ RUNLOG_INLINE run::run(detail::logger_ref logger, std::string job, run_options o
     s.base_dir = options.base_dir.empty() ? default_base_dir() : std::move(options.base_dir);
     s.tags = std::move(options.tags);
     s.clock = options.duration_clock;
+    s.file_mode = options.file_mode;
+    s.directory_mode = options.directory_mode;
     if (options.store) {
-        s.log = std::make_unique<event_log>(s.base_dir + "/" + s.id + "/events.jsonl");
+        // The storage must be this user's alone: in a shared directory another user could otherwise put
+        // symbolic links where the run's files go, and have the run write into their targets.
+        const std::string run_dir = s.base_dir + "/" + s.id;
+        if (int err = detail::create_parent_directories(run_dir + "/events.jsonl", static_cast<mode_t>(s.directory_mode)))
+            throw std::system_error(err, std::generic_category(), "cannot create the run directory \"" + run_dir + "\"");
+        for (const std::string& dir : {s.base_dir, run_dir})
+            if (auto problem = detail::private_directory_problem(dir); !problem.empty())
+                throw std::system_error(std::make_error_code(std::errc::permission_denied),
+                                        "unsafe run storage: " + problem);
+        // The runs index is opened at each line; refuse a link there now, before the run has begun.
+        struct stat index {};
+        if (::lstat((s.base_dir + "/runs.jsonl").c_str(), &index) == 0 && S_ISLNK(index.st_mode))
+            throw std::system_error(std::make_error_code(std::errc::too_many_symbolic_link_levels),
+                                    "cannot open log file \"" + s.base_dir + "/runs.jsonl\": it is a symbolic link (refused)");
+        s.log = std::make_unique<event_log>(run_dir + "/events.jsonl", detail::storage_file_options(s));
         detail::registry::run_opened();
     }
     binding_.emplace(s.ctx(), s.log.get(), state_, "runlog: a run");
@@ -7536,6 +7593,8 @@ RUNLOG_INLINE void run::end(std::string_view unwinding_reason) noexcept {
             status = "SUCCESS";
         }
         if (s.log) detail::append_run_index(s, status, start_time_, &end_time, ms);
+    } catch (const std::exception& e) {
+        detail::pipeline_errors().report("could not record the end of run " + s.id + ": " + e.what(), 0, 0);
     } catch (...) {
         detail::pipeline_errors().report("could not record the end of run " + s.id, 0, 0);
     }
@@ -7790,7 +7849,7 @@ struct capture::impl {
             if (s.saved >= 0) ::close(s.saved);
             s.read_end = s.file = s.saved = -1;
         }
-        const int marker = detail::open_file(complete_path_, O_WRONLY | O_CREAT | O_TRUNC);
+        const int marker = detail::open_file(complete_path_, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600);
         if (marker >= 0)
             ::close(marker);
         else
@@ -7808,14 +7867,20 @@ struct capture::impl {
 
     /// Opens the files and the pipes, then redirects: nothing is redirected unless everything is ready.
     void start() {
-        if (int err = detail::create_parent_directories(streams_[0].path))
+        if (int err = detail::create_parent_directories(streams_[0].path, 0700))
             throw capture_error("cannot create the compute log directory for \"" + streams_[0].path +
                                 "\": " + std::strerror(err));
+        const std::string dir = streams_[0].path.substr(0, streams_[0].path.rfind('/'));
+        if (auto problem = detail::private_directory_problem(dir); !problem.empty())
+            throw capture_error("unsafe compute log directory: " + problem);
         ::unlink(complete_path_.c_str());  // a marker from an earlier capture of the same key is no longer true
         for (int i = 0; i < 2; ++i) {
             auto& s = streams_[i];
             const std::string name = i ? "stderr" : "stdout";
-            s.file = detail::open_file(s.path, O_WRONLY | O_CREAT | O_TRUNC);
+            // Never through a symbolic link (it could point at any file of this user's), private to this user.
+            s.file = detail::open_file(s.path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600);
+            if (s.file < 0 && errno == ELOOP)
+                throw capture_error("cannot open the compute log \"" + s.path + "\": it is a symbolic link (refused)");
             if (s.file < 0) throw capture_error("cannot open the compute log \"" + s.path + "\": " + std::strerror(errno));
             int ends[2];
             if (::pipe2(ends, O_CLOEXEC) != 0)

@@ -22,11 +22,15 @@ namespace detail {
 class log_file {
 public:
     /// Creates path's directories and opens it with flags; throws std::system_error naming path on failure.
-    log_file(std::string path, int flags, std::size_t buffer_size) : path_(std::move(path)), capacity_(buffer_size) {
+    log_file(std::string path, int flags, std::size_t buffer_size, mode_t file_mode = 0644, mode_t directory_mode = 0777)
+        : path_(std::move(path)), capacity_(buffer_size) {
         if (path_.empty()) throw std::system_error(std::make_error_code(std::errc::invalid_argument), "log file path is empty");
-        if (int err = create_parent_directories(path_))
+        if (int err = create_parent_directories(path_, directory_mode))
             throw std::system_error(err, std::generic_category(), "cannot create the directory of log file \"" + path_ + "\"");
-        fd_ = open_file(path_, flags | O_RDWR | O_CREAT);  // read too: to check and repair its last line
+        fd_ = open_file(path_, flags | O_RDWR | O_CREAT, file_mode);  // read too: to check and repair its last line
+        if (fd_ < 0 && errno == ELOOP && (flags & O_NOFOLLOW) != 0)
+            throw std::system_error(ELOOP, std::generic_category(),
+                                    "cannot open log file \"" + path_ + "\": it is a symbolic link (refused)");
         if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "cannot open log file \"" + path_ + "\"");
         buffer_.reset(new char[capacity_ ? capacity_ : 1]);
         if ((flags & O_TRUNC) == 0) end_torn_line(fd_, path_);

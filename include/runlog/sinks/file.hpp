@@ -16,6 +16,9 @@ struct file_options {
     std::size_t buffer_size = 64 * 1024;  ///< bytes kept before a write(2); 0 writes every record at once
     level flush_on = level::error;        ///< a record at this level or above is written out at once
     bool truncate = false;                ///< start the file empty instead of appending
+    bool follow_symlinks = true;          ///< false: refuse to open a symbolic link at the path (O_NOFOLLOW)
+    unsigned file_mode = 0644;            ///< permissions of a file it creates (before the umask)
+    unsigned directory_mode = 0777;       ///< permissions of the directories it creates (before the umask)
 };
 
 /// Appends records to a file, creating it and its parent directories; writes hold whole lines only.
@@ -59,7 +62,9 @@ inline namespace v0 {
 
 struct file_sink::state {
     state(std::string path, file_options o)
-        : options(o), file(std::move(path), o.truncate ? O_TRUNC : O_APPEND, o.buffer_size) {}
+        : options(o),
+          file(std::move(path), (o.truncate ? O_TRUNC : O_APPEND) | (o.follow_symlinks ? 0 : O_NOFOLLOW), o.buffer_size,
+               static_cast<mode_t>(o.file_mode), static_cast<mode_t>(o.directory_mode)) {}
     std::mutex mutex;
     file_options options;
     detail::log_file file;

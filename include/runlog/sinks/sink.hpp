@@ -42,8 +42,13 @@ RUNLOG_INLINE int high_fd(int fd) noexcept;
 /// Opens a file close-on-exec at a descriptor of at least 3 (see high_fd); -1 with errno on failure.
 RUNLOG_INLINE int open_file(const std::string& path, int flags, mode_t mode = 0644) noexcept;
 
-/// Creates every missing directory of path's parent, like `mkdir -p`; returns 0 or the errno.
-RUNLOG_INLINE int create_parent_directories(const std::string& path) noexcept;
+/// Creates every missing directory of path's parent, like `mkdir -p`, with mode (before the umask); returns 0 or
+/// the errno.
+RUNLOG_INLINE int create_parent_directories(const std::string& path, mode_t mode = 0777) noexcept;
+
+/// Why dir is not a directory that only this user can change, or empty: it must be a directory, not a symbolic
+/// link, owned by this user, and not writable by others unless sticky (as /tmp is).
+RUNLOG_INLINE std::string private_directory_problem(const std::string& dir);
 
 /// The default handler: prints a sink's first failure to stderr (later ones are only counted), and every
 /// one-off problem.
@@ -129,14 +134,14 @@ RUNLOG_INLINE int open_file(const std::string& path, int flags, mode_t mode) noe
     return high_fd(::open(path.c_str(), flags | O_CLOEXEC, mode));
 }
 
-RUNLOG_INLINE int create_parent_directories(const std::string& path) noexcept {
+RUNLOG_INLINE int create_parent_directories(const std::string& path, mode_t mode) noexcept {
     try {
         auto slash = path.find_last_of('/');
         if (slash == std::string::npos || slash == 0) return 0;
         for (std::size_t i = 1; i <= slash; ++i) {
             if (i < slash && path[i] != '/') continue;
             const std::string dir = path.substr(0, i);
-            if (::mkdir(dir.c_str(), 0777) == 0) continue;
+            if (::mkdir(dir.c_str(), mode) == 0) continue;
             const int err = errno;
             struct stat st {};
             if (::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) continue;
@@ -146,6 +151,18 @@ RUNLOG_INLINE int create_parent_directories(const std::string& path) noexcept {
     } catch (...) {
         return ENOMEM;
     }
+}
+
+RUNLOG_INLINE std::string private_directory_problem(const std::string& dir) {
+    struct stat st {};
+    if (::lstat(dir.c_str(), &st) != 0) return "\"" + dir + "\": " + std::strerror(errno);
+    if (S_ISLNK(st.st_mode)) return "\"" + dir + "\" is a symbolic link (refused: it may point anywhere)";
+    if (!S_ISDIR(st.st_mode)) return "\"" + dir + "\" is not a directory";
+    if (st.st_uid != ::geteuid())
+        return "\"" + dir + "\" belongs to another user (uid " + std::to_string(st.st_uid) + "), who could replace its files";
+    if ((st.st_mode & S_IWOTH) != 0 && (st.st_mode & S_ISVTX) == 0)
+        return "\"" + dir + "\" is writable by every user and not sticky";
+    return {};
 }
 
 RUNLOG_INLINE void default_error_handler(const sink_error& e) noexcept {
