@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -287,4 +288,57 @@ TEST_CASE("after a write that stopped part-way (full disk), the file holds whole
         }
         CHECK(previous == total - 1);
     }
+}
+
+TEST_CASE("buffered file sinks write out within flush_every, also when the program is idle", "[sinks][flush_every]") {
+    test_support::temp_dir dir;
+    runlog::file_sink timed(dir.path + "/timed.log", {.flush_every = std::chrono::milliseconds(50)});
+    runlog::file_sink untimed(dir.path + "/untimed.log", {.flush_every = std::chrono::milliseconds(0)});
+    runlog::rotating_file_sink rotating(dir.path + "/rotating.log", {.max_size = 1 << 20,
+                                                                    .flush_every = std::chrono::milliseconds(50)});
+    runlog::file_sink by_default(dir.path + "/default.log");
+    for (auto* s : {&timed, &untimed, &by_default}) s->write("one\n");
+    rotating.write("one\n");
+    // Nothing is written at once: the records sit in the 64 KiB buffers.
+    CHECK(slurp(dir.path + "/timed.log").empty());
+    CHECK(slurp(dir.path + "/default.log").empty());
+    auto written_within = [&](const std::string& path, std::chrono::milliseconds limit) {
+        const auto deadline = std::chrono::steady_clock::now() + limit;
+        while (std::chrono::steady_clock::now() < deadline) {
+            if (slurp(path) == "one\n") return true;
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+        return slurp(path) == "one\n";
+    };
+    // Generous limits: this machine may be loaded; the point is that no flush() was called.
+    CHECK(written_within(dir.path + "/timed.log", std::chrono::milliseconds(1000)));
+    CHECK(written_within(dir.path + "/rotating.log", std::chrono::milliseconds(1000)));
+    CHECK(written_within(dir.path + "/default.log", std::chrono::milliseconds(3000)));  // 1 s by default
+    CHECK(slurp(dir.path + "/untimed.log").empty());  // no timer: still buffered
+    untimed.flush();
+    CHECK(slurp(dir.path + "/untimed.log") == "one\n");
+}
+
+TEST_CASE("after fork, the child's file sinks are written out on time too", "[sinks][flush_every]") {
+    test_support::temp_dir dir;
+    runlog::file_sink parent(dir.path + "/parent.log", {.flush_every = std::chrono::milliseconds(20)});
+    parent.write("parent\n");
+    const pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        // The flusher thread did not survive the fork; a sink made here brings one back, for every sink.
+        runlog::file_sink mine(dir.path + "/child.log", {.flush_every = std::chrono::milliseconds(20)});
+        mine.write("child\n");
+        for (int i = 0; i < 200; ++i) {
+            if (slurp(dir.path + "/child.log") == "child\n") ::_exit(0);
+            ::usleep(10'000);
+        }
+        ::_exit(1);
+    }
+    int status = 0;
+    REQUIRE(::waitpid(child, &status, 0) == child);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+    parent.flush();
+    CHECK(slurp(dir.path + "/parent.log") == "parent\n");  // written out before the fork, once
 }

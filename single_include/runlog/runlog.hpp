@@ -2480,6 +2480,9 @@ inline namespace v0 {
 struct file_options {
     std::size_t buffer_size = 64 * 1024;  ///< bytes kept before a write(2); 0 writes every record at once
     level flush_on = level::error;        ///< a record at this level or above is written out at once
+    /// A buffered record is written out within this time, also when the program is idle; 0: only when the
+    /// buffer fills, at flush_on, flush() and the end.
+    std::chrono::milliseconds flush_every{1000};
     bool truncate = false;                ///< start the file empty instead of appending
     bool follow_symlinks = true;          ///< false: refuse to open a symbolic link at the path (O_NOFOLLOW)
     unsigned file_mode = 0644;            ///< permissions of a file it creates (before the umask)
@@ -2563,6 +2566,7 @@ struct rotating_options {
     std::size_t max_files = 5;           ///< rotated files kept besides the active one (path.1 ... path.max_files)
     std::size_t buffer_size = 64 * 1024; ///< bytes kept before a write(2); 0 writes every record at once
     level flush_on = level::error;       ///< a record at this level or above is written out at once
+    std::chrono::milliseconds flush_every{1000};  ///< a buffered record is written out within this; 0: no timer
     std::chrono::system_clock::time_point (*clock)() noexcept = nullptr;  ///< the time source; nullptr = system_clock::now
 };
 
@@ -6186,6 +6190,215 @@ RUNLOG_INLINE void callback_sink::write(std::string_view bytes) noexcept {
 
 
 
+// ---- runlog/detail/flusher.hpp
+/// One thread that writes out the buffers of file sinks at least every interval, also while the program is
+/// idle, so that `tail -f` sees a record soon and a crash loses at most that window; included by the file
+/// sinks' definitions.
+
+
+// ---- runlog/detail/threads.hpp
+/// A thread and a condition variable on POSIX threads, for the definitions of the async backend, the capture
+/// and the config watcher: <thread> and <condition_variable> (with C++20's stop tokens) cost every file that
+/// compiles those definitions more than the rest of them.
+
+
+
+namespace runlog {
+inline namespace v0 {
+namespace detail {
+
+/// A joinable thread running fn(arg); started by start(), joined by join() or the destructor.
+class native_thread {
+public:
+    native_thread() = default;
+    native_thread(const native_thread&) = delete;
+    native_thread& operator=(const native_thread&) = delete;
+    ~native_thread() { join(); }
+
+    /// Starts fn(arg) on a new thread; throws std::runtime_error naming the reason when it cannot.
+    void start(void (*fn)(void*), void* arg) {
+        fn_ = fn;
+        arg_ = arg;
+        if (const int err = ::pthread_create(&id_, nullptr, &native_thread::run, this); err != 0)
+            throw std::runtime_error(std::string("cannot start a thread: ") + std::strerror(err));
+        joinable_ = true;
+    }
+    bool joinable() const noexcept { return joinable_; }
+    void join() noexcept {
+        if (!joinable_) return;
+        ::pthread_join(id_, nullptr);
+        joinable_ = false;
+    }
+
+private:
+    static void* run(void* self) {
+        auto* t = static_cast<native_thread*>(self);
+        t->fn_(t->arg_);
+        return nullptr;
+    }
+
+    pthread_t id_{};
+    void (*fn_)(void*) = nullptr;
+    void* arg_ = nullptr;
+    bool joinable_ = false;
+};
+
+/// A condition variable for a std::mutex, timed on the monotonic clock.
+class native_condition {
+public:
+    native_condition() noexcept {
+        pthread_condattr_t attr;
+        ::pthread_condattr_init(&attr);
+        ::pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+        ::pthread_cond_init(&cond_, &attr);
+        ::pthread_condattr_destroy(&attr);
+    }
+    native_condition(const native_condition&) = delete;
+    native_condition& operator=(const native_condition&) = delete;
+    ~native_condition() { ::pthread_cond_destroy(&cond_); }
+
+    void notify_one() noexcept { ::pthread_cond_signal(&cond_); }
+    void notify_all() noexcept { ::pthread_cond_broadcast(&cond_); }
+
+    /// Waits until notified or `timeout` has passed (the lock is held again on return; wake-ups may be spurious).
+    void wait_for(std::unique_lock<std::mutex>& lock, std::chrono::nanoseconds timeout) noexcept {
+        timespec at{};
+        ::clock_gettime(CLOCK_MONOTONIC, &at);
+        const long long ns = at.tv_nsec + timeout.count() % 1'000'000'000;
+        at.tv_sec += static_cast<time_t>(timeout.count() / 1'000'000'000 + ns / 1'000'000'000);
+        at.tv_nsec = static_cast<long>(ns % 1'000'000'000);
+        ::pthread_cond_timedwait(&cond_, lock.mutex()->native_handle(), &at);
+    }
+    /// Waits until pred() holds or `timeout` has passed; returns pred().
+    template <class Pred>
+    bool wait_for(std::unique_lock<std::mutex>& lock, std::chrono::nanoseconds timeout, Pred pred) noexcept {
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (!pred()) {
+            const auto left = deadline - std::chrono::steady_clock::now();
+            if (left <= std::chrono::nanoseconds::zero()) return pred();
+            wait_for(lock, std::chrono::duration_cast<std::chrono::nanoseconds>(left));
+        }
+        return true;
+    }
+
+private:
+    pthread_cond_t cond_;
+};
+
+}  // namespace detail
+}  // namespace v0
+}  // namespace runlog
+
+namespace runlog {
+inline namespace v0 {
+namespace detail {
+
+class periodic_flusher {
+public:
+    /// Writes out the target's buffer (the target locks what it must).
+    using flush_fn = void (*)(void* target) noexcept;
+
+    /// The process's flusher. Never destroyed: its thread may still run while static objects are destroyed
+    /// at exit, and it only ever holds weak references to what it flushes.
+    static periodic_flusher& instance() {
+        static periodic_flusher* const flusher = new periodic_flusher;
+        return *flusher;
+    }
+
+    /// Flushes target through fn every `every` for as long as target lives; starts the thread on first use.
+    /// Throws std::runtime_error when the thread cannot start.
+    void add(std::weak_ptr<void> target, flush_fn fn, std::chrono::milliseconds every) {
+        std::lock_guard lock(mutex_);
+        if (every < std::chrono::milliseconds(1)) every = std::chrono::milliseconds(1);
+        entries_.push_back({std::move(target), fn, every, std::chrono::steady_clock::now() + every});
+        if (!started_) {
+            thread_.start(&periodic_flusher::run, this);
+            started_ = true;
+        }
+        wake_.notify_one();
+    }
+
+private:
+    struct entry {
+        std::weak_ptr<void> target;
+        flush_fn fn;
+        std::chrono::milliseconds every;
+        std::chrono::steady_clock::time_point due;
+    };
+
+    periodic_flusher() { ::pthread_atfork(&lock_for_fork, &unlock_after_fork, &reset_in_child); }
+
+    static void run(void* self) { static_cast<periodic_flusher*>(self)->loop(); }
+
+    void loop() {
+        ::pthread_setname_np(::pthread_self(), "runlog-flush");
+        std::vector<std::pair<std::shared_ptr<void>, flush_fn>> due;
+        std::unique_lock lock(mutex_);
+        for (;;) {
+            const auto now = std::chrono::steady_clock::now();
+            auto next = now + std::chrono::hours(1);
+            std::size_t kept = 0;
+            for (std::size_t i = 0; i < entries_.size(); ++i) {
+                entry& e = entries_[i];
+                auto target = e.target.lock();
+                if (!target) continue;  // its sink is gone: dropped
+                if (e.due <= now) {
+                    due.emplace_back(std::move(target), e.fn);
+                    e.due = now + e.every;
+                }
+                if (e.due < next) next = e.due;
+                if (kept != i) entries_[kept] = std::move(e);
+                ++kept;
+            }
+            entries_.resize(kept);
+            if (!due.empty()) {
+                lock.unlock();  // a sink's lock is never taken under the flusher's
+                for (auto& [target, fn] : due) fn(target.get());
+                due.clear();  // releases the sinks before sleeping
+                lock.lock();
+                continue;
+            }
+            wake_.wait_for(lock, next - now);
+        }
+    }
+
+    // fork(): the buffers are written out first, so that the child does not write the parent's records a
+    // second time; the child has no flusher thread and must not inherit a locked mutex; its sinks get a thread
+    // again when the child adds one.
+    static void lock_for_fork() noexcept {
+        auto& f = instance();
+        std::vector<std::pair<std::shared_ptr<void>, flush_fn>> live;
+        {
+            std::lock_guard lock(f.mutex_);
+            try {
+                for (auto& e : f.entries_)
+                    if (auto target = e.target.lock()) live.emplace_back(std::move(target), e.fn);
+            } catch (...) {
+            }
+        }
+        for (auto& [target, fn] : live) fn(target.get());
+        live.clear();
+        f.mutex_.lock();
+    }
+    static void unlock_after_fork() noexcept { instance().mutex_.unlock(); }
+    static void reset_in_child() noexcept {
+        auto& f = instance();
+        f.started_ = false;
+        new (&f.thread_) native_thread();  // the parent's thread does not exist here; never join it
+        f.mutex_.unlock();
+    }
+
+    std::mutex mutex_;
+    native_condition wake_;
+    std::vector<entry> entries_;
+    native_thread thread_;
+    bool started_ = false;
+};
+
+}  // namespace detail
+}  // namespace v0
+}  // namespace runlog
+
 // ---- runlog/detail/log_file.hpp
 /// The open file behind file_sink and rotating_file_sink; included by their definitions.
 #include <system_error>
@@ -6337,7 +6550,17 @@ struct file_sink::state {
 };
 
 RUNLOG_INLINE file_sink::file_sink(std::string path, file_options options)
-    : state_(std::make_shared<state>(std::move(path), options)) {}
+    : state_(std::make_shared<state>(std::move(path), options)) {
+    if (options.buffer_size > 0 && options.flush_every.count() > 0)
+        detail::periodic_flusher::instance().add(
+            state_,
+            [](void* target) noexcept {
+                auto& s = *static_cast<state*>(target);
+                std::lock_guard lock(s.mutex);
+                s.file.write_out();
+            },
+            options.flush_every);
+}
 
 RUNLOG_INLINE void file_sink::write(std::string_view bytes, level lvl) noexcept {
     std::lock_guard lock(state_->mutex);
@@ -6567,6 +6790,15 @@ RUNLOG_INLINE rotating_file_sink::rotating_file_sink(std::string path, rotating_
             "delete the log)");
     state_ = std::make_shared<state>(std::move(path), options);
     state& s = *state_;
+    if (options.buffer_size > 0 && options.flush_every.count() > 0)
+        detail::periodic_flusher::instance().add(
+            state_,
+            [](void* target) noexcept {
+                auto& t = *static_cast<state*>(target);
+                std::lock_guard lock(t.mutex);
+                t.file.write_out();
+            },
+            options.flush_every);
     struct stat st {};
     if (::fstat(s.file.fd(), &st) == 0) s.file.reset_written(static_cast<std::uint64_t>(st.st_size));
     if (!rotates) return;
@@ -6658,99 +6890,6 @@ RUNLOG_INLINE void tick_clock::resync() noexcept {
 #include <sched.h>
 #endif
 
-
-// ---- runlog/detail/threads.hpp
-/// A thread and a condition variable on POSIX threads, for the definitions of the async backend, the capture
-/// and the config watcher: <thread> and <condition_variable> (with C++20's stop tokens) cost every file that
-/// compiles those definitions more than the rest of them.
-
-
-
-namespace runlog {
-inline namespace v0 {
-namespace detail {
-
-/// A joinable thread running fn(arg); started by start(), joined by join() or the destructor.
-class native_thread {
-public:
-    native_thread() = default;
-    native_thread(const native_thread&) = delete;
-    native_thread& operator=(const native_thread&) = delete;
-    ~native_thread() { join(); }
-
-    /// Starts fn(arg) on a new thread; throws std::runtime_error naming the reason when it cannot.
-    void start(void (*fn)(void*), void* arg) {
-        fn_ = fn;
-        arg_ = arg;
-        if (const int err = ::pthread_create(&id_, nullptr, &native_thread::run, this); err != 0)
-            throw std::runtime_error(std::string("cannot start a thread: ") + std::strerror(err));
-        joinable_ = true;
-    }
-    bool joinable() const noexcept { return joinable_; }
-    void join() noexcept {
-        if (!joinable_) return;
-        ::pthread_join(id_, nullptr);
-        joinable_ = false;
-    }
-
-private:
-    static void* run(void* self) {
-        auto* t = static_cast<native_thread*>(self);
-        t->fn_(t->arg_);
-        return nullptr;
-    }
-
-    pthread_t id_{};
-    void (*fn_)(void*) = nullptr;
-    void* arg_ = nullptr;
-    bool joinable_ = false;
-};
-
-/// A condition variable for a std::mutex, timed on the monotonic clock.
-class native_condition {
-public:
-    native_condition() noexcept {
-        pthread_condattr_t attr;
-        ::pthread_condattr_init(&attr);
-        ::pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-        ::pthread_cond_init(&cond_, &attr);
-        ::pthread_condattr_destroy(&attr);
-    }
-    native_condition(const native_condition&) = delete;
-    native_condition& operator=(const native_condition&) = delete;
-    ~native_condition() { ::pthread_cond_destroy(&cond_); }
-
-    void notify_one() noexcept { ::pthread_cond_signal(&cond_); }
-    void notify_all() noexcept { ::pthread_cond_broadcast(&cond_); }
-
-    /// Waits until notified or `timeout` has passed (the lock is held again on return; wake-ups may be spurious).
-    void wait_for(std::unique_lock<std::mutex>& lock, std::chrono::nanoseconds timeout) noexcept {
-        timespec at{};
-        ::clock_gettime(CLOCK_MONOTONIC, &at);
-        const long long ns = at.tv_nsec + timeout.count() % 1'000'000'000;
-        at.tv_sec += static_cast<time_t>(timeout.count() / 1'000'000'000 + ns / 1'000'000'000);
-        at.tv_nsec = static_cast<long>(ns % 1'000'000'000);
-        ::pthread_cond_timedwait(&cond_, lock.mutex()->native_handle(), &at);
-    }
-    /// Waits until pred() holds or `timeout` has passed; returns pred().
-    template <class Pred>
-    bool wait_for(std::unique_lock<std::mutex>& lock, std::chrono::nanoseconds timeout, Pred pred) noexcept {
-        const auto deadline = std::chrono::steady_clock::now() + timeout;
-        while (!pred()) {
-            const auto left = deadline - std::chrono::steady_clock::now();
-            if (left <= std::chrono::nanoseconds::zero()) return pred();
-            wait_for(lock, std::chrono::duration_cast<std::chrono::nanoseconds>(left));
-        }
-        return true;
-    }
-
-private:
-    pthread_cond_t cond_;
-};
-
-}  // namespace detail
-}  // namespace v0
-}  // namespace runlog
 
 namespace runlog {
 inline namespace v0 {

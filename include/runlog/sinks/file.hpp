@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "../detail/build.hpp"
+#include "../detail/chrono.hpp"
 #include "../detail/level_enum.hpp"
 #include "sink.hpp"
 
@@ -15,6 +16,9 @@ inline namespace v0 {
 struct file_options {
     std::size_t buffer_size = 64 * 1024;  ///< bytes kept before a write(2); 0 writes every record at once
     level flush_on = level::error;        ///< a record at this level or above is written out at once
+    /// A buffered record is written out within this time, also when the program is idle; 0: only when the
+    /// buffer fills, at flush_on, flush() and the end.
+    std::chrono::milliseconds flush_every{1000};
     bool truncate = false;                ///< start the file empty instead of appending
     bool follow_symlinks = true;          ///< false: refuse to open a symbolic link at the path (O_NOFOLLOW)
     unsigned file_mode = 0644;            ///< permissions of a file it creates (before the umask)
@@ -55,6 +59,7 @@ private:
 
 #include <fcntl.h>
 
+#include "../detail/flusher.hpp"
 #include "../detail/log_file.hpp"
 
 namespace runlog {
@@ -71,7 +76,17 @@ struct file_sink::state {
 };
 
 RUNLOG_INLINE file_sink::file_sink(std::string path, file_options options)
-    : state_(std::make_shared<state>(std::move(path), options)) {}
+    : state_(std::make_shared<state>(std::move(path), options)) {
+    if (options.buffer_size > 0 && options.flush_every.count() > 0)
+        detail::periodic_flusher::instance().add(
+            state_,
+            [](void* target) noexcept {
+                auto& s = *static_cast<state*>(target);
+                std::lock_guard lock(s.mutex);
+                s.file.write_out();
+            },
+            options.flush_every);
+}
 
 RUNLOG_INLINE void file_sink::write(std::string_view bytes, level lvl) noexcept {
     std::lock_guard lock(state_->mutex);

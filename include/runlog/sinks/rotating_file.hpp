@@ -19,6 +19,7 @@ struct rotating_options {
     std::size_t max_files = 5;           ///< rotated files kept besides the active one (path.1 ... path.max_files)
     std::size_t buffer_size = 64 * 1024; ///< bytes kept before a write(2); 0 writes every record at once
     level flush_on = level::error;       ///< a record at this level or above is written out at once
+    std::chrono::milliseconds flush_every{1000};  ///< a buffered record is written out within this; 0: no timer
     std::chrono::system_clock::time_point (*clock)() noexcept = nullptr;  ///< the time source; nullptr = system_clock::now
 };
 
@@ -66,6 +67,7 @@ private:
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../detail/flusher.hpp"
 #include "../detail/log_file.hpp"
 
 namespace runlog {
@@ -204,6 +206,15 @@ RUNLOG_INLINE rotating_file_sink::rotating_file_sink(std::string path, rotating_
             "delete the log)");
     state_ = std::make_shared<state>(std::move(path), options);
     state& s = *state_;
+    if (options.buffer_size > 0 && options.flush_every.count() > 0)
+        detail::periodic_flusher::instance().add(
+            state_,
+            [](void* target) noexcept {
+                auto& t = *static_cast<state*>(target);
+                std::lock_guard lock(t.mutex);
+                t.file.write_out();
+            },
+            options.flush_every);
     struct stat st {};
     if (::fstat(s.file.fd(), &st) == 0) s.file.reset_written(static_cast<std::uint64_t>(st.st_size));
     if (!rotates) return;

@@ -1,0 +1,121 @@
+#pragma once
+/// One thread that writes out the buffers of file sinks at least every interval, also while the program is
+/// idle, so that `tail -f` sees a record soon and a crash loses at most that window; included by the file
+/// sinks' definitions.
+#include <memory>
+#include <mutex>
+#include <new>
+#include <vector>
+
+#include "chrono.hpp"
+#include "threads.hpp"
+
+namespace runlog {
+inline namespace v0 {
+namespace detail {
+
+class periodic_flusher {
+public:
+    /// Writes out the target's buffer (the target locks what it must).
+    using flush_fn = void (*)(void* target) noexcept;
+
+    /// The process's flusher. Never destroyed: its thread may still run while static objects are destroyed
+    /// at exit, and it only ever holds weak references to what it flushes.
+    static periodic_flusher& instance() {
+        static periodic_flusher* const flusher = new periodic_flusher;
+        return *flusher;
+    }
+
+    /// Flushes target through fn every `every` for as long as target lives; starts the thread on first use.
+    /// Throws std::runtime_error when the thread cannot start.
+    void add(std::weak_ptr<void> target, flush_fn fn, std::chrono::milliseconds every) {
+        std::lock_guard lock(mutex_);
+        if (every < std::chrono::milliseconds(1)) every = std::chrono::milliseconds(1);
+        entries_.push_back({std::move(target), fn, every, std::chrono::steady_clock::now() + every});
+        if (!started_) {
+            thread_.start(&periodic_flusher::run, this);
+            started_ = true;
+        }
+        wake_.notify_one();
+    }
+
+private:
+    struct entry {
+        std::weak_ptr<void> target;
+        flush_fn fn;
+        std::chrono::milliseconds every;
+        std::chrono::steady_clock::time_point due;
+    };
+
+    periodic_flusher() { ::pthread_atfork(&lock_for_fork, &unlock_after_fork, &reset_in_child); }
+
+    static void run(void* self) { static_cast<periodic_flusher*>(self)->loop(); }
+
+    void loop() {
+        ::pthread_setname_np(::pthread_self(), "runlog-flush");
+        std::vector<std::pair<std::shared_ptr<void>, flush_fn>> due;
+        std::unique_lock lock(mutex_);
+        for (;;) {
+            const auto now = std::chrono::steady_clock::now();
+            auto next = now + std::chrono::hours(1);
+            std::size_t kept = 0;
+            for (std::size_t i = 0; i < entries_.size(); ++i) {
+                entry& e = entries_[i];
+                auto target = e.target.lock();
+                if (!target) continue;  // its sink is gone: dropped
+                if (e.due <= now) {
+                    due.emplace_back(std::move(target), e.fn);
+                    e.due = now + e.every;
+                }
+                if (e.due < next) next = e.due;
+                if (kept != i) entries_[kept] = std::move(e);
+                ++kept;
+            }
+            entries_.resize(kept);
+            if (!due.empty()) {
+                lock.unlock();  // a sink's lock is never taken under the flusher's
+                for (auto& [target, fn] : due) fn(target.get());
+                due.clear();  // releases the sinks before sleeping
+                lock.lock();
+                continue;
+            }
+            wake_.wait_for(lock, next - now);
+        }
+    }
+
+    // fork(): the buffers are written out first, so that the child does not write the parent's records a
+    // second time; the child has no flusher thread and must not inherit a locked mutex; its sinks get a thread
+    // again when the child adds one.
+    static void lock_for_fork() noexcept {
+        auto& f = instance();
+        std::vector<std::pair<std::shared_ptr<void>, flush_fn>> live;
+        {
+            std::lock_guard lock(f.mutex_);
+            try {
+                for (auto& e : f.entries_)
+                    if (auto target = e.target.lock()) live.emplace_back(std::move(target), e.fn);
+            } catch (...) {
+            }
+        }
+        for (auto& [target, fn] : live) fn(target.get());
+        live.clear();
+        f.mutex_.lock();
+    }
+    static void unlock_after_fork() noexcept { instance().mutex_.unlock(); }
+    static void reset_in_child() noexcept {
+        auto& f = instance();
+        f.started_ = false;
+        new (&f.thread_) native_thread();  // the parent's thread does not exist here; never join it
+        f.mutex_.unlock();
+    }
+
+    std::mutex mutex_;
+    native_condition wake_;
+    std::vector<entry> entries_;
+    native_thread thread_;
+    bool started_ = false;
+};
+
+}  // namespace detail
+}  // namespace v0
+}  // namespace runlog
