@@ -183,7 +183,7 @@ TEST_CASE("a record larger than max_size goes alone into a file", "[rotating]") 
 TEST_CASE("buffered records go to the file they were written for", "[rotating]") {
     test_support::temp_dir dir;
     const auto path = dir.path + "/buf.log";
-    runlog::rotating_file_sink f(path, {.max_size = 12, .max_files = 5});
+    runlog::rotating_file_sink f(path, {.max_size = 12, .max_files = 5, .flush_every = std::chrono::milliseconds(0)});
     auto copy = f;  // copies share the file and its buffer
     f.write("aaaa\n");
     copy.write("bbbb\n");
