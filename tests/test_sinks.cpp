@@ -341,3 +341,33 @@ TEST_CASE("after fork, the child's file sinks are written out on time too", "[si
     parent.flush();
     CHECK(slurp(dir.path + "/parent.log") == "parent\n");  // written out before the fork, once
 }
+
+TEST_CASE("a log file deleted while open is reported, its lost records counted, and a new one started", "[sinks][file]") {
+    test_support::temp_dir dir;
+    const auto path = dir.path + "/sub/gone.log";
+    captured_errors errors;
+    std::uint64_t lost = 0;
+    {
+        runlog::file_sink sink(path, {.buffer_size = 0});
+        for (int i = 0; i < 10; ++i) sink.write("record " + std::to_string(i) + "\n");
+        std::filesystem::remove_all(dir.path + "/sub");  // the whole directory, as `rm -rf run_dir` does
+        for (int i = 10; i < 110; ++i) sink.write("record " + std::to_string(i) + "\n");
+        lost = sink.lost_records();
+    }
+    // Checked every 64 writes: the first 64 records went into the deleted file; the rest into a new one.
+    REQUIRE(errors.messages.size() == 1);
+    CHECK(errors.messages[0] == "\"" + path + "\" was deleted while open: the records written to it since it was last "
+                                              "seen are lost; writing to a new file there");
+    CHECK(lost == 64);
+    std::string expected;
+    for (int i = 64; i < 110; ++i) expected += "record " + std::to_string(i) + "\n";
+    CHECK(slurp(path) == expected);
+    // Deleted after the last check: counted when the sink closes.
+    {
+        runlog::file_sink sink(path, {.buffer_size = 0});
+        sink.write("last\n");
+        ::unlink(path.c_str());
+    }
+    REQUIRE(errors.messages.size() == 2);
+    CHECK(errors.last_lost == 1);  // this sink's count
+}

@@ -6414,7 +6414,8 @@ class log_file {
 public:
     /// Creates path's directories and opens it with flags; throws std::system_error naming path on failure.
     log_file(std::string path, int flags, std::size_t buffer_size, mode_t file_mode = 0644, mode_t directory_mode = 0777)
-        : path_(std::move(path)), capacity_(buffer_size) {
+        : path_(std::move(path)), capacity_(buffer_size), flags_(flags & ~O_TRUNC), file_mode_(file_mode),
+          directory_mode_(directory_mode) {
         if (path_.empty()) throw std::system_error(std::make_error_code(std::errc::invalid_argument), "log file path is empty");
         if (int err = create_parent_directories(path_, directory_mode))
             throw std::system_error(err, std::generic_category(), "cannot create the directory of log file \"" + path_ + "\"");
@@ -6430,6 +6431,7 @@ public:
     log_file& operator=(const log_file&) = delete;
     ~log_file() {
         write_out();
+        check_still_there(false);
         if (fd_ >= 0) ::close(fd_);
     }
 
@@ -6437,24 +6439,27 @@ public:
     void append(std::string_view bytes, bool write_now) noexcept {
         if (used_ + bytes.size() > capacity_) write_out();
         if (bytes.size() > capacity_) {
-            write_direct(bytes);
+            write_direct(bytes, 1);
         } else {
             std::memcpy(buffer_.get() + used_, bytes.data(), bytes.size());
             used_ += bytes.size();
+            ++buffered_records_;
         }
         if (write_now) write_out();
     }
     /// Writes the buffer to the file.
     void write_out() noexcept {
         if (used_ == 0) return;
-        write_direct({buffer_.get(), used_});
+        write_direct({buffer_.get(), used_}, buffered_records_);
         used_ = 0;
+        buffered_records_ = 0;
     }
     /// Makes fd the file written to (after a rotation), closing the old one; the buffer must be empty.
     void replace_fd(int fd) noexcept {
         ::close(fd_);
         fd_ = fd;
         torn_ = false;
+        unchecked_records_ = unchecked_writes_ = 0;
         end_torn_line(fd_, path_);
     }
 
@@ -6488,13 +6493,17 @@ private:
     /// Writes whole lines: after a write that stopped part-way (ENOSPC, EFBIG, EIO), the partial line it left
     /// is taken back out of the file, or, when that cannot be done safely, the next write starts with a newline.
     /// The lines lost are the failed chunk's that did not reach the file whole.
-    void write_direct(std::string_view bytes) noexcept {
+    void write_direct(std::string_view bytes, std::uint64_t records) noexcept {
         written_ += bytes.size();
         int err = 0;
         if (torn_ && (err = write_all(fd_, "\n")) == 0) torn_ = false;
         std::size_t done = 0;
         if (err == 0) err = write_all(fd_, bytes, &done);
-        if (err == 0) return;
+        if (err == 0) {
+            unchecked_records_ += records;
+            if (++unchecked_writes_ >= check_every) check_still_there(true);
+            return;
+        }
         const std::size_t whole = bytes.substr(0, done).rfind('\n') + 1;  // 0 when no newline reached the file
         if (done > whole && !take_back(bytes.substr(whole, done - whole))) torn_ = true;
         const std::uint64_t lost = count_lines(bytes.substr(whole));
@@ -6502,6 +6511,39 @@ private:
             errors_.report("write to \"" + path_ + "\" failed", err, lost);
         } catch (...) {
             errors_.report("write to a log file failed", err, lost);
+        }
+    }
+
+    /// Every this many writes (and at the end) the file is checked to still have a name: writes to a file that
+    /// was deleted (or whose directory was) succeed, into the void.
+    static constexpr unsigned check_every = 64;
+
+    /// When the file has been deleted, reports the records written since the last check as lost and, if
+    /// `reopen`, starts a new file at the path for the records to come.
+    void check_still_there(bool reopen) noexcept {
+        unchecked_writes_ = 0;
+        struct stat st {};
+        if (::fstat(fd_, &st) != 0 || st.st_nlink > 0) {
+            unchecked_records_ = 0;
+            return;
+        }
+        const std::uint64_t lost = unchecked_records_;
+        unchecked_records_ = 0;
+        int fd = -1;
+        if (reopen && create_parent_directories(path_, directory_mode_) == 0)
+            fd = open_file(path_, flags_ | O_RDWR | O_CREAT, file_mode_);
+        try {
+            errors_.report("\"" + path_ + "\" was deleted while open: the records written to it since it was last seen "
+                           "are lost" + std::string(reopen ? (fd >= 0 ? "; writing to a new file there"
+                                                                      : "; no new file could be created there")
+                                                           : ""),
+                           0, lost);
+        } catch (...) {
+            errors_.report("a log file was deleted while open", 0, lost);
+        }
+        if (fd >= 0) {
+            ::close(fd_);
+            fd_ = fd;
         }
     }
 
@@ -6529,6 +6571,11 @@ private:
     std::size_t used_ = 0;
     std::uint64_t written_ = 0;
     bool torn_ = false;  ///< the file ends in a partial line this process could not take back
+    int flags_;
+    mode_t file_mode_, directory_mode_;
+    std::uint64_t buffered_records_ = 0;   ///< records in the buffer
+    std::uint64_t unchecked_records_ = 0;  ///< records written since the file was last seen to have a name
+    unsigned unchecked_writes_ = 0;
     write_errors errors_;
 };
 
