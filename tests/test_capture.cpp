@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -328,6 +329,36 @@ TEST_CASE("the capture waits for children that still hold the pipes, up to the d
     ::waitpid(lingering, nullptr, 0);
     REQUIRE(reports.size() == 1);
     CHECK(reports[0] == "capture \"stuck\": 2 stream(s) still held open by another process after the drain timeout; "
+                        "later bytes are not captured");
+
+    // A daemon that never stops writing: the timeout counts from the end, not from the last silence.
+    reports.clear();
+    previous = runlog::set_error_handler([](const runlog::sink_error& e) { seen->emplace_back(e.message); });
+    std::chrono::steady_clock::duration took{};
+    {
+        runlog::run run(log, "job", in(d, "run3"));
+        std::optional<runlog::capture> cap;
+        cap.emplace(run, std::vector<std::string>{}, runlog::capture_options{
+                                                         .tee = false, .file_key = "chatty",
+                                                         .drain_timeout = std::chrono::milliseconds(200)});
+        lingering = ::fork();
+        if (lingering == 0) {
+            for (int i = 0; i < 3000; ++i) {  // 30 s of a line every 10 ms
+                write_fd(1, "still here\n", 11);
+                ::usleep(10'000);
+            }
+            ::_exit(0);
+        }
+        const auto start = std::chrono::steady_clock::now();
+        cap.reset();
+        took = std::chrono::steady_clock::now() - start;
+    }
+    runlog::set_error_handler(previous);
+    ::kill(lingering, SIGKILL);
+    ::waitpid(lingering, nullptr, 0);
+    CHECK(took < std::chrono::seconds(3));  // 0.2 s and a poll; it took the daemon's 30 s before
+    REQUIRE(reports.size() == 1);
+    CHECK(reports[0] == "capture \"chatty\": 2 stream(s) still held open by another process after the drain timeout; "
                         "later bytes are not captured");
 }
 

@@ -4236,8 +4236,8 @@ public:
 struct capture_options {
     bool tee = true;          ///< also pass the bytes on to the original stdout and stderr, as Dagster does
     std::string file_key{};   ///< empty: the step key for one step, else 8 random lowercase letters
-    /// After the descriptors are restored, how long to wait for the last bytes of child processes that
-    /// still hold the pipes (a daemon started in the step) before giving up on them.
+    /// After the descriptors are restored, how long in all to wait for the last bytes of child processes that
+    /// still hold the pipes (a daemon started in the step, even one that keeps writing) before giving up on them.
     std::chrono::milliseconds drain_timeout{5000};
 };
 
@@ -8122,7 +8122,10 @@ struct capture::impl {
     /// Drains both pipes into the files (and the original descriptors when teeing) until end-of-file.
     void read_loop() noexcept {
         std::vector<char> buf(1 << 16);
-        auto silent_since = std::chrono::steady_clock::now();
+        // After the descriptors are restored, lingering writers get drain_timeout in all, however much they
+        // write: a daemon started by the step that never stops talking cannot hold end() up.
+        std::chrono::steady_clock::time_point deadline{};
+        bool deadline_set = false;
         for (;;) {
             pollfd fds[2];
             nfds_t n = 0;
@@ -8134,22 +8137,20 @@ struct capture::impl {
                 }
             if (n == 0) return;
             const bool restored = restored_.load(std::memory_order_acquire);
+            if (restored && !deadline_set) {
+                deadline = std::chrono::steady_clock::now() + options_.drain_timeout;
+                deadline_set = true;
+            }
+            if (deadline_set && std::chrono::steady_clock::now() >= deadline) {
+                for (nfds_t i = 0; i < n; ++i) which[i]->eof = true, ++abandoned_;
+                return;
+            }
             const int ready = ::poll(fds, n, restored ? 20 : 50);
             if (ready < 0) {
                 if (errno == EINTR) continue;
                 return;
             }
-            if (ready == 0) {
-                // Silence: before the end, keep waiting; after it, wait for lingering writers up to the timeout.
-                if (restored_.load(std::memory_order_acquire) &&
-                    std::chrono::steady_clock::now() - silent_since > options_.drain_timeout) {
-                    for (nfds_t i = 0; i < n; ++i) which[i]->eof = true, ++abandoned_;
-                    return;
-                }
-                if (!restored) silent_since = std::chrono::steady_clock::now();
-                continue;
-            }
-            silent_since = std::chrono::steady_clock::now();
+            if (ready == 0) continue;
             for (nfds_t i = 0; i < n; ++i) {
                 if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
                 stream& s = *which[i];
