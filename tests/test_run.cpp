@@ -15,6 +15,7 @@
 #include <vector>
 
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "support.hpp"
@@ -550,4 +551,37 @@ TEST_CASE("run storage is private: files 0600, directories 0700, no shared or fo
     ::umask(old_umask);
     CHECK(mode_of(dir.path + "/shared/run5/events.jsonl") == 0640);
     CHECK(mode_of(dir.path + "/shared/run5") == 0750);
+}
+
+TEST_CASE("a forked child that leaves the scopes does not end the parent's run and step again", "[run][fork]") {
+    temp_dir dir;
+    runlog::memory_sink sink;
+    auto log = memory_logger(sink);
+    const std::string base = dir.path + "/storage";
+    pid_t child = -1;
+    {
+        runlog::run run(log, "etl", fixed_options(base));
+        {
+            runlog::step step(run, "extract");
+            child = ::fork();
+            REQUIRE(child >= 0);
+            if (child == 0) log.info("from the child");
+        }  // the child leaves the step's scope...
+    }  // ...and the run's, as a program that forked without exec does on its way out
+    if (child == 0) ::_exit(0);
+    int status = 0;
+    REQUIRE(::waitpid(child, &status, 0) == child);
+    REQUIRE(WIFEXITED(status));
+    auto count = [](const std::string& path, const std::string& what) {
+        std::ifstream in(path);
+        int n = 0;
+        for (std::string line; std::getline(in, line);) n += line.find(what) != std::string::npos;
+        return n;
+    };
+    const std::string events = base + "/5f2a9b1c-0d3e-4f5a-8b6c-7d8e9f0a1b2c/events.jsonl";
+    CHECK(count(events, "\"event_type\":\"STEP_SUCCESS\"") == 1);
+    CHECK(count(events, "\"event_type\":\"RUN_SUCCESS\"") == 1);
+    CHECK(count(events, "from the child") == 1);  // what the child logged is kept
+    CHECK(count(base + "/runs.jsonl", "\"status\":\"SUCCESS\"") == 1);
+    CHECK(count(base + "/runs.jsonl", "\"status\":") == 2);
 }

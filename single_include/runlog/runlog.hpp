@@ -3959,6 +3959,9 @@ struct run_state {
     std::unique_ptr<event_log> log;  ///< null when the run is not stored
     duration_clock_fn clock;
     unsigned file_mode = 0600, directory_mode = 0700;  ///< of the stored files and their directories
+    /// The process that began the run: a child of fork() that did not exec leaves its runs and steps
+    /// without ending them, so they end once, in this process.
+    std::uint32_t owner_pid = process_id();
 
     std::mutex mutex;
     bool closed = false;
@@ -7738,6 +7741,15 @@ RUNLOG_INLINE void run::step_worker_starting(std::string_view step_key, std::str
 
 RUNLOG_INLINE void run::end(std::string_view unwinding_reason) noexcept {
     auto& s = *state_;
+    if (process_id() != s.owner_pid) {  // a forked child leaving the scope: the parent ends the run
+        {
+            std::lock_guard lock(s.mutex);
+            s.closed = true;
+        }
+        if (s.log) detail::registry::run_closed();
+        binding_->release(true);
+        return;
+    }
     std::vector<std::string> left_open;
     bool failed = false;
     std::string reason;
@@ -7829,6 +7841,11 @@ RUNLOG_INLINE step::~step() {
                 }
             if (failed_) s.failed_steps.push_back(key_);
         }
+    }
+    if (report && process_id() != s.owner_pid) {  // a forked child: the step ends in the parent only
+        std::lock_guard lock(s.mutex);
+        s.open_steps.push_back(key_);  // this copy of the run still sees it open, as the parent does
+        report = false;
     }
     if (report) {
         const double ms = std::chrono::duration<double, std::milli>(s.now() - started_).count();
