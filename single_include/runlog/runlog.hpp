@@ -7235,6 +7235,9 @@ RUNLOG_INLINE async_backend& async_backend::instance() {
     static async_backend* backend = [] {
         auto* b = new async_backend;
         std::atexit([] { instance().stop(); });
+        // A child of fork() has no backend thread: its records are written by their callers, as after exit,
+        // and a flush waits for nothing (the queues it inherited are the parent's to write, not its own).
+        ::pthread_atfork(nullptr, nullptr, [] { stopped_flag().store(true, std::memory_order_release); });
         return b;
     }();
     return *backend;
