@@ -581,8 +581,15 @@ TEST_CASE("async: timestamps follow the system clock from the first record on", 
     }
     CHECK(checked == 25);
     // µs outside [before, after]: a single 10 ms calibration drifted 0.2-1.4 ms per second (0.25-1.75 ms over
-    // this test); a calibration sample preempted on a loaded machine (sanitizers, two cores) costs up to ~150.
-    CHECK(worst < 200);
+    // this test); a calibration sample preempted on a loaded machine costs up to ~150. Instrumented builds
+    // (ASan, TSan: every clock reading several times slower, two tests per core) get the drift's bound only.
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+    constexpr long long bound = 1000;
+#else
+    constexpr long long bound = 200;
+#endif
+    INFO("worst " << worst << " µs");
+    CHECK(worst < bound);
 }
 
 TEST_CASE("async: a forked child writes its own records and its flush returns", "[async][fork]") {
