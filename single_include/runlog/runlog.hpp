@@ -1479,6 +1479,8 @@ private:
     RUNLOG_INLINE void note_uses() noexcept;
     RUNLOG_INLINE detail::second_cache& seconds_cache() const;
     RUNLOG_INLINE static void render_level(level l, buffer& out, bool color);
+    /// Appends a value from the record: control characters escaped unless the options keep them raw.
+    RUNLOG_INLINE void put(buffer& out, std::string_view text) const;
     RUNLOG_INLINE void render(token t, const record& r, unsigned micros, buffer& out, bool color) const;
     /// The full preset, written directly; and any pattern, piece by piece. Only the constructors name them, so
     /// a program that uses only the preset (the default logger) does not compile the general writer.
@@ -5587,6 +5589,11 @@ RUNLOG_INLINE text_formatter text_formatter::brief(text_options options) {
     return text_formatter(&write_pattern, detail::short_text_preset, short_pattern, options);
 }
 
+RUNLOG_INLINE void text_formatter::put(buffer& out, std::string_view text) const {
+    if (options_.escape_control) detail::append_text_escaped(out, text);
+    else out.append(text);
+}
+
 RUNLOG_INLINE void text_formatter::write_full(const text_formatter& f, const record& r, buffer& out, bool color) {
     std::int64_t secs = 0;
     unsigned micros = 0;
@@ -5599,12 +5606,10 @@ RUNLOG_INLINE void text_formatter::write_full(const text_formatter& f, const rec
     out.push_back(' ');
     out.append(cache.tz());
     // Dagster's layout: each other part after " - ", left out when empty.
-    const bool escape = f.options_.escape_control;
     auto part = [&](std::string_view text) {
         if (text.empty()) return;
         out.append(std::string_view(" - "));
-        if (escape) detail::append_text_escaped(out, text);
-        else out.append(text);
+        f.put(out, text);
     };
     part(r.logger_name);
     out.append(std::string_view(" - "));
@@ -5683,10 +5688,7 @@ RUNLOG_INLINE void text_formatter::render_level(level l, buffer& out, bool color
 
 RUNLOG_INLINE void text_formatter::render(token t, const record& r, unsigned micros, buffer& out, bool color) const {
     auto& cache = seconds_cache();
-    auto put = [&](std::string_view text) {
-        if (options_.escape_control) detail::append_text_escaped(out, text);
-        else out.append(text);
-    };
+    auto put = [&](std::string_view text) { this->put(out, text); };
     switch (t) {
         case token::part:
         case token::literal: break;
@@ -6308,6 +6310,20 @@ public:
         return *flusher;
     }
 
+    /// Writes out a sink state's log file (its `file`, under its `mutex`) every `every` while the state lives;
+    /// nothing when it is unbuffered or `every` is zero.
+    template <class State>
+    void add_file_state(const std::shared_ptr<State>& state, std::size_t buffer_size, std::chrono::milliseconds every) {
+        if (buffer_size == 0 || every.count() <= 0) return;
+        add(state,
+            [](void* target) noexcept {
+                auto& s = *static_cast<State*>(target);
+                std::lock_guard lock(s.mutex);
+                s.file.write_out();
+            },
+            every);
+    }
+
     /// Flushes target through fn every `every` for as long as target lives; starts the thread on first use.
     /// Throws std::runtime_error when the thread cannot start.
     void add(std::weak_ptr<void> target, flush_fn fn, std::chrono::milliseconds every) {
@@ -6601,15 +6617,7 @@ struct file_sink::state {
 
 RUNLOG_INLINE file_sink::file_sink(std::string path, file_options options)
     : state_(std::make_shared<state>(std::move(path), options)) {
-    if (options.buffer_size > 0 && options.flush_every.count() > 0)
-        detail::periodic_flusher::instance().add(
-            state_,
-            [](void* target) noexcept {
-                auto& s = *static_cast<state*>(target);
-                std::lock_guard lock(s.mutex);
-                s.file.write_out();
-            },
-            options.flush_every);
+    detail::periodic_flusher::instance().add_file_state(state_, options.buffer_size, options.flush_every);
 }
 
 RUNLOG_INLINE void file_sink::write(std::string_view bytes, level lvl) noexcept {
@@ -6840,15 +6848,7 @@ RUNLOG_INLINE rotating_file_sink::rotating_file_sink(std::string path, rotating_
             "delete the log)");
     state_ = std::make_shared<state>(std::move(path), options);
     state& s = *state_;
-    if (options.buffer_size > 0 && options.flush_every.count() > 0)
-        detail::periodic_flusher::instance().add(
-            state_,
-            [](void* target) noexcept {
-                auto& t = *static_cast<state*>(target);
-                std::lock_guard lock(t.mutex);
-                t.file.write_out();
-            },
-            options.flush_every);
+    detail::periodic_flusher::instance().add_file_state(state_, options.buffer_size, options.flush_every);
     struct stat st {};
     if (::fstat(s.file.fd(), &st) == 0) s.file.reset_written(static_cast<std::uint64_t>(st.st_size));
     if (!rotates) return;

@@ -26,6 +26,20 @@ public:
         return *flusher;
     }
 
+    /// Writes out a sink state's log file (its `file`, under its `mutex`) every `every` while the state lives;
+    /// nothing when it is unbuffered or `every` is zero.
+    template <class State>
+    void add_file_state(const std::shared_ptr<State>& state, std::size_t buffer_size, std::chrono::milliseconds every) {
+        if (buffer_size == 0 || every.count() <= 0) return;
+        add(state,
+            [](void* target) noexcept {
+                auto& s = *static_cast<State*>(target);
+                std::lock_guard lock(s.mutex);
+                s.file.write_out();
+            },
+            every);
+    }
+
     /// Flushes target through fn every `every` for as long as target lives; starts the thread on first use.
     /// Throws std::runtime_error when the thread cannot start.
     void add(std::weak_ptr<void> target, flush_fn fn, std::chrono::milliseconds every) {

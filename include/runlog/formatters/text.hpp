@@ -134,6 +134,8 @@ private:
     RUNLOG_INLINE void note_uses() noexcept;
     RUNLOG_INLINE detail::second_cache& seconds_cache() const;
     RUNLOG_INLINE static void render_level(level l, buffer& out, bool color);
+    /// Appends a value from the record: control characters escaped unless the options keep them raw.
+    RUNLOG_INLINE void put(buffer& out, std::string_view text) const;
     RUNLOG_INLINE void render(token t, const record& r, unsigned micros, buffer& out, bool color) const;
     /// The full preset, written directly; and any pattern, piece by piece. Only the constructors name them, so
     /// a program that uses only the preset (the default logger) does not compile the general writer.
@@ -285,6 +287,11 @@ RUNLOG_INLINE text_formatter text_formatter::brief(text_options options) {
     return text_formatter(&write_pattern, detail::short_text_preset, short_pattern, options);
 }
 
+RUNLOG_INLINE void text_formatter::put(buffer& out, std::string_view text) const {
+    if (options_.escape_control) detail::append_text_escaped(out, text);
+    else out.append(text);
+}
+
 RUNLOG_INLINE void text_formatter::write_full(const text_formatter& f, const record& r, buffer& out, bool color) {
     std::int64_t secs = 0;
     unsigned micros = 0;
@@ -297,12 +304,10 @@ RUNLOG_INLINE void text_formatter::write_full(const text_formatter& f, const rec
     out.push_back(' ');
     out.append(cache.tz());
     // Dagster's layout: each other part after " - ", left out when empty.
-    const bool escape = f.options_.escape_control;
     auto part = [&](std::string_view text) {
         if (text.empty()) return;
         out.append(std::string_view(" - "));
-        if (escape) detail::append_text_escaped(out, text);
-        else out.append(text);
+        f.put(out, text);
     };
     part(r.logger_name);
     out.append(std::string_view(" - "));
@@ -381,10 +386,7 @@ RUNLOG_INLINE void text_formatter::render_level(level l, buffer& out, bool color
 
 RUNLOG_INLINE void text_formatter::render(token t, const record& r, unsigned micros, buffer& out, bool color) const {
     auto& cache = seconds_cache();
-    auto put = [&](std::string_view text) {
-        if (options_.escape_control) detail::append_text_escaped(out, text);
-        else out.append(text);
-    };
+    auto put = [&](std::string_view text) { this->put(out, text); };
     switch (t) {
         case token::part:
         case token::literal: break;

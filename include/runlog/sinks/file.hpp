@@ -77,15 +77,7 @@ struct file_sink::state {
 
 RUNLOG_INLINE file_sink::file_sink(std::string path, file_options options)
     : state_(std::make_shared<state>(std::move(path), options)) {
-    if (options.buffer_size > 0 && options.flush_every.count() > 0)
-        detail::periodic_flusher::instance().add(
-            state_,
-            [](void* target) noexcept {
-                auto& s = *static_cast<state*>(target);
-                std::lock_guard lock(s.mutex);
-                s.file.write_out();
-            },
-            options.flush_every);
+    detail::periodic_flusher::instance().add_file_state(state_, options.buffer_size, options.flush_every);
 }
 
 RUNLOG_INLINE void file_sink::write(std::string_view bytes, level lvl) noexcept {

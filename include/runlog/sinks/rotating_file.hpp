@@ -206,15 +206,7 @@ RUNLOG_INLINE rotating_file_sink::rotating_file_sink(std::string path, rotating_
             "delete the log)");
     state_ = std::make_shared<state>(std::move(path), options);
     state& s = *state_;
-    if (options.buffer_size > 0 && options.flush_every.count() > 0)
-        detail::periodic_flusher::instance().add(
-            state_,
-            [](void* target) noexcept {
-                auto& t = *static_cast<state*>(target);
-                std::lock_guard lock(t.mutex);
-                t.file.write_out();
-            },
-            options.flush_every);
+    detail::periodic_flusher::instance().add_file_state(state_, options.buffer_size, options.flush_every);
     struct stat st {};
     if (::fstat(s.file.fd(), &st) == 0) s.file.reset_written(static_cast<std::uint64_t>(st.st_size));
     if (!rotates) return;
