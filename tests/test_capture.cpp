@@ -556,3 +556,35 @@ TEST_CASE("compute logs are private and never written through a planted symbolic
     CHECK((st.st_mode & 0777) == 0600);
     CHECK(slurp(logs + "/fine.out") == "private\n");
 }
+
+#include <dlfcn.h>
+
+TEST_CASE("capture: two copies of runlog in one process cannot both capture", "[capture][plugins]") {
+    test_support::temp_dir dir;
+    using start_fn = const char* (*)(const char*);
+    using end_fn = void (*)();
+    void* a = ::dlopen(RUNLOG_CAPTURE_PLUGIN_A, RTLD_NOW | RTLD_LOCAL);
+    void* b = ::dlopen(RUNLOG_CAPTURE_PLUGIN_B, RTLD_NOW | RTLD_LOCAL);
+    REQUIRE(a != nullptr);
+    REQUIRE(b != nullptr);
+    auto start_a = reinterpret_cast<start_fn>(::dlsym(a, "plugin_capture_start"));
+    auto start_b = reinterpret_cast<start_fn>(::dlsym(b, "plugin_capture_start"));
+    auto end_a = reinterpret_cast<end_fn>(::dlsym(a, "plugin_capture_end"));
+    auto end_b = reinterpret_cast<end_fn>(::dlsym(b, "plugin_capture_end"));
+    REQUIRE((start_a && start_b && end_a && end_b));
+    const std::string base = dir.path + "/storage";
+    const char* first = start_a(base.c_str());
+    CHECK(first == nullptr);
+    const char* second = start_b(base.c_str());
+    REQUIRE(second != nullptr);
+    CHECK_THAT(std::string(second), Catch::Contains("another copy of runlog in this process") &&
+                                        Catch::Contains("has a capture active"));
+    end_a();
+    const char* after = start_b(base.c_str());  // free again once the first copy's capture ended
+    CHECK(after == nullptr);
+    end_b();
+    // This copy can capture again too.
+    const char* again = start_a(base.c_str());
+    CHECK(again == nullptr);
+    end_a();
+}

@@ -71,7 +71,9 @@ private:
 #if RUNLOG_DEFINITIONS
 #include <atomic>
 #include <cerrno>
+#include <cstddef>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>  // to flush the standard streams before and after a redirection
 #include <mutex>
@@ -79,9 +81,13 @@ private:
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include "crash.hpp"
 #include "detail/threads.hpp"
 #include "events.hpp"
 #include "sinks/sink.hpp"
@@ -118,6 +124,63 @@ inline std::string& capture_slot_owner() noexcept {
     return owner;
 }
 
+/// The process's start time in clock ticks since boot (field 22 of /proc/self/stat), or 0: with the pid, it
+/// names this process and no other, also across pid namespaces.
+inline std::uint64_t process_start_ticks() noexcept {
+    const int fd = ::open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    char buf[1024];
+    const ssize_t n = ::read(fd, buf, sizeof buf - 1);
+    ::close(fd);
+    if (n <= 0) return 0;
+    buf[n] = 0;
+    const char* p = std::strrchr(buf, ')');
+    if (!p) return 0;
+    for (int field = 2; field < 22 && *p; ++p)
+        if (*p == ' ') ++field;
+    return std::strtoull(p, nullptr, 10);
+}
+
+/// The descriptor holding the process-wide capture slot in this copy of runlog; -1 when none.
+inline int& process_slot_fd() noexcept {
+    static int fd = -1;
+    return fd;
+}
+
+/// Claims fd 1 and 2 for the whole process, across every copy of runlog in it (plugins built with hidden
+/// symbols each have their own statics): an abstract Unix socket named after the process can be bound by
+/// one of them only. Returns false when another copy holds it; true when claimed, or when the system offers
+/// no such socket (the in-copy check still holds then).
+inline bool claim_process_slot() noexcept {
+    static const bool fork_hook = [] {
+        // A forked child must not hold its parent's claim (the name would stay taken after the parent's end).
+        ::pthread_atfork(nullptr, nullptr, [] {
+            if (process_slot_fd() >= 0) ::close(process_slot_fd()), process_slot_fd() = -1;
+        });
+        return true;
+    }();
+    (void)fork_hook;
+    const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return true;
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    const int len = std::snprintf(addr.sun_path + 1, sizeof addr.sun_path - 1, "runlog-capture/%ld/%llu",
+                                  static_cast<long>(::getpid()), static_cast<unsigned long long>(process_start_ticks()));
+    if (::bind(fd, reinterpret_cast<const sockaddr*>(&addr),
+               static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + static_cast<std::size_t>(len))) != 0) {
+        const int err = errno;
+        ::close(fd);
+        return err != EADDRINUSE;
+    }
+    process_slot_fd() = fd;
+    return true;
+}
+
+inline void release_process_slot() noexcept {
+    if (process_slot_fd() >= 0) ::close(process_slot_fd());
+    process_slot_fd() = -1;
+}
+
 }  // namespace detail
 
 struct capture::impl {
@@ -143,6 +206,9 @@ struct capture::impl {
     std::atomic<bool> restored_{false};
     bool ended_ = false;
     int abandoned_ = 0;
+    std::atomic<int> delivering_{0};
+    std::uint32_t pid_ = static_cast<std::uint32_t>(::getpid());
+    detail::crash::hook crash_hook_;
 
     impl(const std::string& run_dir, std::vector<std::string> step_keys, capture_options options)
         : options_(std::move(options)), step_keys_(std::move(step_keys)) {
@@ -162,6 +228,10 @@ struct capture::impl {
             if (!detail::capture_slot_owner().empty())
                 throw capture_error("cannot capture \"" + file_key_ + "\": capture \"" + detail::capture_slot_owner() +
                                     "\" is active, and stdout and stderr belong to the whole process (end it first)");
+            if (!detail::claim_process_slot())
+                throw capture_error("cannot capture \"" + file_key_ +
+                                    "\": another copy of runlog in this process (a plugin with its own copy) has a capture "
+                                    "active, and stdout and stderr belong to the whole process (end it first)");
             detail::capture_slot_owner() = file_key_;
         }
         try {
@@ -170,6 +240,7 @@ struct capture::impl {
             undo();
             std::lock_guard lock(detail::capture_slot_mutex());
             detail::capture_slot_owner().clear();
+            detail::release_process_slot();
             throw;
         }
     }
@@ -177,6 +248,7 @@ struct capture::impl {
     void end() noexcept {
         if (ended_) return;
         ended_ = true;
+        detail::crash::remove(crash_hook_);
         detail::flush_standard_streams();
         for (auto& s : streams_) {
             if (s.saved >= 0) {
@@ -211,6 +283,7 @@ struct capture::impl {
                                " stream(s) still held open by another process after the drain timeout; later bytes are not captured");
         std::lock_guard lock(detail::capture_slot_mutex());
         detail::capture_slot_owner().clear();
+        detail::release_process_slot();
     }
 
     /// Opens the files and the pipes, then redirects: nothing is redirected unless everything is ready.
@@ -255,6 +328,29 @@ struct capture::impl {
             }
             ::close(s.write_end);
             s.write_end = -1;
+        }
+        crash_hook_.fn = &on_crash;
+        crash_hook_.context = this;
+        crash_hook_.stage = detail::crash::outputs;
+        detail::crash::add(crash_hook_);
+    }
+
+    /// The process is ending with the capture open: the reader gets a moment to copy what the pipes still
+    /// hold (the handler's own report on stderr included) into the compute logs.
+    static void on_crash(void* self, const detail::crash::event& e) noexcept {
+        auto& c = *static_cast<impl*>(self);
+        if (static_cast<std::uint32_t>(::getpid()) != c.pid_) return;
+        std::fflush(nullptr);  // stdio's buffers, as exit() would; best effort after a crash
+        const std::int64_t deadline = detail::crash::deadline_within(e, 500);
+        for (;;) {
+            int pending = 0;
+            for (auto& s : c.streams_) {
+                int n = 0;
+                if (s.read_end >= 0 && !s.eof && ::ioctl(s.read_end, FIONREAD, &n) == 0) pending += n;
+            }
+            if (pending == 0 && c.delivering_.load(std::memory_order_acquire) == 0) return;
+            if (detail::crash::now_ns() >= deadline) return;
+            detail::crash::nap_ns(1'000'000);
         }
     }
 
@@ -316,7 +412,9 @@ struct capture::impl {
             for (nfds_t i = 0; i < n; ++i) {
                 if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
                 stream& s = *which[i];
+                delivering_.store(1, std::memory_order_release);  // read, not yet written: a crash waits for it
                 const ssize_t got = ::read(s.read_end, buf.data(), buf.size());
+                if (got <= 0) delivering_.store(0, std::memory_order_release);
                 if (got < 0) {
                     if (errno == EINTR || errno == EAGAIN) continue;
                     s.eof = true;
@@ -327,6 +425,7 @@ struct capture::impl {
                     continue;
                 }
                 deliver(s, {buf.data(), static_cast<std::size_t>(got)});
+                delivering_.store(0, std::memory_order_release);
             }
         }
     }

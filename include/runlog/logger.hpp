@@ -46,6 +46,8 @@ struct logger_code {
     /// The gate is the lowest pipeline level, or wide open while a stored run is open.
     static void refresh_gate(void* self, bool run_open) noexcept;
     static void names(const void* self, void (*emit)(void* context, std::string_view name), void* context);
+    /// The process is ending: a CRITICAL record naming why (when text is not empty), then a flush.
+    static void last_words(void* self, std::string_view text, std::string_view signal) noexcept;
 };
 
 }  // namespace detail
@@ -253,6 +255,7 @@ void logger_code<Logger>::open(Logger& l) {
     l.entry_.logger = &l;
     l.entry_.refresh = &refresh_gate;
     l.entry_.names = &names;
+    l.entry_.last_words = &last_words;
     registry::add(l.entry_);
 }
 
@@ -330,6 +333,20 @@ void logger_code<Logger>::refresh_gate(void* self, bool run_open) noexcept {
         if (v < lowest) lowest = v;
     });
     l.gate_.store(run_open ? INT_MIN : lowest, std::memory_order_relaxed);
+}
+
+template <class Logger>
+void logger_code<Logger>::last_words(void* self, std::string_view text, std::string_view signal) noexcept {
+    auto& l = *static_cast<Logger*>(self);
+    if (!text.empty()) {
+        const std::initializer_list<field> fs = {{"signal", signal}};
+        record r;
+        l.stamp(r, level::critical, source_location{});
+        r.fields = std::span<const field>(fs.begin(), fs.size());
+        r.set_message(text);
+        write_pipelines(l, r);
+    }
+    flush(l);
 }
 
 template <class Logger>

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "crash.hpp"
 #include "default_logger.hpp"
 #include "detail/build.hpp"
 #include "detail/chrono.hpp"
@@ -137,11 +138,28 @@ struct run_state {
     std::uint32_t owner_pid = process_id();
 
     std::mutex mutex;
-    bool closed = false;
+    bool closed = false;  ///< ended (by the run's scope, or by the crash handler)
     std::vector<std::string> failed_steps;
     std::vector<std::string> open_steps;
 
+    // For an end the run's scope does not see (a crash, a stop signal, exit()).
+    record::time_point start_time{};
+    std::chrono::steady_clock::time_point started{};
+    source_location opened_at{};  ///< where the run was opened
+    crash::hook crash_hook, announce_hook;  ///< stored files first; the logger's pipelines at the announce stage
+    struct crash_end {
+        bool pending = false;
+        bool canceled = false;
+        double ms = 0;
+        std::vector<std::string> open;
+        std::string failed;
+    } crash_end_state;
+
     explicit run_state(logger_ref l) : logger(l) {}
+
+    /// The process is ending with the run open: open steps fail, the run ends as RUN_FAILURE (RUN_CANCELED
+    /// for SIGTERM and SIGINT) in the event log and the runs index, and then through the logger.
+    RUNLOG_INLINE static void end_on_crash(void* self, const crash::event& e) noexcept;
 
     std::chrono::steady_clock::time_point now() const noexcept {
         return clock ? clock() : std::chrono::steady_clock::now();
@@ -644,6 +662,82 @@ RUNLOG_INLINE bool thread_binding::on_stack() const noexcept {
 
 }  // namespace detail
 
+RUNLOG_INLINE void detail::run_state::end_on_crash(void* self, const crash::event& e) noexcept {
+    auto& s = *static_cast<run_state*>(self);
+    if (process_id() != s.owner_pid || !s.log) return;  // a forked child's copy: the parent's run
+    auto& c = s.crash_end_state;
+    if (e.stage == crash::announce && !c.pending) return;
+    try {
+        if (e.stage == crash::runs) {
+            // The crashed thread may hold the run's lock: past a short wait, the run ends without its steps.
+            if (crash::try_lock_until(s.mutex, crash::deadline_within(e, 200))) {
+                const bool closed = s.closed;
+                s.closed = true;
+                try {
+                    if (!closed) {
+                        c.open.swap(s.open_steps);
+                        for (const auto& k : c.open) s.failed_steps.push_back(k);
+                        if (e.kind != crash::ending::canceled && !s.failed_steps.empty())
+                            c.failed = python_list(s.failed_steps);
+                    }
+                } catch (...) {
+                }
+                s.mutex.unlock();
+                if (closed) return;
+            }
+            c.pending = true;
+            c.canceled = e.kind == crash::ending::canceled;
+            c.ms = std::chrono::duration<double, std::milli>(s.now() - s.started).count();
+        }
+        const std::string_view error_type = c.canceled                         ? "runlog::canceled"
+                                            : e.kind == crash::ending::exiting ? "runlog::process_exited"
+                                                                               : "runlog::fatal_signal";
+        const std::string_view signal = e.signal ? std::string_view(e.name) : std::string_view();
+        // The extra fields outlive the records that point at them.
+        const std::initializer_list<field> with_signal = {{"signal", signal}};
+        const std::initializer_list<field> canceled_fields = {{"signal", signal}, {"duration_ms", c.ms}};
+        const std::initializer_list<field> extra = signal.empty() ? std::initializer_list<field>{} : with_signal;
+        // Stage runs: the stored files (event log, then runs index). Stage announce: the logger's pipelines,
+        // whose sinks the crashed thread is likelier to have been using.
+        const bool to_log = e.stage == crash::runs;
+        for (const auto& k : c.open) {
+            const events::step_failure f{
+                .error_type = error_type, .error_message = e.reason, .duration_ms = c.ms, .step_key = k};
+            const auto own = f.fields();
+            record r;
+            s.logger.stamp(r, f.info.default_level, s.opened_at);
+            r.ctx = s.ctx(k);
+            set_event(r, f, own, extra);
+            if (to_log)
+                s.log->write(r);
+            else
+                s.logger.write(r);
+        }
+        record r;
+        s.logger.stamp(r, level::error, s.opened_at);
+        r.ctx = s.ctx();
+        const events::run_canceled canceled{};
+        const events::run_failure failure{.failed_steps = c.failed, .reason = e.reason, .duration_ms = c.ms};
+        const auto own_c = canceled.fields();
+        const auto own_f = failure.fields();
+        if (c.canceled)
+            set_event(r, canceled, own_c, canceled_fields);
+        else
+            set_event(r, failure, own_f, extra);
+        if (!to_log) {
+            s.logger.write(r);
+            c.pending = false;
+            return;
+        }
+        s.log->write(r);
+        s.log->close();
+        append_run_index(s, c.canceled ? "CANCELED" : "FAILURE", s.start_time, &r.time, c.ms);
+    } catch (...) {
+        crash::line l;
+        (l << "runlog: could not record the end of run " << s.id << " (out of memory)\n").write_to(2);
+    }
+}
+
 RUNLOG_INLINE run::run(std::string job, run_options options, source_location loc)
     : run(detail::logger_ref(default_logger()), std::move(job), std::move(options), loc) {}
 
@@ -681,7 +775,18 @@ RUNLOG_INLINE run::run(detail::logger_ref logger, std::string job, run_options o
     loc_ = loc;
     started_ = s.now();
     s.emit(events::run_start{}, {}, {{"pid", process_id()}}, loc, &start_time_);
-    if (s.log) detail::append_run_index(s, "STARTED", start_time_, nullptr, 0);
+    s.start_time = start_time_;
+    s.started = started_;
+    s.opened_at = loc;
+    if (s.log) {
+        detail::append_run_index(s, "STARTED", start_time_, nullptr, 0);
+        // Whatever ends the process now, the run's last lines say how it ended.
+        s.crash_hook = {.fn = &detail::run_state::end_on_crash, .context = &s, .stage = detail::crash::runs};
+        s.announce_hook = {.fn = &detail::run_state::end_on_crash, .context = &s, .stage = detail::crash::announce};
+        detail::crash::add(s.crash_hook);
+        detail::crash::add(s.announce_hook);
+        detail::crash::install_default();
+    }
     const std::string text = "Executing steps using " + options.executor +
                              " executor: parent process (pid: " + std::to_string(process_id()) + ")";
     s.emit(events::engine_event{.text = text}, {}, {{"executor", options.executor}, {"pid", process_id()}}, loc);
@@ -713,6 +818,18 @@ RUNLOG_INLINE void run::step_worker_starting(std::string_view step_key, std::str
 
 RUNLOG_INLINE void run::end(std::string_view unwinding_reason) noexcept {
     auto& s = *state_;
+    detail::crash::remove(s.crash_hook);
+    detail::crash::remove(s.announce_hook);
+    bool ended_already = false;
+    {
+        std::lock_guard lock(s.mutex);
+        ended_already = s.closed;  // by the crash handler, at exit()
+    }
+    if (ended_already) {
+        if (s.log) detail::registry::run_closed();
+        binding_->release(true);
+        return;
+    }
     if (process_id() != s.owner_pid) {  // a forked child leaving the scope: the parent ends the run
         {
             std::lock_guard lock(s.mutex);

@@ -1520,6 +1520,8 @@ namespace registry {
 
 /// Re-evaluates a logger's gate; the argument says whether a stored run is open.
 using refresh_fn = void (*)(void* logger, bool run_open) noexcept;
+/// The process is ending: writes a last record (text non-empty) through the logger's pipelines, then flushes them.
+using last_words_fn = void (*)(void* logger, std::string_view text, std::string_view signal) noexcept;
 /// Calls emit(context, name) for each of a logger's pipeline names.
 using names_fn = void (*)(const void* logger, void (*emit)(void* context, std::string_view name), void* context);
 
@@ -1528,6 +1530,7 @@ struct entry {
     void* logger = nullptr;
     refresh_fn refresh = nullptr;
     names_fn names = nullptr;
+    last_words_fn last_words = nullptr;
     entry* prev = nullptr;
     entry* next = nullptr;
 };
@@ -1864,6 +1867,8 @@ struct logger_code {
     /// The gate is the lowest pipeline level, or wide open while a stored run is open.
     static void refresh_gate(void* self, bool run_open) noexcept;
     static void names(const void* self, void (*emit)(void* context, std::string_view name), void* context);
+    /// The process is ending: a CRITICAL record naming why (when text is not empty), then a flush.
+    static void last_words(void* self, std::string_view text, std::string_view signal) noexcept;
 };
 
 }  // namespace detail
@@ -2071,6 +2076,7 @@ void logger_code<Logger>::open(Logger& l) {
     l.entry_.logger = &l;
     l.entry_.refresh = &refresh_gate;
     l.entry_.names = &names;
+    l.entry_.last_words = &last_words;
     registry::add(l.entry_);
 }
 
@@ -2148,6 +2154,20 @@ void logger_code<Logger>::refresh_gate(void* self, bool run_open) noexcept {
         if (v < lowest) lowest = v;
     });
     l.gate_.store(run_open ? INT_MIN : lowest, std::memory_order_relaxed);
+}
+
+template <class Logger>
+void logger_code<Logger>::last_words(void* self, std::string_view text, std::string_view signal) noexcept {
+    auto& l = *static_cast<Logger*>(self);
+    if (!text.empty()) {
+        const std::initializer_list<field> fs = {{"signal", signal}};
+        record r;
+        l.stamp(r, level::critical, source_location{});
+        r.fields = std::span<const field>(fs.begin(), fs.size());
+        r.set_message(text);
+        write_pipelines(l, r);
+    }
+    flush(l);
 }
 
 template <class Logger>
@@ -3582,6 +3602,121 @@ RUNLOG_INLINE void async_preallocate();
 #include <typeinfo>
 
 
+// ---- runlog/crash.hpp
+/// What runlog does when the process dies: on a crash signal (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT) and
+/// from std::terminate it writes out what was logged, marks the open runs failed, and lets the signal take its
+/// course; on SIGTERM and SIGINT the open runs end as canceled; at exit and quick_exit the queues drain.
+///
+/// Installed by default, the first time something holds records a crash could lose (an async pipeline, a
+/// buffered file sink, a stored run). Opt out with `RUNLOG_CRASH_HANDLER=0` in the environment, by
+/// defining `RUNLOG_NO_CRASH_HANDLER` when compiling, or with `runlog::uninstall_crash_handler()`.
+
+
+namespace runlog {
+inline namespace v0 {
+
+/// Which deaths the handler takes care of.
+struct crash_options {
+    bool fatal_signals = true;  ///< SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT: runs fail, then the signal goes on
+    bool terminate = true;      ///< std::terminate (an uncaught exception): as a fatal signal
+    /// SIGTERM and SIGINT, where their disposition is the default when the handler is installed (a program that
+    /// handles or ignores them keeps doing so): the open runs end as RUN_CANCELED, then the process ends by
+    /// the signal as before.
+    bool stop_signals = true;
+    bool at_exit = true;      ///< exit() and quick_exit(): queues drain, runs still open are marked failed
+    bool stack_trace = true;  ///< a fatal signal or std::terminate prints the stack to stderr
+    /// How long the handler may take: past it, the signal proceeds whatever is left (a lock the crashed thread
+    /// held, a disk that does not answer), so a crash never turns into a hang.
+    std::chrono::milliseconds time_limit{3000};
+};
+
+/// Installs the handler with these options (replacing the options of an installed one). Safe to call more than
+/// once and from any thread. Throws std::system_error when a handler cannot be installed.
+RUNLOG_INLINE void install_crash_handler(const crash_options& options = {});
+/// Restores the dispositions and the terminate handler that were there before; exit handlers stay registered
+/// but do nothing.
+RUNLOG_INLINE void uninstall_crash_handler() noexcept;
+/// Whether the handler is installed.
+RUNLOG_INLINE bool crash_handler_installed() noexcept;
+
+namespace detail {
+namespace crash {
+
+/// How the process is ending.
+enum class ending : std::uint8_t {
+    fatal,     ///< a crash signal or std::terminate
+    canceled,  ///< SIGTERM or SIGINT
+    exiting,   ///< exit() or quick_exit()
+};
+
+/// What the hooks are told.
+struct event {
+    ending kind = ending::fatal;
+    int signal = 0;            ///< 0 for std::terminate and exit
+    const char* name = "";     ///< "SIGSEGV", "std::terminate", "exit"
+    std::string_view reason;   ///< a sentence: `The process received SIGSEGV (segmentation fault).`
+    std::int64_t deadline_ns;  ///< CLOCK_MONOTONIC time by which the hooks must be done
+    int stage = 0;             ///< the stage being run (a hook listed for several stages tells them apart)
+};
+
+/// The order in which hooks run: queues first, so that what they held precedes the run's last events; what may
+/// wait for a lock the crashed thread holds (a sink's) last, so that the rest is done when the time runs out.
+enum stage : int {
+    drain = 0,     ///< the async backend writes everything queued and stops
+    runs = 1,      ///< open runs end (RUN_FAILURE or RUN_CANCELED) in their event logs and the runs index
+    files = 2,     ///< buffered file sinks write out (without waiting for a lock the crashed thread may hold)
+    announce = 3,  ///< the runs' last events and a record naming the signal go through the loggers' pipelines
+    flush = 4,     ///< every logger flushes its sinks
+    outputs = 5,   ///< the capture's reader copies what is left in its pipes
+    stages = 6
+};
+
+using hook_fn = void (*)(void* context, const event& e) noexcept;
+
+/// One thing to do at the end, a member of what it saves (the list allocates nothing).
+struct hook {
+    hook_fn fn = nullptr;
+    void* context = nullptr;
+    int stage = 0;
+    hook* prev = nullptr;
+    hook* next = nullptr;
+    bool listed = false;
+};
+
+RUNLOG_INLINE void add(hook& h) noexcept;
+RUNLOG_INLINE void remove(hook& h) noexcept;
+
+/// Installs the handler with default options unless it was installed before or the program opted out.
+RUNLOG_INLINE void install_default() noexcept;
+
+/// CLOCK_MONOTONIC now, in nanoseconds (async-signal-safe).
+RUNLOG_INLINE std::int64_t now_ns() noexcept;
+/// Sleeps about this long (async-signal-safe).
+RUNLOG_INLINE void nap_ns(std::int64_t ns) noexcept;
+
+/// Takes m when it becomes free before deadline_ns: during a crash, a lock the crashed thread holds must not
+/// stop the handler.
+template <class Mutex>
+bool try_lock_until(Mutex& m, std::int64_t deadline_ns) noexcept {
+    for (;;) {
+        if (m.try_lock()) return true;
+        if (now_ns() >= deadline_ns) return false;
+        nap_ns(100'000);
+    }
+}
+
+/// The earlier of the event's deadline and `budget_ms` from now.
+inline std::int64_t deadline_within(const event& e, std::int64_t budget_ms) noexcept {
+    const std::int64_t d = now_ns() + budget_ms * 1'000'000;
+    return d < e.deadline_ns ? d : e.deadline_ns;
+}
+
+}  // namespace crash
+}  // namespace detail
+}  // namespace v0
+}  // namespace runlog
+
+
 // ---- runlog/events.hpp
 /// Dagster's execution events, built in: RUN_START through HANDLED_OUTPUT with their canonical messages.
 
@@ -3966,11 +4101,28 @@ struct run_state {
     std::uint32_t owner_pid = process_id();
 
     std::mutex mutex;
-    bool closed = false;
+    bool closed = false;  ///< ended (by the run's scope, or by the crash handler)
     std::vector<std::string> failed_steps;
     std::vector<std::string> open_steps;
 
+    // For an end the run's scope does not see (a crash, a stop signal, exit()).
+    record::time_point start_time{};
+    std::chrono::steady_clock::time_point started{};
+    source_location opened_at{};  ///< where the run was opened
+    crash::hook crash_hook, announce_hook;  ///< stored files first; the logger's pipelines at the announce stage
+    struct crash_end {
+        bool pending = false;
+        bool canceled = false;
+        double ms = 0;
+        std::vector<std::string> open;
+        std::string failed;
+    } crash_end_state;
+
     explicit run_state(logger_ref l) : logger(l) {}
+
+    /// The process is ending with the run open: open steps fail, the run ends as RUN_FAILURE (RUN_CANCELED
+    /// for SIGTERM and SIGINT) in the event log and the runs index, and then through the logger.
+    RUNLOG_INLINE static void end_on_crash(void* self, const crash::event& e) noexcept;
 
     std::chrono::steady_clock::time_point now() const noexcept {
         return clock ? clock() : std::chrono::steady_clock::now();
@@ -5723,6 +5875,7 @@ RUNLOG_INLINE void text_formatter::render(token t, const record& r, unsigned mic
 
 // ---- runlog/detail/registry.hpp (definitions)
 
+
 namespace runlog {
 inline namespace v0 {
 namespace detail {
@@ -5732,11 +5885,31 @@ struct state {
     std::mutex mutex;
     entry* first = nullptr;
     int open_runs = 0;
+    crash::hook announce_hook, flush_hook;
+
+    state() {
+        announce_hook = {.fn = &on_crash, .context = this, .stage = crash::announce};
+        flush_hook = {.fn = &on_crash, .context = this, .stage = crash::flush};
+        crash::add(announce_hook);
+        crash::add(flush_hook);
+    }
+
+    /// The process is ending: after a crash, every logger writes a record naming it; then all flush.
+    static void on_crash(void* self, const crash::event& e) noexcept {
+        auto& s = *static_cast<state*>(self);
+        const bool announcing = e.stage == crash::announce;
+        if (announcing && e.kind != crash::ending::fatal) return;
+        if (!crash::try_lock_until(s.mutex, crash::deadline_within(e, 200))) return;
+        for (entry* it = s.first; it; it = it->next)
+            if (it->last_words) it->last_words(it->logger, announcing ? e.reason : std::string_view(), e.name);
+        s.mutex.unlock();
+    }
 };
 
+/// Never destroyed: a crash or exit() may come while static objects are destroyed.
 inline state& the_state() noexcept {
-    static state s;
-    return s;
+    static state* const s = new state;
+    return *s;
 }
 
 inline void change_open_runs(int by) noexcept {
@@ -6229,6 +6402,8 @@ public:
         joinable_ = true;
     }
     bool joinable() const noexcept { return joinable_; }
+    /// Whether the calling thread is this thread.
+    bool is_current() const noexcept { return joinable_ && ::pthread_equal(id_, ::pthread_self()) != 0; }
     void join() noexcept {
         if (!joinable_) return;
         ::pthread_join(id_, nullptr);
@@ -6302,6 +6477,8 @@ class periodic_flusher {
 public:
     /// Writes out the target's buffer (the target locks what it must).
     using flush_fn = void (*)(void* target) noexcept;
+    /// The same while the process dies: gives up on a lock not free by the deadline (CLOCK_MONOTONIC ns).
+    using crash_fn = void (*)(void* target, std::int64_t deadline_ns) noexcept;
 
     /// The process's flusher. Never destroyed: its thread may still run while static objects are destroyed
     /// at exit, and it only ever holds weak references to what it flushes.
@@ -6310,26 +6487,38 @@ public:
         return *flusher;
     }
 
-    /// Writes out a sink state's log file (its `file`, under its `mutex`) every `every` while the state lives;
-    /// nothing when it is unbuffered or `every` is zero.
+    /// Writes out a sink state's log file (its `file`, under its `mutex`) every `every` while the state lives,
+    /// and when the process crashes or exits; nothing when it is unbuffered. `every` zero: only then.
     template <class State>
     void add_file_state(const std::shared_ptr<State>& state, std::size_t buffer_size, std::chrono::milliseconds every) {
-        if (buffer_size == 0 || every.count() <= 0) return;
-        add(state,
+        if (buffer_size == 0) return;
+        add(
+            state,
             [](void* target) noexcept {
                 auto& s = *static_cast<State*>(target);
                 std::lock_guard lock(s.mutex);
                 s.file.write_out();
             },
-            every);
+            every,
+            [](void* target, std::int64_t deadline_ns) noexcept {
+                auto& s = *static_cast<State*>(target);
+                if (!crash::try_lock_until(s.mutex, deadline_ns)) return;  // the crashed thread was writing it
+                s.file.write_out();
+                s.mutex.unlock();
+            });
     }
 
-    /// Flushes target through fn every `every` for as long as target lives; starts the thread on first use.
+    /// Flushes target through fn every `every` (never when zero) for as long as target lives, and through
+    /// crash_flush when the process ends; starts the thread on first use.
     /// Throws std::runtime_error when the thread cannot start.
-    void add(std::weak_ptr<void> target, flush_fn fn, std::chrono::milliseconds every) {
+    void add(std::weak_ptr<void> target, flush_fn fn, std::chrono::milliseconds every, crash_fn crash_flush = nullptr) {
         std::lock_guard lock(mutex_);
-        if (every < std::chrono::milliseconds(1)) every = std::chrono::milliseconds(1);
-        entries_.push_back({std::move(target), fn, every, std::chrono::steady_clock::now() + every});
+        const bool timed = every.count() > 0;
+        if (timed && every < std::chrono::milliseconds(1)) every = std::chrono::milliseconds(1);
+        const auto due = timed ? std::chrono::steady_clock::now() + every : std::chrono::steady_clock::time_point::max();
+        std::erase_if(entries_, [](const entry& e) { return e.target.expired(); });  // sinks gone meanwhile
+        entries_.push_back({std::move(target), fn, crash_flush, every, due});
+        if (!timed) return;
         if (!started_) {
             thread_.start(&periodic_flusher::run, this);
             started_ = true;
@@ -6341,11 +6530,33 @@ private:
     struct entry {
         std::weak_ptr<void> target;
         flush_fn fn;
+        crash_fn crash_flush;
         std::chrono::milliseconds every;
         std::chrono::steady_clock::time_point due;
     };
 
-    periodic_flusher() { ::pthread_atfork(&lock_for_fork, &unlock_after_fork, &reset_in_child); }
+    periodic_flusher() {
+        ::pthread_atfork(&lock_for_fork, &unlock_after_fork, &reset_in_child);
+        crash_hook_.fn = &on_crash;
+        crash_hook_.context = this;
+        crash_hook_.stage = crash::files;
+        crash::add(crash_hook_);
+        crash::install_default();
+    }
+
+    /// The process is ending: every buffer is written out, without waiting past the deadline for a lock that
+    /// the crashed thread may hold (that file then keeps what it had).
+    static void on_crash(void* self, const crash::event& e) noexcept {
+        auto& f = *static_cast<periodic_flusher*>(self);
+        if (!crash::try_lock_until(f.mutex_, crash::deadline_within(e, 500))) return;
+        for (auto& entry : f.entries_) {
+            if (!entry.crash_flush) continue;
+            // A weak reference locked and released here: the count is atomic, and a sink destroyed meanwhile
+            // (by exit's destructors) is skipped.
+            if (auto target = entry.target.lock()) entry.crash_flush(target.get(), crash::deadline_within(e, 200));
+        }
+        f.mutex_.unlock();
+    }
 
     static void run(void* self) { static_cast<periodic_flusher*>(self)->loop(); }
 
@@ -6361,7 +6572,7 @@ private:
                 entry& e = entries_[i];
                 auto target = e.target.lock();
                 if (!target) continue;  // its sink is gone: dropped
-                if (e.due <= now) {
+                if (e.every.count() > 0 && e.due <= now) {
                     due.emplace_back(std::move(target), e.fn);
                     e.due = now + e.every;
                 }
@@ -6412,6 +6623,7 @@ private:
     std::vector<entry> entries_;
     native_thread thread_;
     bool started_ = false;
+    crash::hook crash_hook_;
 };
 
 }  // namespace detail
@@ -6957,6 +7169,35 @@ struct async_backend::impl {
         tsc_enabled().store(options().use_tsc, std::memory_order_relaxed);
         started().store(true, std::memory_order_release);
         thread_.start([](void* self) { static_cast<impl*>(self)->run(); }, this);
+        crash_hook_.fn = &on_crash;
+        crash_hook_.context = this;
+        crash_hook_.stage = crash::drain;
+        crash::add(crash_hook_);
+        crash::install_default();
+    }
+
+    /// The process is ending (a crash, a stop signal, exit): the backend writes what the queues hold and stops,
+    /// within the handler's time; records logged later are written by their callers.
+    static void on_crash(void* self, const crash::event& e) noexcept {
+        auto& b = *static_cast<impl*>(self);
+        if (b.stopped()) return;
+        if (b.thread_.is_current()) {
+            crash::line l;
+            (l << "runlog: the async backend's own thread crashed; the records still queued are lost\n").write_to(2);
+            return;
+        }
+        b.stop_.store(true, std::memory_order_release);
+        if (b.wake_mutex_.try_lock()) {  // never wait for the lock: the crashed thread may hold it
+            b.wake_requested_ = true;
+            b.wake_mutex_.unlock();
+            b.wake_cv_.notify_one();
+        }
+        while (!b.stopped() && crash::now_ns() < e.deadline_ns) crash::nap_ns(200'000);
+        if (!b.stopped()) {
+            crash::line l;
+            (l << "runlog: the async backend did not write out its queues within the crash handler's time limit\n")
+                .write_to(2);
+        }
     }
 
     /// The backend thread.
@@ -7227,6 +7468,7 @@ struct async_backend::impl {
     std::uint64_t done_upto_ = 0;
     std::atomic<bool> stop_{false};
     native_thread thread_;
+    crash::hook crash_hook_;
 };
 
 RUNLOG_INLINE async_backend::async_backend() : impl_(new impl) {}
@@ -7317,6 +7559,489 @@ RUNLOG_INLINE void set_backend_options(const backend_options& o) {
 
 RUNLOG_INLINE void async_preallocate() { (void)detail::async_backend::instance().ring(); }
 
+}  // namespace v0
+}  // namespace runlog
+
+// ---- runlog/crash.hpp (definitions)
+#include <csignal>
+
+#include <cxxabi.h>
+#include <execinfo.h>
+#include <sys/time.h>
+#include <time.h>
+
+namespace runlog {
+inline namespace v0 {
+namespace detail {
+namespace crash {
+
+RUNLOG_INLINE std::int64_t now_ns() noexcept {
+    timespec t{};
+    ::clock_gettime(CLOCK_MONOTONIC, &t);
+    return static_cast<std::int64_t>(t.tv_sec) * 1'000'000'000 + t.tv_nsec;
+}
+
+RUNLOG_INLINE void nap_ns(std::int64_t ns) noexcept {
+    timespec t{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+    while (::nanosleep(&t, &t) != 0 && errno == EINTR) {
+    }
+}
+
+/// Text for a signal handler: no allocation, no locale, no stdio.
+struct line {
+    char data[512];
+    std::size_t size = 0;
+    line& operator<<(std::string_view s) noexcept {
+        for (char c : s)
+            if (size < sizeof data) data[size++] = c;
+        return *this;
+    }
+    line& operator<<(const char* s) noexcept { return *this << std::string_view(s ? s : ""); }
+    line& number(std::uint64_t v, unsigned base = 10) noexcept {
+        char digits[24];
+        int n = 0;
+        do {
+            digits[n++] = "0123456789abcdef"[v % base];
+            v /= base;
+        } while (v);
+        while (n) *this << std::string_view(&digits[--n], 1);
+        return *this;
+    }
+    std::string_view view() const noexcept { return {data, size}; }
+    void write_to(int fd) const noexcept {
+        std::size_t done = 0;
+        while (done < size) {
+            const ssize_t n = ::write(fd, data + done, size - done);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) return;
+            done += static_cast<std::size_t>(n);
+        }
+    }
+};
+
+/// The signals the handler takes: the fatal ones, then the stop ones.
+inline constexpr int handled_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTERM, SIGINT};
+inline constexpr int signal_count = sizeof handled_signals / sizeof handled_signals[0];
+inline constexpr int first_stop_signal = 5;
+
+inline const char* signal_name(int sig) noexcept {
+    switch (sig) {
+        case SIGSEGV: return "SIGSEGV";
+        case SIGBUS: return "SIGBUS";
+        case SIGFPE: return "SIGFPE";
+        case SIGILL: return "SIGILL";
+        case SIGABRT: return "SIGABRT";
+        case SIGTERM: return "SIGTERM";
+        case SIGINT: return "SIGINT";
+        default: return "a signal";
+    }
+}
+
+inline const char* signal_meaning(int sig) noexcept {
+    switch (sig) {
+        case SIGSEGV: return "segmentation fault";
+        case SIGBUS: return "bus error";
+        case SIGFPE: return "arithmetic exception";
+        case SIGILL: return "illegal instruction";
+        case SIGABRT: return "aborted";
+        case SIGTERM: return "terminated";
+        case SIGINT: return "interrupted";
+        default: return "";
+    }
+}
+
+/// The handler's state; never destroyed (a signal can arrive while static objects are destroyed).
+struct state {
+    std::mutex install_mutex;  ///< install and uninstall
+    std::atomic<bool> installed{false};
+    std::atomic<bool> default_done{false};
+    crash_options options;
+    struct sigaction previous[signal_count]{};
+    bool taken[signal_count]{};
+    std::terminate_handler previous_terminate = nullptr;
+    bool terminate_taken = false;
+    bool exit_registered = false;
+    char* alt_stack = nullptr;
+
+    std::mutex hooks_mutex;
+    hook* first = nullptr;
+
+    /// The thread (kernel id) handling the end; 0 while none. Only one end is handled.
+    std::atomic<long> handler_thread{0};
+    std::atomic<int> ending_signal{0};  ///< what the watchdog re-raises
+    char reason[768]{};
+    std::size_t reason_size = 0;
+};
+
+inline state& the_state() noexcept {
+    static state* const s = new state;
+    return *s;
+}
+
+inline long thread_id_now() noexcept { return static_cast<long>(::syscall(SYS_gettid)); }
+
+RUNLOG_INLINE void add(hook& h) noexcept {
+    auto& s = the_state();
+    std::lock_guard lock(s.hooks_mutex);
+    if (h.listed) return;
+    h.prev = nullptr;
+    h.next = s.first;
+    if (s.first) s.first->prev = &h;
+    s.first = &h;
+    h.listed = true;
+}
+
+RUNLOG_INLINE void remove(hook& h) noexcept {
+    auto& s = the_state();
+    std::lock_guard lock(s.hooks_mutex);
+    if (!h.listed) return;
+    if (h.prev)
+        h.prev->next = h.next;
+    else
+        s.first = h.next;
+    if (h.next) h.next->prev = h.prev;
+    h.prev = h.next = nullptr;
+    h.listed = false;
+}
+
+/// Runs every hook, stage by stage, until the deadline.
+inline void run_hooks(const event& e) noexcept {
+    auto& s = the_state();
+    // A crash while a hook was being added or removed leaves the list locked: run nothing then, rather than hang.
+    const bool locked = e.kind == ending::exiting ? (s.hooks_mutex.lock(), true)
+                                                  : try_lock_until(s.hooks_mutex, deadline_within(e, 200));
+    if (!locked) {
+        line l;
+        (l << "runlog: the crash handler could not reach its list of things to write out; records still queued are lost\n")
+            .write_to(STDERR_FILENO);
+        return;
+    }
+    event current = e;
+    for (int stage = 0; stage < stages; ++stage) {
+        current.stage = stage;
+        for (hook* h = s.first; h; h = h->next)
+            if (h->stage == stage && h->fn) h->fn(h->context, current);
+    }
+    s.hooks_mutex.unlock();
+}
+
+/// A handler stopped past the time limit: the process goes on dying by the signal that started it.
+inline void on_watchdog(int) {
+    auto& s = the_state();
+    line l;
+    (l << "runlog: the crash handler did not finish within its time limit (crash_options::time_limit); "
+          "ending the process now\n")
+        .write_to(STDERR_FILENO);
+    int sig = s.ending_signal.load();
+    if (sig == 0) sig = SIGABRT;
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    ::sigaction(sig, &dfl, nullptr);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, sig);
+    ::pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+    ::raise(sig);
+    ::_exit(128 + sig);
+}
+
+inline void arm_watchdog(std::int64_t ms) noexcept {
+    struct sigaction sa {};
+    sa.sa_handler = &on_watchdog;
+    sigemptyset(&sa.sa_mask);
+    ::sigaction(SIGALRM, &sa, nullptr);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGALRM);
+    ::pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+    itimerval t{};
+    t.it_value.tv_sec = static_cast<time_t>(ms / 1000);
+    t.it_value.tv_usec = static_cast<suseconds_t>((ms % 1000) * 1000);
+    if (ms <= 0) t.it_value.tv_usec = 1;
+    ::setitimer(ITIMER_REAL, &t, nullptr);
+}
+
+inline void disarm_watchdog() noexcept {
+    itimerval t{};
+    ::setitimer(ITIMER_REAL, &t, nullptr);
+}
+
+/// Claims the end for the calling thread. False when another thread claimed it (the caller then waits for the
+/// process to end) or when this thread did (a second signal raised by the handling itself).
+inline bool claim(long& holder) noexcept {
+    long expected = 0;
+    const long me = thread_id_now();
+    if (the_state().handler_thread.compare_exchange_strong(expected, me)) return true;
+    holder = expected;
+    return false;
+}
+
+/// Handles the end: hooks within the time limit, the watchdog armed for fatal and stop signals.
+inline void handle(ending kind, int sig, const char* name, std::string_view reason) noexcept {
+    auto& s = the_state();
+    const std::int64_t limit = s.options.time_limit.count();
+    s.ending_signal.store(sig == 0 ? SIGABRT : sig);
+    if (kind != ending::exiting) arm_watchdog(limit);
+    event e;
+    e.kind = kind;
+    e.signal = sig;
+    e.name = name;
+    e.reason = reason;
+    // The hooks keep a margin before the watchdog, so that it fires only when one of them is stuck.
+    e.deadline_ns = now_ns() + (limit > 100 ? limit - 100 : limit) * 1'000'000;
+    run_hooks(e);
+    if (kind != ending::exiting) disarm_watchdog();
+}
+
+inline void set_reason(std::string_view a, std::string_view b = {}, std::string_view c = {}, std::string_view d = {},
+                       std::string_view e = {}) noexcept {
+    auto& s = the_state();
+    line l;
+    l << a << b << c << d << e;
+    const auto v = l.view();
+    std::memcpy(s.reason, v.data(), v.size());
+    s.reason_size = v.size();
+}
+
+inline std::string_view reason() noexcept { return {the_state().reason, the_state().reason_size}; }
+
+inline void print_stack(const char* whose) noexcept {
+    void* frames[64];
+    const int n = ::backtrace(frames, 64);
+    line l;
+    (l << "runlog: stack of the thread that " << whose << ":\n").write_to(STDERR_FILENO);
+    ::backtrace_symbols_fd(frames, n, STDERR_FILENO);
+}
+
+inline int index_of(int sig) noexcept {
+    for (int i = 0; i < signal_count; ++i)
+        if (handled_signals[i] == sig) return i;
+    return -1;
+}
+
+/// Puts back the disposition that was there before runlog's, for one signal.
+inline void restore(int sig) noexcept {
+    auto& s = the_state();
+    const int i = index_of(sig);
+    if (i >= 0 && s.taken[i]) {
+        ::sigaction(sig, &s.previous[i], nullptr);
+    } else {
+        struct sigaction dfl {};
+        dfl.sa_handler = SIG_DFL;
+        sigemptyset(&dfl.sa_mask);
+        ::sigaction(sig, &dfl, nullptr);
+    }
+}
+
+/// Lets the signal take its course under the previous disposition: a fault the kernel raised happens again when
+/// the handler returns; a signal sent by a process or raise() is sent again, delivered when the handler returns.
+inline void pass_on(int sig, const siginfo_t* info) noexcept {
+    restore(sig);
+    const bool fault = info && info->si_code > 0 && (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL);
+    if (!fault) ::raise(sig);
+}
+
+inline void on_signal(int sig, siginfo_t* info, void*) {
+    const int saved_errno = errno;
+    long holder = 0;
+    while (!claim(holder)) {
+        if (holder == thread_id_now()) {  // raised while this thread handled the end (abort() in a hook, or
+            pass_on(sig, info);            // after std::terminate): the signal goes on at once
+            errno = saved_errno;
+            return;
+        }
+        // Another thread handles the end: a crash ends the process with it; exit hooks are bounded and end,
+        // and then this signal is handled.
+        nap_ns(1'000'000);
+    }
+    const bool stop = sig == SIGTERM || sig == SIGINT;
+    {
+        line l;
+        l << "runlog: the process received " << signal_name(sig) << " (" << signal_meaning(sig) << ")";
+        if (info && info->si_code > 0 && (sig == SIGSEGV || sig == SIGBUS))
+            (l << " at address 0x").number(reinterpret_cast<std::uintptr_t>(info->si_addr), 16);
+        (l << " in thread ").number(static_cast<std::uint64_t>(thread_id_now()));
+        l << (stop ? "; ending the open runs as canceled\n" : "; writing out what was logged\n");
+        l.write_to(STDERR_FILENO);
+    }
+    if (!stop && the_state().options.stack_trace) print_stack("received the signal");
+    set_reason("The process received ", signal_name(sig), " (", signal_meaning(sig), ").");
+    handle(stop ? ending::canceled : ending::fatal, sig, signal_name(sig), reason());
+    pass_on(sig, info);
+    errno = saved_errno;
+}
+
+/// std::terminate: the uncaught exception named, the end handled, then the previous terminate handler (by
+/// default std::abort, whose SIGABRT then passes straight on).
+[[noreturn]] inline void on_terminate() {
+    auto& s = the_state();
+    std::terminate_handler previous = s.previous_terminate ? s.previous_terminate : &std::abort;
+    long holder = 0;
+    if (claim(holder)) {
+        const char* type = nullptr;
+        const char* what = nullptr;
+        char* demangled = nullptr;
+        if (std::type_info* t = abi::__cxa_current_exception_type()) {
+            int status = 0;
+            demangled = abi::__cxa_demangle(t->name(), nullptr, nullptr, &status);
+            type = demangled ? demangled : t->name();
+            try {
+                throw;
+            } catch (const std::exception& ex) {
+                what = ex.what();
+            } catch (...) {
+            }
+        }
+        if (type) {
+            if (what)
+                set_reason("std::terminate was called after an uncaught exception of type ", type, ": ", what);
+            else
+                set_reason("std::terminate was called after an uncaught exception of type ", type);
+        } else {
+            set_reason("std::terminate was called without an active exception");
+        }
+        std::free(demangled);
+        line l;
+        (l << "runlog: " << reason() << "; writing out what was logged\n").write_to(STDERR_FILENO);
+        if (s.options.stack_trace) print_stack("called std::terminate");
+        handle(ending::fatal, SIGABRT, "std::terminate", reason());
+    }
+    previous();
+    std::abort();
+}
+
+inline void on_exit() noexcept {
+    auto& s = the_state();
+    if (!s.installed.load() || !s.options.at_exit) return;
+    long holder = 0;
+    if (!claim(holder)) return;
+    set_reason("The process exited while the run was open.");
+    handle(ending::exiting, 0, "exit", reason());
+    // The process goes on exiting; a later crash in a destructor is handled again.
+    s.handler_thread.store(0);
+}
+
+}  // namespace crash
+}  // namespace detail
+
+RUNLOG_INLINE void install_crash_handler(const crash_options& options) {
+    using namespace detail::crash;
+    auto& s = the_state();
+    std::lock_guard lock(s.install_mutex);
+    s.options = options;
+    s.default_done.store(true);
+    // backtrace() loads its unwinder on first use, which allocates: do it now, not in a crashed process.
+    if (options.stack_trace) {
+        void* frames[4];
+        (void)::backtrace(frames, 4);
+    }
+    // A handler for a stack overflow needs a stack of its own; this thread's (the one that set runlog up,
+    // usually the main thread) gets one unless it has one.
+    if (!s.alt_stack) {
+        stack_t current{};
+        if (::sigaltstack(nullptr, &current) == 0 && (current.ss_flags & SS_DISABLE)) {
+            const std::size_t size = 256 * 1024;
+            if (char* mem = static_cast<char*>(std::malloc(size))) {
+                stack_t alt{};
+                alt.ss_sp = mem;
+                alt.ss_size = size;
+                if (::sigaltstack(&alt, nullptr) == 0)
+                    s.alt_stack = mem;
+                else
+                    std::free(mem);
+            }
+        }
+    }
+    for (int i = 0; i < signal_count; ++i) {
+        const int sig = handled_signals[i];
+        const bool wanted = i < first_stop_signal ? options.fatal_signals : options.stop_signals;
+        if (!wanted) {
+            if (s.taken[i]) {
+                ::sigaction(sig, &s.previous[i], nullptr);
+                s.taken[i] = false;
+            }
+            continue;
+        }
+        if (s.taken[i]) continue;
+        struct sigaction previous {};
+        if (::sigaction(sig, nullptr, &previous) != 0)
+            throw std::system_error(errno, std::generic_category(), "runlog: cannot read the disposition of a signal");
+        // A program that handles or ignores SIGTERM or SIGINT itself keeps them.
+        const bool program_handles = (previous.sa_flags & SA_SIGINFO) != 0 || previous.sa_handler != SIG_DFL;
+        if (i >= first_stop_signal && program_handles) continue;
+        struct sigaction sa {};
+        sa.sa_sigaction = &on_signal;
+        sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+        sigemptyset(&sa.sa_mask);
+        if (::sigaction(sig, &sa, &s.previous[i]) != 0)
+            throw std::system_error(errno, std::generic_category(),
+                                    std::string("runlog: cannot install the crash handler for ") + signal_name(sig));
+        s.taken[i] = true;
+    }
+    if (options.terminate && !s.terminate_taken) {
+        s.previous_terminate = std::set_terminate(&on_terminate);
+        s.terminate_taken = true;
+    } else if (!options.terminate && s.terminate_taken) {
+        std::set_terminate(s.previous_terminate);
+        s.terminate_taken = false;
+    }
+    if (!s.exit_registered) {
+        std::atexit([] { on_exit(); });
+        std::at_quick_exit([] { on_exit(); });
+        s.exit_registered = true;
+    }
+    s.installed.store(true);
+}
+
+RUNLOG_INLINE void uninstall_crash_handler() noexcept {
+    using namespace detail::crash;
+    auto& s = the_state();
+    std::lock_guard lock(s.install_mutex);
+    s.default_done.store(true);
+    for (int i = 0; i < signal_count; ++i)
+        if (s.taken[i]) {
+            ::sigaction(handled_signals[i], &s.previous[i], nullptr);
+            s.taken[i] = false;
+        }
+    if (s.terminate_taken) {
+        std::set_terminate(s.previous_terminate);
+        s.terminate_taken = false;
+    }
+    s.installed.store(false);
+}
+
+RUNLOG_INLINE bool crash_handler_installed() noexcept { return detail::crash::the_state().installed.load(); }
+
+namespace detail {
+namespace crash {
+
+RUNLOG_INLINE void install_default() noexcept {
+    auto& s = the_state();
+    if (s.default_done.load(std::memory_order_acquire)) return;
+#if defined(RUNLOG_NO_CRASH_HANDLER)
+    s.default_done.store(true);
+#else
+    if (const char* env = std::getenv("RUNLOG_CRASH_HANDLER");
+        env && (std::strcmp(env, "0") == 0 || std::strcmp(env, "off") == 0 || std::strcmp(env, "false") == 0)) {
+        s.default_done.store(true);
+        return;
+    }
+    {
+        std::lock_guard lock(s.install_mutex);
+        if (s.default_done.load()) return;
+    }
+    try {
+        install_crash_handler();
+    } catch (const std::exception& e) {
+        line l;
+        (l << e.what() << "; runlog runs without it\n").write_to(STDERR_FILENO);
+    }
+#endif
+}
+
+}  // namespace crash
+}  // namespace detail
 }  // namespace v0
 }  // namespace runlog
 
@@ -7443,7 +8168,6 @@ RUNLOG_INLINE void handled_output::message(buffer& out, const context&) const {
 
 // ---- runlog/run.hpp (definitions)
 
-#include <cxxabi.h>
 
 
 namespace runlog {
@@ -7675,6 +8399,82 @@ RUNLOG_INLINE bool thread_binding::on_stack() const noexcept {
 
 }  // namespace detail
 
+RUNLOG_INLINE void detail::run_state::end_on_crash(void* self, const crash::event& e) noexcept {
+    auto& s = *static_cast<run_state*>(self);
+    if (process_id() != s.owner_pid || !s.log) return;  // a forked child's copy: the parent's run
+    auto& c = s.crash_end_state;
+    if (e.stage == crash::announce && !c.pending) return;
+    try {
+        if (e.stage == crash::runs) {
+            // The crashed thread may hold the run's lock: past a short wait, the run ends without its steps.
+            if (crash::try_lock_until(s.mutex, crash::deadline_within(e, 200))) {
+                const bool closed = s.closed;
+                s.closed = true;
+                try {
+                    if (!closed) {
+                        c.open.swap(s.open_steps);
+                        for (const auto& k : c.open) s.failed_steps.push_back(k);
+                        if (e.kind != crash::ending::canceled && !s.failed_steps.empty())
+                            c.failed = python_list(s.failed_steps);
+                    }
+                } catch (...) {
+                }
+                s.mutex.unlock();
+                if (closed) return;
+            }
+            c.pending = true;
+            c.canceled = e.kind == crash::ending::canceled;
+            c.ms = std::chrono::duration<double, std::milli>(s.now() - s.started).count();
+        }
+        const std::string_view error_type = c.canceled                         ? "runlog::canceled"
+                                            : e.kind == crash::ending::exiting ? "runlog::process_exited"
+                                                                               : "runlog::fatal_signal";
+        const std::string_view signal = e.signal ? std::string_view(e.name) : std::string_view();
+        // The extra fields outlive the records that point at them.
+        const std::initializer_list<field> with_signal = {{"signal", signal}};
+        const std::initializer_list<field> canceled_fields = {{"signal", signal}, {"duration_ms", c.ms}};
+        const std::initializer_list<field> extra = signal.empty() ? std::initializer_list<field>{} : with_signal;
+        // Stage runs: the stored files (event log, then runs index). Stage announce: the logger's pipelines,
+        // whose sinks the crashed thread is likelier to have been using.
+        const bool to_log = e.stage == crash::runs;
+        for (const auto& k : c.open) {
+            const events::step_failure f{
+                .error_type = error_type, .error_message = e.reason, .duration_ms = c.ms, .step_key = k};
+            const auto own = f.fields();
+            record r;
+            s.logger.stamp(r, f.info.default_level, s.opened_at);
+            r.ctx = s.ctx(k);
+            set_event(r, f, own, extra);
+            if (to_log)
+                s.log->write(r);
+            else
+                s.logger.write(r);
+        }
+        record r;
+        s.logger.stamp(r, level::error, s.opened_at);
+        r.ctx = s.ctx();
+        const events::run_canceled canceled{};
+        const events::run_failure failure{.failed_steps = c.failed, .reason = e.reason, .duration_ms = c.ms};
+        const auto own_c = canceled.fields();
+        const auto own_f = failure.fields();
+        if (c.canceled)
+            set_event(r, canceled, own_c, canceled_fields);
+        else
+            set_event(r, failure, own_f, extra);
+        if (!to_log) {
+            s.logger.write(r);
+            c.pending = false;
+            return;
+        }
+        s.log->write(r);
+        s.log->close();
+        append_run_index(s, c.canceled ? "CANCELED" : "FAILURE", s.start_time, &r.time, c.ms);
+    } catch (...) {
+        crash::line l;
+        (l << "runlog: could not record the end of run " << s.id << " (out of memory)\n").write_to(2);
+    }
+}
+
 RUNLOG_INLINE run::run(std::string job, run_options options, source_location loc)
     : run(detail::logger_ref(default_logger()), std::move(job), std::move(options), loc) {}
 
@@ -7712,7 +8512,18 @@ RUNLOG_INLINE run::run(detail::logger_ref logger, std::string job, run_options o
     loc_ = loc;
     started_ = s.now();
     s.emit(events::run_start{}, {}, {{"pid", process_id()}}, loc, &start_time_);
-    if (s.log) detail::append_run_index(s, "STARTED", start_time_, nullptr, 0);
+    s.start_time = start_time_;
+    s.started = started_;
+    s.opened_at = loc;
+    if (s.log) {
+        detail::append_run_index(s, "STARTED", start_time_, nullptr, 0);
+        // Whatever ends the process now, the run's last lines say how it ended.
+        s.crash_hook = {.fn = &detail::run_state::end_on_crash, .context = &s, .stage = detail::crash::runs};
+        s.announce_hook = {.fn = &detail::run_state::end_on_crash, .context = &s, .stage = detail::crash::announce};
+        detail::crash::add(s.crash_hook);
+        detail::crash::add(s.announce_hook);
+        detail::crash::install_default();
+    }
     const std::string text = "Executing steps using " + options.executor +
                              " executor: parent process (pid: " + std::to_string(process_id()) + ")";
     s.emit(events::engine_event{.text = text}, {}, {{"executor", options.executor}, {"pid", process_id()}}, loc);
@@ -7744,6 +8555,18 @@ RUNLOG_INLINE void run::step_worker_starting(std::string_view step_key, std::str
 
 RUNLOG_INLINE void run::end(std::string_view unwinding_reason) noexcept {
     auto& s = *state_;
+    detail::crash::remove(s.crash_hook);
+    detail::crash::remove(s.announce_hook);
+    bool ended_already = false;
+    {
+        std::lock_guard lock(s.mutex);
+        ended_already = s.closed;  // by the crash handler, at exit()
+    }
+    if (ended_already) {
+        if (s.log) detail::registry::run_closed();
+        binding_->release(true);
+        return;
+    }
     if (process_id() != s.owner_pid) {  // a forked child leaving the scope: the parent ends the run
         {
             std::lock_guard lock(s.mutex);
@@ -7942,6 +8765,9 @@ RUNLOG_INLINE void step::observe(std::string_view asset_key, fields metadata, st
 #include <iostream>  // to flush the standard streams before and after a redirection
 
 #include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 
 namespace runlog {
@@ -7976,6 +8802,63 @@ inline std::string& capture_slot_owner() noexcept {
     return owner;
 }
 
+/// The process's start time in clock ticks since boot (field 22 of /proc/self/stat), or 0: with the pid, it
+/// names this process and no other, also across pid namespaces.
+inline std::uint64_t process_start_ticks() noexcept {
+    const int fd = ::open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    char buf[1024];
+    const ssize_t n = ::read(fd, buf, sizeof buf - 1);
+    ::close(fd);
+    if (n <= 0) return 0;
+    buf[n] = 0;
+    const char* p = std::strrchr(buf, ')');
+    if (!p) return 0;
+    for (int field = 2; field < 22 && *p; ++p)
+        if (*p == ' ') ++field;
+    return std::strtoull(p, nullptr, 10);
+}
+
+/// The descriptor holding the process-wide capture slot in this copy of runlog; -1 when none.
+inline int& process_slot_fd() noexcept {
+    static int fd = -1;
+    return fd;
+}
+
+/// Claims fd 1 and 2 for the whole process, across every copy of runlog in it (plugins built with hidden
+/// symbols each have their own statics): an abstract Unix socket named after the process can be bound by
+/// one of them only. Returns false when another copy holds it; true when claimed, or when the system offers
+/// no such socket (the in-copy check still holds then).
+inline bool claim_process_slot() noexcept {
+    static const bool fork_hook = [] {
+        // A forked child must not hold its parent's claim (the name would stay taken after the parent's end).
+        ::pthread_atfork(nullptr, nullptr, [] {
+            if (process_slot_fd() >= 0) ::close(process_slot_fd()), process_slot_fd() = -1;
+        });
+        return true;
+    }();
+    (void)fork_hook;
+    const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return true;
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    const int len = std::snprintf(addr.sun_path + 1, sizeof addr.sun_path - 1, "runlog-capture/%ld/%llu",
+                                  static_cast<long>(::getpid()), static_cast<unsigned long long>(process_start_ticks()));
+    if (::bind(fd, reinterpret_cast<const sockaddr*>(&addr),
+               static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + static_cast<std::size_t>(len))) != 0) {
+        const int err = errno;
+        ::close(fd);
+        return err != EADDRINUSE;
+    }
+    process_slot_fd() = fd;
+    return true;
+}
+
+inline void release_process_slot() noexcept {
+    if (process_slot_fd() >= 0) ::close(process_slot_fd());
+    process_slot_fd() = -1;
+}
+
 }  // namespace detail
 
 struct capture::impl {
@@ -8001,6 +8884,9 @@ struct capture::impl {
     std::atomic<bool> restored_{false};
     bool ended_ = false;
     int abandoned_ = 0;
+    std::atomic<int> delivering_{0};
+    std::uint32_t pid_ = static_cast<std::uint32_t>(::getpid());
+    detail::crash::hook crash_hook_;
 
     impl(const std::string& run_dir, std::vector<std::string> step_keys, capture_options options)
         : options_(std::move(options)), step_keys_(std::move(step_keys)) {
@@ -8020,6 +8906,10 @@ struct capture::impl {
             if (!detail::capture_slot_owner().empty())
                 throw capture_error("cannot capture \"" + file_key_ + "\": capture \"" + detail::capture_slot_owner() +
                                     "\" is active, and stdout and stderr belong to the whole process (end it first)");
+            if (!detail::claim_process_slot())
+                throw capture_error("cannot capture \"" + file_key_ +
+                                    "\": another copy of runlog in this process (a plugin with its own copy) has a capture "
+                                    "active, and stdout and stderr belong to the whole process (end it first)");
             detail::capture_slot_owner() = file_key_;
         }
         try {
@@ -8028,6 +8918,7 @@ struct capture::impl {
             undo();
             std::lock_guard lock(detail::capture_slot_mutex());
             detail::capture_slot_owner().clear();
+            detail::release_process_slot();
             throw;
         }
     }
@@ -8035,6 +8926,7 @@ struct capture::impl {
     void end() noexcept {
         if (ended_) return;
         ended_ = true;
+        detail::crash::remove(crash_hook_);
         detail::flush_standard_streams();
         for (auto& s : streams_) {
             if (s.saved >= 0) {
@@ -8069,6 +8961,7 @@ struct capture::impl {
                                " stream(s) still held open by another process after the drain timeout; later bytes are not captured");
         std::lock_guard lock(detail::capture_slot_mutex());
         detail::capture_slot_owner().clear();
+        detail::release_process_slot();
     }
 
     /// Opens the files and the pipes, then redirects: nothing is redirected unless everything is ready.
@@ -8113,6 +9006,29 @@ struct capture::impl {
             }
             ::close(s.write_end);
             s.write_end = -1;
+        }
+        crash_hook_.fn = &on_crash;
+        crash_hook_.context = this;
+        crash_hook_.stage = detail::crash::outputs;
+        detail::crash::add(crash_hook_);
+    }
+
+    /// The process is ending with the capture open: the reader gets a moment to copy what the pipes still
+    /// hold (the handler's own report on stderr included) into the compute logs.
+    static void on_crash(void* self, const detail::crash::event& e) noexcept {
+        auto& c = *static_cast<impl*>(self);
+        if (static_cast<std::uint32_t>(::getpid()) != c.pid_) return;
+        std::fflush(nullptr);  // stdio's buffers, as exit() would; best effort after a crash
+        const std::int64_t deadline = detail::crash::deadline_within(e, 500);
+        for (;;) {
+            int pending = 0;
+            for (auto& s : c.streams_) {
+                int n = 0;
+                if (s.read_end >= 0 && !s.eof && ::ioctl(s.read_end, FIONREAD, &n) == 0) pending += n;
+            }
+            if (pending == 0 && c.delivering_.load(std::memory_order_acquire) == 0) return;
+            if (detail::crash::now_ns() >= deadline) return;
+            detail::crash::nap_ns(1'000'000);
         }
     }
 
@@ -8174,7 +9090,9 @@ struct capture::impl {
             for (nfds_t i = 0; i < n; ++i) {
                 if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
                 stream& s = *which[i];
+                delivering_.store(1, std::memory_order_release);  // read, not yet written: a crash waits for it
                 const ssize_t got = ::read(s.read_end, buf.data(), buf.size());
+                if (got <= 0) delivering_.store(0, std::memory_order_release);
                 if (got < 0) {
                     if (errno == EINTR || errno == EAGAIN) continue;
                     s.eof = true;
@@ -8185,6 +9103,7 @@ struct capture::impl {
                     continue;
                 }
                 deliver(s, {buf.data(), static_cast<std::size_t>(got)});
+                delivering_.store(0, std::memory_order_release);
             }
         }
     }

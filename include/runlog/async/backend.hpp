@@ -84,6 +84,7 @@ RUNLOG_INLINE void wait_for_queued() noexcept;
 #include <sched.h>
 #endif
 
+#include "../crash.hpp"
 #include "../detail/threads.hpp"
 #include "../sinks/sink.hpp"
 
@@ -103,6 +104,35 @@ struct async_backend::impl {
         tsc_enabled().store(options().use_tsc, std::memory_order_relaxed);
         started().store(true, std::memory_order_release);
         thread_.start([](void* self) { static_cast<impl*>(self)->run(); }, this);
+        crash_hook_.fn = &on_crash;
+        crash_hook_.context = this;
+        crash_hook_.stage = crash::drain;
+        crash::add(crash_hook_);
+        crash::install_default();
+    }
+
+    /// The process is ending (a crash, a stop signal, exit): the backend writes what the queues hold and stops,
+    /// within the handler's time; records logged later are written by their callers.
+    static void on_crash(void* self, const crash::event& e) noexcept {
+        auto& b = *static_cast<impl*>(self);
+        if (b.stopped()) return;
+        if (b.thread_.is_current()) {
+            crash::line l;
+            (l << "runlog: the async backend's own thread crashed; the records still queued are lost\n").write_to(2);
+            return;
+        }
+        b.stop_.store(true, std::memory_order_release);
+        if (b.wake_mutex_.try_lock()) {  // never wait for the lock: the crashed thread may hold it
+            b.wake_requested_ = true;
+            b.wake_mutex_.unlock();
+            b.wake_cv_.notify_one();
+        }
+        while (!b.stopped() && crash::now_ns() < e.deadline_ns) crash::nap_ns(200'000);
+        if (!b.stopped()) {
+            crash::line l;
+            (l << "runlog: the async backend did not write out its queues within the crash handler's time limit\n")
+                .write_to(2);
+        }
     }
 
     /// The backend thread.
@@ -373,6 +403,7 @@ struct async_backend::impl {
     std::uint64_t done_upto_ = 0;
     std::atomic<bool> stop_{false};
     native_thread thread_;
+    crash::hook crash_hook_;
 };
 
 RUNLOG_INLINE async_backend::async_backend() : impl_(new impl) {}

@@ -7,6 +7,7 @@
 #include <new>
 #include <vector>
 
+#include "../crash.hpp"
 #include "chrono.hpp"
 #include "threads.hpp"
 
@@ -18,6 +19,8 @@ class periodic_flusher {
 public:
     /// Writes out the target's buffer (the target locks what it must).
     using flush_fn = void (*)(void* target) noexcept;
+    /// The same while the process dies: gives up on a lock not free by the deadline (CLOCK_MONOTONIC ns).
+    using crash_fn = void (*)(void* target, std::int64_t deadline_ns) noexcept;
 
     /// The process's flusher. Never destroyed: its thread may still run while static objects are destroyed
     /// at exit, and it only ever holds weak references to what it flushes.
@@ -26,26 +29,38 @@ public:
         return *flusher;
     }
 
-    /// Writes out a sink state's log file (its `file`, under its `mutex`) every `every` while the state lives;
-    /// nothing when it is unbuffered or `every` is zero.
+    /// Writes out a sink state's log file (its `file`, under its `mutex`) every `every` while the state lives,
+    /// and when the process crashes or exits; nothing when it is unbuffered. `every` zero: only then.
     template <class State>
     void add_file_state(const std::shared_ptr<State>& state, std::size_t buffer_size, std::chrono::milliseconds every) {
-        if (buffer_size == 0 || every.count() <= 0) return;
-        add(state,
+        if (buffer_size == 0) return;
+        add(
+            state,
             [](void* target) noexcept {
                 auto& s = *static_cast<State*>(target);
                 std::lock_guard lock(s.mutex);
                 s.file.write_out();
             },
-            every);
+            every,
+            [](void* target, std::int64_t deadline_ns) noexcept {
+                auto& s = *static_cast<State*>(target);
+                if (!crash::try_lock_until(s.mutex, deadline_ns)) return;  // the crashed thread was writing it
+                s.file.write_out();
+                s.mutex.unlock();
+            });
     }
 
-    /// Flushes target through fn every `every` for as long as target lives; starts the thread on first use.
+    /// Flushes target through fn every `every` (never when zero) for as long as target lives, and through
+    /// crash_flush when the process ends; starts the thread on first use.
     /// Throws std::runtime_error when the thread cannot start.
-    void add(std::weak_ptr<void> target, flush_fn fn, std::chrono::milliseconds every) {
+    void add(std::weak_ptr<void> target, flush_fn fn, std::chrono::milliseconds every, crash_fn crash_flush = nullptr) {
         std::lock_guard lock(mutex_);
-        if (every < std::chrono::milliseconds(1)) every = std::chrono::milliseconds(1);
-        entries_.push_back({std::move(target), fn, every, std::chrono::steady_clock::now() + every});
+        const bool timed = every.count() > 0;
+        if (timed && every < std::chrono::milliseconds(1)) every = std::chrono::milliseconds(1);
+        const auto due = timed ? std::chrono::steady_clock::now() + every : std::chrono::steady_clock::time_point::max();
+        std::erase_if(entries_, [](const entry& e) { return e.target.expired(); });  // sinks gone meanwhile
+        entries_.push_back({std::move(target), fn, crash_flush, every, due});
+        if (!timed) return;
         if (!started_) {
             thread_.start(&periodic_flusher::run, this);
             started_ = true;
@@ -57,11 +72,33 @@ private:
     struct entry {
         std::weak_ptr<void> target;
         flush_fn fn;
+        crash_fn crash_flush;
         std::chrono::milliseconds every;
         std::chrono::steady_clock::time_point due;
     };
 
-    periodic_flusher() { ::pthread_atfork(&lock_for_fork, &unlock_after_fork, &reset_in_child); }
+    periodic_flusher() {
+        ::pthread_atfork(&lock_for_fork, &unlock_after_fork, &reset_in_child);
+        crash_hook_.fn = &on_crash;
+        crash_hook_.context = this;
+        crash_hook_.stage = crash::files;
+        crash::add(crash_hook_);
+        crash::install_default();
+    }
+
+    /// The process is ending: every buffer is written out, without waiting past the deadline for a lock that
+    /// the crashed thread may hold (that file then keeps what it had).
+    static void on_crash(void* self, const crash::event& e) noexcept {
+        auto& f = *static_cast<periodic_flusher*>(self);
+        if (!crash::try_lock_until(f.mutex_, crash::deadline_within(e, 500))) return;
+        for (auto& entry : f.entries_) {
+            if (!entry.crash_flush) continue;
+            // A weak reference locked and released here: the count is atomic, and a sink destroyed meanwhile
+            // (by exit's destructors) is skipped.
+            if (auto target = entry.target.lock()) entry.crash_flush(target.get(), crash::deadline_within(e, 200));
+        }
+        f.mutex_.unlock();
+    }
 
     static void run(void* self) { static_cast<periodic_flusher*>(self)->loop(); }
 
@@ -77,7 +114,7 @@ private:
                 entry& e = entries_[i];
                 auto target = e.target.lock();
                 if (!target) continue;  // its sink is gone: dropped
-                if (e.due <= now) {
+                if (e.every.count() > 0 && e.due <= now) {
                     due.emplace_back(std::move(target), e.fn);
                     e.due = now + e.every;
                 }
@@ -128,6 +165,7 @@ private:
     std::vector<entry> entries_;
     native_thread thread_;
     bool started_ = false;
+    crash::hook crash_hook_;
 };
 
 }  // namespace detail

@@ -15,6 +15,8 @@ namespace registry {
 
 /// Re-evaluates a logger's gate; the argument says whether a stored run is open.
 using refresh_fn = void (*)(void* logger, bool run_open) noexcept;
+/// The process is ending: writes a last record (text non-empty) through the logger's pipelines, then flushes them.
+using last_words_fn = void (*)(void* logger, std::string_view text, std::string_view signal) noexcept;
 /// Calls emit(context, name) for each of a logger's pipeline names.
 using names_fn = void (*)(const void* logger, void (*emit)(void* context, std::string_view name), void* context);
 
@@ -23,6 +25,7 @@ struct entry {
     void* logger = nullptr;
     refresh_fn refresh = nullptr;
     names_fn names = nullptr;
+    last_words_fn last_words = nullptr;
     entry* prev = nullptr;
     entry* next = nullptr;
 };
@@ -51,6 +54,8 @@ RUNLOG_INLINE int open_runs() noexcept;
 #if RUNLOG_DEFINITIONS
 #include <mutex>
 
+#include "../crash.hpp"
+
 namespace runlog {
 inline namespace v0 {
 namespace detail {
@@ -60,11 +65,31 @@ struct state {
     std::mutex mutex;
     entry* first = nullptr;
     int open_runs = 0;
+    crash::hook announce_hook, flush_hook;
+
+    state() {
+        announce_hook = {.fn = &on_crash, .context = this, .stage = crash::announce};
+        flush_hook = {.fn = &on_crash, .context = this, .stage = crash::flush};
+        crash::add(announce_hook);
+        crash::add(flush_hook);
+    }
+
+    /// The process is ending: after a crash, every logger writes a record naming it; then all flush.
+    static void on_crash(void* self, const crash::event& e) noexcept {
+        auto& s = *static_cast<state*>(self);
+        const bool announcing = e.stage == crash::announce;
+        if (announcing && e.kind != crash::ending::fatal) return;
+        if (!crash::try_lock_until(s.mutex, crash::deadline_within(e, 200))) return;
+        for (entry* it = s.first; it; it = it->next)
+            if (it->last_words) it->last_words(it->logger, announcing ? e.reason : std::string_view(), e.name);
+        s.mutex.unlock();
+    }
 };
 
+/// Never destroyed: a crash or exit() may come while static objects are destroyed.
 inline state& the_state() noexcept {
-    static state s;
-    return s;
+    static state* const s = new state;
+    return *s;
 }
 
 inline void change_open_runs(int by) noexcept {

@@ -34,6 +34,8 @@ public:
         joinable_ = true;
     }
     bool joinable() const noexcept { return joinable_; }
+    /// Whether the calling thread is this thread.
+    bool is_current() const noexcept { return joinable_ && ::pthread_equal(id_, ::pthread_self()) != 0; }
     void join() noexcept {
         if (!joinable_) return;
         ::pthread_join(id_, nullptr);

@@ -1,0 +1,155 @@
+// A program that logs 1000 records into an async JSON pipeline and a buffered text file inside a run and a step,
+// and then dies the way it is told; test_crash.cpp runs it and reads what it left.
+//
+//   crash_probe DEATH DIR [OPTION...]
+//
+// DEATH: spam (4 threads log records of 450 bytes and 64 KiB into the event log of run "spam" and two JSON file
+// sinks until killed), none, segv, bus, fpe, ill, abort, terminate, quick_exit, exit, term, int, sink_segv (a sink crashes
+// while it holds its pipeline's lock), fork_child_segv (a forked child crashes; the parent's run goes on).
+// OPTION: thread (the death happens on another thread), chain (a SIGSEGV/SIGABRT/SIGBUS/SIGFPE/SIGILL handler
+// was installed before runlog's), user_int (the program handles SIGINT itself), limit_ms=N (time_limit).
+#include <cerrno>
+#include <cstdint>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <runlog/runlog.hpp>
+
+namespace {
+
+void say(const char* text) { (void)!::write(2, text, std::strlen(text)); }
+
+void chained_handler(int sig) {
+    say("probe: the handler installed before runlog ran\n");
+    ::signal(sig, SIG_DFL);
+    ::raise(sig);
+}
+
+void user_int_handler(int) {
+    say("probe: the program's own SIGINT handler ran\n");
+    ::_exit(7);
+}
+
+/// A store to an unmapped page (not null, which UBSan would report first).
+[[gnu::noinline]] void fault() { *reinterpret_cast<volatile int*>(std::uintptr_t{16}) = 1; }
+
+/// A sink that crashes on a record containing "crash now", while its pipeline holds the sink's lock.
+struct crashing_sink {
+    void write(std::string_view line) {
+        if (line.find("crash now") != std::string_view::npos) fault();
+        (void)!::write(2, line.data(), 0);
+    }
+    void flush() {}
+};
+
+void die(const std::string& death, const std::string& dir) {
+    if (death == "segv") {
+        fault();
+    } else if (death == "bus") {
+        // A page of a file that was truncated away: touching it raises SIGBUS.
+        const std::string path = dir + "/bus.bin";
+        const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600);
+        if (fd < 0 || ::ftruncate(fd, 8192) != 0) std::abort();
+        auto* m = static_cast<volatile char*>(::mmap(nullptr, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0));
+        if (m == MAP_FAILED || ::ftruncate(fd, 0) != 0) std::abort();
+        m[4096] = 1;
+    } else if (death == "fpe") {
+#if defined(__x86_64__)
+        // The CPU's own divide error (in C++ the division would be undefined, which UBSan reports first).
+        unsigned zero = 0, lo = 1, hi = 0;
+        asm volatile("divl %2" : "+a"(lo), "+d"(hi) : "r"(zero));
+#else
+        ::raise(SIGFPE);
+#endif
+    } else if (death == "ill") {
+        __builtin_trap();
+    } else if (death == "abort") {
+        std::abort();
+    } else if (death == "terminate") {
+        throw std::runtime_error("the probe's uncaught exception");
+    } else if (death == "quick_exit") {
+        std::quick_exit(3);
+    } else if (death == "exit") {
+        std::exit(4);
+    } else if (death == "term") {
+        ::raise(SIGTERM);
+    } else if (death == "int") {
+        ::raise(SIGINT);
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 3) {
+        say("usage: crash_probe DEATH DIR [thread] [chain] [user_int] [limit_ms=N]\n");
+        return 2;
+    }
+    const std::string death = argv[1];
+    const std::string dir = argv[2];
+    if (death == "spam") {
+        auto log = runlog::make_logger(
+            "spam", runlog::async(runlog::pipeline("async", runlog::json_formatter{}, runlog::file_sink(dir + "/async.jsonl"))),
+            runlog::pipeline("file", runlog::json_formatter{}, runlog::file_sink(dir + "/file.jsonl")));
+        runlog::run run(log, "spam", {.run_id = "spam", .base_dir = dir + "/storage"});
+        std::thread threads[4];
+        for (int t = 0; t < 4; ++t)
+            threads[t] = std::thread([&log, t] {
+                const std::string small(400, 'x'), big(64 * 1024, 'y');
+                for (unsigned i = 0;; ++i) log.info("{} {} {}", t, i, (i + static_cast<unsigned>(t)) % 3 ? small : big);
+            });
+        for (auto& t : threads) t.join();
+    }
+    bool on_thread = false;
+    for (int i = 3; i < argc; ++i) {
+        const std::string_view opt = argv[i];
+        if (opt == "thread") on_thread = true;
+        if (opt == "chain") {
+            struct sigaction sa {};
+            sa.sa_handler = &chained_handler;
+            sigemptyset(&sa.sa_mask);
+            for (int sig : {SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL}) ::sigaction(sig, &sa, nullptr);
+        }
+        if (opt == "user_int") ::signal(SIGINT, &user_int_handler);
+        if (opt.starts_with("limit_ms="))
+            runlog::install_crash_handler({.time_limit = std::chrono::milliseconds(std::atoi(argv[i] + 9))});
+    }
+
+    auto log = runlog::make_logger(
+        "probe", runlog::async(runlog::pipeline("async", runlog::json_formatter{}, runlog::file_sink(dir + "/async.jsonl"))),
+        runlog::pipeline("file", runlog::text_formatter{}, runlog::file_sink(dir + "/file.log")),
+        runlog::pipeline("crashing", runlog::text_formatter{}, crashing_sink{}));
+    runlog::run run(log, "crash_probe", {.base_dir = dir + "/storage"});
+    runlog::step step(run, "doomed");
+    for (int i = 0; i < 1000; ++i) log.info("record {} of the probe", i);
+
+    if (death == "sink_segv") {
+        log.info("crash now");
+    } else if (death == "fork_child_segv") {
+        const pid_t child = ::fork();
+        if (child == 0) die("segv", dir);
+        int status = 0;
+        ::waitpid(child, &status, 0);
+        if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGSEGV) return 5;
+        log.info("the parent goes on after its child's crash");
+        return 0;
+    } else if (on_thread) {
+        std::thread([&] {
+            log.info("the thread that dies");
+            die(death, dir);
+        }).join();
+    } else {
+        die(death, dir);
+    }
+    return 0;
+}
