@@ -32,20 +32,21 @@ PROBES = (
 
 # Text bytes per unit, by compiler and major version: what the unit measured when the budget was set, plus
 # about 7-10% for legitimate growth. Measured (file names mapped, so the same wherever the project lies):
-# g++ 12.2 95, 33650, 35336, 1973, 1973; clang 14.0.6 95, 33906, 35976, 1973, 1973. Before the two build
-# modes a header-only unit with one call made about 90 KB.
+# g++ 12.2 95, 39555, 41184, 1973, 1973; clang 14.0.6 95, 35844, 37914, 1973, 1973. Before the two build
+# modes a header-only unit with one call made about 90 KB. The crash handler added 6 KB (g++) and 2 KB (clang)
+# to header-only units: each logger type's last record and flush at a crash, and the registry's crash hooks.
 BUDGETS = {
     ("g++", 12): {
         "header-only umbrella, no call": 200,
-        "header-only umbrella, 1 call": 36_000,
-        "header-only umbrella, 10 calls": 38_000,
+        "header-only umbrella, 1 call": 42_500,
+        "header-only umbrella, 10 calls": 44_500,
         "compiled umbrella, 10 calls": 2_300,
         "compiled log.hpp, 10 calls": 2_300,
     },
     ("clang++", 14): {
         "header-only umbrella, no call": 200,
-        "header-only umbrella, 1 call": 36_500,
-        "header-only umbrella, 10 calls": 38_500,
+        "header-only umbrella, 1 call": 38_500,
+        "header-only umbrella, 10 calls": 40_500,
         "compiled umbrella, 10 calls": 2_300,
         "compiled log.hpp, 10 calls": 2_300,
     },

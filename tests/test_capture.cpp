@@ -557,6 +557,28 @@ TEST_CASE("compute logs are private and never written through a planted symbolic
     CHECK(slurp(logs + "/fine.out") == "private\n");
 }
 
+TEST_CASE("capture: compute logs take the run's file and directory modes", "[capture][storage]") {
+    test_support::temp_dir d;
+    runlog::memory_sink sink;
+    auto log = quiet_logger(sink);
+    const mode_t old_umask = ::umask(022);
+    {
+        runlog::run run(log, "job", {.run_id = "shared", .base_dir = d.path + "/storage", .file_mode = 0640,
+                                     .directory_mode = 0750});
+        runlog::capture cap(run, {}, {.tee = false, .file_key = "group"});
+        std::printf("for the group\n");
+    }
+    ::umask(old_umask);
+    const std::string logs = d.path + "/storage/shared/compute_logs";
+    struct stat st {};
+    REQUIRE(::stat((logs + "/group.out").c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0640);
+    REQUIRE(::stat(logs.c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0750);
+    REQUIRE(::stat((logs + "/group.complete").c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0640);
+}
+
 #include <dlfcn.h>
 
 TEST_CASE("capture: two copies of runlog in one process cannot both capture", "[capture][plugins]") {

@@ -206,12 +206,17 @@ struct capture::impl {
     std::atomic<bool> restored_{false};
     bool ended_ = false;
     int abandoned_ = 0;
+    mode_t file_mode_ = 0600, directory_mode_ = 0700;  ///< the run's (run_options)
     std::atomic<int> delivering_{0};
     std::uint32_t pid_ = static_cast<std::uint32_t>(::getpid());
     detail::crash::hook crash_hook_;
 
-    impl(const std::string& run_dir, std::vector<std::string> step_keys, capture_options options)
-        : options_(std::move(options)), step_keys_(std::move(step_keys)) {
+    impl(const std::string& run_dir, unsigned file_mode, unsigned directory_mode, std::vector<std::string> step_keys,
+         capture_options options)
+        : options_(std::move(options)),
+          step_keys_(std::move(step_keys)),
+          file_mode_(static_cast<mode_t>(file_mode)),
+          directory_mode_(static_cast<mode_t>(directory_mode)) {
         file_key_ = !options_.file_key.empty() ? options_.file_key
                     : step_keys_.size() == 1   ? step_keys_[0]
                                                : detail::random_file_key();
@@ -269,7 +274,7 @@ struct capture::impl {
             if (s.saved >= 0) ::close(s.saved);
             s.read_end = s.file = s.saved = -1;
         }
-        const int marker = detail::open_file(complete_path_, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600);
+        const int marker = detail::open_file(complete_path_, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, file_mode_);
         if (marker >= 0)
             ::close(marker);
         else
@@ -288,7 +293,7 @@ struct capture::impl {
 
     /// Opens the files and the pipes, then redirects: nothing is redirected unless everything is ready.
     void start() {
-        if (int err = detail::create_parent_directories(streams_[0].path, 0700))
+        if (int err = detail::create_parent_directories(streams_[0].path, directory_mode_))
             throw capture_error("cannot create the compute log directory for \"" + streams_[0].path +
                                 "\": " + std::strerror(err));
         const std::string dir = streams_[0].path.substr(0, streams_[0].path.rfind('/'));
@@ -299,7 +304,7 @@ struct capture::impl {
             auto& s = streams_[i];
             const std::string name = i ? "stderr" : "stdout";
             // Never through a symbolic link (it could point at any file of this user's), private to this user.
-            s.file = detail::open_file(s.path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600);
+            s.file = detail::open_file(s.path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, file_mode_);
             if (s.file < 0 && errno == ELOOP)
                 throw capture_error("cannot open the compute log \"" + s.path + "\": it is a symbolic link (refused)");
             if (s.file < 0) throw capture_error("cannot open the compute log \"" + s.path + "\": " + std::strerror(errno));
@@ -455,13 +460,14 @@ struct capture::impl {
 };
 
 RUNLOG_INLINE capture::capture(step& s, capture_options options, source_location loc)
-    : impl_(std::make_unique<impl>(s.run_dir(), std::vector<std::string>{s.key()}, std::move(options))) {
+    : impl_(std::make_unique<impl>(s.run_dir(), s.file_mode(), s.directory_mode(), std::vector<std::string>{s.key()},
+                                   std::move(options))) {
     impl_->announce([&](const events::logs_captured& e, fields extra) { s.event(e, extra, loc); });
 }
 
 RUNLOG_INLINE capture::capture(run& r, std::vector<std::string> step_keys, capture_options options,
                                source_location loc)
-    : impl_(std::make_unique<impl>(r.dir(), std::move(step_keys), std::move(options))) {
+    : impl_(std::make_unique<impl>(r.dir(), r.file_mode(), r.directory_mode(), std::move(step_keys), std::move(options))) {
     impl_->announce([&](const events::logs_captured& e, fields extra) { r.event(e, extra, loc); });
 }
 

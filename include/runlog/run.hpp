@@ -265,6 +265,9 @@ public:
     const std::string& base_dir() const noexcept { return state_->base_dir; }
     /// The stored event log, or null when the run is not stored.
     const event_log* log() const noexcept { return state_->log.get(); }
+    /// The permissions of the run's files (compute logs included) and directories (run_options).
+    unsigned file_mode() const noexcept { return state_->file_mode; }
+    unsigned directory_mode() const noexcept { return state_->directory_mode; }
 
     /// Makes the run end in RUN_FAILURE, with reason in its message and fields.
     RUNLOG_INLINE void fail(std::string_view reason = {});
@@ -327,6 +330,9 @@ public:
     const std::string& key() const noexcept { return key_; }
     /// Its run's directory, `<base_dir>/<run_id>`.
     RUNLOG_INLINE std::string run_dir() const;
+    /// The permissions of the run's files and directories (run_options).
+    unsigned file_mode() const noexcept { return state_->file_mode; }
+    unsigned directory_mode() const noexcept { return state_->directory_mode; }
     /// Makes the step end in STEP_FAILURE with the exception's type and message.
     RUNLOG_INLINE void fail(const std::exception& e);
     /// Makes the step end in STEP_FAILURE with this error type and message.

@@ -3,6 +3,7 @@
 #include <string_view>
 #include <vector>
 
+#include "../crash.hpp"  // the registry's crash hooks (the definitions of crash.hpp must precede their users)
 #include "build.hpp"
 
 namespace runlog {
@@ -53,8 +54,6 @@ RUNLOG_INLINE int open_runs() noexcept;
 
 #if RUNLOG_DEFINITIONS
 #include <mutex>
-
-#include "../crash.hpp"
 
 namespace runlog {
 inline namespace v0 {
