@@ -77,6 +77,7 @@ RUNLOG_INLINE void wait_for_queued() noexcept;
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <vector>
 
 #if defined(__linux__)
@@ -97,8 +98,17 @@ struct async_backend::impl {
         std::shared_ptr<async_ring> ring;
         ~ring_owner() {
             if (ring) ring->orphaned.store(true, std::memory_order_release);
+            // The backend frees an orphaned ring once drained: a record logged later on this thread (from
+            // exit()'s handlers or static destructors, which run after the thread's own) is written by the thread.
+            async_backend::cached_ring() = nullptr;
+            released() = true;
         }
     };
+    /// Whether the calling thread's ring_owner has been destroyed (a plain thread-local, never destroyed).
+    static bool& released() noexcept {
+        thread_local bool r = false;
+        return r;
+    }
 
     impl() {
         tsc_enabled().store(options().use_tsc, std::memory_order_relaxed);
@@ -154,6 +164,7 @@ struct async_backend::impl {
     bool stopped() const noexcept { return stopped_flag().load(std::memory_order_acquire); }
 
     async_ring& ring() {
+        if (released()) throw std::runtime_error("this thread's queue was released at its end");
         thread_local ring_owner owner;
         if (!owner.ring) [[unlikely]] {
             owner.ring = std::make_shared<async_ring>(options().queue_bytes, thread_id());
