@@ -378,3 +378,68 @@ TEST_CASE("a log file deleted while open is reported, its lost records counted, 
     REQUIRE(errors.messages.size() == 2);
     CHECK(errors.last_lost == 1);  // this sink's count
 }
+
+namespace {
+/// A sink written as a user would, with no locking of its own: appends to a vector.
+struct vector_sink {
+    std::vector<std::string>* lines;
+    void write(std::string_view s) { lines->emplace_back(s); }
+    void flush() {}
+};
+
+/// Counts how many threads are inside write() at once; thread_safe when told so.
+template <bool Safe>
+struct overlap_sink {
+    static constexpr bool thread_safe = Safe;
+    std::atomic<int>* inside;
+    std::atomic<int>* most;
+    void write(std::string_view) {
+        const int now = inside->fetch_add(1) + 1;
+        for (int seen = most->load(); now > seen && !most->compare_exchange_weak(seen, now);) {
+        }
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+        inside->fetch_sub(1);
+    }
+    void flush() {}
+};
+}  // namespace
+
+TEST_CASE("a sink without locking of its own is called one record at a time", "[sinks][threads]") {
+    static_assert(!runlog::thread_safe_sink<vector_sink>);
+    static_assert(runlog::thread_safe_sink<runlog::file_sink> && runlog::thread_safe_sink<runlog::stderr_sink> &&
+                  runlog::thread_safe_sink<runlog::memory_sink> && runlog::thread_safe_sink<runlog::rotating_file_sink> &&
+                  runlog::thread_safe_sink<runlog::null_sink>);
+    std::vector<std::string> lines;
+    auto log = runlog::make_logger(runlog::pipeline("vector", runlog::text_formatter("{message}"), vector_sink{&lines}));
+    constexpr int threads = 8, each = 20'000;
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads; ++t)
+        pool.emplace_back([&log, t] {
+            for (int i = 0; i < each; ++i) log.info("{} {}", t, i);
+        });
+    for (auto& th : pool) th.join();
+    REQUIRE(lines.size() == static_cast<std::size_t>(threads * each));
+    std::set<std::string> unique(lines.begin(), lines.end());
+    CHECK(unique.size() == lines.size());
+    for (int t = 0; t < threads; ++t) CHECK(unique.count(std::to_string(t) + " " + std::to_string(each - 1) + "\n") == 1);
+}
+
+TEST_CASE("a sink that declares itself thread-safe is called without runlog's lock", "[sinks][threads]") {
+    std::atomic<int> inside{0}, most_plain{0}, most_safe{0};
+    auto plain = runlog::make_logger(runlog::pipeline("plain", runlog::text_formatter("{message}"),
+                                                      overlap_sink<false>{&inside, &most_plain}));
+    auto safe = runlog::make_logger(runlog::pipeline("safe", runlog::text_formatter("{message}"),
+                                                     overlap_sink<true>{&inside, &most_safe}));
+    auto hammer = [](auto& log) {
+        std::vector<std::thread> pool;
+        for (int t = 0; t < 4; ++t)
+            pool.emplace_back([&log] {
+                for (int i = 0; i < 50; ++i) log.info("x");
+            });
+        for (auto& th : pool) th.join();
+    };
+    hammer(plain);
+    hammer(safe);
+    CHECK(most_plain.load() == 1);
+    CHECK(most_safe.load() > 1);  // 4 threads, 200 µs in each write: they meet
+}

@@ -2,6 +2,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <exception>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -65,6 +66,22 @@ class async_pipeline;
 namespace detail {
 template <class Logger>
 struct logger_code;
+
+/// The lock a pipeline holds around a sink that is not thread-safe: one write() or flush() at a time.
+template <bool Needed>
+struct sink_lock {
+    std::mutex mutex;
+    sink_lock() = default;
+    sink_lock(sink_lock&&) noexcept {}  // a pipeline is moved only before use
+    void lock() { mutex.lock(); }
+    void unlock() noexcept { mutex.unlock(); }
+};
+/// A thread-safe sink locks what it must itself.
+template <>
+struct sink_lock<false> {
+    void lock() noexcept {}
+    void unlock() noexcept {}
+};
 }  // namespace detail
 
 /// A named route for records: filters, then a formatter, then a sink, behind a level changeable at run time.
@@ -86,6 +103,7 @@ public:
         : name_(std::move(o.name_)),
           formatter_(std::move(o.formatter_)),
           sink_(std::move(o.sink_)),
+          sink_lock_(std::move(o.sink_lock_)),
           filters_(std::move(o.filters_)),
           level_(o.level_.load(std::memory_order_relaxed)),
           color_(o.color_) {}
@@ -108,6 +126,7 @@ public:
             if (!std::apply([&](const auto&... f) { return (static_cast<bool>(f(r)) && ...); }, filters_)) return;
             basic_memory_buffer<512> line;
             formatter_.format(r, line, color_);
+            std::lock_guard lock(sink_lock_);
             if constexpr (requires { sink_.write(line.view(), r.lvl); })
                 sink_.write(line.view(), r.lvl);
             else
@@ -122,6 +141,7 @@ public:
     /// Writes out whatever the sink buffers.
     void flush() noexcept {
         try {
+            std::lock_guard lock(sink_lock_);
             sink_.flush();
         } catch (const std::exception& e) {
             report(e.what());
@@ -141,6 +161,7 @@ private:
     std::string name_;
     Formatter formatter_;
     Sink sink_;
+    [[no_unique_address]] detail::sink_lock<!thread_safe_sink<Sink>> sink_lock_;
     std::tuple<Filters...> filters_;
     std::atomic<int> level_;
     bool color_;

@@ -1733,12 +1733,19 @@ RUNLOG_INLINE void format_duration(buffer& out, double ms);
 namespace runlog {
 inline namespace v0 {
 
-/// A destination for formatted bytes; write() receives whole lines and must be safe to call from many threads.
+/// A destination for formatted bytes: write() receives whole lines, flush() writes out what it buffers. A
+/// pipeline calls them one at a time, under a lock of its own, unless the sink is a thread_safe_sink.
 template <class S>
 concept sink = requires(S& s, std::string_view bytes) {
     s.write(bytes);
     s.flush();
 };
+
+/// Whether a sink declares `static constexpr bool thread_safe = true;`: its write() and flush() may be called
+/// from several threads at once (it locks what it must), so pipelines call them without a lock. The built-in
+/// sinks do.
+template <class S>
+inline constexpr bool thread_safe_sink = requires { requires static_cast<bool>(S::thread_safe); };
 
 /// What a sink tells the error handler when a write fails.
 struct sink_error {
@@ -1860,6 +1867,22 @@ class async_pipeline;
 namespace detail {
 template <class Logger>
 struct logger_code;
+
+/// The lock a pipeline holds around a sink that is not thread-safe: one write() or flush() at a time.
+template <bool Needed>
+struct sink_lock {
+    std::mutex mutex;
+    sink_lock() = default;
+    sink_lock(sink_lock&&) noexcept {}  // a pipeline is moved only before use
+    void lock() { mutex.lock(); }
+    void unlock() noexcept { mutex.unlock(); }
+};
+/// A thread-safe sink locks what it must itself.
+template <>
+struct sink_lock<false> {
+    void lock() noexcept {}
+    void unlock() noexcept {}
+};
 }  // namespace detail
 
 /// A named route for records: filters, then a formatter, then a sink, behind a level changeable at run time.
@@ -1881,6 +1904,7 @@ public:
         : name_(std::move(o.name_)),
           formatter_(std::move(o.formatter_)),
           sink_(std::move(o.sink_)),
+          sink_lock_(std::move(o.sink_lock_)),
           filters_(std::move(o.filters_)),
           level_(o.level_.load(std::memory_order_relaxed)),
           color_(o.color_) {}
@@ -1903,6 +1927,7 @@ public:
             if (!std::apply([&](const auto&... f) { return (static_cast<bool>(f(r)) && ...); }, filters_)) return;
             basic_memory_buffer<512> line;
             formatter_.format(r, line, color_);
+            std::lock_guard lock(sink_lock_);
             if constexpr (requires { sink_.write(line.view(), r.lvl); })
                 sink_.write(line.view(), r.lvl);
             else
@@ -1917,6 +1942,7 @@ public:
     /// Writes out whatever the sink buffers.
     void flush() noexcept {
         try {
+            std::lock_guard lock(sink_lock_);
             sink_.flush();
         } catch (const std::exception& e) {
             report(e.what());
@@ -1936,6 +1962,7 @@ private:
     std::string name_;
     Formatter formatter_;
     Sink sink_;
+    [[no_unique_address]] detail::sink_lock<!thread_safe_sink<Sink>> sink_lock_;
     std::tuple<Filters...> filters_;
     std::atomic<int> level_;
     bool color_;
@@ -2337,6 +2364,7 @@ class console_sink {
     static_assert(Fd == STDOUT_FILENO || Fd == STDERR_FILENO, "a console sink writes to stdout or stderr");
 
 public:
+    static constexpr bool thread_safe = true;  ///< one write(2) per record, under a lock
     void write(std::string_view bytes) noexcept { detail::console_write(Fd, bytes); }
     void flush() noexcept {}
     /// Whether the descriptor is a terminal, which turns automatic colours on.
@@ -2598,6 +2626,7 @@ private:
 
 /// Discards everything.
 struct null_sink {
+    static constexpr bool thread_safe = true;
     void write(std::string_view) noexcept {}
     void flush() noexcept {}
     bool is_terminal() const noexcept { return false; }
@@ -2631,6 +2660,7 @@ struct file_options {
 /// Copies share one open file, so several pipelines may write to the same file.
 class file_sink {
 public:
+    static constexpr bool thread_safe = true;  ///< its state is locked inside; copies share it
     /// Opens path; throws std::system_error naming the path when it cannot be created or opened.
     RUNLOG_INLINE explicit file_sink(std::string path, file_options options = {});
 
@@ -2665,6 +2695,7 @@ inline namespace v0 {
 /// Keeps formatted records in memory (tests, viewers); copies share the same store.
 class memory_sink {
 public:
+    static constexpr bool thread_safe = true;  ///< its state is locked inside; copies share it
     /// Keeps at most capacity records (0: no limit); older ones are dropped and counted.
     RUNLOG_INLINE explicit memory_sink(std::size_t capacity = 0);
 
@@ -2712,6 +2743,7 @@ struct rotating_options {
 /// Files hold whole records only. Copies share one open file, like file_sink.
 class rotating_file_sink {
 public:
+    static constexpr bool thread_safe = true;  ///< its state is locked inside; copies share it
     /// Opens path (appending); throws std::invalid_argument on bad options, std::system_error naming the path when it
     /// cannot be created or opened.
     RUNLOG_INLINE rotating_file_sink(std::string path, rotating_options options);

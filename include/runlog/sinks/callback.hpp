@@ -37,6 +37,7 @@ private:
 
 /// Discards everything.
 struct null_sink {
+    static constexpr bool thread_safe = true;
     void write(std::string_view) noexcept {}
     void flush() noexcept {}
     bool is_terminal() const noexcept { return false; }

@@ -24,6 +24,7 @@ class console_sink {
     static_assert(Fd == STDOUT_FILENO || Fd == STDERR_FILENO, "a console sink writes to stdout or stderr");
 
 public:
+    static constexpr bool thread_safe = true;  ///< one write(2) per record, under a lock
     void write(std::string_view bytes) noexcept { detail::console_write(Fd, bytes); }
     void flush() noexcept {}
     /// Whether the descriptor is a terminal, which turns automatic colours on.

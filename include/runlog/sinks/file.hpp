@@ -30,6 +30,7 @@ struct file_options {
 /// Copies share one open file, so several pipelines may write to the same file.
 class file_sink {
 public:
+    static constexpr bool thread_safe = true;  ///< its state is locked inside; copies share it
     /// Opens path; throws std::system_error naming the path when it cannot be created or opened.
     RUNLOG_INLINE explicit file_sink(std::string path, file_options options = {});
 

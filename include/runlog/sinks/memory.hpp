@@ -14,6 +14,7 @@ inline namespace v0 {
 /// Keeps formatted records in memory (tests, viewers); copies share the same store.
 class memory_sink {
 public:
+    static constexpr bool thread_safe = true;  ///< its state is locked inside; copies share it
     /// Keeps at most capacity records (0: no limit); older ones are dropped and counted.
     RUNLOG_INLINE explicit memory_sink(std::size_t capacity = 0);
 

@@ -28,6 +28,7 @@ struct rotating_options {
 /// Files hold whole records only. Copies share one open file, like file_sink.
 class rotating_file_sink {
 public:
+    static constexpr bool thread_safe = true;  ///< its state is locked inside; copies share it
     /// Opens path (appending); throws std::invalid_argument on bad options, std::system_error naming the path when it
     /// cannot be created or opened.
     RUNLOG_INLINE rotating_file_sink(std::string path, rotating_options options);

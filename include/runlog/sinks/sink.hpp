@@ -11,12 +11,19 @@
 namespace runlog {
 inline namespace v0 {
 
-/// A destination for formatted bytes; write() receives whole lines and must be safe to call from many threads.
+/// A destination for formatted bytes: write() receives whole lines, flush() writes out what it buffers. A
+/// pipeline calls them one at a time, under a lock of its own, unless the sink is a thread_safe_sink.
 template <class S>
 concept sink = requires(S& s, std::string_view bytes) {
     s.write(bytes);
     s.flush();
 };
+
+/// Whether a sink declares `static constexpr bool thread_safe = true;`: its write() and flush() may be called
+/// from several threads at once (it locks what it must), so pipelines call them without a lock. The built-in
+/// sinks do.
+template <class S>
+inline constexpr bool thread_safe_sink = requires { requires static_cast<bool>(S::thread_safe); };
 
 /// What a sink tells the error handler when a write fails.
 struct sink_error {
