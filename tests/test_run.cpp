@@ -163,6 +163,21 @@ TEST_CASE("a step's exception fails the step and the run and passes through unch
     CHECK_THAT(index[1], Catch::Contains(R"("failed_steps":["load"])"));
 }
 
+TEST_CASE("runlog's own exception types are named without the versioned namespace", "[run][step]") {
+    CHECK(runlog::detail::type_name(typeid(runlog::capture_error)) == "runlog::capture_error");
+    test_support::temp_dir dir;
+    runlog::memory_sink sink;
+    auto log = memory_logger(sink);
+    try {
+        runlog::run run(log, "etl", fixed_options(dir.path));
+        run.execute("load", [] { throw runlog::capture_error("no pipe"); });
+    } catch (const runlog::capture_error&) {
+    }
+    const auto lines = strip_newlines(sink.lines());
+    REQUIRE(lines.size() == 5);
+    CHECK(lines[3] == "ERROR - load - STEP_FAILURE - Execution of step \"load\" failed. runlog::capture_error: no pipe");
+}
+
 TEST_CASE("an exception in the run outside any step fails the run", "[run]") {
     temp_dir dir;
     runlog::memory_sink sink;

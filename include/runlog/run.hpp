@@ -119,6 +119,9 @@ private:
 
 /// The readable name of the exception type: `std::runtime_error`.
 RUNLOG_INLINE std::string type_name(const std::type_info& t);
+/// The readable name of e's dynamic type; without RTTI (-fno-rtti), of the exception being handled, or
+/// `std::exception`.
+RUNLOG_INLINE std::string type_name_of(const std::exception& e);
 
 /// Python's repr of a list of strings: `['a', 'b']`.
 RUNLOG_INLINE std::string python_list(const std::vector<std::string>& items);
@@ -523,7 +526,20 @@ namespace detail {
 RUNLOG_INLINE std::string type_name(const std::type_info& t) {
     int status = 0;
     std::unique_ptr<char, void (*)(void*)> name(abi::__cxa_demangle(t.name(), nullptr, nullptr, &status), std::free);
-    return status == 0 && name ? std::string(name.get()) : std::string(t.name());
+    std::string text = status == 0 && name ? std::string(name.get()) : std::string(t.name());
+    // runlog's own types read as users write them: `runlog::capture_error`, not the versioned inline namespace.
+    for (std::size_t at; (at = text.find("runlog::v0::")) != std::string::npos;) text.erase(at + 8, 4);
+    return text;
+}
+
+RUNLOG_INLINE std::string type_name_of(const std::exception& e) {
+#if defined(__cpp_rtti) || defined(__GXX_RTTI)
+    return type_name(typeid(e));
+#else
+    (void)e;
+    const std::type_info* t = abi::__cxa_current_exception_type();
+    return t ? type_name(*t) : std::string("std::exception");
+#endif
 }
 
 RUNLOG_INLINE std::string python_list(const std::vector<std::string>& items) {
@@ -964,7 +980,7 @@ RUNLOG_INLINE std::string run::runs_index_path() const {
 
 RUNLOG_INLINE std::string step::run_dir() const { return state_->base_dir + "/" + state_->id; }
 
-RUNLOG_INLINE void step::fail(const std::exception& e) { fail_with(detail::type_name(typeid(e)), e.what()); }
+RUNLOG_INLINE void step::fail(const std::exception& e) { fail_with(detail::type_name_of(e), e.what()); }
 
 RUNLOG_INLINE void step::fail(std::string_view error_type, std::string_view error_message) {
     fail_with(error_type, error_message);
@@ -990,7 +1006,7 @@ RUNLOG_INLINE void step::resource_init_success(std::string_view resources, doubl
 
 RUNLOG_INLINE void step::resource_init_failure(std::string_view resources, const std::exception& e,
                                                source_location loc) {
-    const std::string type = detail::type_name(typeid(e));
+    const std::string type = detail::type_name_of(e);
     event(events::resource_init_failure{.resources = resources, .error_type = type, .error_message = e.what()}, {},
           loc);
 }

@@ -31,6 +31,10 @@
 ///
 /// Class layouts are the same in both modes; only where the definitions are compiled differs.
 
+#if !defined(__cpp_exceptions) && !defined(__EXCEPTIONS)
+#error "runlog needs C++ exceptions (it throws for a bad config file, path or format string, and catches what sinks and formatters throw so that a log call never does): build without -fno-exceptions"
+#endif
+
 #if defined(RUNLOG_IMPLEMENTATION) && !defined(RUNLOG_SEPARATE)
 #define RUNLOG_SEPARATE
 #endif
@@ -4114,6 +4118,9 @@ private:
 
 /// The readable name of the exception type: `std::runtime_error`.
 RUNLOG_INLINE std::string type_name(const std::type_info& t);
+/// The readable name of e's dynamic type; without RTTI (-fno-rtti), of the exception being handled, or
+/// `std::exception`.
+RUNLOG_INLINE std::string type_name_of(const std::exception& e);
 
 /// Python's repr of a list of strings: `['a', 'b']`.
 RUNLOG_INLINE std::string python_list(const std::vector<std::string>& items);
@@ -5433,8 +5440,10 @@ inline void append_json_string(buffer& out, std::string_view s) {
 /// Whether a logfmt value must be quoted: empty, or holding a space, '=', '"', a control or non-ASCII byte.
 inline bool logfmt_needs_quotes(std::string_view s) noexcept {
     if (s.empty()) return true;
-    for (unsigned char c : s)
+    for (const char ch : s) {
+        const auto c = static_cast<unsigned char>(ch);
         if (c <= 0x20 || c == '=' || c == '"' || c == '\\' || c >= 0x7F) return true;
+    }
     return false;
 }
 
@@ -7807,7 +7816,7 @@ struct async_backend::impl {
 #if defined(__linux__)
         cpu_set_t set;
         CPU_ZERO(&set);
-        if (cpu < CPU_SETSIZE) CPU_SET(cpu, &set);
+        if (cpu < CPU_SETSIZE) CPU_SET(static_cast<std::size_t>(cpu), &set);
         const int err = cpu < CPU_SETSIZE ? ::pthread_setaffinity_np(::pthread_self(), sizeof set, &set) : EINVAL;
         if (err != 0) {
             char message[192];
@@ -8301,7 +8310,20 @@ namespace detail {
 RUNLOG_INLINE std::string type_name(const std::type_info& t) {
     int status = 0;
     std::unique_ptr<char, void (*)(void*)> name(abi::__cxa_demangle(t.name(), nullptr, nullptr, &status), std::free);
-    return status == 0 && name ? std::string(name.get()) : std::string(t.name());
+    std::string text = status == 0 && name ? std::string(name.get()) : std::string(t.name());
+    // runlog's own types read as users write them: `runlog::capture_error`, not the versioned inline namespace.
+    for (std::size_t at; (at = text.find("runlog::v0::")) != std::string::npos;) text.erase(at + 8, 4);
+    return text;
+}
+
+RUNLOG_INLINE std::string type_name_of(const std::exception& e) {
+#if defined(__cpp_rtti) || defined(__GXX_RTTI)
+    return type_name(typeid(e));
+#else
+    (void)e;
+    const std::type_info* t = abi::__cxa_current_exception_type();
+    return t ? type_name(*t) : std::string("std::exception");
+#endif
 }
 
 RUNLOG_INLINE std::string python_list(const std::vector<std::string>& items) {
@@ -8742,7 +8764,7 @@ RUNLOG_INLINE std::string run::runs_index_path() const {
 
 RUNLOG_INLINE std::string step::run_dir() const { return state_->base_dir + "/" + state_->id; }
 
-RUNLOG_INLINE void step::fail(const std::exception& e) { fail_with(detail::type_name(typeid(e)), e.what()); }
+RUNLOG_INLINE void step::fail(const std::exception& e) { fail_with(detail::type_name_of(e), e.what()); }
 
 RUNLOG_INLINE void step::fail(std::string_view error_type, std::string_view error_message) {
     fail_with(error_type, error_message);
@@ -8768,7 +8790,7 @@ RUNLOG_INLINE void step::resource_init_success(std::string_view resources, doubl
 
 RUNLOG_INLINE void step::resource_init_failure(std::string_view resources, const std::exception& e,
                                                source_location loc) {
-    const std::string type = detail::type_name(typeid(e));
+    const std::string type = detail::type_name_of(e);
     event(events::resource_init_failure{.resources = resources, .error_type = type, .error_message = e.what()}, {},
           loc);
 }
@@ -9300,7 +9322,7 @@ public:
 private:
     static std::size_t hash(std::string_view s) noexcept {
         std::uint64_t h = 14695981039346656037ULL;  // FNV-1a
-        for (const unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
+        for (const char c : s) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
         return static_cast<std::size_t>(h ^ (h >> 29));
     }
     void grow() {

@@ -223,7 +223,7 @@ struct async_backend::impl {
 #if defined(__linux__)
         cpu_set_t set;
         CPU_ZERO(&set);
-        if (cpu < CPU_SETSIZE) CPU_SET(cpu, &set);
+        if (cpu < CPU_SETSIZE) CPU_SET(static_cast<std::size_t>(cpu), &set);
         const int err = cpu < CPU_SETSIZE ? ::pthread_setaffinity_np(::pthread_self(), sizeof set, &set) : EINVAL;
         if (err != 0) {
             char message[192];

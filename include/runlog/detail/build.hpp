@@ -9,6 +9,10 @@
 ///
 /// Class layouts are the same in both modes; only where the definitions are compiled differs.
 
+#if !defined(__cpp_exceptions) && !defined(__EXCEPTIONS)
+#error "runlog needs C++ exceptions (it throws for a bad config file, path or format string, and catches what sinks and formatters throw so that a log call never does): build without -fno-exceptions"
+#endif
+
 #if defined(RUNLOG_IMPLEMENTATION) && !defined(RUNLOG_SEPARATE)
 #define RUNLOG_SEPARATE
 #endif

@@ -117,8 +117,10 @@ inline void append_json_string(buffer& out, std::string_view s) {
 /// Whether a logfmt value must be quoted: empty, or holding a space, '=', '"', a control or non-ASCII byte.
 inline bool logfmt_needs_quotes(std::string_view s) noexcept {
     if (s.empty()) return true;
-    for (unsigned char c : s)
+    for (const char ch : s) {
+        const auto c = static_cast<unsigned char>(ch);
         if (c <= 0x20 || c == '=' || c == '"' || c == '\\' || c >= 0x7F) return true;
+    }
     return false;
 }
 

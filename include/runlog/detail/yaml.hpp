@@ -89,7 +89,7 @@ public:
 private:
     static std::size_t hash(std::string_view s) noexcept {
         std::uint64_t h = 14695981039346656037ULL;  // FNV-1a
-        for (const unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
+        for (const char c : s) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
         return static_cast<std::size_t>(h ^ (h >> 29));
     }
     void grow() {
