@@ -52,7 +52,7 @@ double ns_per_tick() {
 void pin(int cpu) {
     cpu_set_t set;
     CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
+    CPU_SET(static_cast<std::size_t>(cpu), &set);
     (void)pthread_setaffinity_np(pthread_self(), sizeof set, &set);
 }
 

@@ -49,7 +49,7 @@ int main(int argc, char** argv) {
     std::FILE* f = std::fopen((prefix + ".expected").c_str(), "wb");
     if (!f) return 1;
     for (const auto& s : inputs) {
-        for (unsigned char c : s) std::fprintf(f, "%02x", c);
+        for (const char c : s) std::fprintf(f, "%02x", static_cast<unsigned>(static_cast<unsigned char>(c)));
         std::fputc('\n', f);
     }
     return std::fclose(f) == 0 ? 0 : 1;

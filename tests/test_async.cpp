@@ -337,7 +337,7 @@ TEST_CASE("async: backend_cpu pins the backend thread to that CPU", "[async]") {
     REQUIRE(sched_getaffinity(0, sizeof allowed, &allowed) == 0);
     int cpu = -1;
     for (int c = 0; c < CPU_SETSIZE; ++c)
-        if (CPU_ISSET(c, &allowed)) cpu = c;  // the last CPU this process may use
+        if (CPU_ISSET(static_cast<std::size_t>(c), &allowed)) cpu = c;  // the last CPU this process may use
     REQUIRE(cpu >= 0);
     if (runlog::detail::async_backend::started()) {
         WARN("the backend has started already: run this test case on its own (ctest does)");
@@ -357,7 +357,7 @@ TEST_CASE("async: backend_cpu pins the backend thread to that CPU", "[async]") {
     cpu_set_t set;
     REQUIRE(sched_getaffinity(threads[0], sizeof set, &set) == 0);
     CHECK(CPU_COUNT(&set) == 1);
-    CHECK(CPU_ISSET(cpu, &set));
+    CHECK(CPU_ISSET(static_cast<std::size_t>(cpu), &set));
 }
 
 TEST_CASE("async: a backend_cpu that cannot be used is reported, and the backend runs unpinned", "[async]") {
@@ -630,5 +630,60 @@ TEST_CASE("async: a forked child writes its own records and its flush returns", 
     for (const auto& [line, n] : seen) {
         INFO(line);
         CHECK(n == 1);  // the parent's records are written once, by the parent
+    }
+}
+
+TEST_CASE("async: forking while other threads log leaves the child no lock it cannot take and no parent record",
+          "[async][fork]") {
+    test_support::temp_dir dir;
+    const std::string async_path = dir.path + "/async.log", sync_path = dir.path + "/sync.log";
+    auto log = runlog::make_logger(
+        runlog::async(runlog::pipeline("async", runlog::text_formatter("{message}"), runlog::file_sink(async_path))),
+        runlog::pipeline("sync", runlog::text_formatter("{message}"), runlog::file_sink(sync_path)));
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> busy;
+    for (int t = 0; t < 2; ++t)
+        busy.emplace_back([&, t] {
+            for (unsigned i = 0; !stop.load(std::memory_order_relaxed); ++i) log.info("bg {} {}", t, i);
+        });
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    constexpr int children = 20;
+    int hung = 0;
+    for (int c = 0; c < children; ++c) {
+        const pid_t child = ::fork();
+        REQUIRE(child >= 0);
+        if (child == 0) {
+            log.info("child {}", c);  // the sinks' locks may have been held by the parent's threads at the fork
+            log.flush();
+            std::exit(0);  // exit's handlers write out the child's buffers: its own records only
+        }
+        int status = 0;
+        bool exited = false;
+        for (int i = 0; i < 1000 && !exited; ++i) {  // up to 10 s
+            exited = ::waitpid(child, &status, WNOHANG) == child;
+            if (!exited) ::usleep(10'000);
+        }
+        if (!exited) {
+            ::kill(child, SIGKILL);
+            ::waitpid(child, &status, 0);
+            ++hung;
+        }
+    }
+    stop.store(true);
+    for (auto& t : busy) t.join();
+    log.flush();
+    CHECK(hung == 0);
+    for (const std::string& path : {async_path, sync_path}) {
+        std::ifstream in(path);
+        std::map<std::string, int> seen;
+        for (std::string line; std::getline(in, line);) ++seen[line];
+        int dups = 0, kids = 0;
+        for (const auto& [line, n] : seen) {
+            if (n != 1) ++dups;
+            if (line.rfind("child ", 0) == 0) ++kids;
+        }
+        INFO(path << ": " << seen.size() << " distinct lines");
+        CHECK(dups == 0);  // no child wrote a record of its parent's again
+        CHECK(kids == children);
     }
 }

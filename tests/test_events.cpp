@@ -36,8 +36,11 @@ TEST_CASE("events carry Dagster's canonical messages", "[events]") {
     CHECK(message_of(ev::run_start{}) == "Started execution of run for \"__ASSET_JOB_0\".");
     CHECK(message_of(ev::run_success{}) == "Finished execution of run for \"__ASSET_JOB_0\".");
     CHECK(message_of(ev::run_failure{}) == "Execution of run for \"__ASSET_JOB_0\" failed.");
-    CHECK(message_of(ev::run_failure{.failed_steps = "['x']"}) ==
+    const std::string_view failed[] = {"x", "it's"};
+    CHECK(message_of(ev::run_failure{.failed_steps = runlog::string_list(failed, 1)}) ==
           "Execution of run for \"__ASSET_JOB_0\" failed. Steps failed: ['x'].");
+    CHECK(message_of(ev::run_failure{.failed_steps = runlog::string_list(failed, 2)}) ==
+          "Execution of run for \"__ASSET_JOB_0\" failed. Steps failed: ['x', 'it\\'s'].");
     CHECK(message_of(ev::run_canceled{}) == "Execution of run for \"__ASSET_JOB_0\" canceled.");
     CHECK(message_of(ev::step_start{}) == "Started execution of step \"taxi_zones_file\".");
     CHECK(message_of(ev::step_start{.step_key = "other"}) == "Started execution of step \"other\".");

@@ -156,7 +156,7 @@ TEST_CASE("a step's exception fails the step and the run and passes through unch
     CHECK_THAT(events[3], Catch::Contains(R"("severity_text":"ERROR")"));
     CHECK_THAT(events[3], Catch::Contains(
                               R"("error_type":"(anonymous namespace)::custom_error","error_message":"custom failure 7")"));
-    CHECK_THAT(events[4], Catch::Contains(R"("failed_steps":"['load']")"));
+    CHECK_THAT(events[4], Catch::Contains(R"("failed_steps":["load"])"));
     const auto index = read_lines(dir.path + "/runs.jsonl");
     REQUIRE(index.size() == 2);
     CHECK_THAT(index[1], Catch::Contains(R"("status":"FAILURE")"));

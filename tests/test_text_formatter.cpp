@@ -177,4 +177,9 @@ TEST_CASE("control characters are escaped, so one record is one line", "[text]")
     const runlog::text_formatter raw("{logger}|{message}", {.utc = true, .color = runlog::color_mode::never,
                                                             .escape_control = false});
     CHECK(render(raw, r) == "log\ngen|" + message + "\n");
+    // C1 controls (U+009B is a one-character CSI on some terminals, U+0085 is NEL) are escaped too; other
+    // two-byte characters starting 0xC2 stay as they are.
+    const std::string c1 = "csi \xc2\x9b" "2J nel \xc2\x85 nbsp \xc2\xa0 end \xc2";
+    r.set_message(c1);
+    CHECK(render(runlog::text_formatter("{message}", opts), r) == "csi \\u009b2J nel \\u0085 nbsp \xc2\xa0 end \xc2\n");
 }

@@ -373,10 +373,9 @@ struct capture::impl {
     /// LOGS_CAPTURED, naming the file key, the steps and the files.
     template <class Emit>
     void announce(Emit emit) {
-        std::string keys;
-        for (const auto& k : step_keys_) keys += (keys.empty() ? "" : ",") + k;
+        const std::vector<std::string_view> keys(step_keys_.begin(), step_keys_.end());
         emit(events::logs_captured{.file_key = file_key_,
-                                   .step_keys = keys,
+                                   .step_keys = string_list(keys),
                                    .stdout_path = streams_[0].path,
                                    .stderr_path = streams_[1].path},
              {});

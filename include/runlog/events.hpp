@@ -35,7 +35,7 @@ struct run_success {
 /// RUN_FAILURE: `Execution of run for "J" failed. Steps failed: ['x'].` at ERROR.
 struct run_failure {
     static constexpr event_info info{"RUN_FAILURE", level::error};
-    std::string_view failed_steps{};  ///< Python list text, e.g. `['x', 'y']`; empty when no step failed
+    string_list failed_steps{};  ///< the failed steps' keys (a JSON array; the message shows `['x', 'y']`)
     std::string_view reason{};        ///< why the run failed when it was not a step, e.g. an exception's text
     double duration_ms = 0;
     std::array<field, 3> fields() const noexcept {
@@ -193,7 +193,7 @@ struct engine_event {
 struct logs_captured {
     static constexpr event_info info{"LOGS_CAPTURED", level::debug};
     std::string_view file_key{};
-    std::string_view step_keys{};  ///< comma-separated
+    string_list step_keys{};  ///< the captured steps' keys (a JSON array)
     std::string_view stdout_path{};
     std::string_view stderr_path{};
     std::uint32_t pid = 0;
@@ -293,7 +293,21 @@ RUNLOG_INLINE void run_success::message(buffer& out, const context& c) const {
 
 RUNLOG_INLINE void run_failure::message(buffer& out, const context& c) const {
     format_to(out, "Execution of run for \"{}\" failed.", c.job);
-    if (!failed_steps.empty()) format_to(out, " Steps failed: {}.", failed_steps);
+    if (!failed_steps.empty()) {
+        // Python's repr of the list of keys, as Dagster's message has it: ['a', 'b\'s']
+        out.append(std::string_view(" Steps failed: ["));
+        bool first = true;
+        for (std::string_view k : failed_steps) {
+            out.append(first ? std::string_view("'") : std::string_view(", '"));
+            first = false;
+            for (char ch : k) {
+                if (ch == '\'' || ch == '\\') out.push_back('\\');
+                out.push_back(ch);
+            }
+            out.push_back('\'');
+        }
+        out.append(std::string_view("]."));
+    }
     if (!reason.empty()) format_to(out, " {}", reason);
 }
 

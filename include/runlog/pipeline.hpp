@@ -2,7 +2,9 @@
 #include <atomic>
 #include <cstdlib>
 #include <exception>
+#include <cstdint>
 #include <mutex>
+#include <new>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -71,9 +73,19 @@ struct logger_code;
 template <bool Needed>
 struct sink_lock {
     std::mutex mutex;
+    std::atomic<std::uint32_t> holder_pid{process_id()};  ///< the process whose thread took it last
     sink_lock() = default;
     sink_lock(sink_lock&&) noexcept {}  // a pipeline is moved only before use
-    void lock() { mutex.lock(); }
+    void lock() {
+        const std::uint32_t me = process_id();
+        // Held by a thread of the parent when this process was forked: that thread does not exist here and
+        // never releases it, so the child starts from a fresh lock.
+        if (!mutex.try_lock()) {
+            if (holder_pid.load(std::memory_order_relaxed) != me) new (&mutex) std::mutex();
+            mutex.lock();
+        }
+        holder_pid.store(me, std::memory_order_relaxed);
+    }
     void unlock() noexcept { mutex.unlock(); }
 };
 /// A thread-safe sink locks what it must itself.

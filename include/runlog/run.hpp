@@ -123,8 +123,6 @@ RUNLOG_INLINE std::string type_name(const std::type_info& t);
 /// `std::exception`.
 RUNLOG_INLINE std::string type_name_of(const std::exception& e);
 
-/// Python's repr of a list of strings: `['a', 'b']`.
-RUNLOG_INLINE std::string python_list(const std::vector<std::string>& items);
 
 /// What a run's scopes share: its identity, where its events go, and its steps' outcomes.
 struct run_state {
@@ -155,7 +153,8 @@ struct run_state {
         bool canceled = false;
         double ms = 0;
         std::vector<std::string> open;
-        std::string failed;
+        std::vector<std::string> failed;
+        std::vector<std::string_view> failed_keys;  ///< views of failed, for RUN_FAILURE
     } crash_end_state;
 
     explicit run_state(logger_ref l) : logger(l) {}
@@ -542,20 +541,6 @@ RUNLOG_INLINE std::string type_name_of(const std::exception& e) {
 #endif
 }
 
-RUNLOG_INLINE std::string python_list(const std::vector<std::string>& items) {
-    std::string s = "[";
-    for (std::size_t i = 0; i < items.size(); ++i) {
-        if (i) s += ", ";
-        s += '\'';
-        for (char c : items[i]) {
-            if (c == '\'' || c == '\\') s += '\\';
-            s += c;
-        }
-        s += '\'';
-    }
-    return s + "]";
-}
-
 RUNLOG_INLINE void check_run_id(std::string_view id) {
     bool ok = !id.empty() && id.size() <= 128 && id != "." && id != "..";
     for (char c : id)
@@ -699,8 +684,10 @@ RUNLOG_INLINE void detail::run_state::end_on_crash(void* self, const crash::even
                     if (!closed) {
                         c.open.swap(s.open_steps);
                         for (const auto& k : c.open) s.failed_steps.push_back(k);
-                        if (e.kind != crash::ending::canceled && !s.failed_steps.empty())
-                            c.failed = python_list(s.failed_steps);
+                        if (e.kind != crash::ending::canceled) {
+                            c.failed = s.failed_steps;
+                            c.failed_keys.assign(c.failed.begin(), c.failed.end());
+                        }
                     }
                 } catch (...) {
                 }
@@ -739,7 +726,8 @@ RUNLOG_INLINE void detail::run_state::end_on_crash(void* self, const crash::even
         s.logger.stamp(r, level::error, s.opened_at);
         r.ctx = s.ctx();
         const events::run_canceled canceled{};
-        const events::run_failure failure{.failed_steps = c.failed, .reason = e.reason, .duration_ms = c.ms};
+        const events::run_failure failure{
+            .failed_steps = string_list(c.failed_keys), .reason = e.reason, .duration_ms = c.ms};
         const auto own_c = canceled.fields();
         const auto own_f = failure.fields();
         if (c.canceled)
@@ -893,8 +881,8 @@ RUNLOG_INLINE void run::end(std::string_view unwinding_reason) noexcept {
     try {
         const bool failure = failed || !s.failed_steps.empty() || !unwinding_reason.empty();
         if (failure) {
-            const std::string steps = s.failed_steps.empty() ? std::string() : detail::python_list(s.failed_steps);
-            s.emit(events::run_failure{.failed_steps = steps, .reason = reason, .duration_ms = ms}, {}, {}, loc_,
+            const std::vector<std::string_view> steps(s.failed_steps.begin(), s.failed_steps.end());
+            s.emit(events::run_failure{.failed_steps = string_list(steps), .reason = reason, .duration_ms = ms}, {}, {}, loc_,
                    &end_time);
             status = "FAILURE";
         } else {

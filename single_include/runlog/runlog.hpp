@@ -103,17 +103,38 @@ inline constexpr level lowest_level = static_cast<level>(INT_MIN);
 }  // namespace runlog
 
 // ---- runlog/fields.hpp
+#include <cstddef>
 #include <cstdint>
 #include <type_traits>
+#include <utility>
 
 namespace runlog {
 inline namespace v0 {
 
-/// The value of a structured field: a signed or unsigned integer, a double, a bool or a string.
+/// A list of strings that a field refers to (a JSON array): `runlog::string_list(keys)` for a vector or array
+/// of std::string_view, which must outlive the log call.
+struct string_list {
+    const std::string_view* items = nullptr;
+    std::size_t count = 0;
+    constexpr string_list() noexcept = default;
+    constexpr string_list(const std::string_view* p, std::size_t n) noexcept : items(p), count(n) {}
+    template <class R>
+        requires(std::is_convertible_v<decltype(std::declval<const R&>().data()), const std::string_view*> &&
+                 std::is_integral_v<decltype(std::declval<const R&>().size())>)
+    constexpr explicit string_list(const R& r) noexcept : items(r.data()), count(r.size()) {}
+    template <std::size_t N>
+    constexpr explicit string_list(const std::string_view (&a)[N]) noexcept : items(a), count(N) {}
+    constexpr const std::string_view* begin() const noexcept { return items; }
+    constexpr const std::string_view* end() const noexcept { return items + count; }
+    constexpr bool empty() const noexcept { return count == 0; }
+};
+
+/// The value of a structured field: a signed or unsigned integer, a double, a bool, a string or a list of
+/// strings.
 class field_value {
 public:
     /// Which alternative the value holds.
-    enum class kind : unsigned char { int_, uint_, double_, bool_, string };
+    enum class kind : unsigned char { int_, uint_, double_, bool_, string, strings };
 
     template <class T>
         requires(std::is_integral_v<T> && std::is_signed_v<T> && !std::is_same_v<T, char>)
@@ -128,6 +149,7 @@ public:
         requires std::is_same_v<T, bool>
     constexpr field_value(T v) noexcept : kind_(kind::bool_), b_(v) {}
     constexpr field_value(std::string_view v) noexcept : kind_(kind::string), s_(v) {}
+    constexpr field_value(string_list v) noexcept : kind_(kind::strings), l_(v) {}
     constexpr field_value(const char* v) noexcept : kind_(kind::string), s_(v ? std::string_view(v) : std::string_view("(null)")) {}
     template <class S>
         requires(std::is_convertible_v<const S&, std::string_view> && !std::is_convertible_v<const S&, const char*>)
@@ -139,6 +161,7 @@ public:
     constexpr double as_double() const noexcept { return d_; }
     constexpr bool as_bool() const noexcept { return b_; }
     constexpr std::string_view as_string() const noexcept { return s_; }
+    constexpr string_list as_strings() const noexcept { return l_; }
 
 private:
     kind kind_;
@@ -148,6 +171,7 @@ private:
         double d_;
         bool b_;
         std::string_view s_;
+        string_list l_;
     };
 };
 
@@ -165,7 +189,6 @@ using fields = std::initializer_list<field>;
 
 // ---- runlog/format/args.hpp
 #include <array>
-#include <cstddef>
 #include <iosfwd>
 
 
@@ -1507,7 +1530,6 @@ private:
 #include <mutex>
 #include <optional>
 #include <tuple>
-#include <utility>
 #include <vector>
 
 
@@ -1727,6 +1749,7 @@ RUNLOG_INLINE void format_duration(buffer& out, double ms);
 
 // ---- runlog/pipeline.hpp
 #include <cstdlib>
+#include <new>
 
 
 // ---- runlog/sinks/sink.hpp
@@ -1876,9 +1899,19 @@ struct logger_code;
 template <bool Needed>
 struct sink_lock {
     std::mutex mutex;
+    std::atomic<std::uint32_t> holder_pid{process_id()};  ///< the process whose thread took it last
     sink_lock() = default;
     sink_lock(sink_lock&&) noexcept {}  // a pipeline is moved only before use
-    void lock() { mutex.lock(); }
+    void lock() {
+        const std::uint32_t me = process_id();
+        // Held by a thread of the parent when this process was forked: that thread does not exist here and
+        // never releases it, so the child starts from a fresh lock.
+        if (!mutex.try_lock()) {
+            if (holder_pid.load(std::memory_order_relaxed) != me) new (&mutex) std::mutex();
+            mutex.lock();
+        }
+        holder_pid.store(me, std::memory_order_relaxed);
+    }
     void unlock() noexcept { mutex.unlock(); }
 };
 /// A thread-safe sink locks what it must itself.
@@ -2870,7 +2903,6 @@ struct backend_options {
 
 // ---- runlog/async/ring.hpp
 #include <bit>
-#include <new>
 
 
 namespace runlog {
@@ -3252,12 +3284,18 @@ inline void put_bytes(char*& p, std::string_view s) noexcept {
 }
 
 /// Bytes of the fields in the ring: per field a 4-byte key length, a kind byte, 3 bytes of padding, then
-/// 8 bytes of value or a 4-byte string length, then the key and the string.
+/// 8 bytes of value (or a string's length, or a list's item count), then the key and the string. A list
+/// follows its key with padding to 8 bytes, its items' string_views (pointing into the record, which stays
+/// put until the backend has written it) and their bytes.
 inline std::size_t fields_size(std::span<const field> fs) noexcept {
     std::size_t n = 0;
     for (const auto& f : fs) {
         n += 16 + f.key.size();
         if (f.value.type() == field_value::kind::string) n += f.value.as_string().size();
+        if (f.value.type() == field_value::kind::strings) {
+            n += 7 + f.value.as_strings().count * sizeof(std::string_view);
+            for (std::string_view s : f.value.as_strings()) n += s.size();
+        }
     }
     return n;
 }
@@ -3294,10 +3332,27 @@ inline void put_fields(char*& p, std::span<const field> fs) noexcept {
                 std::memcpy(p, &v, 8);
                 break;
             }
+            case field_value::kind::strings: {
+                const std::uint64_t v = f.value.as_strings().count;
+                std::memcpy(p, &v, 8);
+                break;
+            }
         }
         p += 8;
         put_bytes(p, f.key);
         if (f.value.type() == field_value::kind::string) put_bytes(p, f.value.as_string());
+        if (f.value.type() == field_value::kind::strings) {
+            const auto items = f.value.as_strings();
+            std::memset(p, 0, 7);
+            p += (8 - reinterpret_cast<std::uintptr_t>(p) % 8) % 8;  // the views are read in place, aligned
+            char* views = p;
+            p += items.count * sizeof(std::string_view);
+            for (std::size_t i = 0; i < items.count; ++i) {
+                const std::string_view copy(p, items.items[i].size());
+                std::memcpy(views + i * sizeof(std::string_view), &copy, sizeof copy);
+                put_bytes(p, items.items[i]);
+            }
+        }
     }
 }
 /// Reads n fields written by put_fields into out (the backend).
@@ -3781,7 +3836,7 @@ struct run_success {
 /// RUN_FAILURE: `Execution of run for "J" failed. Steps failed: ['x'].` at ERROR.
 struct run_failure {
     static constexpr event_info info{"RUN_FAILURE", level::error};
-    std::string_view failed_steps{};  ///< Python list text, e.g. `['x', 'y']`; empty when no step failed
+    string_list failed_steps{};  ///< the failed steps' keys (a JSON array; the message shows `['x', 'y']`)
     std::string_view reason{};        ///< why the run failed when it was not a step, e.g. an exception's text
     double duration_ms = 0;
     std::array<field, 3> fields() const noexcept {
@@ -3939,7 +3994,7 @@ struct engine_event {
 struct logs_captured {
     static constexpr event_info info{"LOGS_CAPTURED", level::debug};
     std::string_view file_key{};
-    std::string_view step_keys{};  ///< comma-separated
+    string_list step_keys{};  ///< the captured steps' keys (a JSON array)
     std::string_view stdout_path{};
     std::string_view stderr_path{};
     std::uint32_t pid = 0;
@@ -4122,8 +4177,6 @@ RUNLOG_INLINE std::string type_name(const std::type_info& t);
 /// `std::exception`.
 RUNLOG_INLINE std::string type_name_of(const std::exception& e);
 
-/// Python's repr of a list of strings: `['a', 'b']`.
-RUNLOG_INLINE std::string python_list(const std::vector<std::string>& items);
 
 /// What a run's scopes share: its identity, where its events go, and its steps' outcomes.
 struct run_state {
@@ -4154,7 +4207,8 @@ struct run_state {
         bool canceled = false;
         double ms = 0;
         std::vector<std::string> open;
-        std::string failed;
+        std::vector<std::string> failed;
+        std::vector<std::string_view> failed_keys;  ///< views of failed, for RUN_FAILURE
     } crash_end_state;
 
     explicit run_state(logger_ref l) : logger(l) {}
@@ -5411,12 +5465,24 @@ inline void append_text_escaped(buffer& out, std::string_view s) {
     const char* const end = p + s.size();
     for (;;) {
         const char* run = p;
-        while (run < end && static_cast<unsigned char>(*run) >= 0x20 && *run != 0x7F) ++run;
+        // C1 controls (U+0080 to U+009F, in UTF-8 0xC2 0x80 to 0xC2 0x9F) act like ESC sequences on some
+        // terminals (U+009B is CSI): they are escaped as \u0080 to \u009f.
+        auto c1 = [&](const char* q) {
+            return static_cast<unsigned char>(*q) == 0xC2 && q + 1 < end && static_cast<unsigned char>(q[1]) >= 0x80 &&
+                   static_cast<unsigned char>(q[1]) <= 0x9F;
+        };
+        while (run < end && static_cast<unsigned char>(*run) >= 0x20 && *run != 0x7F && !c1(run)) ++run;
         out.append(p, run);
         if (run == end) return;
         const auto c = static_cast<unsigned char>(*run);
         p = run + 1;
-        if (c == '\n') {
+        if (c == 0xC2) {
+            constexpr char hex[] = "0123456789abcdef";
+            const auto v = static_cast<unsigned char>(run[1]);
+            const char u[6] = {'\\', 'u', '0', '0', hex[v >> 4], hex[v & 15]};
+            out.append(u, u + 6);
+            p = run + 2;
+        } else if (c == '\n') {
             out.append(std::string_view("\\n"));
         } else if (c == '\r') {
             out.append(std::string_view("\\r"));
@@ -5467,8 +5533,12 @@ namespace detail {
 /// (an event's optional text, such as a description, that was not given).
 template <class F>
 void for_each_field(const record& r, F&& f) {
-    for (const field& x : r.event_fields)
-        if (x.value.type() != field_value::kind::string || !x.value.as_string().empty()) f(x);
+    for (const field& x : r.event_fields) {
+        const auto k = x.value.type();
+        if ((k != field_value::kind::string || !x.value.as_string().empty()) &&
+            (k != field_value::kind::strings || !x.value.as_strings().empty()))
+            f(x);
+    }
     for (const field& x : r.fields) f(x);
 }
 
@@ -5498,6 +5568,17 @@ inline void append_json_value(buffer& out, const field_value& v) {
         }
         case field_value::kind::bool_: out.append(v.as_bool() ? std::string_view("true") : std::string_view("false")); break;
         case field_value::kind::string: append_json_string(out, v.as_string()); break;
+        case field_value::kind::strings: {
+            out.push_back('[');
+            bool first = true;
+            for (std::string_view s : v.as_strings()) {
+                if (!first) out.push_back(',');
+                first = false;
+                append_json_string(out, s);
+            }
+            out.push_back(']');
+            break;
+        }
     }
 }
 
@@ -5509,6 +5590,17 @@ inline void append_text_value(buffer& out, const field_value& v) {
         case field_value::kind::double_: append_number(out, v.as_double()); break;
         case field_value::kind::bool_: out.append(v.as_bool() ? std::string_view("true") : std::string_view("false")); break;
         case field_value::kind::string: append_logfmt_value(out, v.as_string()); break;
+        case field_value::kind::strings: {  // logfmt has no lists: the items joined by commas, as one value
+            basic_memory_buffer<128> joined;
+            bool first = true;
+            for (std::string_view s : v.as_strings()) {
+                if (!first) joined.push_back(',');
+                first = false;
+                joined.append(s);
+            }
+            append_logfmt_value(out, joined.view());
+            break;
+        }
     }
 }
 
@@ -6702,6 +6794,13 @@ struct console_state {
 
 inline console_state& console_state_for(int fd) noexcept {
     static console_state out, err;
+    // Held across fork(), so that a child never inherits a lock taken by a thread it does not have.
+    static const bool fork_safe = [] {
+        ::pthread_atfork([] { out.mutex.lock(), err.mutex.lock(); }, [] { err.mutex.unlock(), out.mutex.unlock(); },
+                         [] { err.mutex.unlock(), out.mutex.unlock(); });
+        return true;
+    }();
+    (void)fork_safe;
     return fd == STDOUT_FILENO ? out : err;
 }
 
@@ -7009,6 +7108,8 @@ public:
     using flush_fn = void (*)(void* target) noexcept;
     /// The same while the process dies: gives up on a lock not free by the deadline (CLOCK_MONOTONIC ns).
     using crash_fn = void (*)(void* target, std::int64_t deadline_ns) noexcept;
+    /// Around fork(): take the target's lock and write out its buffer (true), or release the lock (false).
+    using fork_fn = void (*)(void* target, bool before) noexcept;
 
     /// The process's flusher. Never destroyed: its thread may still run while static objects are destroyed
     /// at exit, and it only ever holds weak references to what it flushes.
@@ -7018,10 +7119,12 @@ public:
     }
 
     /// Writes out a sink state's log file (its `file`, under its `mutex`) every `every` while the state lives,
-    /// and when the process crashes or exits; nothing when it is unbuffered. `every` zero: only then.
+    /// and when the process crashes or exits (`every` zero: only then); nothing of that when it is unbuffered.
+    /// Buffered or not, the state's lock is held across fork(), so that a child never inherits it locked by a
+    /// thread it does not have, nor a buffer the parent will write too.
     template <class State>
     void add_file_state(const std::shared_ptr<State>& state, std::size_t buffer_size, std::chrono::milliseconds every) {
-        if (buffer_size == 0) return;
+        if (buffer_size == 0) every = std::chrono::milliseconds(0);
         add(
             state,
             [](void* target) noexcept {
@@ -7035,19 +7138,29 @@ public:
                 if (!crash::try_lock_until(s.mutex, deadline_ns)) return;  // the crashed thread was writing it
                 s.file.write_out();
                 s.mutex.unlock();
+            },
+            [](void* target, bool before) noexcept {
+                auto& s = *static_cast<State*>(target);
+                if (before) {
+                    s.mutex.lock();
+                    s.file.write_out();
+                } else {
+                    s.mutex.unlock();
+                }
             });
     }
 
     /// Flushes target through fn every `every` (never when zero) for as long as target lives, and through
     /// crash_flush when the process ends; starts the thread on first use.
     /// Throws std::runtime_error when the thread cannot start.
-    void add(std::weak_ptr<void> target, flush_fn fn, std::chrono::milliseconds every, crash_fn crash_flush = nullptr) {
+    void add(std::weak_ptr<void> target, flush_fn fn, std::chrono::milliseconds every, crash_fn crash_flush = nullptr,
+             fork_fn around_fork = nullptr) {
         std::lock_guard lock(mutex_);
         const bool timed = every.count() > 0;
         if (timed && every < std::chrono::milliseconds(1)) every = std::chrono::milliseconds(1);
         const auto due = timed ? std::chrono::steady_clock::now() + every : std::chrono::steady_clock::time_point::max();
         std::erase_if(entries_, [](const entry& e) { return e.target.expired(); });  // sinks gone meanwhile
-        entries_.push_back({std::move(target), fn, crash_flush, every, due});
+        entries_.push_back({std::move(target), fn, crash_flush, around_fork, every, due});
         if (!timed) return;
         if (!started_) {
             thread_.start(&periodic_flusher::run, this);
@@ -7061,6 +7174,7 @@ private:
         std::weak_ptr<void> target;
         flush_fn fn;
         crash_fn crash_flush;
+        fork_fn around_fork;
         std::chrono::milliseconds every;
         std::chrono::steady_clock::time_point due;
     };
@@ -7122,30 +7236,33 @@ private:
         }
     }
 
-    // fork(): the buffers are written out first, so that the child does not write the parent's records a
-    // second time; the child has no flusher thread and must not inherit a locked mutex; its sinks get a thread
-    // again when the child adds one.
+    // fork(): every file state is locked and written out first, and stays locked until the fork is done, so the
+    // child neither inherits a lock held by a thread it does not have nor buffered records the parent writes
+    // too; the child has no flusher thread and gets one again when it adds a sink.
     static void lock_for_fork() noexcept {
         auto& f = instance();
-        std::vector<std::pair<std::shared_ptr<void>, flush_fn>> live;
-        {
-            std::lock_guard lock(f.mutex_);
-            try {
-                for (auto& e : f.entries_)
-                    if (auto target = e.target.lock()) live.emplace_back(std::move(target), e.fn);
-            } catch (...) {
-            }
+        f.mutex_.lock();  // held across the fork: add() and the flusher thread wait for it
+        try {
+            f.held_.clear();
+            for (auto& e : f.entries_)
+                if (e.around_fork)
+                    if (auto target = e.target.lock()) f.held_.emplace_back(std::move(target), e.around_fork);
+        } catch (...) {  // out of memory: the states already listed are held
         }
-        for (auto& [target, fn] : live) fn(target.get());
-        live.clear();
-        f.mutex_.lock();
+        for (auto& [target, fn] : f.held_) fn(target.get(), true);  // each locked, its buffer written out
     }
-    static void unlock_after_fork() noexcept { instance().mutex_.unlock(); }
+    static void release_after_fork() noexcept {
+        auto& f = instance();
+        for (auto& [target, fn] : f.held_) fn(target.get(), false);
+        f.held_.clear();
+        f.mutex_.unlock();
+    }
+    static void unlock_after_fork() noexcept { release_after_fork(); }
     static void reset_in_child() noexcept {
         auto& f = instance();
         f.started_ = false;
         new (&f.thread_) native_thread();  // the parent's thread does not exist here; never join it
-        f.mutex_.unlock();
+        release_after_fork();
     }
 
     std::mutex mutex_;
@@ -7154,6 +7271,8 @@ private:
     native_thread thread_;
     bool started_ = false;
     crash::hook crash_hook_;
+    /// The states locked across a fork.
+    std::vector<std::pair<std::shared_ptr<void>, fork_fn>> held_;
 };
 
 }  // namespace detail
@@ -8075,6 +8194,14 @@ RUNLOG_INLINE void get_fields(const char*& p, std::size_t n, std::vector<field>&
                 out.push_back({key, std::string_view(p, static_cast<std::size_t>(raw))});
                 p += raw;
                 break;
+            case field_value::kind::strings: {
+                p += (8 - reinterpret_cast<std::uintptr_t>(p) % 8) % 8;
+                const auto* views = reinterpret_cast<const std::string_view*>(p);
+                out.push_back({key, string_list(views, static_cast<std::size_t>(raw))});
+                p += raw * sizeof(std::string_view);
+                for (std::size_t item = 0; item < raw; ++item) p += views[item].size();
+                break;
+            }
         }
     }
 }
@@ -8117,7 +8244,21 @@ RUNLOG_INLINE void run_success::message(buffer& out, const context& c) const {
 
 RUNLOG_INLINE void run_failure::message(buffer& out, const context& c) const {
     format_to(out, "Execution of run for \"{}\" failed.", c.job);
-    if (!failed_steps.empty()) format_to(out, " Steps failed: {}.", failed_steps);
+    if (!failed_steps.empty()) {
+        // Python's repr of the list of keys, as Dagster's message has it: ['a', 'b\'s']
+        out.append(std::string_view(" Steps failed: ["));
+        bool first = true;
+        for (std::string_view k : failed_steps) {
+            out.append(first ? std::string_view("'") : std::string_view(", '"));
+            first = false;
+            for (char ch : k) {
+                if (ch == '\'' || ch == '\\') out.push_back('\\');
+                out.push_back(ch);
+            }
+            out.push_back('\'');
+        }
+        out.append(std::string_view("]."));
+    }
     if (!reason.empty()) format_to(out, " {}", reason);
 }
 
@@ -8326,20 +8467,6 @@ RUNLOG_INLINE std::string type_name_of(const std::exception& e) {
 #endif
 }
 
-RUNLOG_INLINE std::string python_list(const std::vector<std::string>& items) {
-    std::string s = "[";
-    for (std::size_t i = 0; i < items.size(); ++i) {
-        if (i) s += ", ";
-        s += '\'';
-        for (char c : items[i]) {
-            if (c == '\'' || c == '\\') s += '\\';
-            s += c;
-        }
-        s += '\'';
-    }
-    return s + "]";
-}
-
 RUNLOG_INLINE void check_run_id(std::string_view id) {
     bool ok = !id.empty() && id.size() <= 128 && id != "." && id != "..";
     for (char c : id)
@@ -8483,8 +8610,10 @@ RUNLOG_INLINE void detail::run_state::end_on_crash(void* self, const crash::even
                     if (!closed) {
                         c.open.swap(s.open_steps);
                         for (const auto& k : c.open) s.failed_steps.push_back(k);
-                        if (e.kind != crash::ending::canceled && !s.failed_steps.empty())
-                            c.failed = python_list(s.failed_steps);
+                        if (e.kind != crash::ending::canceled) {
+                            c.failed = s.failed_steps;
+                            c.failed_keys.assign(c.failed.begin(), c.failed.end());
+                        }
                     }
                 } catch (...) {
                 }
@@ -8523,7 +8652,8 @@ RUNLOG_INLINE void detail::run_state::end_on_crash(void* self, const crash::even
         s.logger.stamp(r, level::error, s.opened_at);
         r.ctx = s.ctx();
         const events::run_canceled canceled{};
-        const events::run_failure failure{.failed_steps = c.failed, .reason = e.reason, .duration_ms = c.ms};
+        const events::run_failure failure{
+            .failed_steps = string_list(c.failed_keys), .reason = e.reason, .duration_ms = c.ms};
         const auto own_c = canceled.fields();
         const auto own_f = failure.fields();
         if (c.canceled)
@@ -8677,8 +8807,8 @@ RUNLOG_INLINE void run::end(std::string_view unwinding_reason) noexcept {
     try {
         const bool failure = failed || !s.failed_steps.empty() || !unwinding_reason.empty();
         if (failure) {
-            const std::string steps = s.failed_steps.empty() ? std::string() : detail::python_list(s.failed_steps);
-            s.emit(events::run_failure{.failed_steps = steps, .reason = reason, .duration_ms = ms}, {}, {}, loc_,
+            const std::vector<std::string_view> steps(s.failed_steps.begin(), s.failed_steps.end());
+            s.emit(events::run_failure{.failed_steps = string_list(steps), .reason = reason, .duration_ms = ms}, {}, {}, loc_,
                    &end_time);
             status = "FAILURE";
         } else {
@@ -9120,10 +9250,9 @@ struct capture::impl {
     /// LOGS_CAPTURED, naming the file key, the steps and the files.
     template <class Emit>
     void announce(Emit emit) {
-        std::string keys;
-        for (const auto& k : step_keys_) keys += (keys.empty() ? "" : ",") + k;
+        const std::vector<std::string_view> keys(step_keys_.begin(), step_keys_.end());
         emit(events::logs_captured{.file_key = file_key_,
-                                   .step_keys = keys,
+                                   .step_keys = string_list(keys),
                                    .stdout_path = streams_[0].path,
                                    .stderr_path = streams_[1].path},
              {});

@@ -158,12 +158,18 @@ inline void put_bytes(char*& p, std::string_view s) noexcept {
 }
 
 /// Bytes of the fields in the ring: per field a 4-byte key length, a kind byte, 3 bytes of padding, then
-/// 8 bytes of value or a 4-byte string length, then the key and the string.
+/// 8 bytes of value (or a string's length, or a list's item count), then the key and the string. A list
+/// follows its key with padding to 8 bytes, its items' string_views (pointing into the record, which stays
+/// put until the backend has written it) and their bytes.
 inline std::size_t fields_size(std::span<const field> fs) noexcept {
     std::size_t n = 0;
     for (const auto& f : fs) {
         n += 16 + f.key.size();
         if (f.value.type() == field_value::kind::string) n += f.value.as_string().size();
+        if (f.value.type() == field_value::kind::strings) {
+            n += 7 + f.value.as_strings().count * sizeof(std::string_view);
+            for (std::string_view s : f.value.as_strings()) n += s.size();
+        }
     }
     return n;
 }
@@ -200,10 +206,27 @@ inline void put_fields(char*& p, std::span<const field> fs) noexcept {
                 std::memcpy(p, &v, 8);
                 break;
             }
+            case field_value::kind::strings: {
+                const std::uint64_t v = f.value.as_strings().count;
+                std::memcpy(p, &v, 8);
+                break;
+            }
         }
         p += 8;
         put_bytes(p, f.key);
         if (f.value.type() == field_value::kind::string) put_bytes(p, f.value.as_string());
+        if (f.value.type() == field_value::kind::strings) {
+            const auto items = f.value.as_strings();
+            std::memset(p, 0, 7);
+            p += (8 - reinterpret_cast<std::uintptr_t>(p) % 8) % 8;  // the views are read in place, aligned
+            char* views = p;
+            p += items.count * sizeof(std::string_view);
+            for (std::size_t i = 0; i < items.count; ++i) {
+                const std::string_view copy(p, items.items[i].size());
+                std::memcpy(views + i * sizeof(std::string_view), &copy, sizeof copy);
+                put_bytes(p, items.items[i]);
+            }
+        }
     }
 }
 /// Reads n fields written by put_fields into out (the backend).
@@ -244,6 +267,14 @@ RUNLOG_INLINE void get_fields(const char*& p, std::size_t n, std::vector<field>&
                 out.push_back({key, std::string_view(p, static_cast<std::size_t>(raw))});
                 p += raw;
                 break;
+            case field_value::kind::strings: {
+                p += (8 - reinterpret_cast<std::uintptr_t>(p) % 8) % 8;
+                const auto* views = reinterpret_cast<const std::string_view*>(p);
+                out.push_back({key, string_list(views, static_cast<std::size_t>(raw))});
+                p += raw * sizeof(std::string_view);
+                for (std::size_t item = 0; item < raw; ++item) p += views[item].size();
+                break;
+            }
         }
     }
 }

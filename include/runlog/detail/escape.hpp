@@ -88,12 +88,24 @@ inline void append_text_escaped(buffer& out, std::string_view s) {
     const char* const end = p + s.size();
     for (;;) {
         const char* run = p;
-        while (run < end && static_cast<unsigned char>(*run) >= 0x20 && *run != 0x7F) ++run;
+        // C1 controls (U+0080 to U+009F, in UTF-8 0xC2 0x80 to 0xC2 0x9F) act like ESC sequences on some
+        // terminals (U+009B is CSI): they are escaped as \u0080 to \u009f.
+        auto c1 = [&](const char* q) {
+            return static_cast<unsigned char>(*q) == 0xC2 && q + 1 < end && static_cast<unsigned char>(q[1]) >= 0x80 &&
+                   static_cast<unsigned char>(q[1]) <= 0x9F;
+        };
+        while (run < end && static_cast<unsigned char>(*run) >= 0x20 && *run != 0x7F && !c1(run)) ++run;
         out.append(p, run);
         if (run == end) return;
         const auto c = static_cast<unsigned char>(*run);
         p = run + 1;
-        if (c == '\n') {
+        if (c == 0xC2) {
+            constexpr char hex[] = "0123456789abcdef";
+            const auto v = static_cast<unsigned char>(run[1]);
+            const char u[6] = {'\\', 'u', '0', '0', hex[v >> 4], hex[v & 15]};
+            out.append(u, u + 6);
+            p = run + 2;
+        } else if (c == '\n') {
             out.append(std::string_view("\\n"));
         } else if (c == '\r') {
             out.append(std::string_view("\\r"));

@@ -16,8 +16,12 @@ namespace detail {
 /// (an event's optional text, such as a description, that was not given).
 template <class F>
 void for_each_field(const record& r, F&& f) {
-    for (const field& x : r.event_fields)
-        if (x.value.type() != field_value::kind::string || !x.value.as_string().empty()) f(x);
+    for (const field& x : r.event_fields) {
+        const auto k = x.value.type();
+        if ((k != field_value::kind::string || !x.value.as_string().empty()) &&
+            (k != field_value::kind::strings || !x.value.as_strings().empty()))
+            f(x);
+    }
     for (const field& x : r.fields) f(x);
 }
 
@@ -47,6 +51,17 @@ inline void append_json_value(buffer& out, const field_value& v) {
         }
         case field_value::kind::bool_: out.append(v.as_bool() ? std::string_view("true") : std::string_view("false")); break;
         case field_value::kind::string: append_json_string(out, v.as_string()); break;
+        case field_value::kind::strings: {
+            out.push_back('[');
+            bool first = true;
+            for (std::string_view s : v.as_strings()) {
+                if (!first) out.push_back(',');
+                first = false;
+                append_json_string(out, s);
+            }
+            out.push_back(']');
+            break;
+        }
     }
 }
 
@@ -58,6 +73,17 @@ inline void append_text_value(buffer& out, const field_value& v) {
         case field_value::kind::double_: append_number(out, v.as_double()); break;
         case field_value::kind::bool_: out.append(v.as_bool() ? std::string_view("true") : std::string_view("false")); break;
         case field_value::kind::string: append_logfmt_value(out, v.as_string()); break;
+        case field_value::kind::strings: {  // logfmt has no lists: the items joined by commas, as one value
+            basic_memory_buffer<128> joined;
+            bool first = true;
+            for (std::string_view s : v.as_strings()) {
+                if (!first) joined.push_back(',');
+                first = false;
+                joined.append(s);
+            }
+            append_logfmt_value(out, joined.view());
+            break;
+        }
     }
 }
 

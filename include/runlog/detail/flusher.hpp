@@ -21,6 +21,8 @@ public:
     using flush_fn = void (*)(void* target) noexcept;
     /// The same while the process dies: gives up on a lock not free by the deadline (CLOCK_MONOTONIC ns).
     using crash_fn = void (*)(void* target, std::int64_t deadline_ns) noexcept;
+    /// Around fork(): take the target's lock and write out its buffer (true), or release the lock (false).
+    using fork_fn = void (*)(void* target, bool before) noexcept;
 
     /// The process's flusher. Never destroyed: its thread may still run while static objects are destroyed
     /// at exit, and it only ever holds weak references to what it flushes.
@@ -30,10 +32,12 @@ public:
     }
 
     /// Writes out a sink state's log file (its `file`, under its `mutex`) every `every` while the state lives,
-    /// and when the process crashes or exits; nothing when it is unbuffered. `every` zero: only then.
+    /// and when the process crashes or exits (`every` zero: only then); nothing of that when it is unbuffered.
+    /// Buffered or not, the state's lock is held across fork(), so that a child never inherits it locked by a
+    /// thread it does not have, nor a buffer the parent will write too.
     template <class State>
     void add_file_state(const std::shared_ptr<State>& state, std::size_t buffer_size, std::chrono::milliseconds every) {
-        if (buffer_size == 0) return;
+        if (buffer_size == 0) every = std::chrono::milliseconds(0);
         add(
             state,
             [](void* target) noexcept {
@@ -47,19 +51,29 @@ public:
                 if (!crash::try_lock_until(s.mutex, deadline_ns)) return;  // the crashed thread was writing it
                 s.file.write_out();
                 s.mutex.unlock();
+            },
+            [](void* target, bool before) noexcept {
+                auto& s = *static_cast<State*>(target);
+                if (before) {
+                    s.mutex.lock();
+                    s.file.write_out();
+                } else {
+                    s.mutex.unlock();
+                }
             });
     }
 
     /// Flushes target through fn every `every` (never when zero) for as long as target lives, and through
     /// crash_flush when the process ends; starts the thread on first use.
     /// Throws std::runtime_error when the thread cannot start.
-    void add(std::weak_ptr<void> target, flush_fn fn, std::chrono::milliseconds every, crash_fn crash_flush = nullptr) {
+    void add(std::weak_ptr<void> target, flush_fn fn, std::chrono::milliseconds every, crash_fn crash_flush = nullptr,
+             fork_fn around_fork = nullptr) {
         std::lock_guard lock(mutex_);
         const bool timed = every.count() > 0;
         if (timed && every < std::chrono::milliseconds(1)) every = std::chrono::milliseconds(1);
         const auto due = timed ? std::chrono::steady_clock::now() + every : std::chrono::steady_clock::time_point::max();
         std::erase_if(entries_, [](const entry& e) { return e.target.expired(); });  // sinks gone meanwhile
-        entries_.push_back({std::move(target), fn, crash_flush, every, due});
+        entries_.push_back({std::move(target), fn, crash_flush, around_fork, every, due});
         if (!timed) return;
         if (!started_) {
             thread_.start(&periodic_flusher::run, this);
@@ -73,6 +87,7 @@ private:
         std::weak_ptr<void> target;
         flush_fn fn;
         crash_fn crash_flush;
+        fork_fn around_fork;
         std::chrono::milliseconds every;
         std::chrono::steady_clock::time_point due;
     };
@@ -134,30 +149,33 @@ private:
         }
     }
 
-    // fork(): the buffers are written out first, so that the child does not write the parent's records a
-    // second time; the child has no flusher thread and must not inherit a locked mutex; its sinks get a thread
-    // again when the child adds one.
+    // fork(): every file state is locked and written out first, and stays locked until the fork is done, so the
+    // child neither inherits a lock held by a thread it does not have nor buffered records the parent writes
+    // too; the child has no flusher thread and gets one again when it adds a sink.
     static void lock_for_fork() noexcept {
         auto& f = instance();
-        std::vector<std::pair<std::shared_ptr<void>, flush_fn>> live;
-        {
-            std::lock_guard lock(f.mutex_);
-            try {
-                for (auto& e : f.entries_)
-                    if (auto target = e.target.lock()) live.emplace_back(std::move(target), e.fn);
-            } catch (...) {
-            }
+        f.mutex_.lock();  // held across the fork: add() and the flusher thread wait for it
+        try {
+            f.held_.clear();
+            for (auto& e : f.entries_)
+                if (e.around_fork)
+                    if (auto target = e.target.lock()) f.held_.emplace_back(std::move(target), e.around_fork);
+        } catch (...) {  // out of memory: the states already listed are held
         }
-        for (auto& [target, fn] : live) fn(target.get());
-        live.clear();
-        f.mutex_.lock();
+        for (auto& [target, fn] : f.held_) fn(target.get(), true);  // each locked, its buffer written out
     }
-    static void unlock_after_fork() noexcept { instance().mutex_.unlock(); }
+    static void release_after_fork() noexcept {
+        auto& f = instance();
+        for (auto& [target, fn] : f.held_) fn(target.get(), false);
+        f.held_.clear();
+        f.mutex_.unlock();
+    }
+    static void unlock_after_fork() noexcept { release_after_fork(); }
     static void reset_in_child() noexcept {
         auto& f = instance();
         f.started_ = false;
         new (&f.thread_) native_thread();  // the parent's thread does not exist here; never join it
-        f.mutex_.unlock();
+        release_after_fork();
     }
 
     std::mutex mutex_;
@@ -166,6 +184,8 @@ private:
     native_thread thread_;
     bool started_ = false;
     crash::hook crash_hook_;
+    /// The states locked across a fork.
+    std::vector<std::pair<std::shared_ptr<void>, fork_fn>> held_;
 };
 
 }  // namespace detail

@@ -55,6 +55,13 @@ struct console_state {
 
 inline console_state& console_state_for(int fd) noexcept {
     static console_state out, err;
+    // Held across fork(), so that a child never inherits a lock taken by a thread it does not have.
+    static const bool fork_safe = [] {
+        ::pthread_atfork([] { out.mutex.lock(), err.mutex.lock(); }, [] { err.mutex.unlock(), out.mutex.unlock(); },
+                         [] { err.mutex.unlock(), out.mutex.unlock(); });
+        return true;
+    }();
+    (void)fork_safe;
     return fd == STDOUT_FILENO ? out : err;
 }
 
