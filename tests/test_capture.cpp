@@ -610,3 +610,37 @@ TEST_CASE("capture: two copies of runlog in one process cannot both capture", "[
     CHECK(again == nullptr);
     end_a();
 }
+
+namespace {
+/// A sink that says it is a terminal, and keeps what it gets.
+struct fake_terminal {
+    static constexpr bool thread_safe = false;
+    std::vector<std::string>* lines;
+    void write(std::string_view s) { lines->emplace_back(s); }
+    void flush() {}
+    bool is_terminal() const noexcept { return true; }
+};
+}  // namespace
+
+TEST_CASE("capture: automatic colours stay out of the compute logs", "[capture][color]") {
+    temp_dir d;
+    ::unsetenv("NO_COLOR");
+    std::vector<std::string> lines;
+    auto log = runlog::make_logger(runlog::pipeline("console", runlog::text_formatter("{level} {message}"),
+                                                    fake_terminal{&lines}, level::debug));
+    runlog::run run(log, "job", in(d));
+    log.error("before");
+    {
+        runlog::capture cap(run, {}, {.tee = false, .file_key = "plain"});
+        log.error("during");
+    }
+    log.error("after");
+    auto line_of = [&](const std::string& what) {
+        for (const auto& l : lines)
+            if (l.find(what) != std::string::npos) return l;
+        return std::string();
+    };
+    CHECK(line_of("before").find('\x1b') != std::string::npos);
+    CHECK(line_of("during").find('\x1b') == std::string::npos);
+    CHECK(line_of("after").find('\x1b') != std::string::npos);
+}

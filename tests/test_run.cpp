@@ -600,3 +600,46 @@ TEST_CASE("a forked child that leaves the scopes does not end the parent's run a
     CHECK(count(base + "/runs.jsonl", "\"status\":\"SUCCESS\"") == 1);
     CHECK(count(base + "/runs.jsonl", "\"status\":") == 2);
 }
+
+TEST_CASE("a step opened while a step of the same key is open is reported", "[run][step]") {
+    test_support::temp_dir dir;
+    runlog::memory_sink sink;
+    auto log = memory_logger(sink);
+    std::vector<std::string> reports;
+    static std::vector<std::string>* seen = nullptr;
+    seen = &reports;
+    auto previous = runlog::set_error_handler([](const runlog::sink_error& e) { seen->emplace_back(e.message); });
+    {
+        runlog::run run(log, "etl", fixed_options(dir.path));
+        { runlog::step first(run, "load"); }
+        { runlog::step retry(run, "load"); }  // after the first ended: a retry, fine
+        CHECK(reports.empty());
+        runlog::step a(run, "load");
+        runlog::step b(run, "load");
+    }
+    runlog::set_error_handler(previous);
+    REQUIRE(reports.size() == 1);
+    CHECK_THAT(reports[0], Catch::Contains("step \"load\" was opened while a step of the same key is open"));
+}
+
+TEST_CASE("a relative base directory is stored as an absolute path", "[run][storage]") {
+    test_support::temp_dir dir;
+    char cwd[4096];
+    REQUIRE(::getcwd(cwd, sizeof cwd) != nullptr);
+    REQUIRE(::chdir(dir.path.c_str()) == 0);
+    runlog::memory_sink sink;
+    auto log = memory_logger(sink);
+    std::string base, events;
+    {
+        runlog::run run(log, "etl", {.run_id = "rel", .base_dir = "relative/storage"});
+        base = run.base_dir();
+        events = run.events_path();
+    }
+    REQUIRE(::chdir(cwd) == 0);
+    CHECK(base.front() == '/');
+    CHECK(std::filesystem::equivalent(base, dir.path + "/relative/storage"));
+    const auto index = read_lines(dir.path + "/relative/storage/runs.jsonl");
+    REQUIRE(index.size() == 2);
+    CHECK_THAT(index[1], Catch::Contains("\"events\":\"" + events + "\""));
+    CHECK(events.front() == '/');
+}

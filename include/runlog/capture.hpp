@@ -263,6 +263,7 @@ struct capture::impl {
                 ::close(s.fd);  // it was closed before the capture
             }
         }
+        detail::output_captured().store(false, std::memory_order_relaxed);
         // fd 1 and 2 no longer hold the pipes' write ends: the reader sees end-of-file once child
         // processes holding them are done too, or gives up after drain_timeout of silence.
         restored_.store(true, std::memory_order_release);
@@ -328,6 +329,7 @@ struct capture::impl {
         } catch (const std::exception& e) {
             throw capture_error(std::string("cannot start the capture's reader thread: ") + e.what());
         }
+        detail::output_captured().store(true, std::memory_order_relaxed);
         for (auto& s : streams_) {
             while (::dup2(s.write_end, s.fd) < 0 && errno == EINTR) {
             }

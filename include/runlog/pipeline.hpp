@@ -107,7 +107,8 @@ public:
           sink_(std::move(sink)),
           filters_(std::move(filters)...),
           level_(static_cast<int>(lvl)),
-          color_(detail::use_color(formatter_.colors(), sink_)) {}
+          color_(detail::use_color(formatter_.colors(), sink_)),
+          color_auto_(formatter_.colors() == color_mode::automatic) {}
 
     /// Moves a pipeline that is not in use yet (while it is built into a logger).
     pipeline(pipeline&& o) noexcept(std::is_nothrow_move_constructible_v<Sink> &&
@@ -118,7 +119,8 @@ public:
           sink_lock_(std::move(o.sink_lock_)),
           filters_(std::move(o.filters_)),
           level_(o.level_.load(std::memory_order_relaxed)),
-          color_(o.color_) {}
+          color_(o.color_),
+          color_auto_(o.color_auto_) {}
     pipeline& operator=(pipeline&&) = delete;
 
     /// Whether filters read the records (they may read any part of them).
@@ -137,7 +139,7 @@ public:
         try {
             if (!std::apply([&](const auto&... f) { return (static_cast<bool>(f(r)) && ...); }, filters_)) return;
             basic_memory_buffer<512> line;
-            formatter_.format(r, line, color_);
+            formatter_.format(r, line, color_ && !(color_auto_ && detail::output_captured().load(std::memory_order_relaxed)));
             std::lock_guard lock(sink_lock_);
             if constexpr (requires { sink_.write(line.view(), r.lvl); })
                 sink_.write(line.view(), r.lvl);
@@ -177,6 +179,7 @@ private:
     std::tuple<Filters...> filters_;
     std::atomic<int> level_;
     bool color_;
+    bool color_auto_;  ///< the colours follow the terminal: none while a capture holds it
 };
 
 namespace detail {

@@ -758,6 +758,11 @@ RUNLOG_INLINE run::run(detail::logger_ref logger, std::string job, run_options o
     detail::check_run_id(s.id);
     s.job = std::move(job);
     s.base_dir = options.base_dir.empty() ? default_base_dir() : std::move(options.base_dir);
+    // Absolute, so that runs.jsonl, the events and the compute logs name their files from anywhere.
+    if (!s.base_dir.empty() && s.base_dir.front() != '/') {
+        char cwd[4096];
+        if (::getcwd(cwd, sizeof cwd)) s.base_dir = std::string(cwd) + "/" + s.base_dir;
+    }
     s.tags = std::move(options.tags);
     s.clock = options.duration_clock;
     s.file_mode = options.file_mode;
@@ -908,10 +913,17 @@ RUNLOG_INLINE step::step(run& r, std::string key, step_options options, source_l
       key_holder_(std::make_shared<const held_key>(held_key{state_, std::move(key)})),
       key_(key_holder_->key),
       binding_(state_->ctx(key_), state_->log.get(), key_holder_, "runlog: a step") {
+    bool already_open = false;
     {
         std::lock_guard lock(state_->mutex);
+        for (const auto& k : state_->open_steps) already_open = already_open || k == key_;
         state_->open_steps.push_back(key_);
     }
+    // Two steps open at once under one key cannot be told apart in the event log; a step run again after the
+    // first ended (a retry) can, by time.
+    if (already_open)
+        detail::report_problem("run " + state_->id + ": step \"" + key_ +
+                               "\" was opened while a step of the same key is open; their events share the key");
     exceptions_ = std::uncaught_exceptions();
     loc_ = loc;
     started_ = state_->now();

@@ -1768,6 +1768,15 @@ concept sink = requires(S& s, std::string_view bytes) {
     s.flush();
 };
 
+namespace detail {
+/// Set while runlog::capture holds descriptors 1 and 2: automatic colours are off then, so that escape codes
+/// never reach the compute logs (the terminal the program started on is no longer what the console writes to).
+inline std::atomic<bool>& output_captured() noexcept {
+    static std::atomic<bool> captured{false};
+    return captured;
+}
+}  // namespace detail
+
 /// Whether a sink declares `static constexpr bool thread_safe = true;`: its write() and flush() may be called
 /// from several threads at once (it locks what it must), so pipelines call them without a lock. The built-in
 /// sinks do.
@@ -1933,7 +1942,8 @@ public:
           sink_(std::move(sink)),
           filters_(std::move(filters)...),
           level_(static_cast<int>(lvl)),
-          color_(detail::use_color(formatter_.colors(), sink_)) {}
+          color_(detail::use_color(formatter_.colors(), sink_)),
+          color_auto_(formatter_.colors() == color_mode::automatic) {}
 
     /// Moves a pipeline that is not in use yet (while it is built into a logger).
     pipeline(pipeline&& o) noexcept(std::is_nothrow_move_constructible_v<Sink> &&
@@ -1944,7 +1954,8 @@ public:
           sink_lock_(std::move(o.sink_lock_)),
           filters_(std::move(o.filters_)),
           level_(o.level_.load(std::memory_order_relaxed)),
-          color_(o.color_) {}
+          color_(o.color_),
+          color_auto_(o.color_auto_) {}
     pipeline& operator=(pipeline&&) = delete;
 
     /// Whether filters read the records (they may read any part of them).
@@ -1963,7 +1974,7 @@ public:
         try {
             if (!std::apply([&](const auto&... f) { return (static_cast<bool>(f(r)) && ...); }, filters_)) return;
             basic_memory_buffer<512> line;
-            formatter_.format(r, line, color_);
+            formatter_.format(r, line, color_ && !(color_auto_ && detail::output_captured().load(std::memory_order_relaxed)));
             std::lock_guard lock(sink_lock_);
             if constexpr (requires { sink_.write(line.view(), r.lvl); })
                 sink_.write(line.view(), r.lvl);
@@ -2003,6 +2014,7 @@ private:
     std::tuple<Filters...> filters_;
     std::atomic<int> level_;
     bool color_;
+    bool color_auto_;  ///< the colours follow the terminal: none while a capture holds it
 };
 
 namespace detail {
@@ -8684,6 +8696,11 @@ RUNLOG_INLINE run::run(detail::logger_ref logger, std::string job, run_options o
     detail::check_run_id(s.id);
     s.job = std::move(job);
     s.base_dir = options.base_dir.empty() ? default_base_dir() : std::move(options.base_dir);
+    // Absolute, so that runs.jsonl, the events and the compute logs name their files from anywhere.
+    if (!s.base_dir.empty() && s.base_dir.front() != '/') {
+        char cwd[4096];
+        if (::getcwd(cwd, sizeof cwd)) s.base_dir = std::string(cwd) + "/" + s.base_dir;
+    }
     s.tags = std::move(options.tags);
     s.clock = options.duration_clock;
     s.file_mode = options.file_mode;
@@ -8834,10 +8851,17 @@ RUNLOG_INLINE step::step(run& r, std::string key, step_options options, source_l
       key_holder_(std::make_shared<const held_key>(held_key{state_, std::move(key)})),
       key_(key_holder_->key),
       binding_(state_->ctx(key_), state_->log.get(), key_holder_, "runlog: a step") {
+    bool already_open = false;
     {
         std::lock_guard lock(state_->mutex);
+        for (const auto& k : state_->open_steps) already_open = already_open || k == key_;
         state_->open_steps.push_back(key_);
     }
+    // Two steps open at once under one key cannot be told apart in the event log; a step run again after the
+    // first ended (a retry) can, by time.
+    if (already_open)
+        detail::report_problem("run " + state_->id + ": step \"" + key_ +
+                               "\" was opened while a step of the same key is open; their events share the key");
     exceptions_ = std::uncaught_exceptions();
     loc_ = loc;
     started_ = state_->now();
@@ -9140,6 +9164,7 @@ struct capture::impl {
                 ::close(s.fd);  // it was closed before the capture
             }
         }
+        detail::output_captured().store(false, std::memory_order_relaxed);
         // fd 1 and 2 no longer hold the pipes' write ends: the reader sees end-of-file once child
         // processes holding them are done too, or gives up after drain_timeout of silence.
         restored_.store(true, std::memory_order_release);
@@ -9205,6 +9230,7 @@ struct capture::impl {
         } catch (const std::exception& e) {
             throw capture_error(std::string("cannot start the capture's reader thread: ") + e.what());
         }
+        detail::output_captured().store(true, std::memory_order_relaxed);
         for (auto& s : streams_) {
             while (::dup2(s.write_end, s.fd) < 0 && errno == EINTR) {
             }

@@ -19,6 +19,15 @@ concept sink = requires(S& s, std::string_view bytes) {
     s.flush();
 };
 
+namespace detail {
+/// Set while runlog::capture holds descriptors 1 and 2: automatic colours are off then, so that escape codes
+/// never reach the compute logs (the terminal the program started on is no longer what the console writes to).
+inline std::atomic<bool>& output_captured() noexcept {
+    static std::atomic<bool> captured{false};
+    return captured;
+}
+}  // namespace detail
+
 /// Whether a sink declares `static constexpr bool thread_safe = true;`: its write() and flush() may be called
 /// from several threads at once (it locks what it must), so pipelines call them without a lock. The built-in
 /// sinks do.
