@@ -62,13 +62,17 @@ int main(int argc, char** argv) {
         events = run.events_path();
         index = run.runs_index_path();
         compute_logs = run.dir() + "/compute_logs/";
-        const runlog::step_options worker{.worker = "subprocess", .resources = "io_manager"};
-        for (const char* key : {"taxi_zones_file", "taxi_trips_file", "manhattan_stats"})
-            run.step_worker_starting(key);
+        // The steps run in this process (runlog's in_process executor), one after the other. Each step's stdout
+        // and stderr go to compute_logs/<step>.out and .err from just before it starts, so LOGS_CAPTURED comes
+        // before STEP_START, as in Dagster's transcript.
+        const runlog::step_options init{.resources = "io_manager"};
+        auto step = [&](const char* key, auto&& work) {
+            runlog::capture logs(run, {key}, {.file_key = key});
+            run.execute(key, init, work);
+        };
 
         int zones = 0, trips = 0;
-        run.execute("taxi_zones_file", worker, [&](runlog::step& s) {
-            runlog::capture logs(s);  // stdout and stderr into compute_logs/taxi_zones_file.out and .err
+        step("taxi_zones_file", [&](runlog::step& s) {
             zones = download("taxi_zones_file", 265, fail_step);
             log.info({{"rows", zones}, {"source", "https://example.invalid/taxi_zones.csv"}},
                      "Downloaded {} taxi zones", zones);
@@ -76,16 +80,14 @@ int main(int argc, char** argv) {
             s.materialize("taxi_zones_file", {{"rows", zones}, {"path", "data/taxi_zones_file.csv"}});
             s.handled_output();
         });
-        run.execute("taxi_trips_file", worker, [&](runlog::step& s) {
-            runlog::capture logs(s);
+        step("taxi_trips_file", [&](runlog::step& s) {
             trips = download("taxi_trips_file", 2964624, fail_step);
             log.info({{"rows", trips}, {"month", "2023-03"}}, "Downloaded {} trips", trips);
             s.output();
             s.materialize("taxi_trips_file", {{"rows", trips}, {"path", "data/taxi_trips_file.csv"}});
             s.handled_output();
         });
-        run.execute("manhattan_stats", worker, [&](runlog::step& s) {
-            runlog::capture logs(s);
+        step("manhattan_stats", [&](runlog::step& s) {
             s.loaded_input("taxi_zones_file", "taxi_zones_file");
             s.loaded_input("taxi_trips_file", "taxi_trips_file");
             download("manhattan_stats", 69, fail_step);

@@ -13,9 +13,10 @@ import subprocess
 import sys
 import tempfile
 
-DAGSTER_SEQUENCE = ["RUN_START", "ENGINE_EVENT", "STEP_WORKER_STARTING", "STEP_WORKER_STARTED",
-                    "RESOURCE_INIT_STARTED", "RESOURCE_INIT_SUCCESS", "STEP_START", "STEP_OUTPUT",
-                    "ASSET_MATERIALIZATION", "HANDLED_OUTPUT", "STEP_SUCCESS", "RUN_SUCCESS"]
+# Dagster's transcript under runlog's in_process executor: no step workers, the capture before the step.
+DAGSTER_SEQUENCE = ["RUN_START", "ENGINE_EVENT", "LOGS_CAPTURED", "RESOURCE_INIT_STARTED", "RESOURCE_INIT_SUCCESS",
+                    "STEP_START", "STEP_OUTPUT", "ASSET_MATERIALIZATION", "HANDLED_OUTPUT", "STEP_SUCCESS",
+                    "ENGINE_EVENT", "RUN_SUCCESS"]
 
 
 def fail(why):
@@ -108,11 +109,18 @@ def run(mode, exe, env_extra=None):
                     fail(f"{step}.out does not hold the step's stdout")
             with open(os.path.join(logs, step + ".err")) as f:
                 # runlog's own console lines go to stderr, so into .err, as in Dagster (none at ERROR).
-                if not env_extra and f"{step} - LOGS_CAPTURED - Started capturing logs" not in f.read():
+                if not env_extra and "LOGS_CAPTURED - Started capturing logs" not in f.read():
                     fail(f"{step}.err does not hold the step's console lines")
         captured = [e for e in events if e.get("event_type") == "LOGS_CAPTURED"]
-        if [e["step_key"] for e in captured] != ["taxi_zones_file", "taxi_trips_file", "manhattan_stats"]:
+        if [e["attributes"]["step_keys"] for e in captured] != [["taxi_zones_file"], ["taxi_trips_file"],
+                                                                ["manhattan_stats"]]:
             fail(f"LOGS_CAPTURED: {captured}")
+        engine = [e["body"] for e in events if e.get("event_type") == "ENGINE_EVENT"]
+        if len(engine) != 2 or not engine[0].startswith("Executing steps in process (pid: ") or \
+                not engine[1].startswith("Finished steps in process (pid: "):
+            fail(f"the executor's opening and closing ENGINE_EVENTs: {engine}")
+        if "STEP_WORKER_STARTING" in types or "STEP_WORKER_STARTED" in types:
+            fail("the in-process demo claims step workers")
         users = [e for e in events if "event_type" not in e]
         if not users or not all("step_key" in e and e["attributes"] for e in users):
             fail(f"user messages without step or fields: {users}")

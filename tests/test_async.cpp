@@ -647,7 +647,11 @@ TEST_CASE("async: forking while other threads log leaves the child no lock it ca
             for (unsigned i = 0; !stop.load(std::memory_order_relaxed); ++i) log.info("bg {} {}", t, i);
         });
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+    constexpr int children = 4;  // a fork copies the sanitizers' shadow memory: seconds each
+#else
     constexpr int children = 20;
+#endif
     int hung = 0;
     for (int c = 0; c < children; ++c) {
         const pid_t child = ::fork();

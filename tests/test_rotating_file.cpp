@@ -4,10 +4,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -469,4 +471,93 @@ TEST_CASE("rotating options that make no sense are refused", "[rotating]") {
                       Catch::Contains("interval must not be negative"));
     CHECK_NOTHROW(runlog::rotating_file_sink(path, {.max_files = 0}));  // no limit: a plain appending file
     static_assert(runlog::sink<runlog::rotating_file_sink>);
+}
+
+namespace {
+/// The names in dir, sorted.
+std::vector<std::string> names_in(const std::string& dir) {
+    std::vector<std::string> out;
+    for (const auto& e : std::filesystem::directory_iterator(dir)) out.push_back(e.path().filename().string());
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+/// Sets TZ for the test's lifetime.
+struct time_zone {
+    std::string saved;
+    bool had = false;
+    explicit time_zone(const char* tz) {
+        if (const char* old = std::getenv("TZ")) saved = old, had = true;
+        ::setenv("TZ", tz, 1);
+        ::tzset();
+    }
+    ~time_zone() {
+        if (had)
+            ::setenv("TZ", saved.c_str(), 1);
+        else
+            ::unsetenv("TZ");
+        ::tzset();
+    }
+};
+}  // namespace
+
+TEST_CASE("a dated file name starts a file per interval and keeps max_files old ones", "[rotating][dated]") {
+    test_support::temp_dir dir;
+    fake_clock::seconds = nov25_0000 - 1;  // 2026-11-24 23:59:59 UTC
+    {
+        runlog::rotating_file_sink f(dir.path + "/app_%Y-%m-%d.log", {.interval = std::chrono::hours(24), .max_files = 2,
+                                                                   .buffer_size = 0, .clock = &fake_clock::now});
+        CHECK(f.path() == dir.path + "/app_2026-11-24.log");
+        f.write("day 24\n");
+        for (int day = 0; day < 4; ++day) {
+            fake_clock::seconds = nov25_0000 + day * 86400 + 1;
+            f.write("day " + std::to_string(25 + day) + "\n");
+        }
+        CHECK(f.path() == dir.path + "/app_2026-11-28.log");
+    }
+    // The active file and the 2 newest old ones; nothing renamed.
+    CHECK(names_in(dir.path) == std::vector<std::string>{"app_2026-11-26.log", "app_2026-11-27.log", "app_2026-11-28.log"});
+    CHECK(slurp(dir.path + "/app_2026-11-27.log") == "day 27\n");
+    // A restart within the day appends to that day's file.
+    fake_clock::seconds = nov25_0000 + 3 * 86400 + 7200;
+    {
+        runlog::rotating_file_sink f(dir.path + "/app_%Y-%m-%d.log", {.interval = std::chrono::hours(24), .max_files = 2,
+                                                                   .buffer_size = 0, .clock = &fake_clock::now});
+        f.write("again\n");
+    }
+    CHECK(slurp(dir.path + "/app_2026-11-28.log") == "day 28\nagain\n");
+}
+
+TEST_CASE("intervals in local time start at local midnight", "[rotating][dated]") {
+    test_support::temp_dir dir;
+    const time_zone est("EST5");  // UTC-5, no summer time: local midnight is 05:00 UTC
+    fake_clock::seconds = nov25_0000 + 5 * 3600 - 1;  // 2026-11-24 23:59:59 local
+    runlog::rotating_file_sink dated(dir.path + "/d_%Y%m%d.log", {.interval = std::chrono::hours(24), .local_time = true,
+                                                                 .buffer_size = 0, .clock = &fake_clock::now});
+    runlog::rotating_file_sink numbered(dir.path + "/n.log", {.interval = std::chrono::hours(24), .local_time = true,
+                                                             .buffer_size = 0, .clock = &fake_clock::now});
+    dated.write("late on the 24th\n");
+    numbered.write("late on the 24th\n");
+    fake_clock::seconds = nov25_0000 + 3600;  // 01:00 UTC: still the 24th here
+    dated.write("still the 24th\n");
+    numbered.write("still the 24th\n");
+    CHECK(dated.path() == dir.path + "/d_20261124.log");
+    CHECK_FALSE(std::filesystem::exists(dir.path + "/n.log.1"));
+    fake_clock::seconds = nov25_0000 + 5 * 3600;  // local midnight
+    dated.write("the 25th\n");
+    numbered.write("the 25th\n");
+    CHECK(dated.path() == dir.path + "/d_20261125.log");
+    CHECK(slurp(dir.path + "/d_20261124.log") == "late on the 24th\nstill the 24th\n");
+    CHECK(slurp(dir.path + "/n.log.1") == "late on the 24th\nstill the 24th\n");
+    CHECK(slurp(dir.path + "/n.log") == "the 25th\n");
+}
+
+TEST_CASE("a dated file name is checked when the sink is made", "[rotating][dated]") {
+    test_support::temp_dir dir;
+    CHECK_THROWS_WITH(runlog::rotating_file_sink(dir.path + "/a_%Z.log", {.interval = std::chrono::hours(1)}),
+                      Catch::Contains("a dated file name takes %Y %m %d %H %M %S %j and %% only"));
+    CHECK_THROWS_WITH(runlog::rotating_file_sink(dir.path + "/a_%Y.log", {}),
+                      Catch::Contains("a dated file name needs an interval and takes no max_size"));
+    CHECK_THROWS_WITH(runlog::rotating_file_sink(dir.path + "/%Y/a.log", {.interval = std::chrono::hours(1)}),
+                      Catch::Contains("the date goes in the file's name, not in its directories"));
 }

@@ -82,7 +82,9 @@ TEST_CASE("the demo's run prints Dagster's transcript", "[run]") {
         runlog::pipeline("console", runlog::text_formatter::brief({.utc = true}), sink, level::debug));
     log.set_clock(fixed_clock);
     {
-        runlog::run run(log, "__ASSET_JOB_0", fixed_options(dir.path));
+        auto options = fixed_options(dir.path);
+        options.executor = "multiprocess";  // the words of the transcript's executor
+        runlog::run run(log, "__ASSET_JOB_0", std::move(options));
         run.step_worker_starting("taxi_zones_file");
         run.execute("taxi_zones_file", {.worker = "subprocess", .resources = "io_manager"}, [&](runlog::step& s) {
             log.info({{"rows", 265}}, "Downloaded {} rows", 265);
@@ -97,24 +99,26 @@ TEST_CASE("the demo's run prints Dagster's transcript", "[run]") {
     CHECK(strip_newlines(sink.lines()) ==
           std::vector<std::string>{
               R"(12:40:05 - DEBUG - RUN_START - Started execution of run for "__ASSET_JOB_0".)",
-              "12:40:05 - DEBUG - ENGINE_EVENT - Executing steps using in_process executor: parent process (pid: " +
+              "12:40:05 - DEBUG - ENGINE_EVENT - Executing steps using multiprocess executor: parent process (pid: " +
                   pid + ")",
               R"(12:40:05 - DEBUG - taxi_zones_file - STEP_WORKER_STARTING - Launching subprocess for "taxi_zones_file".)",
-              R"(12:40:05 - DEBUG - taxi_zones_file - STEP_WORKER_STARTED - Executing step "taxi_zones_file" in subprocess.)",
+              R"(12:40:05 - DEBUG - STEP_WORKER_STARTED - Executing step "taxi_zones_file" in subprocess.)",
               R"(12:40:05 - DEBUG - taxi_zones_file - RESOURCE_INIT_STARTED - Starting initialization of resources [io_manager].)",
               R"(12:40:05 - DEBUG - taxi_zones_file - RESOURCE_INIT_SUCCESS - Finished initialization of resources [io_manager].)",
               R"(12:40:05 - DEBUG - taxi_zones_file - STEP_START - Started execution of step "taxi_zones_file".)",
-              R"(12:40:05 - INFO - taxi_zones_file - Downloaded 265 rows)",
+              R"(12:40:05 - INFO - __ASSET_JOB_0 - taxi_zones_file - Downloaded 265 rows)",
               R"(12:40:05 - DEBUG - taxi_zones_file - STEP_OUTPUT - Yielded output "result" of type "Any". (Type check passed).)",
               R"(12:40:05 - DEBUG - taxi_zones_file - ASSET_MATERIALIZATION - Materialized value taxi_zones_file.)",
               R"(12:40:05 - DEBUG - taxi_zones_file - HANDLED_OUTPUT - Handled output "result" using IO manager "io_manager")",
               R"(12:40:05 - DEBUG - taxi_zones_file - STEP_SUCCESS - Finished execution of step "taxi_zones_file" in 3.51s.)",
+              "12:40:05 - DEBUG - ENGINE_EVENT - Multiprocess executor: parent process exiting after 5.85s (pid: " + pid +
+                  ")",
               R"(12:40:05 - DEBUG - RUN_SUCCESS - Finished execution of run for "__ASSET_JOB_0".)",
           });
 
     const std::string run_dir = dir.path + "/5f2a9b1c-0d3e-4f5a-8b6c-7d8e9f0a1b2c";
     const auto events = read_lines(run_dir + "/events.jsonl");
-    REQUIRE(events.size() == 13);
+    REQUIRE(events.size() == 14);
     CHECK(events[0].rfind(R"({"timestamp":"2026-11-24T12:40:05.123456Z","severity_text":"DEBUG")", 0) == 0);
     CHECK_THAT(events[0], Catch::Contains(R"("event_type":"RUN_START","run_id":"5f2a9b1c-0d3e-4f5a-8b6c-7d8e9f0a1b2c","job_name":"__ASSET_JOB_0")"));
     CHECK_THAT(events[7], Catch::Contains(R"("body":"Downloaded 265 rows")"));
@@ -146,17 +150,19 @@ TEST_CASE("a step's exception fails the step and the run and passes through unch
     }
     CHECK(seen != nullptr);
     const auto lines = strip_newlines(sink.lines());
-    REQUIRE(lines.size() == 5);
+    REQUIRE(lines.size() == 6);
     CHECK(lines[2] == "DEBUG - load - STEP_START - Started execution of step \"load\".");
     CHECK(lines[3] == "ERROR - load - STEP_FAILURE - Execution of step \"load\" failed. "
                       "(anonymous namespace)::custom_error: custom failure 7");
-    CHECK(lines[4] == "ERROR - RUN_FAILURE - Execution of run for \"etl\" failed. Steps failed: ['load'].");
+    CHECK(lines[4] == "DEBUG - ENGINE_EVENT - Finished steps in process (pid: " + std::to_string(runlog::process_id()) +
+                          ") in 3.51s");
+    CHECK(lines[5] == "ERROR - RUN_FAILURE - Execution of run for \"etl\" failed. Steps failed: ['load'].");
     const auto events = read_lines(dir.path + "/5f2a9b1c-0d3e-4f5a-8b6c-7d8e9f0a1b2c/events.jsonl");
-    REQUIRE(events.size() == 5);
+    REQUIRE(events.size() == 6);
     CHECK_THAT(events[3], Catch::Contains(R"("severity_text":"ERROR")"));
     CHECK_THAT(events[3], Catch::Contains(
                               R"("error_type":"(anonymous namespace)::custom_error","error_message":"custom failure 7")"));
-    CHECK_THAT(events[4], Catch::Contains(R"("failed_steps":["load"])"));
+    CHECK_THAT(events[5], Catch::Contains(R"("failed_steps":["load"])"));
     const auto index = read_lines(dir.path + "/runs.jsonl");
     REQUIRE(index.size() == 2);
     CHECK_THAT(index[1], Catch::Contains(R"("status":"FAILURE")"));
@@ -174,7 +180,7 @@ TEST_CASE("runlog's own exception types are named without the versioned namespac
     } catch (const runlog::capture_error&) {
     }
     const auto lines = strip_newlines(sink.lines());
-    REQUIRE(lines.size() == 5);
+    REQUIRE(lines.size() == 6);
     CHECK(lines[3] == "ERROR - load - STEP_FAILURE - Execution of step \"load\" failed. runlog::capture_error: no pipe");
 }
 
@@ -190,9 +196,9 @@ TEST_CASE("an exception in the run outside any step fails the run", "[run]") {
                       }()),
                       "bad plan");
     const auto lines = strip_newlines(sink.lines());
-    REQUIRE(lines.size() == 5);
+    REQUIRE(lines.size() == 6);
     CHECK(lines[3] == "DEBUG - extract - STEP_SUCCESS - Finished execution of step \"extract\" in 1.17s.");
-    CHECK(lines[4] ==
+    CHECK(lines[5] ==
           "ERROR - RUN_FAILURE - Execution of run for \"etl\" failed. An exception left the run's scope.");
 }
 
@@ -214,11 +220,11 @@ TEST_CASE("explicit failures", "[run]") {
         CHECK(run.failed());
     }
     const auto lines = strip_newlines(sink.lines());
-    REQUIRE(lines.size() == 8);
+    REQUIRE(lines.size() == 10);
     CHECK(lines[3] == "ERROR - validate - STEP_FAILURE - Execution of step \"validate\" failed. ValidationError: 3 rows "
                       "without a zone");
-    CHECK(lines[4] == "ERROR - RUN_FAILURE - Execution of run for \"etl\" failed. Steps failed: ['validate'].");
-    CHECK(lines[7] == "ERROR - RUN_FAILURE - Execution of run for \"etl\" failed. upstream data is stale");
+    CHECK(lines[5] == "ERROR - RUN_FAILURE - Execution of run for \"etl\" failed. Steps failed: ['validate'].");
+    CHECK(lines[9] == "ERROR - RUN_FAILURE - Execution of run for \"etl\" failed. upstream data is stale");
 }
 
 TEST_CASE("nested scopes restore the context they replaced", "[run]") {
@@ -261,8 +267,8 @@ TEST_CASE("nested scopes restore the context they replaced", "[run]") {
                                           });
     CHECK(runlog::current_context().run_id.empty());
     // Each run's event log holds its own records only.
-    CHECK(read_lines(dir.path + "/aaaaaaaa-run/events.jsonl").size() == 13);
-    CHECK(read_lines(dir.path + "/bbbbbbbb-run/events.jsonl").size() == 7);
+    CHECK(read_lines(dir.path + "/aaaaaaaa-run/events.jsonl").size() == 14);
+    CHECK(read_lines(dir.path + "/bbbbbbbb-run/events.jsonl").size() == 8);
 }
 
 TEST_CASE("a step left open when its run ends fails, and the run with it", "[run]") {
@@ -276,14 +282,14 @@ TEST_CASE("a step left open when its run ends fails, and the run with it", "[run
         left = new runlog::step(run, "forgotten");
     }
     auto lines = strip_newlines(sink.lines());
-    REQUIRE(lines.size() == 5);
+    REQUIRE(lines.size() == 6);
     CHECK(lines[3] == "ERROR - forgotten - STEP_FAILURE - Execution of step \"forgotten\" failed. "
                       "runlog::step_left_open: the step was still open when the run ended");
-    CHECK(lines[4] == "ERROR - RUN_FAILURE - Execution of run for \"etl\" failed. Steps failed: ['forgotten'].");
+    CHECK(lines[5] == "ERROR - RUN_FAILURE - Execution of run for \"etl\" failed. Steps failed: ['forgotten'].");
     delete left;  // the run has ended: nothing more is emitted, and the thread's context is restored
-    CHECK(sink.lines().size() == 5);
+    CHECK(sink.lines().size() == 6);
     CHECK(runlog::current_context().run_id.empty());
-    CHECK(read_lines(dir.path + "/5f2a9b1c-0d3e-4f5a-8b6c-7d8e9f0a1b2c/events.jsonl").size() == 5);
+    CHECK(read_lines(dir.path + "/5f2a9b1c-0d3e-4f5a-8b6c-7d8e9f0a1b2c/events.jsonl").size() == 6);
 }
 
 TEST_CASE("the event log keeps every level whatever the console's level", "[run]") {
@@ -310,7 +316,7 @@ TEST_CASE("the event log keeps every level whatever the console's level", "[run]
     CHECK(strip_newlines(console.lines()) == std::vector<std::string>{"ERROR - s - an error"});
     CHECK(other.size() == 0);
     const auto lines = read_lines(events);
-    REQUIRE(lines.size() == 9);
+    REQUIRE(lines.size() == 10);
     CHECK_THAT(lines[3], Catch::Contains(R"("severity_text":"TRACE","severity_number":1,"body":"a trace")"));
     CHECK_THAT(lines[4], Catch::Contains(R"("body":"a debug")"));
     CHECK_THAT(lines[5], Catch::Contains(R"("body":"from another logger","logger":"second")"));
@@ -339,8 +345,8 @@ TEST_CASE("steps on several threads: every record once, with its step's key", "[
         for (auto& w : workers) w.join();
     }
     const auto lines = read_lines(events);
-    // RUN_START, ENGINE_EVENT, per step STEP_START + records + STEP_SUCCESS, RUN_SUCCESS
-    REQUIRE(lines.size() == 2 + threads * (per_thread + 2) + 1);
+    // RUN_START, ENGINE_EVENT, per step STEP_START + records + STEP_SUCCESS, ENGINE_EVENT, RUN_SUCCESS
+    REQUIRE(lines.size() == 2 + threads * (per_thread + 2) + 2);
     std::set<std::pair<int, int>> seen;
     int malformed = 0;
     for (const auto& line : lines) {
@@ -393,7 +399,7 @@ TEST_CASE("run ids, storage places and unstored runs", "[run]") {
         log.debug("only on the console");
     }
     CHECK_FALSE(exists(dir.path + "/unstored"));
-    CHECK(sink.size() == 4);
+    CHECK(sink.size() == 5);
 }
 
 TEST_CASE("a base directory that cannot be created is an error naming it", "[run]") {
@@ -476,7 +482,7 @@ TEST_CASE("the end events point at the scope's opening line", "[run]") {
     CHECK(strip_newlines(sink.lines()) == std::vector<std::string>{at("RUN_START", line), at("ENGINE_EVENT", line),
                                                                    at("STEP_START", line + 1),
                                                                    at("STEP_SUCCESS", line + 1),
-                                                                   at("RUN_SUCCESS", line)});
+                                                                   at("ENGINE_EVENT", line), at("RUN_SUCCESS", line)});
 }
 
 namespace {

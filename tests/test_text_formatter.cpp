@@ -72,8 +72,8 @@ TEST_CASE("the level is coloured only when asked", "[text]") {
     fill_fixed(r, runlog::level::error);
     r.set_message("boom");
     auto f = runlog::text_formatter::brief({.utc = true});
-    CHECK(render(f, r, true) == "12:40:05 - \x1b[31mERROR\x1b[0m - taxi_zones_file - boom\n");
-    CHECK(render(f, r, false) == "12:40:05 - ERROR - taxi_zones_file - boom\n");
+    CHECK(render(f, r, true) == "12:40:05 - \x1b[31mERROR\x1b[0m - __ASSET_JOB_0 - taxi_zones_file - boom\n");
+    CHECK(render(f, r, false) == "12:40:05 - ERROR - __ASSET_JOB_0 - taxi_zones_file - boom\n");
     r.lvl = runlog::level::critical;
     CHECK(render(f, r, true).find("\x1b[1;31mCRITICAL\x1b[0m") != std::string::npos);
 }

@@ -290,6 +290,26 @@ inline void run_hooks(const event& e) noexcept {
     s.hooks_mutex.unlock();
 }
 
+inline int index_of(int sig) noexcept {
+    for (int i = 0; i < signal_count; ++i)
+        if (handled_signals[i] == sig) return i;
+    return -1;
+}
+
+/// Puts back the disposition that was there before runlog's, for one signal.
+inline void restore(int sig) noexcept {
+    auto& s = the_state();
+    const int i = index_of(sig);
+    if (i >= 0 && s.taken[i]) {
+        ::sigaction(sig, &s.previous[i], nullptr);
+    } else {
+        struct sigaction dfl {};
+        dfl.sa_handler = SIG_DFL;
+        sigemptyset(&dfl.sa_mask);
+        ::sigaction(sig, &dfl, nullptr);
+    }
+}
+
 /// A handler stopped past the time limit: the process goes on dying by the signal that started it.
 inline void on_watchdog(int) {
     auto& s = the_state();
@@ -299,14 +319,17 @@ inline void on_watchdog(int) {
         .write_to(STDERR_FILENO);
     int sig = s.ending_signal.load();
     if (sig == 0) sig = SIGABRT;
-    struct sigaction dfl {};
-    dfl.sa_handler = SIG_DFL;
-    sigemptyset(&dfl.sa_mask);
-    ::sigaction(sig, &dfl, nullptr);
+    // Under the disposition that was there before runlog's (a sanitizer's report, say), then the default.
+    restore(sig);
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, sig);
     ::pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+    ::raise(sig);
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    ::sigaction(sig, &dfl, nullptr);
     ::raise(sig);
     ::_exit(128 + sig);
 }
@@ -377,26 +400,6 @@ inline void print_stack(const char* whose) noexcept {
     line l;
     (l << "runlog: stack of the thread that " << whose << ":\n").write_to(STDERR_FILENO);
     ::backtrace_symbols_fd(frames, n, STDERR_FILENO);
-}
-
-inline int index_of(int sig) noexcept {
-    for (int i = 0; i < signal_count; ++i)
-        if (handled_signals[i] == sig) return i;
-    return -1;
-}
-
-/// Puts back the disposition that was there before runlog's, for one signal.
-inline void restore(int sig) noexcept {
-    auto& s = the_state();
-    const int i = index_of(sig);
-    if (i >= 0 && s.taken[i]) {
-        ::sigaction(sig, &s.previous[i], nullptr);
-    } else {
-        struct sigaction dfl {};
-        dfl.sa_handler = SIG_DFL;
-        sigemptyset(&dfl.sa_mask);
-        ::sigaction(sig, &dfl, nullptr);
-    }
 }
 
 /// Lets the signal take its course under the previous disposition: a fault the kernel raised happens again when

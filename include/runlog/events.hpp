@@ -143,7 +143,7 @@ struct step_worker_starting {
 
 /// STEP_WORKER_STARTED: `Executing step "x" in subprocess.`
 struct step_worker_started {
-    static constexpr event_info info{"STEP_WORKER_STARTED", level::debug};
+    static constexpr event_info info{"STEP_WORKER_STARTED", level::debug, false};
     std::string_view step_key{};
     std::string_view worker = "subprocess";
     std::array<field, 1> fields() const noexcept { return {{{"worker", worker}}}; }
@@ -191,7 +191,7 @@ struct engine_event {
 
 /// LOGS_CAPTURED: `Started capturing logs in process (pid: N).`
 struct logs_captured {
-    static constexpr event_info info{"LOGS_CAPTURED", level::debug};
+    static constexpr event_info info{"LOGS_CAPTURED", level::debug, false};
     std::string_view file_key{};
     string_list step_keys{};  ///< the captured steps' keys (a JSON array)
     std::string_view stdout_path{};

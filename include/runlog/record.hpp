@@ -29,6 +29,9 @@ struct context {
 struct event_info {
     std::string_view name;
     level default_level;
+    /// Whether console layouts show the step column for it: Dagster's do not for events of a worker or a
+    /// capture, which may cover several steps (the JSON keeps step_key all the same).
+    bool step_column = true;
 };
 
 namespace detail {

@@ -75,7 +75,9 @@ struct run_options {
     std::string run_id{};    ///< empty: a new UUID v4
     std::string base_dir{};  ///< empty: default_base_dir()
     bool store = true;                    ///< keep the event log and the runs index on disk
-    std::string executor = "in_process";  ///< named by the ENGINE_EVENT at the start
+    /// Named by the ENGINE_EVENTs at the start and the end, in Dagster's words for "in_process" (`Executing steps
+    /// in process (pid: N)`, `Finished steps in process (pid: N) in 1.2s`) and "multiprocess".
+    std::string executor = "in_process";
     duration_clock_fn duration_clock = nullptr;  ///< null: std::chrono::steady_clock::now
     /// Permissions (before the umask) of the event log, the runs index and compute logs, and of the directories
     /// created for them: private by default, as they may hold anything a step prints.
@@ -134,6 +136,7 @@ struct run_state {
     std::unique_ptr<event_log> log;  ///< null when the run is not stored
     duration_clock_fn clock;
     unsigned file_mode = 0600, directory_mode = 0700;  ///< of the stored files and their directories
+    std::string executor;                              ///< run_options::executor
     /// The process that began the run: a child of fork() that did not exec leaves its runs and steps
     /// without ending them, so they end once, in this process.
     std::uint32_t owner_pid = process_id();
@@ -802,9 +805,12 @@ RUNLOG_INLINE run::run(detail::logger_ref logger, std::string job, run_options o
         detail::crash::add(s.announce_hook);
         detail::crash::install_default();
     }
-    const std::string text = "Executing steps using " + options.executor +
-                             " executor: parent process (pid: " + std::to_string(process_id()) + ")";
-    s.emit(events::engine_event{.text = text}, {}, {{"executor", options.executor}, {"pid", process_id()}}, loc);
+    s.executor = std::move(options.executor);
+    const std::string pid = std::to_string(process_id());
+    const std::string text = s.executor == "in_process"     ? "Executing steps in process (pid: " + pid + ")"
+                             : s.executor == "multiprocess" ? "Executing steps using multiprocess executor: parent process (pid: " + pid + ")"
+                                                            : "Executing steps using " + s.executor + " executor (pid: " + pid + ")";
+    s.emit(events::engine_event{.text = text}, {}, {{"executor", s.executor}, {"pid", process_id()}}, loc);
 }
 
 RUNLOG_INLINE run::~run() {
@@ -884,6 +890,16 @@ RUNLOG_INLINE void run::end(std::string_view unwinding_reason) noexcept {
     record::time_point end_time{};
     std::string status;
     try {
+        // The executor's closing words, as Dagster's: `Finished steps in process (pid: N) in 4.38s`.
+        basic_memory_buffer<128> took;
+        detail::format_duration(took, ms);
+        const std::string pid = std::to_string(process_id());
+        const std::string text =
+            s.executor == "in_process" ? "Finished steps in process (pid: " + pid + ") in " + std::string(took.view())
+            : s.executor == "multiprocess"
+                ? "Multiprocess executor: parent process exiting after " + std::string(took.view()) + " (pid: " + pid + ")"
+                : s.executor + " executor: finished after " + std::string(took.view()) + " (pid: " + pid + ")";
+        s.emit(events::engine_event{.text = text}, {}, {{"executor", s.executor}, {"pid", process_id()}}, loc_);
         const bool failure = failed || !s.failed_steps.empty() || !unwinding_reason.empty();
         if (failure) {
             const std::vector<std::string_view> steps(s.failed_steps.begin(), s.failed_steps.end());

@@ -64,6 +64,12 @@ public:
         buffered_records_ = 0;
     }
     /// Makes fd the file written to (after a rotation), closing the old one; the buffer must be empty.
+    /// Writes to another file from now on (a dated rotating file): fd open on new_path.
+    void retarget(int fd, std::string new_path) noexcept {
+        path_.swap(new_path);
+        replace_fd(fd);
+    }
+
     void replace_fd(int fd) noexcept {
         ::close(fd_);
         fd_ = fd;

@@ -21,7 +21,7 @@ struct text_preset;
 /// What a text pattern is made of: the start of a part (parts are joined by " - "), literal text, or a field.
 enum class text_token : unsigned char {
     part, literal, date, time, tz, msec, usec, iso, logger, level, levelno, job, run_id, run_id8, pid, thread,
-    step, event, message, field_list, file, line, function
+    step, event, message, field_list, file, line, function, user_job
 };
 
 /// A parsed piece of a pattern; a literal keeps its place in the pattern (so that it survives copies).
@@ -96,14 +96,16 @@ struct text_options {
 ///
 /// A pattern is a list of parts separated by " - "; each part mixes literal text with fields:
 /// {date} {time} {tz} {msec} {usec} {iso} {logger} {level} {levelno} {job} {run_id} {run_id8} {pid}
-/// {thread} {step} {event} {message} {fields} {file} {line} {function}; `{{` and `}}` are braces.
+/// {thread} {step} {event} {message} {fields} {file} {line} {function} {user_job} (the job, for a user's
+/// message only, as Dagster's short layout shows it); `{{` and `}}` are braces. {step} is empty for the events
+/// whose console lines show no step (STEP_WORKER_STARTED, LOGS_CAPTURED).
 class text_formatter {
 public:
     /// Dagster's full console layout.
     static constexpr std::string_view full_pattern =
         "{date} {time} {tz} - {logger} - {level} - {job} - {run_id} - {pid} - {step} - {event} - {message}";
     /// The layout of the sample in Dagster's docs.
-    static constexpr std::string_view short_pattern = "{time} - {level} - {step} - {event} - {message}";
+    static constexpr std::string_view short_pattern = "{time} - {level} - {user_job} - {step} - {event} - {message}";
 
     /// The full layout.
     RUNLOG_INLINE text_formatter();
@@ -184,6 +186,7 @@ constexpr text_pattern_problem parse_text_pattern(std::string_view s, Emit&& emi
         {"pid", text_token::pid},         {"thread", text_token::thread},   {"step", text_token::step},
         {"event", text_token::event},     {"message", text_token::message}, {"fields", text_token::field_list},
         {"file", text_token::file},       {"line", text_token::line},       {"function", text_token::function},
+        {"user_job", text_token::user_job},
     };
     constexpr std::string_view sep = " - ";
     emit(text_piece{text_token::part, 0, 0});
@@ -318,7 +321,7 @@ RUNLOG_INLINE void text_formatter::write_full(const text_formatter& f, const rec
         out.append(std::string_view(" - "));
         detail::append_number(out, r.pid);
     }
-    part(r.ctx.step);
+    if (!r.event || r.event->step_column) part(r.ctx.step);
     if (r.event) part(r.event->name);  // a name from the program, escaped as the rest
     part(r.message());
     out.push_back('\n');
@@ -404,7 +407,8 @@ RUNLOG_INLINE void text_formatter::render(token t, const record& r, unsigned mic
         case token::run_id8: put(r.ctx.run_id.substr(0, 8)); break;
         case token::pid: if (r.pid) detail::append_number(out, r.pid); break;
         case token::thread: if (r.thread) detail::append_number(out, r.thread); break;
-        case token::step: put(r.ctx.step); break;
+        case token::step: if (!r.event || r.event->step_column) put(r.ctx.step); break;
+        case token::user_job: if (!r.event) put(r.ctx.job); break;
         case token::event: if (r.event) out.append(r.event->name); break;
         case token::message: put(r.message()); break;
         case token::field_list: detail::append_logfmt_fields(out, r, false); break;
