@@ -246,6 +246,11 @@ TEST_CASE("crash: a crash on another thread is handled the same", "[crash]") {
 }
 
 TEST_CASE("crash: a crash inside a sink that holds its lock ends within the time limit", "[crash]") {
+#if defined(__SANITIZE_THREAD__)
+    // ThreadSanitizer holds SIGALRM back until the thread leaves the lock it waits for, which it never does.
+    WARN("skipped under ThreadSanitizer, which defers the watchdog's SIGALRM while the handler waits for a lock");
+    return;
+#endif
     test_support::temp_dir with, without;
     const outcome base = run_probe("sink_segv", without.path, {}, {"RUNLOG_CRASH_HANDLER=0"});
     const outcome o = run_probe("sink_segv", with.path, {"limit_ms=1000"});
