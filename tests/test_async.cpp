@@ -635,8 +635,11 @@ TEST_CASE("async: a forked child writes its own records and its flush returns", 
 
 TEST_CASE("async: forking while other threads log leaves the child no lock it cannot take and no parent record",
           "[async][fork]") {
-#if defined(__SANITIZE_THREAD__)
-    WARN("skipped under ThreadSanitizer, whose runtime hangs a child forked while other threads run");
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+    // The sanitizers' own runtimes are not fork-safe while other threads run: ThreadSanitizer hangs the child, and
+    // GCC 12's AddressSanitizer leaves its allocator locked in a child forked while another thread allocates (the
+    // backend and the flusher do). The plain build runs it.
+    WARN("skipped under the sanitizers, whose runtimes hang a child forked while other threads run");
     return;
 #endif
     test_support::temp_dir dir;
@@ -651,11 +654,7 @@ TEST_CASE("async: forking while other threads log leaves the child no lock it ca
             for (unsigned i = 0; !stop.load(std::memory_order_relaxed); ++i) log.info("bg {} {}", t, i);
         });
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-    constexpr int children = 4;  // a fork copies the sanitizers' shadow memory: seconds each
-#else
     constexpr int children = 20;
-#endif
     int hung = 0;
     for (int c = 0; c < children; ++c) {
         const pid_t child = ::fork();
