@@ -70,6 +70,11 @@ TEST_CASE("good config files and their effect", "[config]") {
         {"a sequence as a mapping value at the same indentation", "tags:\n- a\n- b\nloggers:\n  console:\n    config:\n      log_level: 40\n",
          level::error, level::info},
         {"a document end", "loggers:\n  console:\n    config:\n      log_level: ERROR\n...\n# done\n", level::error, level::info},
+        {"a Dagster run config with block scalars",
+         "ops:\n  transform_join:\n    config:\n      query: |\n        SELECT z.zone, count(*)\n          FROM trips t\n\n"
+         "        # not a comment: part of the query\n        GROUP BY 1\n      note: >-\n        folded\n        text\n"
+         "      steps:\n        - |+\n          kept\n\n        - x\nloggers:\n  console:\n    config:\n      log_level: ERROR\n",
+         level::error, level::info},
     };
     for (const auto& c : cases) {
         INFO(c.what);
@@ -108,8 +113,13 @@ TEST_CASE("bad config files: exact messages, and the levels stay as they were", 
         {"anchor", "loggers: &l\n  console: {}\n", "config.yaml:1:10: anchors ('&') are not supported"},
         {"alias", "a: 1\nloggers: *a\n", "config.yaml:2:10: aliases ('*') are not supported"},
         {"tag", "loggers: !!map\n", "config.yaml:1:10: tags ('!') are not supported"},
-        {"block scalar", "loggers:\n  console:\n    config:\n      log_level: |\n        ERROR\n",
-         "config.yaml:4:18: block scalars ('|' and '>') are not supported: write the value on one line"},
+        {"block scalar header", "ops:\n  q: |x\n    a\nloggers: {}\n",
+         "config.yaml:2:7: unexpected 'x' after a block scalar's indicator: expected '-', '+', a digit 1-9 or the end of "
+         "the line"},
+        {"block scalar empty line wider than its text", "ops:\n  q: |\n      \n    a\nloggers: {}\n",
+         "config.yaml:3:7: an empty line of a block scalar is indented more than its first line"},
+        {"a node on the --- line", "--- |\n  a\n", "config.yaml:1:5: a node on the '---' line is not supported: start "
+                                                  "it on the next line"},
         {"two documents", "---\nloggers: {}\n---\nloggers: {}\n",
          "config.yaml:3:1: a second document ('---'): multi-document streams are not supported"},
         {"duplicate key", "loggers:\n  console:\n    config:\n      log_level: ERROR\n  console:\n    config: {}\n",
@@ -363,4 +373,25 @@ TEST_CASE("one config for several loggers, and near misses of 'loggers' are warn
     bad = runlog::try_apply_config(first, "loggers:\n  console:\n    config:\n      log_level: ~\n", "c.yaml");
     REQUIRE_FALSE(bad);
     CHECK_THAT(bad.problem->message, Catch::StartsWith("log level of 'loggers.console' is empty"));
+}
+
+TEST_CASE("YAML block scalars: literal, folded, chomping and indentation indicators", "[config][yaml]") {
+    using runlog::detail::yaml::parser;
+    auto values = [](std::string_view text) {
+        auto [doc, err] = parser(text).parse();
+        if (err) FAIL(err->message);
+        std::vector<std::string> out;
+        for (const auto& v : doc->values) out.push_back(v.text);
+        return out;
+    };
+    CHECK(values("a: |\n  one\n    two\n\n  three\nb: 1\n") == std::vector<std::string>{"one\n  two\n\nthree\n", "1"});
+    CHECK(values("a: >\n  one\n  two\n\n  three\n    more\n  four\n") ==
+          std::vector<std::string>{"one two\nthree\n  more\nfour\n"});
+    CHECK(values("strip: |-\n  t\n\nclip: |\n  t\n\nkeep: |+\n  t\n\n") ==
+          std::vector<std::string>{"t", "t\n", "t\n\n"});
+    CHECK(values("- |1\n  x\n- >2-\n   y\n") == std::vector<std::string>{" x\n", " y"});
+    CHECK(values("empty: |\nnext: 1\n") == std::vector<std::string>{"", "1"});
+    auto [doc, err] = parser("a: |\n  1\n").parse();
+    REQUIRE(doc);
+    CHECK(doc->values[0].quoted);  // a block scalar is always a string
 }

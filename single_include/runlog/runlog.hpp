@@ -9704,6 +9704,8 @@ public:
             if (li < lines_.size() && is_marker(lines_[li], "---")) {
                 ++li;
                 skip_blank(li);
+            } else if (li < lines_.size() && lines_[li].indent == 0 && lines_[li].text.starts_with("--- ")) {
+                fail(lines_[li], 4, "a node on the '---' line is not supported: start it on the next line");
             }
             node doc;
             doc.pos = {li < lines_.size() ? lines_[li].number : 1, 1};
@@ -9894,6 +9896,8 @@ private:
                     empty.pos = pos(l, 1);
                     seq.values.push_back(std::move(empty));
                 }
+            } else if (l.text[off] == '|' || l.text[off] == '>') {
+                seq.values.push_back(block_scalar(li, off, indent));
             } else {
                 // The rest of the line starts a node at its own column: "- key: value" or "- - x".
                 const std::size_t at = li;
@@ -9941,6 +9945,9 @@ private:
                                            (lines_[li].indent == indent && is_seq_entry(lines_[li].text))))
                     v = block(li, lines_[li].indent, depth + 1);
                 add_key(map, std::move(key), std::move(v));
+            } else if (l.text[off] == '|' || l.text[off] == '>') {
+                node v = block_scalar(li, off, indent);  // li moves past its lines
+                add_key(map, std::move(key), std::move(v));
             } else {
                 node v = value(l, off, depth + 1);
                 expect_line_end(l, off);
@@ -9976,6 +9983,117 @@ private:
         while (off < l.text.size() && (l.text[off] == ' ' || l.text[off] == '\t')) ++off;
         if (off < l.text.size() && l.text[off] != '#')
             fail(l, off, "unexpected '" + std::string(1, l.text[off]) + "' after the value");
+    }
+
+    /// A block scalar whose indicator ('|' literal, '>' folded) is at lines_[li].text[off], in a node indented
+    /// `parent`; li ends at the first line after its content. Chomping ('-' strip, '+' keep, else clip) and an
+    /// indentation indicator (1-9) may follow the indicator in either order.
+    node block_scalar(std::size_t& li, std::size_t off, int parent) {
+        const line& head = lines_[li];
+        node n;
+        n.pos = pos(head, off);
+        n.type = node::kind::scalar;
+        n.quoted = true;  // always a string
+        const bool folded = head.text[off] == '>';
+        char chomp = 'c';
+        int explicit_indent = 0;
+        std::size_t i = off + 1;
+        for (int k = 0; k < 2 && i < head.text.size(); ++k, ++i) {
+            const char c = head.text[i];
+            if ((c == '-' || c == '+') && chomp == 'c')
+                chomp = c;
+            else if (c >= '1' && c <= '9' && explicit_indent == 0)
+                explicit_indent = c - '0';
+            else
+                break;
+        }
+        if (i < head.text.size() && head.text[i] != ' ' && head.text[i] != '\t')
+            fail(head, i, "unexpected '" + std::string(1, head.text[i]) +
+                              "' after a block scalar's indicator: expected '-', '+', a digit 1-9 or the end of the line");
+        expect_line_end(head, i);
+        // The content: every following line indented at least `content` (found from the first non-empty line
+        // unless given), and empty lines among them.
+        const int base = parent < 0 ? 0 : parent;
+        int content = explicit_indent ? base + explicit_indent : -1;
+        std::size_t k = li + 1;
+        int widest_empty = 0;
+        std::size_t widest_at = k;
+        if (content < 0) {
+            for (std::size_t j = k; j < lines_.size(); ++j) {
+                if (lines_[j].text.empty()) {
+                    if (lines_[j].indent > widest_empty) widest_empty = lines_[j].indent, widest_at = j;
+                    continue;
+                }
+                content = lines_[j].indent;
+                break;
+            }
+            if (content <= base) content = -1;  // no content: the scalar is empty
+            if (content > 0 && widest_empty > content)
+                fail(lines_[widest_at], 0, "an empty line of a block scalar is indented more than its first line");
+        }
+        std::vector<std::string_view> rows;  // the content lines, with the spaces beyond `content`
+        std::vector<std::string> padded;     // rows that keep spaces of the indentation (storage)
+        padded.reserve(lines_.size() - k);
+        for (; k < lines_.size(); ++k) {
+            const line& l = lines_[k];
+            // The "line" after the file's last newline is no line of the scalar.
+            if (k + 1 == lines_.size() && l.indent == 0 && l.text.empty() && !in_.empty() && in_.back() == '\n') break;
+            if (l.text.empty()) {
+                if (content > 0 && l.indent > content) {
+                    padded.emplace_back(static_cast<std::size_t>(l.indent - content), ' ');
+                    rows.push_back(padded.back());
+                } else {
+                    rows.push_back({});
+                }
+                continue;
+            }
+            if (content < 0 || l.indent < content) break;
+            if (l.indent > content) {
+                padded.push_back(std::string(static_cast<std::size_t>(l.indent - content), ' ') + std::string(l.text));
+                rows.push_back(padded.back());
+            } else {
+                rows.push_back(l.text);
+            }
+        }
+        li = k;
+        // Trailing empty rows belong to the chomping, not to the text.
+        std::size_t last = rows.size();
+        while (last > 0 && rows[last - 1].empty()) --last;
+        std::string out;
+        if (!folded) {
+            for (std::size_t r = 0; r < last; ++r) {
+                if (r) out.push_back('\n');
+                out.append(rows[r]);
+            }
+        } else {
+            // Folding: a line break between two lines of text becomes a space; one followed by empty lines becomes
+            // those lines' breaks; breaks around more-indented lines stay.
+            bool any = false, prev_more = false;
+            std::size_t breaks = 0;
+            for (std::size_t r = 0; r < last; ++r) {
+                if (rows[r].empty()) {
+                    ++breaks;
+                    continue;
+                }
+                const bool more = rows[r][0] == ' ' || rows[r][0] == '\t';
+                if (!any)
+                    out.append(breaks, '\n');
+                else if (!prev_more && !more)
+                    breaks ? out.append(breaks, '\n') : out.append(" ");
+                else
+                    out.append(breaks + 1, '\n');
+                out.append(rows[r]);
+                any = true;
+                prev_more = more;
+                breaks = 0;
+            }
+        }
+        if (last > 0 && chomp != '-') out.push_back('\n');
+        if (chomp == '+') out.append(rows.size() - last, '\n');  // the trailing empty lines, kept
+        if (out.size() > max_scalar) fail(head, off, "a scalar longer than " + std::to_string(max_scalar) + " bytes");
+        n.text = std::move(out);
+        skip_blank(li);
+        return n;
     }
 
     /// A value on the rest of a line: a flow collection or a scalar.
