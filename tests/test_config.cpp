@@ -120,6 +120,8 @@ TEST_CASE("bad config files: exact messages, and the levels stay as they were", 
          "config.yaml:3:7: an empty line of a block scalar is indented more than its first line"},
         {"a node on the --- line", "--- |\n  a\n", "config.yaml:1:5: a node on the '---' line is not supported: start "
                                                   "it on the next line"},
+        {"a node on the --- line after a tab", "---\tscalar\n",
+         "config.yaml:1:5: a node on the '---' line is not supported: start it on the next line"},
         {"two documents", "---\nloggers: {}\n---\nloggers: {}\n",
          "config.yaml:3:1: a second document ('---'): multi-document streams are not supported"},
         {"duplicate key", "loggers:\n  console:\n    config:\n      log_level: ERROR\n  console:\n    config: {}\n",

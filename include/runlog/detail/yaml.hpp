@@ -123,7 +123,8 @@ public:
             if (li < lines_.size() && is_marker(lines_[li], "---")) {
                 ++li;
                 skip_blank(li);
-            } else if (li < lines_.size() && lines_[li].indent == 0 && lines_[li].text.starts_with("--- ")) {
+            } else if (li < lines_.size() && lines_[li].indent == 0 &&
+                       (lines_[li].text.starts_with("--- ") || lines_[li].text.starts_with("---\t"))) {
                 fail(lines_[li], 4, "a node on the '---' line is not supported: start it on the next line");
             }
             node doc;
