@@ -336,10 +336,7 @@ struct capture::impl {
             ::close(s.write_end);
             s.write_end = -1;
         }
-        crash_hook_.fn = &on_crash;
-        crash_hook_.context = this;
-        crash_hook_.stage = detail::crash::outputs;
-        detail::crash::add(crash_hook_);
+        detail::crash::add(crash_hook_, &on_crash, this, detail::crash::outputs);
     }
 
     /// The process is ending with the capture open: the reader gets a moment to copy what the pipes still

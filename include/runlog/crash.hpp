@@ -83,7 +83,8 @@ struct hook {
     bool listed = false;
 };
 
-RUNLOG_INLINE void add(hook& h) noexcept;
+/// Lists h to call fn(context, event) at `stage`.
+RUNLOG_INLINE void add(hook& h, hook_fn fn, void* context, int stage) noexcept;
 RUNLOG_INLINE void remove(hook& h) noexcept;
 
 /// Installs the handler with default options unless it was installed before or the program opted out.
@@ -245,10 +246,13 @@ inline state& the_state() noexcept {
 
 inline long thread_id_now() noexcept { return static_cast<long>(::syscall(SYS_gettid)); }
 
-RUNLOG_INLINE void add(hook& h) noexcept {
+RUNLOG_INLINE void add(hook& h, hook_fn fn, void* context, int stage) noexcept {
     auto& s = the_state();
     std::lock_guard lock(s.hooks_mutex);
     if (h.listed) return;
+    h.fn = fn;
+    h.context = context;
+    h.stage = stage;
     h.prev = nullptr;
     h.next = s.first;
     if (s.first) s.first->prev = &h;
@@ -595,12 +599,8 @@ RUNLOG_INLINE void install_default() noexcept {
         s.default_done.store(true);
         return;
     }
-    {
-        std::lock_guard lock(s.install_mutex);
-        if (s.default_done.load()) return;
-    }
     try {
-        install_crash_handler();
+        install_crash_handler();  // twice at once is harmless: installing is idempotent
     } catch (const std::exception& e) {
         line l;
         (l << e.what() << "; runlog runs without it\n").write_to(STDERR_FILENO);

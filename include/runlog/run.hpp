@@ -799,10 +799,8 @@ RUNLOG_INLINE run::run(detail::logger_ref logger, std::string job, run_options o
     if (s.log) {
         detail::append_run_index(s, "STARTED", start_time_, nullptr, 0);
         // Whatever ends the process now, the run's last lines say how it ended.
-        s.crash_hook = {.fn = &detail::run_state::end_on_crash, .context = &s, .stage = detail::crash::runs};
-        s.announce_hook = {.fn = &detail::run_state::end_on_crash, .context = &s, .stage = detail::crash::announce};
-        detail::crash::add(s.crash_hook);
-        detail::crash::add(s.announce_hook);
+        detail::crash::add(s.crash_hook, &detail::run_state::end_on_crash, &s, detail::crash::runs);
+        detail::crash::add(s.announce_hook, &detail::run_state::end_on_crash, &s, detail::crash::announce);
         detail::crash::install_default();
     }
     s.executor = std::move(options.executor);

@@ -1622,7 +1622,8 @@ struct hook {
     bool listed = false;
 };
 
-RUNLOG_INLINE void add(hook& h) noexcept;
+/// Lists h to call fn(context, event) at `stage`.
+RUNLOG_INLINE void add(hook& h, hook_fn fn, void* context, int stage) noexcept;
 RUNLOG_INLINE void remove(hook& h) noexcept;
 
 /// Installs the handler with default options unless it was installed before or the program opted out.
@@ -6161,10 +6162,13 @@ inline state& the_state() noexcept {
 
 inline long thread_id_now() noexcept { return static_cast<long>(::syscall(SYS_gettid)); }
 
-RUNLOG_INLINE void add(hook& h) noexcept {
+RUNLOG_INLINE void add(hook& h, hook_fn fn, void* context, int stage) noexcept {
     auto& s = the_state();
     std::lock_guard lock(s.hooks_mutex);
     if (h.listed) return;
+    h.fn = fn;
+    h.context = context;
+    h.stage = stage;
     h.prev = nullptr;
     h.next = s.first;
     if (s.first) s.first->prev = &h;
@@ -6511,12 +6515,8 @@ RUNLOG_INLINE void install_default() noexcept {
         s.default_done.store(true);
         return;
     }
-    {
-        std::lock_guard lock(s.install_mutex);
-        if (s.default_done.load()) return;
-    }
     try {
-        install_crash_handler();
+        install_crash_handler();  // twice at once is harmless: installing is idempotent
     } catch (const std::exception& e) {
         line l;
         (l << e.what() << "; runlog runs without it\n").write_to(STDERR_FILENO);
@@ -6543,10 +6543,8 @@ struct state {
     crash::hook announce_hook, flush_hook;
 
     state() {
-        announce_hook = {.fn = &on_crash, .context = this, .stage = crash::announce};
-        flush_hook = {.fn = &on_crash, .context = this, .stage = crash::flush};
-        crash::add(announce_hook);
-        crash::add(flush_hook);
+        crash::add(announce_hook, &on_crash, this, crash::announce);
+        crash::add(flush_hook, &on_crash, this, crash::flush);
     }
 
     /// The process is ending: after a crash, every logger writes a record naming it; then all flush.
@@ -7212,11 +7210,8 @@ private:
     };
 
     periodic_flusher() {
-        ::pthread_atfork(&lock_for_fork, &unlock_after_fork, &reset_in_child);
-        crash_hook_.fn = &on_crash;
-        crash_hook_.context = this;
-        crash_hook_.stage = crash::files;
-        crash::add(crash_hook_);
+        ::pthread_atfork(&lock_for_fork, &release_after_fork, &reset_in_child);
+        crash::add(crash_hook_, &on_crash, this, crash::files);
         crash::install_default();
     }
 
@@ -7289,7 +7284,6 @@ private:
         f.held_.clear();
         f.mutex_.unlock();
     }
-    static void unlock_after_fork() noexcept { release_after_fork(); }
     static void reset_in_child() noexcept {
         auto& f = instance();
         f.started_ = false;
@@ -8018,10 +8012,7 @@ struct async_backend::impl {
         tsc_enabled().store(options().use_tsc, std::memory_order_relaxed);
         started().store(true, std::memory_order_release);
         thread_.start([](void* self) { static_cast<impl*>(self)->run(); }, this);
-        crash_hook_.fn = &on_crash;
-        crash_hook_.context = this;
-        crash_hook_.stage = crash::drain;
-        crash::add(crash_hook_);
+        crash::add(crash_hook_, &on_crash, this, crash::drain);
         crash::install_default();
     }
 
@@ -8914,10 +8905,8 @@ RUNLOG_INLINE run::run(detail::logger_ref logger, std::string job, run_options o
     if (s.log) {
         detail::append_run_index(s, "STARTED", start_time_, nullptr, 0);
         // Whatever ends the process now, the run's last lines say how it ended.
-        s.crash_hook = {.fn = &detail::run_state::end_on_crash, .context = &s, .stage = detail::crash::runs};
-        s.announce_hook = {.fn = &detail::run_state::end_on_crash, .context = &s, .stage = detail::crash::announce};
-        detail::crash::add(s.crash_hook);
-        detail::crash::add(s.announce_hook);
+        detail::crash::add(s.crash_hook, &detail::run_state::end_on_crash, &s, detail::crash::runs);
+        detail::crash::add(s.announce_hook, &detail::run_state::end_on_crash, &s, detail::crash::announce);
         detail::crash::install_default();
     }
     s.executor = std::move(options.executor);
@@ -9430,10 +9419,7 @@ struct capture::impl {
             ::close(s.write_end);
             s.write_end = -1;
         }
-        crash_hook_.fn = &on_crash;
-        crash_hook_.context = this;
-        crash_hook_.stage = detail::crash::outputs;
-        detail::crash::add(crash_hook_);
+        detail::crash::add(crash_hook_, &on_crash, this, detail::crash::outputs);
     }
 
     /// The process is ending with the capture open: the reader gets a moment to copy what the pipes still

@@ -114,10 +114,7 @@ struct async_backend::impl {
         tsc_enabled().store(options().use_tsc, std::memory_order_relaxed);
         started().store(true, std::memory_order_release);
         thread_.start([](void* self) { static_cast<impl*>(self)->run(); }, this);
-        crash_hook_.fn = &on_crash;
-        crash_hook_.context = this;
-        crash_hook_.stage = crash::drain;
-        crash::add(crash_hook_);
+        crash::add(crash_hook_, &on_crash, this, crash::drain);
         crash::install_default();
     }
 

@@ -93,11 +93,8 @@ private:
     };
 
     periodic_flusher() {
-        ::pthread_atfork(&lock_for_fork, &unlock_after_fork, &reset_in_child);
-        crash_hook_.fn = &on_crash;
-        crash_hook_.context = this;
-        crash_hook_.stage = crash::files;
-        crash::add(crash_hook_);
+        ::pthread_atfork(&lock_for_fork, &release_after_fork, &reset_in_child);
+        crash::add(crash_hook_, &on_crash, this, crash::files);
         crash::install_default();
     }
 
@@ -170,7 +167,6 @@ private:
         f.held_.clear();
         f.mutex_.unlock();
     }
-    static void unlock_after_fork() noexcept { release_after_fork(); }
     static void reset_in_child() noexcept {
         auto& f = instance();
         f.started_ = false;

@@ -67,10 +67,8 @@ struct state {
     crash::hook announce_hook, flush_hook;
 
     state() {
-        announce_hook = {.fn = &on_crash, .context = this, .stage = crash::announce};
-        flush_hook = {.fn = &on_crash, .context = this, .stage = crash::flush};
-        crash::add(announce_hook);
-        crash::add(flush_hook);
+        crash::add(announce_hook, &on_crash, this, crash::announce);
+        crash::add(flush_hook, &on_crash, this, crash::flush);
     }
 
     /// The process is ending: after a crash, every logger writes a record naming it; then all flush.
