@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <chrono>
@@ -483,6 +484,16 @@ TEST_CASE("the end events point at the scope's opening line", "[run]") {
                                                                    at("STEP_START", line + 1),
                                                                    at("STEP_SUCCESS", line + 1),
                                                                    at("ENGINE_EVENT", line), at("RUN_SUCCESS", line)});
+    // A step run through execute points at the execute call, not into runlog.
+    sink.clear();
+    {
+        runlog::run run(log, "etl", fixed_options(dir.path));
+        const int call = __LINE__ + 1;
+        run.execute("b", [] {});
+        const auto lines = strip_newlines(sink.lines());
+        CHECK(std::count(lines.begin(), lines.end(), at("STEP_START", call)) == 1);
+        CHECK(std::count(lines.begin(), lines.end(), at("STEP_SUCCESS", call)) == 1);
+    }
 }
 
 namespace {

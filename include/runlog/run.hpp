@@ -281,12 +281,13 @@ public:
 
     /// Runs fn inside a step named key (fn may take the runlog::step&); an exception fails the step with
     /// its type and message and then propagates unchanged.
+    /// The step's events carry the location of the execute call.
     template <class F>
-    decltype(auto) execute(std::string key, F&& fn) {
-        return execute(std::move(key), step_options{}, std::forward<F>(fn));
+    decltype(auto) execute(std::string key, F&& fn, source_location loc = source_location::current()) {
+        return execute(std::move(key), step_options{}, std::forward<F>(fn), loc);
     }
     template <class F>
-    decltype(auto) execute(std::string key, step_options options, F&& fn);
+    decltype(auto) execute(std::string key, step_options options, F&& fn, source_location loc = source_location::current());
 
     /// Emits any event in the run's context (at its default level, or at l).
     template <event_type E>
@@ -408,8 +409,8 @@ private:
 };
 
 template <class F>
-decltype(auto) run::execute(std::string key, step_options options, F&& fn) {
-    step s(*this, std::move(key), options);
+decltype(auto) run::execute(std::string key, step_options options, F&& fn, source_location loc) {
+    step s(*this, std::move(key), options, loc);
     try {
         if constexpr (std::is_invocable_v<F&, step&>)
             return std::forward<F>(fn)(s);

@@ -33,6 +33,8 @@
 
 #if !defined(__cpp_exceptions) && !defined(__EXCEPTIONS)
 #error "runlog needs C++ exceptions (it throws for a bad config file, path or format string, and catches what sinks and formatters throw so that a log call never does): build without -fno-exceptions"
+// Compilers go on after #error; a missing include stops them, so the message above stays the only one that matters.
+#include <runlog: stop here, see the error above>
 #endif
 
 #if defined(RUNLOG_IMPLEMENTATION) && !defined(RUNLOG_SEPARATE)
@@ -4360,12 +4362,13 @@ public:
 
     /// Runs fn inside a step named key (fn may take the runlog::step&); an exception fails the step with
     /// its type and message and then propagates unchanged.
+    /// The step's events carry the location of the execute call.
     template <class F>
-    decltype(auto) execute(std::string key, F&& fn) {
-        return execute(std::move(key), step_options{}, std::forward<F>(fn));
+    decltype(auto) execute(std::string key, F&& fn, source_location loc = source_location::current()) {
+        return execute(std::move(key), step_options{}, std::forward<F>(fn), loc);
     }
     template <class F>
-    decltype(auto) execute(std::string key, step_options options, F&& fn);
+    decltype(auto) execute(std::string key, step_options options, F&& fn, source_location loc = source_location::current());
 
     /// Emits any event in the run's context (at its default level, or at l).
     template <event_type E>
@@ -4487,8 +4490,8 @@ private:
 };
 
 template <class F>
-decltype(auto) run::execute(std::string key, step_options options, F&& fn) {
-    step s(*this, std::move(key), options);
+decltype(auto) run::execute(std::string key, step_options options, F&& fn, source_location loc) {
+    step s(*this, std::move(key), options, loc);
     try {
         if constexpr (std::is_invocable_v<F&, step&>)
             return std::forward<F>(fn)(s);
@@ -10574,9 +10577,14 @@ private:
             const line& next = lines_[k];
             if (is_marker(next, "---") || is_marker(next, "..."))
                 fail(next, 0, "a document marker inside a flow collection (it is not closed)");
-            if (next.indent <= parent)
-                fail(next, 0, "a flow collection's next line must be indented more than column " +
-                                  std::to_string(parent + 1));
+            // The closing bracket may stand at its block's column (PyYAML, which Dagster reads configs with, allows
+            // it); other lines must be indented more.
+            const char close = is_map ? '}' : ']';
+            if (next.indent < parent || (next.indent == parent && next.text[0] != close))
+                fail(next, 0, "this line of a flow " + std::string(is_map ? "mapping" : "sequence") +
+                                  " (opened at line " + std::to_string(lines_[open.li].number) +
+                                  ") must be indented more than column " + std::to_string(parent + 1) +
+                                  ", where the keys of its block start");
             c = {k, 0};
         }
     }

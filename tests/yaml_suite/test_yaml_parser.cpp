@@ -74,7 +74,10 @@ TEST_CASE("YAML flow collections over several lines", "[yaml]") {
     CHECK(doc.values[1].find("d")->values[0].text == "2");
     CHECK(texts(read("[a: 1, b]")).size() == 2);  // "a: 1" in a sequence: a mapping of one pair
     CHECK(read("[a: 1, b]").values[0].find("a")->text == "1");
-    CHECK(refusal("a: [x,\ny]\n") == "2:1: a flow collection's next line must be indented more than column 1");
+    CHECK(refusal("a: [x,\ny]\n") ==
+          "2:1: this line of a flow sequence (opened at line 1) must be indented more than column 1, where the keys of its "
+          "block start");
+    CHECK(read("a:\n  b: [x,\n     y\n  ]\n").find("a")->find("b")->values.size() == 2);  // ']' at its block's column
     CHECK(refusal("a: [x, y\n") == "1:4: unterminated flow sequence: expected ']'");
     CHECK(refusal("a: [x]# c\n") == "1:7: a comment needs a space before '#'");
     CHECK(refusal("a: [-, x]\n") == "1:5: a lone '-' in a flow collection: quote it ('\"-\"')");

@@ -11,6 +11,8 @@
 
 #if !defined(__cpp_exceptions) && !defined(__EXCEPTIONS)
 #error "runlog needs C++ exceptions (it throws for a bad config file, path or format string, and catches what sinks and formatters throw so that a log call never does): build without -fno-exceptions"
+// Compilers go on after #error; a missing include stops them, so the message above stays the only one that matters.
+#include <runlog: stop here, see the error above>
 #endif
 
 #if defined(RUNLOG_IMPLEMENTATION) && !defined(RUNLOG_SEPARATE)

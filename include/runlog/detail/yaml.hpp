@@ -1007,9 +1007,14 @@ private:
             const line& next = lines_[k];
             if (is_marker(next, "---") || is_marker(next, "..."))
                 fail(next, 0, "a document marker inside a flow collection (it is not closed)");
-            if (next.indent <= parent)
-                fail(next, 0, "a flow collection's next line must be indented more than column " +
-                                  std::to_string(parent + 1));
+            // The closing bracket may stand at its block's column (PyYAML, which Dagster reads configs with, allows
+            // it); other lines must be indented more.
+            const char close = is_map ? '}' : ']';
+            if (next.indent < parent || (next.indent == parent && next.text[0] != close))
+                fail(next, 0, "this line of a flow " + std::string(is_map ? "mapping" : "sequence") +
+                                  " (opened at line " + std::to_string(lines_[open.li].number) +
+                                  ") must be indented more than column " + std::to_string(parent + 1) +
+                                  ", where the keys of its block start");
             c = {k, 0};
         }
     }
