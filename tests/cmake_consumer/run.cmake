@@ -7,7 +7,7 @@ endif()
 set(args -DCMAKE_CXX_COMPILER=${CXX} -DRUNLOG_CONSUMER_TARGET=${CONSUMER_TARGET})
 if(MODE STREQUAL "find_package")
   execute_process(COMMAND "${CMAKE_COMMAND}" -S "${SOURCE_DIR}" -B "${WORK_DIR}/runlog-build"
-                          -DRUNLOG_BUILD_TESTS=OFF -DRUNLOG_BUILD_EXAMPLES=OFF -DCMAKE_CXX_COMPILER=${CXX}
+                          -DRUNLOG_BUILD_TESTS=OFF -DRUNLOG_BUILD_EXAMPLES=OFF -DRUNLOG_BUILD_TOOLS=OFF -DCMAKE_CXX_COMPILER=${CXX}
                           -DCMAKE_INSTALL_LIBDIR=lib
                   RESULT_VARIABLE rc)
   if(rc)
