@@ -282,7 +282,7 @@ int cmd_html(const args& a) {
     const run_info& run = find_run(runs, a.positional[1]);
     const events_read r = read_events(events_path(run));
     report_skipped(events_path(run), r, true);
-    const std::string page = run_page(run);
+    const std::string page = run_page(run, r.events);
     const std::string out = a.out ? *a.out : "run-" + run.run_id.substr(0, 8) + ".html";
     if (out == "-") {
         std::fwrite(page.data(), 1, page.size(), stdout);

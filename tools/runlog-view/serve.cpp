@@ -309,7 +309,9 @@ int serve(const std::string& storage, const std::string& bind, int port) {
         const auto run = run_by_id(storage, req.matches[1]);
         if (!run) return not_found(res);
         res.set_header("Cache-Control", "no-store");
-        res.set_content(run_page(*run, "/api/runs/" + url_escape(run->run_id) + "/stream"), "text/html; charset=utf-8");
+        const events_read events = read_events(events_path(*run));
+        res.set_content(run_page(*run, events.events, "/api/runs/" + url_escape(run->run_id) + "/stream"),
+                        "text/html; charset=utf-8");
     });
     server.Get(R"(/runs/([^/]+)/logs/([^/]+))", [&](const httplib::Request& req, httplib::Response& res) {
         const auto run = run_by_id(storage, req.matches[1]);

@@ -7,7 +7,9 @@
 #include <fstream>
 #include <map>
 
+#include <fcntl.h>
 #include <signal.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include <simdjson.h>
@@ -20,11 +22,27 @@ namespace {
 
 /// A file's bytes from `from` on; throws failure naming it when it cannot be read.
 std::string read_file(const std::string& path, std::uint64_t from = 0) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw failure(path + ": cannot open: " + std::strerror(errno));
-    in.seekg(static_cast<std::streamoff>(from));
-    std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (in.bad()) throw failure(path + ": read error");
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) throw failure(path + ": cannot open: " + std::strerror(errno));
+    struct stat st{};
+    std::string data;
+    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && static_cast<std::uint64_t>(st.st_size) > from)
+        data.reserve(static_cast<std::size_t>(static_cast<std::uint64_t>(st.st_size) - from));
+    off_t at = static_cast<off_t>(from);
+    char chunk[1 << 16];
+    for (;;) {
+        const ssize_t n = ::pread(fd, chunk, sizeof chunk, at);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            const int err = errno;
+            ::close(fd);
+            throw failure(path + ": read error: " + std::strerror(err));
+        }
+        if (n == 0) break;
+        data.append(chunk, static_cast<std::size_t>(n));
+        at += n;
+    }
+    ::close(fd);
     return data;
 }
 
