@@ -184,8 +184,8 @@ def filter_checks(c):
     c.eq("ok: header status", (d.by_id("status") or Node("x", {}, None)).text(), "SUCCESS")
     c.eq("ok: one bar per step, none failed", bars(d),
          [("extract_zones", False), ("extract_trips", False), ("join_stats", False)])
-    c.eq("ok: row 4's cells", cells(d, 4), {"time": "16:00:00.010", "level": "INFO", "step": "extract_zones", "type": "",
-                                            "msg": "Downloaded 265 taxi zones"})
+    c.eq("ok: row 4's cells", cells(d, 4), {"time": "16:00:00.010", "level": "INFO", "step": "extract_zones",
+                                            "type": "", "msg": "Downloaded 265 taxi zones"})
     c.eq("ok: row 7's cells", cells(d, 7), {"time": "16:00:00.120", "level": "DEBUG", "step": "extract_zones",
                                             "type": "STEP_SUCCESS",
                                             "msg": 'Finished execution of step "extract_zones" in 119ms.'})
@@ -334,19 +334,23 @@ def evil_checks(c):
         c.eq(name + ": no <img> element", [n.attrs for n in d.find_all("img")], [])
         onattrs = [(n.tag, k) for n in d.walk() for k in n.attrs if k.lower().startswith("on")]
         c.eq(name + ": no on* attributes", onattrs, [])
-        scripts = [n for n in d.find_all("script") if n.attrs.get("id") != "runlog-data" and "data-check-probe" not in n.attrs]
+        scripts = [n for n in d.find_all("script")
+                   if n.attrs.get("id") != "runlog-data" and "data-check-probe" not in n.attrs]
         bad = [n.text()[:80] for n in scripts if "__pwned" in n.text() or "alert(" in n.text() or "src" in n.attrs]
         c.eq(name + ": no injected <script>", bad, [])
         data = d.find_all("script", id="runlog-data")
-        c.check(name + ": the data element (if kept) is JSON", all(n.attrs.get("type") == "application/json" for n in data))
-        js = [n.attrs.get("href") for n in d.find_all("a") if n.attrs.get("href", "").strip().lower().startswith("javascript")]
+        c.check(name + ": the data element (if kept) is JSON",
+                all(n.attrs.get("type") == "application/json" for n in data))
+        js = [n.attrs.get("href") for n in d.find_all("a")
+              if n.attrs.get("href", "").strip().lower().startswith("javascript")]
         c.eq(name + ": no javascript: links", js, [])
         if frag == "":
             c.eq(name + ": job shown as text", (d.by_id("job") or Node("x", {}, None)).text(), EVIL_JOB)
             tags = (d.by_id("tags") or Node("x", {}, None)).text()
             c.check(name + ": tag shown as text", "\"><img src=x onerror=alert('tag')>" in tags, repr(tags))
             c.eq(name + ": rows", rows(d), list(range(9)))
-            c.eq(name + ": message 3 literal", (cells(d, 3) or {}).get("msg"), "</script><script>window.__pwned=1</script>")
+            c.eq(name + ": message 3 literal", (cells(d, 3) or {}).get("msg"),
+                 "</script><script>window.__pwned=1</script>")
             c.eq(name + ": message 4 literal", (cells(d, 4) or {}).get("msg"), "javascript:window.__pwned=1")
             c.eq(name + ": message 5 literal", (cells(d, 5) or {}).get("msg"),
                  "<img src=x onerror=window.__pwned=1> & \u2028 line separator")
@@ -379,7 +383,10 @@ def interaction_checks(c):
 addEventListener('load', function () {
   var out = {}, q = function (s) { return document.querySelector(s); };
   var cnt = function () { return q('#match-count').textContent; };
-  var idx = function () { return Array.prototype.map.call(document.querySelectorAll('tr.ev'), function (r) { return +r.getAttribute('data-index'); }); };
+  var idx = function () {
+    return Array.prototype.map.call(document.querySelectorAll('tr.ev'),
+                                    function (r) { return +r.getAttribute('data-index'); });
+  };
   q('.bar[data-step="extract_trips"]').dispatchEvent(new MouseEvent('click', {bubbles: true}));
   out.bar = [location.hash, cnt(), idx()];
   q('tr.ev[data-index="10"] td.msg').dispatchEvent(new MouseEvent('click', {bubbles: true}));
