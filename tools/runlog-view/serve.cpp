@@ -1,4 +1,5 @@
 // runlog-view serve: the runs list, run pages, raw logs and live streams (server-sent events) over HTTP, read-only.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -105,19 +106,12 @@ class run_stream {
 public:
     run_stream(std::string storage, run_info run, std::size_t events_seen, std::map<std::string, std::uint64_t> offsets)
         : storage_(std::move(storage)), run_(std::move(run)), offsets_(std::move(offsets)) {
-        // The byte offset after the events the page has.
-        std::ifstream in(events_path(run_), std::ios::binary);
-        std::string line;
-        std::size_t n = 0;
-        while (n < events_seen && std::getline(in, line)) {
-            if (in.eof()) break;  // a line without its newline is not an event yet
-            offset_ += line.size() + 1;
-            ++line_;
-            if (!line.empty()) ++n;
-        }
+        // The byte offset after the records the page has (it counts records, as read_events does).
+        const events_read before = read_events(events_path(run_));
+        const std::size_t n = std::min(events_seen, before.events.size());
+        if (n > 0) offset_ = before.ends[n - 1];
         status_ = run_.shown_status();
         // The compute logs the page's events name: from the offsets it sent, or from their start.
-        const events_read before = read_events(events_path(run_));
         for (std::size_t i = 0; i < before.events.size() && i < n; ++i)
             if (before.events[i].type == "LOGS_CAPTURED") known_keys(before.events[i]);
     }
@@ -158,7 +152,8 @@ public:
             if (bytes.empty()) continue;
             std::string msg = "{\"key\":";
             json_string(msg, key);
-            msg += ",\"stream\":\"" + stream + "\",\"offset\":" + std::to_string(off) + ",\"text\":";
+            msg += ",\"stream\":\"" + stream + "\",\"offset\":" + std::to_string(off) +
+                   ",\"end\":" + std::to_string(off + bytes.size()) + ",\"text\":";
             json_string(msg, bytes);
             msg += '}';
             chunk += "event: log\ndata: " + msg + "\n\n";

@@ -277,6 +277,7 @@ events_read read_events(const std::string& path, std::uint64_t from, std::size_t
         if (rec["attributes"].get_object().get(attrs) == simdjson::SUCCESS) e.fields = simdjson::minify(attrs);
         if (keep_raw) e.raw = line;
         out.events.push_back(std::move(e));
+        out.ends.push_back(out.end);
     }
     return out;
 }

@@ -44,6 +44,7 @@ struct event {
 struct events_read {
     std::vector<event> events;
     std::uint64_t end = 0;       ///< offset after the last complete line read
+    std::vector<std::uint64_t> ends;  ///< per event: the offset after its line
     bool torn_tail = false;      ///< the file ends in a line without its newline (skipped)
     std::vector<std::size_t> bad_lines;  ///< 1-based numbers of complete lines that are not a record (skipped)
 };
