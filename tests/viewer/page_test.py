@@ -29,9 +29,34 @@ def main():
             print(f"runlog-view html {run} failed: {p.stderr}")
             return 1
     code = subprocess.run([sys.executable, os.path.join(HERE, "check_page.py"), shutil.which(chromium), pages, out]).returncode
+    code = max(code, big_log(view, shutil.which(chromium), out))
     if len(sys.argv) > 4:
         code = max(code, demo_page(view, shutil.which(chromium), sys.argv[4], out))
     return code
+
+
+def big_log(view, chromium, out):
+    """A raw log over 5 MB: the page holds its first 5 MB and says so."""
+    with tempfile.TemporaryDirectory() as tmp:
+        home = os.path.join(tmp, "home")
+        shutil.copytree(os.path.join(HERE, "fixtures"), home)
+        log = os.path.join(home, "storage", "1a2b3c4d-0000-4000-8000-000000000001", "compute_logs", "extract_trips.out")
+        line = b"\x1b[32mrow\x1b[0m " + b"x" * 90 + b"\n"
+        with open(log, "wb") as f:
+            f.write(line * (6 * 1024 * 1024 // len(line) + 1))
+        page = os.path.join(out, "big-log.html")
+        subprocess.run([view, "--home", home, "html", "1a2b3c4d", "-o", page], check=True, capture_output=True)
+    with tempfile.TemporaryDirectory() as prof:
+        dom = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                              "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                              "--user-data-dir=" + prof, "--dump-dom",
+                              "file://" + page + "#step=extract_trips&view=stdout"],
+                             capture_output=True, text=True, timeout=300).stdout
+    notice = re.search(r'<div id="trunc"( hidden="")?[^>]*>([^<]*)<', dom)
+    ok = bool(notice) and not notice.group(1) and "first 5 MB" in notice.group(2) and "\x1b" not in dom
+    print(("ok   " if ok else "FAIL ") + "a 6 MB raw log: the first 5 MB shown, with a notice" +
+          ("" if ok else ": %r" % (notice.group(0) if notice else None,)))
+    return 0 if ok else 1
 
 
 def demo_page(view, chromium, quickstart, out):
