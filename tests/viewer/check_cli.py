@@ -36,6 +36,7 @@ CASES = [
     ("events_words", ["events", OK, "downloaded", "zones"]),
     ("events_mixed", ["events", OK, "step:extract_*", "level:DEBUG", "chunk"]),
     ("events_none", ["events", OK, "step:nothing"]),
+    ("events_type_typo", ["events", OK, "type:STEP_SUCESS"]),
     ("events_failed_json", ["events", FAIL, "type:STEP_FAILURE", "--json"]),
     ("events_failed", ["events", FAIL, "level:ERROR"]),
     ("events_latest", ["events", "latest"]),

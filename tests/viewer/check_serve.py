@@ -108,6 +108,10 @@ def main():
             check("/api/runs is JSON, newest first", status == 200 and runs[0]["run_id"].startswith("d00dfeed"), body[:200])
             status, body, _ = get(port, "/runs/" + OK)
             check("a run page, with its data, live", status == 200 and b'id="runlog-data"' in body and b'"live":true' in body)
+            check("a served page links the whole raw logs", b'"logs_url":"/runs/%s/logs/"' % OK.encode() in body)
+            second = subprocess.run([view, "--home", home, "serve", "--port", str(port)], capture_output=True, timeout=20)
+            check("a second server on the same port is refused", second.returncode == 1 and
+                  b"another server there" in second.stderr, second.stderr)
             status, body, r = get(port, "/runs/%s/logs/extract_zones.out" % OK)
             check("a raw log, whole, as a download", status == 200 and body == open(
                 os.path.join(storage, OK, "compute_logs", "extract_zones.out"), "rb").read()

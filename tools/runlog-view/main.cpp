@@ -1,4 +1,5 @@
 // runlog-view: the command line. See `runlog-view --help`.
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -191,7 +192,12 @@ volatile std::sig_atomic_t interrupted = 0;
 
 int cmd_events(const args& a) {
     if (a.positional.size() < 2) throw usage_error("events: missing the run (a run id, a prefix of one, or 'latest')");
-    const filter f = filter::parse({a.positional.begin() + 2, a.positional.end()});
+    filter f;
+    try {
+        f = filter::parse({a.positional.begin() + 2, a.positional.end()});
+    } catch (const failure& e) {
+        throw usage_error(e.what());
+    }
     const std::string storage = storage_dir(a.home);
     std::vector<std::string> notes;
     auto runs = read_runs(storage, notes);
@@ -210,6 +216,15 @@ int cmd_events(const args& a) {
         std::fflush(stdout);
     };
     events_read r = read_events(path, 0, 1, a.json);
+    // A step or type token that nothing in the run has is likely a typo: say so (a --follow run may add it later).
+    if (!a.follow) {
+        for (const std::string& t : f.types)
+            if (std::none_of(r.events.begin(), r.events.end(), [&](const event& e) { return e.type == t; }))
+                note("no event of type " + printable(t) + " in this run");
+        for (const std::string& p : f.steps)
+            if (std::none_of(r.events.begin(), r.events.end(), [&](const event& e) { return wildcard_match(p, e.step); }))
+                note("no step of this run matches '" + printable(p) + "'");
+    }
     bool ended = false;
     print(r.events, ended);
     report_skipped(path, r, !a.follow);
@@ -336,7 +351,7 @@ int main(int argc, char** argv) {
         }
         throw usage_error("unknown command '" + printable(cmd) + "'");
     } catch (const usage_error& e) {
-        std::fprintf(stderr, "runlog-view: %s\n%s", e.what(), usage);
+        std::fprintf(stderr, "runlog-view: %s (runlog-view --help lists the commands)\n", e.what());
         return 2;
     } catch (const failure& e) {
         std::fprintf(stderr, "runlog-view: %s\n", e.what());

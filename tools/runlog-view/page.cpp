@@ -148,7 +148,8 @@ void log_part(std::string& out, const std::string& path, const std::string& down
 
 }  // namespace
 
-std::string run_data(const run_info& run, const std::vector<event>& events, const std::string& stream) {
+std::string run_data(const run_info& run, const std::vector<event>& events, const std::string& stream,
+                     const std::string& logs_url) {
     const std::int64_t t0 = events.empty() ? parse_time(run.start_time).value_or(0) : events.front().t_us;
     interner strings;
     std::string out = "{\"version\":1,\"live\":";
@@ -156,6 +157,8 @@ std::string run_data(const run_info& run, const std::vector<event>& events, cons
     if (!stream.empty()) {
         out += ",\"stream\":";
         json_string(out, stream, true);
+        out += ",\"logs_url\":";
+        json_string(out, logs_url, true);
     }
     out += ",\"run\":{\"run_id\":";
     json_string(out, run.run_id, true);
@@ -253,14 +256,15 @@ std::string run_data(const run_info& run, const std::vector<event>& events, cons
     return out;
 }
 
-std::string run_page(const run_info& run, const std::vector<event>& events, const std::string& stream) {
+std::string run_page(const run_info& run, const std::vector<event>& events, const std::string& stream,
+                     const std::string& logs_url) {
     const std::string_view page = page_template();
     const std::string_view marker = "<!--RUNLOG_DATA-->";
     const std::size_t at = page.find(marker);
     if (at == std::string_view::npos) throw failure("the page template has no <!--RUNLOG_DATA--> marker");
     std::string out(page.substr(0, at));
     out += "<script id=\"runlog-data\" type=\"application/json\">";
-    out += run_data(run, events, stream);
+    out += run_data(run, events, stream, logs_url);
     out += "</script>";
     out += page.substr(at + marker.size());
     return out;

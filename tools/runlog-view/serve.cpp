@@ -1,6 +1,7 @@
 // runlog-view serve: the runs list, run pages, raw logs and live streams (server-sent events) over HTTP, read-only.
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstring>
@@ -10,6 +11,7 @@
 #include <thread>
 
 #include <pthread.h>
+#include <sys/socket.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -119,6 +121,7 @@ public:
     /// Writes what is new; false once the run has ended and everything was sent (or the client left).
     bool pump(httplib::DataSink& sink) {
         if (stopping) return false;
+        behind_ = false;
         std::string chunk;
         const events_read r = read_events(events_path(run_), offset_, line_);
         offset_ = r.end;
@@ -145,7 +148,7 @@ public:
             std::ifstream in(path, std::ios::binary);
             if (!in) continue;
             in.seekg(static_cast<std::streamoff>(off));
-            std::string bytes(256 * 1024, '\0');
+            std::string bytes(1024 * 1024, '\0');
             in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
             bytes.resize(static_cast<std::size_t>(in.gcount()));
             bytes.resize(whole_utf8(bytes));
@@ -158,6 +161,7 @@ public:
             msg += '}';
             chunk += "event: log\ndata: " + msg + "\n\n";
             off += bytes.size();
+            if (bytes.size() >= 1024 * 1024 - 3) behind_ = true;
         }
         const auto now = run_by_id(storage_, run_.run_id);
         ended_ = ended_ || run_ended || (now && (now->ended || now->crashed));
@@ -228,6 +232,9 @@ private:
     std::string status_;
     unsigned idle_ = 0;
     bool ended_ = false;  ///< an end event was sent, or the index says the run ended
+
+public:
+    bool behind_ = false;  ///< the last pump left bytes to send: pump again at once
 };
 
 std::string runs_page(const std::vector<run_info>& runs) {
@@ -267,6 +274,11 @@ int serve(const std::string& storage, const std::string& bind, int port) {
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
     httplib::Server server;
+    // Only SO_REUSEADDR: httplib also sets SO_REUSEPORT, which lets a second server share the port silently.
+    server.set_socket_options([](socket_t sock) {
+        const int yes = 1;
+        ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    });
     server.set_payload_max_length(64 * 1024);
     server.set_read_timeout(10, 0);
     server.set_keep_alive_max_count(100);
@@ -305,7 +317,8 @@ int serve(const std::string& storage, const std::string& bind, int port) {
         if (!run) return not_found(res);
         res.set_header("Cache-Control", "no-store");
         const events_read events = read_events(events_path(*run));
-        res.set_content(run_page(*run, events.events, "/api/runs/" + url_escape(run->run_id) + "/stream"),
+        res.set_content(run_page(*run, events.events, "/api/runs/" + url_escape(run->run_id) + "/stream",
+                                 "/runs/" + url_escape(run->run_id) + "/logs/"),
                         "text/html; charset=utf-8");
     });
     server.Get(R"(/runs/([^/]+)/logs/([^/]+))", [&](const httplib::Request& req, httplib::Response& res) {
@@ -352,7 +365,7 @@ int serve(const std::string& storage, const std::string& bind, int port) {
                 sink.done();
                 return true;
             }
-            std::this_thread::sleep_for(std::chrono::milliseconds(250));
+            if (!stream->behind_) std::this_thread::sleep_for(std::chrono::milliseconds(250));
             return true;
         });
     });
@@ -376,8 +389,10 @@ int serve(const std::string& storage, const std::string& bind, int port) {
         bound = server.bind_to_any_port(bind);
         if (bound < 0) throw failure("cannot listen on " + bind + ": " + std::strerror(errno));
     } else if (!server.bind_to_port(bind, port)) {
-        throw failure("cannot listen on " + bind + ":" + std::to_string(port) + ": " + std::strerror(errno) +
-                      " (another server there? try --port N)");
+        const int err = errno;
+        throw failure("cannot listen on " + bind + ":" + std::to_string(port) + ": " + std::strerror(err) +
+                      (err == EADDRINUSE ? " (another server there? try --port N)"
+                                         : " (--bind takes a local IP address, e.g. 127.0.0.1 or 0.0.0.0)"));
     }
     std::printf("serving http://%s:%d/ (storage: %s); stop with Ctrl-C\n", bind.c_str(), bound, storage.c_str());
     std::fflush(stdout);

@@ -93,9 +93,12 @@ void json_string(std::string& out, std::string_view s, bool html_safe = false);
 std::string valid_utf8(std::string_view s);
 
 /// The run page's data (page/DATA.md) as JSON safe to embed in HTML.
-std::string run_data(const run_info& run, const std::vector<event>& events, const std::string& stream = "");
-/// The run page: the embedded template with the run's data. `stream` non-empty makes it live (served).
-std::string run_page(const run_info& run, const std::vector<event>& events, const std::string& stream = "");
+std::string run_data(const run_info& run, const std::vector<event>& events, const std::string& stream = "",
+                     const std::string& logs_url = "");
+/// The run page: the embedded template with the run's data. `stream` non-empty makes it live (served), and
+/// `logs_url` is then where the whole raw logs are (`<logs_url><file_key>.out`).
+std::string run_page(const run_info& run, const std::vector<event>& events, const std::string& stream = "",
+                     const std::string& logs_url = "");
 /// The page template (page/run.html, compiled in).
 std::string_view page_template();
 
