@@ -396,6 +396,7 @@ int serve(const std::string& storage, const std::string& bind, int port) {
     }
     std::printf("serving http://%s:%d/ (storage: %s); stop with Ctrl-C\n", bind.c_str(), bound, storage.c_str());
     std::fflush(stdout);
+    std::atomic<bool> listening_ended{false};
     std::thread waiter([&] {
         for (;;) {
             const timespec tick{0, 200'000'000};
@@ -403,9 +404,14 @@ int serve(const std::string& storage, const std::string& bind, int port) {
             if (sig == SIGINT || sig == SIGTERM || stopping) break;
         }
         stopping = true;
-        server.stop();
+        // stop() does nothing until the server runs: a signal that comes right after the start is not lost.
+        while (!listening_ended) {
+            server.stop();
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
     });
     const bool ok = server.listen_after_bind();
+    listening_ended = true;
     stopping = true;
     waiter.join();
     std::puts("stopped");
