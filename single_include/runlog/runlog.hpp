@@ -10299,10 +10299,7 @@ private:
         const line& l = lines_[c.li];
         if (c.off < l.text.size() && l.text[c.off] == '*') {
             if (!anchor.empty()) fail(l, c.off, "an alias cannot have an anchor");
-            node n = alias(c);
-            if (in_flow || is_key) return n;
-            // "*a : x" is a key; anything else after an alias on its line is not YAML.
-            return n;
+            return alias(c);  // what follows it on its line is the caller's to check
         }
         node n;
         if (c.off < l.text.size() && (l.text[c.off] == '{' || l.text[c.off] == '['))

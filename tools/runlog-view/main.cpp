@@ -128,25 +128,7 @@ int cmd_runs(const args& a) {
     for (const auto& n : notes) note(n);
     if (a.json) {
         for (const auto& r : runs) {
-            std::string out = "{\"run_id\":";
-            json_string(out, r.run_id);
-            out += ",\"job_name\":";
-            json_string(out, r.job_name);
-            out += ",\"status\":";
-            json_string(out, r.shown_status());
-            out += ",\"start_time\":";
-            json_string(out, r.start_time);
-            if (r.ended) {
-                out += ",\"end_time\":";
-                json_string(out, r.end_time);
-            }
-            if (r.duration_ms) out += ",\"duration_ms\":" + std::to_string(*r.duration_ms);
-            out += ",\"failed_steps\":[";
-            for (std::size_t i = 0; i < r.failed_steps.size(); ++i) {
-                if (i) out += ',';
-                json_string(out, r.failed_steps[i]);
-            }
-            out += "],\"pid\":" + std::to_string(r.pid) + ",\"tags\":" + r.tags_json + "}\n";
+            const std::string out = run_json(r) + "\n";
             std::fputs(out.c_str(), stdout);
         }
         return 0;

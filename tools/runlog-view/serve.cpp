@@ -203,27 +203,6 @@ private:
         }
         return false;
     }
-    static std::string run_json(const run_info& r) {
-        std::string out = "{\"run_id\":";
-        json_string(out, r.run_id);
-        out += ",\"job_name\":";
-        json_string(out, r.job_name);
-        out += ",\"status\":";
-        json_string(out, r.shown_status());
-        out += ",\"start_time\":";
-        json_string(out, r.start_time);
-        out += ",\"end_time\":";
-        if (r.ended) json_string(out, r.end_time); else out += "null";
-        out += ",\"duration_ms\":" + (r.duration_ms ? std::to_string(*r.duration_ms) : std::string("null"));
-        out += ",\"failed_steps\":[";
-        for (std::size_t i = 0; i < r.failed_steps.size(); ++i) {
-            if (i) out += ',';
-            json_string(out, r.failed_steps[i]);
-        }
-        out += "],\"pid\":" + std::to_string(r.pid) + ",\"tags\":" + r.tags_json + "}";
-        return out;
-    }
-
     std::string storage_;
     run_info run_;
     std::map<std::string, std::uint64_t> offsets_;  ///< "<file_key>.out" -> bytes sent
@@ -295,20 +274,7 @@ int serve(const std::string& storage, const std::string& bind, int port) {
     server.Get("/api/runs", [&](const httplib::Request&, httplib::Response& res) {
         std::vector<std::string> notes;
         std::string out = "[";
-        bool first = true;
-        for (const auto& r : read_runs(storage, notes)) {
-            if (!first) out += ',';
-            first = false;
-            out += "{\"run_id\":";
-            json_string(out, r.run_id);
-            out += ",\"job_name\":";
-            json_string(out, r.job_name);
-            out += ",\"status\":";
-            json_string(out, r.shown_status());
-            out += ",\"start_time\":";
-            json_string(out, r.start_time);
-            out += "}";
-        }
+        for (const auto& r : read_runs(storage, notes)) out += (out.size() > 1 ? "," : "") + run_json(r);
         out += "]";
         res.set_content(out, "application/json");
     });

@@ -112,6 +112,29 @@ bool filter::matches(const event& e) const {
     return true;
 }
 
+std::string run_json(const run_info& r) {
+    std::string out = "{\"run_id\":";
+    json_string(out, r.run_id);
+    out += ",\"job_name\":";
+    json_string(out, r.job_name);
+    out += ",\"status\":";
+    json_string(out, r.shown_status());
+    out += ",\"start_time\":";
+    json_string(out, r.start_time);
+    if (r.ended) {
+        out += ",\"end_time\":";
+        json_string(out, r.end_time);
+    }
+    if (r.duration_ms) out += ",\"duration_ms\":" + std::to_string(*r.duration_ms);
+    out += ",\"failed_steps\":[";
+    for (std::size_t i = 0; i < r.failed_steps.size(); ++i) {
+        if (i) out += ',';
+        json_string(out, r.failed_steps[i]);
+    }
+    out += "],\"pid\":" + std::to_string(r.pid) + ",\"tags\":" + r.tags_json + "}";
+    return out;
+}
+
 std::string printable(std::string_view s) {
     std::string out;
     out.reserve(s.size());

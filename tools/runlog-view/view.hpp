@@ -82,6 +82,8 @@ int level_floor(std::string_view name);
 /// Whether `text` matches `pattern`, where '*' stands for any run of characters.
 bool wildcard_match(std::string_view pattern, std::string_view text);
 
+/// A run as one JSON object (`runs --json`, the API and the live stream): the index's start and end lines merged.
+std::string run_json(const run_info& r);
 /// s with control characters shown as escapes (\n, \t, \xNN): safe to print on a terminal.
 std::string printable(std::string_view s);
 /// One event in the console layout (coloured when asked): time - logger - LEVEL - job - pid - step - TYPE - message.
