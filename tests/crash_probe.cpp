@@ -4,7 +4,7 @@
 //   crash_probe DEATH DIR [OPTION...]
 //
 // DEATH: spam (4 threads log records of 450 bytes and 64 KiB into the event log of run "spam" and two JSON file
-// sinks until killed), none, segv, bus, fpe, ill, abort, terminate, quick_exit, exit, term, int, sink_segv (a sink crashes
+// sinks until killed), full_disk (see full_disk below), none, segv, bus, fpe, ill, abort, terminate, quick_exit, exit, term, int, sink_segv (a sink crashes
 // while it holds its pipeline's lock), fork_child_segv (a forked child crashes; the parent's run goes on).
 // OPTION: thread (the death happens on another thread), chain (a SIGSEGV/SIGABRT/SIGBUS/SIGFPE/SIGILL handler
 // was installed before runlog's), user_int (the program handles SIGINT itself), limit_ms=N (time_limit).
@@ -13,13 +13,17 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <thread>
 
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -88,6 +92,73 @@ void die(const std::string& death, const std::string& dir) {
     }
 }
 
+/// A real full disk: a 2 MiB tmpfs, mounted in a mount namespace of the probe's own (so nothing outside sees
+/// it), is filled by another file until two pages are left; 300 records of ~600 bytes go into the event log, an
+/// async JSON file pipeline, a buffered JSON file and a rotating text file; the other file is deleted and 200 more
+/// records follow. What the disk held is copied to DIR/out and the sinks' loss counts to DIR/counts.txt.
+/// Exits 77 when the namespace or the mount is not allowed (not root, or a container without CAP_SYS_ADMIN).
+int full_disk(const std::string& dir) {
+    const std::string disk = dir + "/disk";
+    ::mkdir(disk.c_str(), 0700);
+    if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+        ::mount("tmpfs", disk.c_str(), "tmpfs", 0, "size=2m,mode=0700") != 0) {
+        say("probe: cannot mount a tmpfs here: ");
+        say(std::strerror(errno));
+        say("\n");
+        return 77;
+    }
+    std::uint64_t lost_async = 0, lost_file = 0, lost_rotating = 0, lost_events = 0;
+    {
+        auto log = runlog::make_logger(
+            "disk",
+            runlog::async(runlog::pipeline("async", runlog::json_formatter{}, runlog::file_sink(disk + "/async.jsonl"))),
+            runlog::pipeline("file", runlog::json_formatter{}, runlog::file_sink(disk + "/file.jsonl")),
+            runlog::pipeline("rotating", runlog::text_formatter{},
+                             runlog::rotating_file_sink(disk + "/rotating.log", {.max_size = 1 << 20})));
+        runlog::run run(log, "full_disk", {.run_id = "full", .base_dir = disk + "/storage"});
+        {
+            runlog::step step(run, "fill");
+            log.flush();  // what came before the disk filled is on it
+            // Fill the disk with another file, then leave two pages free: the next writes stop part-way.
+            const std::string filler = disk + "/filler";
+            const int fd = ::open(filler.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+            if (fd < 0) return 3;
+            const std::string page(4096, 'f');
+            off_t size = 0;
+            for (;;) {
+                const ssize_t n = ::write(fd, page.data(), page.size());
+                if (n <= 0) break;
+                size += n;
+            }
+            if (::ftruncate(fd, size > 8192 ? size - 8192 : 0) != 0) return 3;
+            ::close(fd);
+            const std::string payload(500, 'p');
+            for (int i = 0; i < 300; ++i) log.info("record {} of the probe {}", i, payload);
+            log.flush();
+            ::unlink(filler.c_str());  // space again
+            for (int i = 300; i < 500; ++i) log.info("record {} of the probe {}", i, payload);
+            log.flush();
+            lost_async = log.pipeline<0>().dropped() + log.pipeline<0>().inner().sink().lost_records();
+            lost_file = log.pipeline<1>().sink().lost_records();
+            lost_rotating = log.pipeline<2>().sink().lost_records();
+            lost_events = run.log()->lost();
+        }
+    }
+    ::mkdir((dir + "/out").c_str(), 0700);
+    for (const char* name : {"async.jsonl", "file.jsonl", "rotating.log", "storage/full/events.jsonl",
+                             "storage/runs.jsonl"}) {
+        std::string flat = name;
+        for (char& c : flat)
+            if (c == '/') c = '_';
+        std::ifstream in(disk + "/" + name, std::ios::binary);
+        std::ofstream out(dir + "/out/" + flat, std::ios::binary);
+        out << in.rdbuf();
+    }
+    std::ofstream counts(dir + "/counts.txt");
+    counts << lost_async << ' ' << lost_file << ' ' << lost_rotating << ' ' << lost_events << '\n';
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -97,6 +168,7 @@ int main(int argc, char** argv) {
     }
     const std::string death = argv[1];
     const std::string dir = argv[2];
+    if (death == "full_disk") return full_disk(dir);
     if (death == "spam") {
         auto log = runlog::make_logger(
             "spam", runlog::async(runlog::pipeline("async", runlog::json_formatter{}, runlog::file_sink(dir + "/async.jsonl"))),

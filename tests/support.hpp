@@ -3,6 +3,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 
 #include <signal.h>
@@ -39,6 +40,12 @@ struct temp_dir {
 };
 
 /// 2026-11-24 12:40:05.123456 UTC.
+/// The whole file at path ("" when it cannot be read).
+inline std::string file_text(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
 inline constexpr std::int64_t fixed_seconds = 1795524005;
 inline runlog::record::time_point fixed_time() {
     return runlog::record::time_point(std::chrono::seconds(fixed_seconds) + std::chrono::microseconds(123456));

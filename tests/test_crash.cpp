@@ -324,3 +324,53 @@ TEST_CASE("crash: kill -9 at random moments never glues a record onto a torn lin
         CHECK(fragments <= trials);
     }
 }
+
+TEST_CASE("full disk: a real tmpfs filled and freed holds whole lines only, and every missing record is counted",
+          "[crash][full_disk]") {
+    test_support::temp_dir dir;
+    const outcome o = run_probe("full_disk", dir.path);
+    if (o.exited(77)) {
+        WARN("skipped: " << o.err);  // not root, or no CAP_SYS_ADMIN: the RLIMIT_FSIZE tests cover the same code
+        return;
+    }
+    INFO(o.describe() << "\n" << o.err);
+    REQUIRE(o.exited(0));
+    long lost_async = 0, lost_file = 0, lost_rotating = 0, lost_events = 0;
+    std::istringstream(slurp(dir.path + "/counts.txt")) >> lost_async >> lost_file >> lost_rotating >> lost_events;
+    // The disk was full: something was lost, and said so.
+    CHECK(lost_async + lost_file + lost_rotating + lost_events > 0);
+    CHECK(o.err.find("No space left on device") != std::string::npos);
+    const std::string out = dir.path + "/out/";
+    for (const std::string file : {"async.jsonl", "file.jsonl", "storage_full_events.jsonl"}) {
+        INFO(file);
+        CHECK(check_whole_lines(out + file) == 0);  // no fragment at all: a stopped write took its part back
+    }
+    // Each of the 500 records is in the file once, or counted as lost.
+    CHECK(records_in(out + "async.jsonl") + lost_async == 500);
+    CHECK(records_in(out + "file.jsonl") + lost_file == 500);
+    // The text file: each record line ends with its whole payload; the other lines are the run's six events, all
+    // written while there was space.
+    const std::string payload(500, 'p');
+    int events_in_text = 0;
+    for (const auto& line : lines_of(slurp(out + "rotating.log"))) {
+        INFO(line.substr(0, 200));
+        if (line.find(" of the probe ") != std::string::npos) {
+            CHECK(line.ends_with(" of the probe " + payload));
+        } else {
+            ++events_in_text;
+            const bool an_event = line.find(" - RUN_START - ") != std::string::npos ||
+                                  line.find(" - ENGINE_EVENT - ") != std::string::npos ||
+                                  line.find(" - STEP_START - ") != std::string::npos ||
+                                  line.find(" - STEP_SUCCESS - ") != std::string::npos ||
+                                  line.find(" - RUN_SUCCESS - ") != std::string::npos;
+            CHECK(an_event);
+        }
+    }
+    CHECK(events_in_text == 6);
+    CHECK(records_in(out + "rotating.log") + lost_rotating == 500);
+    // The event log lost only user records (the run's events came before and after), and ended the run.
+    const std::string events = out + "storage_full_events.jsonl";
+    CHECK(records_in(events) + lost_events == 500);
+    CHECK(last_line(events).find("\"event_type\":\"RUN_SUCCESS\"") != std::string::npos);
+    CHECK(last_line(out + "storage_runs.jsonl").find("\"status\":\"SUCCESS\"") != std::string::npos);
+}

@@ -520,6 +520,8 @@ TEST_CASE("run storage never writes through a symbolic link planted in it", "[ru
     ::chmod((base + "/" + id).c_str(), 0700);
 
     std::filesystem::create_symlink(victim, base + "/" + id + "/events.jsonl");
+    // Planted by another user, as it would be in a shared directory (root can make it so).
+    if (::geteuid() == 0) REQUIRE(::lchown((base + "/" + id + "/events.jsonl").c_str(), 65534, 65534) == 0);
     CHECK_THAT(start_error(fixed_options(base)),
                Catch::Contains("events.jsonl\": it is a symbolic link (refused)"));
     std::filesystem::remove(base + "/" + id + "/events.jsonl");
@@ -538,6 +540,35 @@ TEST_CASE("run storage never writes through a symbolic link planted in it", "[ru
     std::ifstream in(victim);
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     CHECK(text == "precious\n");
+}
+
+TEST_CASE("a run writes into the directories it checked, whatever becomes of their paths", "[run][storage]") {
+    // The run holds its base and run directories open and opens its files in them (openat): a path swapped for
+    // a link to somewhere else after the checks (by a race, or a parent directory someone else can write) can
+    // redirect nothing.
+    temp_dir dir;
+    const std::string base = dir.path + "/storage";
+    const std::string elsewhere = dir.path + "/elsewhere";
+    std::filesystem::create_directories(elsewhere + "/5f2a9b1c-0d3e-4f5a-8b6c-7d8e9f0a1b2c");
+    runlog::memory_sink sink;
+    auto log = memory_logger(sink);
+    {
+        runlog::run run(log, "etl", fixed_options(base));
+        log.info("before the swap");
+        std::filesystem::rename(base, dir.path + "/moved");
+        std::filesystem::create_directory_symlink(elsewhere, base);
+        {
+            runlog::step step(run, "after");
+            log.info("after the swap");
+        }
+    }
+    // Nothing went through the link; every line is in the directory the run checked, now at its new path.
+    CHECK(std::filesystem::is_empty(elsewhere + "/5f2a9b1c-0d3e-4f5a-8b6c-7d8e9f0a1b2c"));
+    CHECK(std::distance(std::filesystem::directory_iterator(elsewhere), std::filesystem::directory_iterator()) == 1);
+    const std::string events = test_support::file_text(dir.path + "/moved/5f2a9b1c-0d3e-4f5a-8b6c-7d8e9f0a1b2c/events.jsonl");
+    CHECK(events.find("after the swap") != std::string::npos);
+    CHECK(events.find("\"event_type\":\"RUN_SUCCESS\"") != std::string::npos);
+    CHECK(test_support::file_text(dir.path + "/moved/runs.jsonl").find("\"status\":\"SUCCESS\"") != std::string::npos);
 }
 
 TEST_CASE("run storage is private: files 0600, directories 0700, no shared or foreign directory", "[run][storage]") {

@@ -207,6 +207,7 @@ struct capture::impl {
     bool ended_ = false;
     int abandoned_ = 0;
     mode_t file_mode_ = 0600, directory_mode_ = 0700;  ///< the run's (run_options)
+    int dir_fd_ = -1;  ///< the compute log directory, held open: the files are opened in it (openat)
     std::atomic<int> delivering_{0};
     std::uint32_t pid_ = static_cast<std::uint32_t>(::getpid());
     detail::crash::hook crash_hook_;
@@ -275,7 +276,10 @@ struct capture::impl {
             if (s.saved >= 0) ::close(s.saved);
             s.read_end = s.file = s.saved = -1;
         }
-        const int marker = detail::open_file(complete_path_, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, file_mode_);
+        const int marker = detail::open_file_at(dir_fd_, file_key_ + ".complete", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW,
+                                                file_mode_);
+        ::close(dir_fd_);
+        dir_fd_ = -1;
         if (marker >= 0)
             ::close(marker);
         else
@@ -298,14 +302,18 @@ struct capture::impl {
             throw capture_error("cannot create the compute log directory for \"" + streams_[0].path +
                                 "\": " + std::strerror(err));
         const std::string dir = streams_[0].path.substr(0, streams_[0].path.rfind('/'));
-        if (auto problem = detail::private_directory_problem(dir); !problem.empty())
-            throw capture_error("unsafe compute log directory: " + problem);
-        ::unlink(complete_path_.c_str());  // a marker from an earlier capture of the same key is no longer true
+        std::string problem;
+        dir_fd_ = detail::open_private_directory(AT_FDCWD, dir, dir, &problem);
+        if (dir_fd_ < 0) throw capture_error("unsafe compute log directory: " + problem);
+        // A marker from an earlier capture of the same key is no longer true.
+        ::unlinkat(dir_fd_, (file_key_ + ".complete").c_str(), 0);
         for (int i = 0; i < 2; ++i) {
             auto& s = streams_[i];
             const std::string name = i ? "stderr" : "stdout";
-            // Never through a symbolic link (it could point at any file of this user's), private to this user.
-            s.file = detail::open_file(s.path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, file_mode_);
+            // In the directory checked above, never through a symbolic link (it could point at any file of this
+            // user's), private to this user.
+            s.file = detail::open_file_at(dir_fd_, file_key_ + (i ? ".err" : ".out"),
+                                          O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, file_mode_);
             if (s.file < 0 && errno == ELOOP)
                 throw capture_error("cannot open the compute log \"" + s.path + "\": it is a symbolic link (refused)");
             if (s.file < 0) throw capture_error("cannot open the compute log \"" + s.path + "\": " + std::strerror(errno));
@@ -367,6 +375,7 @@ struct capture::impl {
             for (int* fd : {&s.file, &s.read_end, &s.write_end, &s.saved})
                 if (*fd >= 0) ::close(*fd), *fd = -1;
         }
+        if (dir_fd_ >= 0) ::close(dir_fd_), dir_fd_ = -1;
     }
 
     /// LOGS_CAPTURED, naming the file key, the steps and the files.

@@ -48,6 +48,8 @@ public:
     /// Opens path with options (by default unbuffered, every record written at once).
     RUNLOG_INLINE explicit event_log(const std::string& path,
                                      file_options options = {.buffer_size = 0, .flush_on = level::trace});
+    /// Opens path's last component in the directory open at descriptor `directory` (see file_sink).
+    RUNLOG_INLINE event_log(int directory, const std::string& path, file_options options);
 
     RUNLOG_INLINE void write(const record& r) noexcept override;
     /// Stops taking records (those of threads still inside a step of an ended run).
@@ -137,6 +139,9 @@ struct run_state {
     duration_clock_fn clock;
     unsigned file_mode = 0600, directory_mode = 0700;  ///< of the stored files and their directories
     std::string executor;                              ///< run_options::executor
+    /// The base and run directories, held open and checked through these descriptors (see open_private_directory):
+    /// the run's files are opened in them (openat), so no change of a path on the way can redirect a write.
+    int base_fd = -1, run_fd = -1;
     /// The process that began the run: a child of fork() that did not exec leaves its runs and steps
     /// without ending them, so they end once, in this process.
     std::uint32_t owner_pid = process_id();
@@ -161,6 +166,9 @@ struct run_state {
     } crash_end_state;
 
     explicit run_state(logger_ref l) : logger(l) {}
+    run_state(const run_state&) = delete;
+    run_state& operator=(const run_state&) = delete;
+    RUNLOG_INLINE ~run_state();
 
     /// The process is ending with the run open: open steps fail, the run ends as RUN_FAILURE (RUN_CANCELED
     /// for SIGTERM and SIGINT) in the event log and the runs index, and then through the logger.
@@ -436,6 +444,7 @@ decltype(auto) run::execute(std::string key, step_options options, F&& fn, sourc
 #include <system_error>
 
 #include <cxxabi.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -510,6 +519,14 @@ RUNLOG_INLINE std::string runlog_home() {
 RUNLOG_INLINE std::string default_base_dir() { return runlog_home() + "/storage"; }
 
 RUNLOG_INLINE event_log::event_log(const std::string& path, file_options options) : sink_(path, options) {}
+namespace detail {
+RUNLOG_INLINE run_state::~run_state() {
+    for (int fd : {base_fd, run_fd})
+        if (fd >= 0) ::close(fd);
+}
+}  // namespace detail
+RUNLOG_INLINE event_log::event_log(int directory, const std::string& path, file_options options)
+    : sink_(directory, path, options) {}
 
 RUNLOG_INLINE void event_log::write(const record& r) noexcept {
     if (closed_.load(std::memory_order_acquire)) return;
@@ -595,7 +612,7 @@ RUNLOG_INLINE void append_run_index(const run_state& s, std::string_view status,
         append_json_string(b, s.tags[i].second);
     }
     b.append("}}\n"sv);
-    file_sink index(s.base_dir + "/runs.jsonl", storage_file_options(s));
+    file_sink index(s.base_fd, s.base_dir + "/runs.jsonl", storage_file_options(s));
     index.write(b.view());
 }
 
@@ -777,16 +794,17 @@ RUNLOG_INLINE run::run(detail::logger_ref logger, std::string job, run_options o
         const std::string run_dir = s.base_dir + "/" + s.id;
         if (int err = detail::create_parent_directories(run_dir + "/events.jsonl", static_cast<mode_t>(s.directory_mode)))
             throw std::system_error(err, std::generic_category(), "cannot create the run directory \"" + run_dir + "\"");
-        for (const std::string& dir : {s.base_dir, run_dir})
-            if (auto problem = detail::private_directory_problem(dir); !problem.empty())
-                throw std::system_error(std::make_error_code(std::errc::permission_denied),
-                                        "unsafe run storage: " + problem);
+        std::string problem;
+        s.base_fd = detail::open_private_directory(AT_FDCWD, s.base_dir, s.base_dir, &problem);
+        if (s.base_fd >= 0) s.run_fd = detail::open_private_directory(s.base_fd, s.id, run_dir, &problem);
+        if (s.run_fd < 0)
+            throw std::system_error(std::make_error_code(std::errc::permission_denied), "unsafe run storage: " + problem);
         // The runs index is opened at each line; refuse a link there now, before the run has begun.
         struct stat index {};
-        if (::lstat((s.base_dir + "/runs.jsonl").c_str(), &index) == 0 && S_ISLNK(index.st_mode))
+        if (::fstatat(s.base_fd, "runs.jsonl", &index, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(index.st_mode))
             throw std::system_error(std::make_error_code(std::errc::too_many_symbolic_link_levels),
                                     "cannot open log file \"" + s.base_dir + "/runs.jsonl\": it is a symbolic link (refused)");
-        s.log = std::make_unique<event_log>(run_dir + "/events.jsonl", detail::storage_file_options(s));
+        s.log = std::make_unique<event_log>(s.run_fd, run_dir + "/events.jsonl", detail::storage_file_options(s));
         detail::registry::run_opened();
     }
     binding_.emplace(s.ctx(), s.log.get(), state_, "runlog: a run");

@@ -1814,14 +1814,20 @@ RUNLOG_INLINE int high_fd(int fd) noexcept;
 
 /// Opens a file close-on-exec at a descriptor of at least 3 (see high_fd); -1 with errno on failure.
 RUNLOG_INLINE int open_file(const std::string& path, int flags, mode_t mode = 0644) noexcept;
+/// As open_file, with name relative to the open directory `directory` (openat).
+RUNLOG_INLINE int open_file_at(int directory, const std::string& name, int flags, mode_t mode = 0644) noexcept;
 
 /// Creates every missing directory of path's parent, like `mkdir -p`, with mode (before the umask); returns 0 or
 /// the errno.
 RUNLOG_INLINE int create_parent_directories(const std::string& path, mode_t mode = 0777) noexcept;
 
-/// Why dir is not a directory that only this user can change, or empty: it must be a directory, not a symbolic
-/// link, owned by this user, and not writable by others unless sticky (as /tmp is).
-RUNLOG_INLINE std::string private_directory_problem(const std::string& dir);
+/// Opens the directory `name` (relative to the directory `at`, or to the working directory with AT_FDCWD) and
+/// checks, through the descriptor, that only this user can change it: not a symbolic link, owned by this user,
+/// not writable by others unless sticky (as /tmp is). Returns the descriptor (close-on-exec), or -1 with
+/// *problem saying why, naming it `shown`. Files opened in it with openat land in that very directory, whatever
+/// happens to its path (or its parents') meanwhile.
+RUNLOG_INLINE int open_private_directory(int at, const std::string& name, const std::string& shown,
+                                         std::string* problem);
 
 /// The default handler: prints a sink's first failure to stderr (later ones are only counted), and every
 /// one-off problem.
@@ -2720,6 +2726,10 @@ public:
     static constexpr bool thread_safe = true;  ///< its state is locked inside; copies share it
     /// Opens path; throws std::system_error naming the path when it cannot be created or opened.
     RUNLOG_INLINE explicit file_sink(std::string path, file_options options = {});
+    /// Opens the last component of path in the directory open at descriptor `directory` (openat; the sink keeps a
+    /// copy of the descriptor): the file lands in that directory whatever happens to its path meanwhile. This is
+    /// how runs open their stored files; path names the file in messages.
+    RUNLOG_INLINE file_sink(int directory, std::string path, file_options options = {});
 
     /// Buffers bytes (whole records), writing the buffer out when it is full.
     void write(std::string_view bytes) noexcept { write(bytes, level::trace); }
@@ -4129,6 +4139,8 @@ public:
     /// Opens path with options (by default unbuffered, every record written at once).
     RUNLOG_INLINE explicit event_log(const std::string& path,
                                      file_options options = {.buffer_size = 0, .flush_on = level::trace});
+    /// Opens path's last component in the directory open at descriptor `directory` (see file_sink).
+    RUNLOG_INLINE event_log(int directory, const std::string& path, file_options options);
 
     RUNLOG_INLINE void write(const record& r) noexcept override;
     /// Stops taking records (those of threads still inside a step of an ended run).
@@ -4218,6 +4230,9 @@ struct run_state {
     duration_clock_fn clock;
     unsigned file_mode = 0600, directory_mode = 0700;  ///< of the stored files and their directories
     std::string executor;                              ///< run_options::executor
+    /// The base and run directories, held open and checked through these descriptors (see open_private_directory):
+    /// the run's files are opened in them (openat), so no change of a path on the way can redirect a write.
+    int base_fd = -1, run_fd = -1;
     /// The process that began the run: a child of fork() that did not exec leaves its runs and steps
     /// without ending them, so they end once, in this process.
     std::uint32_t owner_pid = process_id();
@@ -4242,6 +4257,9 @@ struct run_state {
     } crash_end_state;
 
     explicit run_state(logger_ref l) : logger(l) {}
+    run_state(const run_state&) = delete;
+    run_state& operator=(const run_state&) = delete;
+    RUNLOG_INLINE ~run_state();
 
     /// The process is ending with the run open: open steps fail, the run ends as RUN_FAILURE (RUN_CANCELED
     /// for SIGTERM and SIGINT) in the event log and the runs index, and then through the logger.
@@ -6714,8 +6732,12 @@ RUNLOG_INLINE int high_fd(int fd) noexcept {
     return moved;
 }
 
+RUNLOG_INLINE int open_file_at(int directory, const std::string& name, int flags, mode_t mode) noexcept {
+    return high_fd(::openat(directory, name.c_str(), flags | O_CLOEXEC, mode));
+}
+
 RUNLOG_INLINE int open_file(const std::string& path, int flags, mode_t mode) noexcept {
-    return high_fd(::open(path.c_str(), flags | O_CLOEXEC, mode));
+    return open_file_at(AT_FDCWD, path, flags, mode);
 }
 
 RUNLOG_INLINE int create_parent_directories(const std::string& path, mode_t mode) noexcept {
@@ -6737,16 +6759,33 @@ RUNLOG_INLINE int create_parent_directories(const std::string& path, mode_t mode
     }
 }
 
-RUNLOG_INLINE std::string private_directory_problem(const std::string& dir) {
+RUNLOG_INLINE int open_private_directory(int at, const std::string& name, const std::string& shown,
+                                         std::string* problem) {
+    const int fd = open_file_at(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
+    if (fd < 0) {
+        const int err = errno;
+        struct stat st {};
+        if (err == ELOOP || (err == ENOTDIR && ::fstatat(at, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                             S_ISLNK(st.st_mode)))
+            *problem = "\"" + shown + "\" is a symbolic link (refused: it may point anywhere)";
+        else if (err == ENOTDIR)
+            *problem = "\"" + shown + "\" is not a directory";
+        else
+            *problem = "\"" + shown + "\": " + std::strerror(err);
+        return -1;
+    }
     struct stat st {};
-    if (::lstat(dir.c_str(), &st) != 0) return "\"" + dir + "\": " + std::strerror(errno);
-    if (S_ISLNK(st.st_mode)) return "\"" + dir + "\" is a symbolic link (refused: it may point anywhere)";
-    if (!S_ISDIR(st.st_mode)) return "\"" + dir + "\" is not a directory";
-    if (st.st_uid != ::geteuid())
-        return "\"" + dir + "\" belongs to another user (uid " + std::to_string(st.st_uid) + "), who could replace its files";
-    if ((st.st_mode & S_IWOTH) != 0 && (st.st_mode & S_ISVTX) == 0)
-        return "\"" + dir + "\" is writable by every user and not sticky";
-    return {};
+    if (::fstat(fd, &st) != 0)
+        *problem = "\"" + shown + "\": " + std::strerror(errno);
+    else if (st.st_uid != ::geteuid())
+        *problem = "\"" + shown + "\" belongs to another user (uid " + std::to_string(st.st_uid) +
+                   "), who could replace its files";
+    else if ((st.st_mode & S_IWOTH) != 0 && (st.st_mode & S_ISVTX) == 0)
+        *problem = "\"" + shown + "\" is writable by every user and not sticky";
+    else
+        return fd;
+    ::close(fd);
+    return -1;
 }
 
 RUNLOG_INLINE void default_error_handler(const sink_error& e) noexcept {
@@ -7321,13 +7360,27 @@ namespace detail {
 class log_file {
 public:
     /// Creates path's directories and opens it with flags; throws std::system_error naming path on failure.
-    log_file(std::string path, int flags, std::size_t buffer_size, mode_t file_mode = 0644, mode_t directory_mode = 0777)
+    /// With a directory descriptor (>= 0; the private directory that holds path), the file is opened in that
+    /// directory (openat of path's last component), whatever became of the directory's path; the log file keeps
+    /// its own copy of the descriptor.
+    log_file(std::string path, int flags, std::size_t buffer_size, mode_t file_mode = 0644, mode_t directory_mode = 0777,
+             int directory = -1)
         : path_(std::move(path)), capacity_(buffer_size), flags_(flags & ~O_TRUNC), file_mode_(file_mode),
           directory_mode_(directory_mode) {
         if (path_.empty()) throw std::system_error(std::make_error_code(std::errc::invalid_argument), "log file path is empty");
-        if (int err = create_parent_directories(path_, directory_mode))
+        if (directory >= 0) {
+            dir_fd_ = ::fcntl(directory, F_DUPFD_CLOEXEC, 3);
+            if (dir_fd_ < 0)
+                throw std::system_error(errno, std::generic_category(), "cannot open log file \"" + path_ + "\"");
+        } else if (int err = create_parent_directories(path_, directory_mode)) {
             throw std::system_error(err, std::generic_category(), "cannot create the directory of log file \"" + path_ + "\"");
-        fd_ = open_file(path_, flags | O_RDWR | O_CREAT, file_mode);  // read too: to check and repair its last line
+        }
+        fd_ = open_here(flags | O_RDWR | O_CREAT);  // read too: to check and repair its last line
+        if (fd_ < 0 && dir_fd_ >= 0) {
+            const int err = errno;
+            ::close(dir_fd_);
+            errno = err;
+        }
         if (fd_ < 0 && errno == ELOOP && (flags & O_NOFOLLOW) != 0)
             throw std::system_error(ELOOP, std::generic_category(),
                                     "cannot open log file \"" + path_ + "\": it is a symbolic link (refused)");
@@ -7341,6 +7394,7 @@ public:
         write_out();
         check_still_there(false);
         if (fd_ >= 0) ::close(fd_);
+        if (dir_fd_ >= 0) ::close(dir_fd_);
     }
 
     /// Buffers bytes, writing the buffer out first when they would not fit; write_now writes all out after.
@@ -7444,8 +7498,8 @@ private:
         const std::uint64_t lost = unchecked_records_;
         unchecked_records_ = 0;
         int fd = -1;
-        if (reopen && create_parent_directories(path_, directory_mode_) == 0)
-            fd = open_file(path_, flags_ | O_RDWR | O_CREAT, file_mode_);
+        if (reopen && reanchor() && (dir_fd_ >= 0 || create_parent_directories(path_, directory_mode_) == 0))
+            fd = open_here(flags_ | O_RDWR | O_CREAT);
         try {
             errors_.report("\"" + path_ + "\" was deleted while open: the records written to it since it was last seen "
                            "are lost" + std::string(reopen ? (fd >= 0 ? "; writing to a new file there"
@@ -7458,6 +7512,40 @@ private:
         if (fd >= 0) {
             ::close(fd_);
             fd_ = fd;
+        }
+    }
+
+    /// Opens the file: at its path, or as the last component of it in the directory held open.
+    int open_here(int flags) const noexcept {
+        if (dir_fd_ < 0) return open_file(path_, flags, file_mode_);
+        const auto slash = path_.rfind('/');
+        try {
+            return open_file_at(dir_fd_, slash == std::string::npos ? path_ : path_.substr(slash + 1), flags, file_mode_);
+        } catch (...) {
+            errno = ENOMEM;
+            return -1;
+        }
+    }
+
+    /// When the directory held open has been deleted too (`rm -rf` of a run), makes it again at its path and holds
+    /// the new one, if it is private as the old one was (see open_private_directory); whether a file can be opened.
+    bool reanchor() noexcept {
+        struct stat st {};
+        if (dir_fd_ < 0 || (::fstat(dir_fd_, &st) == 0 && st.st_nlink > 0)) return true;
+        try {
+            if (create_parent_directories(path_, directory_mode_) != 0) return false;
+            const std::string dir = path_.substr(0, path_.rfind('/'));
+            std::string problem;
+            const int fd = open_private_directory(AT_FDCWD, dir, dir, &problem);
+            if (fd < 0) {
+                report_problem("cannot start a new \"" + path_ + "\": " + problem);
+                return false;
+            }
+            ::close(dir_fd_);
+            dir_fd_ = fd;
+            return true;
+        } catch (...) {
+            return false;
         }
     }
 
@@ -7480,6 +7568,7 @@ private:
 
     std::string path_;
     int fd_ = -1;
+    int dir_fd_ = -1;  ///< the directory holding the file, when opened in it (openat)
     std::unique_ptr<char[]> buffer_;
     std::size_t capacity_;
     std::size_t used_ = 0;
@@ -7501,17 +7590,19 @@ namespace runlog {
 inline namespace v0 {
 
 struct file_sink::state {
-    state(std::string path, file_options o)
+    state(std::string path, file_options o, int directory)
         : options(o),
           file(std::move(path), (o.truncate ? O_TRUNC : O_APPEND) | (o.follow_symlinks ? 0 : O_NOFOLLOW), o.buffer_size,
-               static_cast<mode_t>(o.file_mode), static_cast<mode_t>(o.directory_mode)) {}
+               static_cast<mode_t>(o.file_mode), static_cast<mode_t>(o.directory_mode), directory) {}
     std::mutex mutex;
     file_options options;
     detail::log_file file;
 };
 
-RUNLOG_INLINE file_sink::file_sink(std::string path, file_options options)
-    : state_(std::make_shared<state>(std::move(path), options)) {
+RUNLOG_INLINE file_sink::file_sink(std::string path, file_options options) : file_sink(-1, std::move(path), options) {}
+
+RUNLOG_INLINE file_sink::file_sink(int directory, std::string path, file_options options)
+    : state_(std::make_shared<state>(std::move(path), options, directory)) {
     detail::periodic_flusher::instance().add_file_state(state_, options.buffer_size, options.flush_every);
 }
 
@@ -8618,6 +8709,14 @@ RUNLOG_INLINE std::string runlog_home() {
 RUNLOG_INLINE std::string default_base_dir() { return runlog_home() + "/storage"; }
 
 RUNLOG_INLINE event_log::event_log(const std::string& path, file_options options) : sink_(path, options) {}
+namespace detail {
+RUNLOG_INLINE run_state::~run_state() {
+    for (int fd : {base_fd, run_fd})
+        if (fd >= 0) ::close(fd);
+}
+}  // namespace detail
+RUNLOG_INLINE event_log::event_log(int directory, const std::string& path, file_options options)
+    : sink_(directory, path, options) {}
 
 RUNLOG_INLINE void event_log::write(const record& r) noexcept {
     if (closed_.load(std::memory_order_acquire)) return;
@@ -8703,7 +8802,7 @@ RUNLOG_INLINE void append_run_index(const run_state& s, std::string_view status,
         append_json_string(b, s.tags[i].second);
     }
     b.append("}}\n"sv);
-    file_sink index(s.base_dir + "/runs.jsonl", storage_file_options(s));
+    file_sink index(s.base_fd, s.base_dir + "/runs.jsonl", storage_file_options(s));
     index.write(b.view());
 }
 
@@ -8885,16 +8984,17 @@ RUNLOG_INLINE run::run(detail::logger_ref logger, std::string job, run_options o
         const std::string run_dir = s.base_dir + "/" + s.id;
         if (int err = detail::create_parent_directories(run_dir + "/events.jsonl", static_cast<mode_t>(s.directory_mode)))
             throw std::system_error(err, std::generic_category(), "cannot create the run directory \"" + run_dir + "\"");
-        for (const std::string& dir : {s.base_dir, run_dir})
-            if (auto problem = detail::private_directory_problem(dir); !problem.empty())
-                throw std::system_error(std::make_error_code(std::errc::permission_denied),
-                                        "unsafe run storage: " + problem);
+        std::string problem;
+        s.base_fd = detail::open_private_directory(AT_FDCWD, s.base_dir, s.base_dir, &problem);
+        if (s.base_fd >= 0) s.run_fd = detail::open_private_directory(s.base_fd, s.id, run_dir, &problem);
+        if (s.run_fd < 0)
+            throw std::system_error(std::make_error_code(std::errc::permission_denied), "unsafe run storage: " + problem);
         // The runs index is opened at each line; refuse a link there now, before the run has begun.
         struct stat index {};
-        if (::lstat((s.base_dir + "/runs.jsonl").c_str(), &index) == 0 && S_ISLNK(index.st_mode))
+        if (::fstatat(s.base_fd, "runs.jsonl", &index, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(index.st_mode))
             throw std::system_error(std::make_error_code(std::errc::too_many_symbolic_link_levels),
                                     "cannot open log file \"" + s.base_dir + "/runs.jsonl\": it is a symbolic link (refused)");
-        s.log = std::make_unique<event_log>(run_dir + "/events.jsonl", detail::storage_file_options(s));
+        s.log = std::make_unique<event_log>(s.run_fd, run_dir + "/events.jsonl", detail::storage_file_options(s));
         detail::registry::run_opened();
     }
     binding_.emplace(s.ctx(), s.log.get(), state_, "runlog: a run");
@@ -9293,6 +9393,7 @@ struct capture::impl {
     bool ended_ = false;
     int abandoned_ = 0;
     mode_t file_mode_ = 0600, directory_mode_ = 0700;  ///< the run's (run_options)
+    int dir_fd_ = -1;  ///< the compute log directory, held open: the files are opened in it (openat)
     std::atomic<int> delivering_{0};
     std::uint32_t pid_ = static_cast<std::uint32_t>(::getpid());
     detail::crash::hook crash_hook_;
@@ -9361,7 +9462,10 @@ struct capture::impl {
             if (s.saved >= 0) ::close(s.saved);
             s.read_end = s.file = s.saved = -1;
         }
-        const int marker = detail::open_file(complete_path_, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, file_mode_);
+        const int marker = detail::open_file_at(dir_fd_, file_key_ + ".complete", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW,
+                                                file_mode_);
+        ::close(dir_fd_);
+        dir_fd_ = -1;
         if (marker >= 0)
             ::close(marker);
         else
@@ -9384,14 +9488,18 @@ struct capture::impl {
             throw capture_error("cannot create the compute log directory for \"" + streams_[0].path +
                                 "\": " + std::strerror(err));
         const std::string dir = streams_[0].path.substr(0, streams_[0].path.rfind('/'));
-        if (auto problem = detail::private_directory_problem(dir); !problem.empty())
-            throw capture_error("unsafe compute log directory: " + problem);
-        ::unlink(complete_path_.c_str());  // a marker from an earlier capture of the same key is no longer true
+        std::string problem;
+        dir_fd_ = detail::open_private_directory(AT_FDCWD, dir, dir, &problem);
+        if (dir_fd_ < 0) throw capture_error("unsafe compute log directory: " + problem);
+        // A marker from an earlier capture of the same key is no longer true.
+        ::unlinkat(dir_fd_, (file_key_ + ".complete").c_str(), 0);
         for (int i = 0; i < 2; ++i) {
             auto& s = streams_[i];
             const std::string name = i ? "stderr" : "stdout";
-            // Never through a symbolic link (it could point at any file of this user's), private to this user.
-            s.file = detail::open_file(s.path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, file_mode_);
+            // In the directory checked above, never through a symbolic link (it could point at any file of this
+            // user's), private to this user.
+            s.file = detail::open_file_at(dir_fd_, file_key_ + (i ? ".err" : ".out"),
+                                          O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, file_mode_);
             if (s.file < 0 && errno == ELOOP)
                 throw capture_error("cannot open the compute log \"" + s.path + "\": it is a symbolic link (refused)");
             if (s.file < 0) throw capture_error("cannot open the compute log \"" + s.path + "\": " + std::strerror(errno));
@@ -9453,6 +9561,7 @@ struct capture::impl {
             for (int* fd : {&s.file, &s.read_end, &s.write_end, &s.saved})
                 if (*fd >= 0) ::close(*fd), *fd = -1;
         }
+        if (dir_fd_ >= 0) ::close(dir_fd_), dir_fd_ = -1;
     }
 
     /// LOGS_CAPTURED, naming the file key, the steps and the files.

@@ -22,13 +22,27 @@ namespace detail {
 class log_file {
 public:
     /// Creates path's directories and opens it with flags; throws std::system_error naming path on failure.
-    log_file(std::string path, int flags, std::size_t buffer_size, mode_t file_mode = 0644, mode_t directory_mode = 0777)
+    /// With a directory descriptor (>= 0; the private directory that holds path), the file is opened in that
+    /// directory (openat of path's last component), whatever became of the directory's path; the log file keeps
+    /// its own copy of the descriptor.
+    log_file(std::string path, int flags, std::size_t buffer_size, mode_t file_mode = 0644, mode_t directory_mode = 0777,
+             int directory = -1)
         : path_(std::move(path)), capacity_(buffer_size), flags_(flags & ~O_TRUNC), file_mode_(file_mode),
           directory_mode_(directory_mode) {
         if (path_.empty()) throw std::system_error(std::make_error_code(std::errc::invalid_argument), "log file path is empty");
-        if (int err = create_parent_directories(path_, directory_mode))
+        if (directory >= 0) {
+            dir_fd_ = ::fcntl(directory, F_DUPFD_CLOEXEC, 3);
+            if (dir_fd_ < 0)
+                throw std::system_error(errno, std::generic_category(), "cannot open log file \"" + path_ + "\"");
+        } else if (int err = create_parent_directories(path_, directory_mode)) {
             throw std::system_error(err, std::generic_category(), "cannot create the directory of log file \"" + path_ + "\"");
-        fd_ = open_file(path_, flags | O_RDWR | O_CREAT, file_mode);  // read too: to check and repair its last line
+        }
+        fd_ = open_here(flags | O_RDWR | O_CREAT);  // read too: to check and repair its last line
+        if (fd_ < 0 && dir_fd_ >= 0) {
+            const int err = errno;
+            ::close(dir_fd_);
+            errno = err;
+        }
         if (fd_ < 0 && errno == ELOOP && (flags & O_NOFOLLOW) != 0)
             throw std::system_error(ELOOP, std::generic_category(),
                                     "cannot open log file \"" + path_ + "\": it is a symbolic link (refused)");
@@ -42,6 +56,7 @@ public:
         write_out();
         check_still_there(false);
         if (fd_ >= 0) ::close(fd_);
+        if (dir_fd_ >= 0) ::close(dir_fd_);
     }
 
     /// Buffers bytes, writing the buffer out first when they would not fit; write_now writes all out after.
@@ -145,8 +160,8 @@ private:
         const std::uint64_t lost = unchecked_records_;
         unchecked_records_ = 0;
         int fd = -1;
-        if (reopen && create_parent_directories(path_, directory_mode_) == 0)
-            fd = open_file(path_, flags_ | O_RDWR | O_CREAT, file_mode_);
+        if (reopen && reanchor() && (dir_fd_ >= 0 || create_parent_directories(path_, directory_mode_) == 0))
+            fd = open_here(flags_ | O_RDWR | O_CREAT);
         try {
             errors_.report("\"" + path_ + "\" was deleted while open: the records written to it since it was last seen "
                            "are lost" + std::string(reopen ? (fd >= 0 ? "; writing to a new file there"
@@ -159,6 +174,40 @@ private:
         if (fd >= 0) {
             ::close(fd_);
             fd_ = fd;
+        }
+    }
+
+    /// Opens the file: at its path, or as the last component of it in the directory held open.
+    int open_here(int flags) const noexcept {
+        if (dir_fd_ < 0) return open_file(path_, flags, file_mode_);
+        const auto slash = path_.rfind('/');
+        try {
+            return open_file_at(dir_fd_, slash == std::string::npos ? path_ : path_.substr(slash + 1), flags, file_mode_);
+        } catch (...) {
+            errno = ENOMEM;
+            return -1;
+        }
+    }
+
+    /// When the directory held open has been deleted too (`rm -rf` of a run), makes it again at its path and holds
+    /// the new one, if it is private as the old one was (see open_private_directory); whether a file can be opened.
+    bool reanchor() noexcept {
+        struct stat st {};
+        if (dir_fd_ < 0 || (::fstat(dir_fd_, &st) == 0 && st.st_nlink > 0)) return true;
+        try {
+            if (create_parent_directories(path_, directory_mode_) != 0) return false;
+            const std::string dir = path_.substr(0, path_.rfind('/'));
+            std::string problem;
+            const int fd = open_private_directory(AT_FDCWD, dir, dir, &problem);
+            if (fd < 0) {
+                report_problem("cannot start a new \"" + path_ + "\": " + problem);
+                return false;
+            }
+            ::close(dir_fd_);
+            dir_fd_ = fd;
+            return true;
+        } catch (...) {
+            return false;
         }
     }
 
@@ -181,6 +230,7 @@ private:
 
     std::string path_;
     int fd_ = -1;
+    int dir_fd_ = -1;  ///< the directory holding the file, when opened in it (openat)
     std::unique_ptr<char[]> buffer_;
     std::size_t capacity_;
     std::size_t used_ = 0;

@@ -33,6 +33,10 @@ public:
     static constexpr bool thread_safe = true;  ///< its state is locked inside; copies share it
     /// Opens path; throws std::system_error naming the path when it cannot be created or opened.
     RUNLOG_INLINE explicit file_sink(std::string path, file_options options = {});
+    /// Opens the last component of path in the directory open at descriptor `directory` (openat; the sink keeps a
+    /// copy of the descriptor): the file lands in that directory whatever happens to its path meanwhile. This is
+    /// how runs open their stored files; path names the file in messages.
+    RUNLOG_INLINE file_sink(int directory, std::string path, file_options options = {});
 
     /// Buffers bytes (whole records), writing the buffer out when it is full.
     void write(std::string_view bytes) noexcept { write(bytes, level::trace); }
@@ -67,17 +71,19 @@ namespace runlog {
 inline namespace v0 {
 
 struct file_sink::state {
-    state(std::string path, file_options o)
+    state(std::string path, file_options o, int directory)
         : options(o),
           file(std::move(path), (o.truncate ? O_TRUNC : O_APPEND) | (o.follow_symlinks ? 0 : O_NOFOLLOW), o.buffer_size,
-               static_cast<mode_t>(o.file_mode), static_cast<mode_t>(o.directory_mode)) {}
+               static_cast<mode_t>(o.file_mode), static_cast<mode_t>(o.directory_mode), directory) {}
     std::mutex mutex;
     file_options options;
     detail::log_file file;
 };
 
-RUNLOG_INLINE file_sink::file_sink(std::string path, file_options options)
-    : state_(std::make_shared<state>(std::move(path), options)) {
+RUNLOG_INLINE file_sink::file_sink(std::string path, file_options options) : file_sink(-1, std::move(path), options) {}
+
+RUNLOG_INLINE file_sink::file_sink(int directory, std::string path, file_options options)
+    : state_(std::make_shared<state>(std::move(path), options, directory)) {
     detail::periodic_flusher::instance().add_file_state(state_, options.buffer_size, options.flush_every);
 }
 

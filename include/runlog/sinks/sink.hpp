@@ -57,14 +57,20 @@ RUNLOG_INLINE int high_fd(int fd) noexcept;
 
 /// Opens a file close-on-exec at a descriptor of at least 3 (see high_fd); -1 with errno on failure.
 RUNLOG_INLINE int open_file(const std::string& path, int flags, mode_t mode = 0644) noexcept;
+/// As open_file, with name relative to the open directory `directory` (openat).
+RUNLOG_INLINE int open_file_at(int directory, const std::string& name, int flags, mode_t mode = 0644) noexcept;
 
 /// Creates every missing directory of path's parent, like `mkdir -p`, with mode (before the umask); returns 0 or
 /// the errno.
 RUNLOG_INLINE int create_parent_directories(const std::string& path, mode_t mode = 0777) noexcept;
 
-/// Why dir is not a directory that only this user can change, or empty: it must be a directory, not a symbolic
-/// link, owned by this user, and not writable by others unless sticky (as /tmp is).
-RUNLOG_INLINE std::string private_directory_problem(const std::string& dir);
+/// Opens the directory `name` (relative to the directory `at`, or to the working directory with AT_FDCWD) and
+/// checks, through the descriptor, that only this user can change it: not a symbolic link, owned by this user,
+/// not writable by others unless sticky (as /tmp is). Returns the descriptor (close-on-exec), or -1 with
+/// *problem saying why, naming it `shown`. Files opened in it with openat land in that very directory, whatever
+/// happens to its path (or its parents') meanwhile.
+RUNLOG_INLINE int open_private_directory(int at, const std::string& name, const std::string& shown,
+                                         std::string* problem);
 
 /// The default handler: prints a sink's first failure to stderr (later ones are only counted), and every
 /// one-off problem.
@@ -146,8 +152,12 @@ RUNLOG_INLINE int high_fd(int fd) noexcept {
     return moved;
 }
 
+RUNLOG_INLINE int open_file_at(int directory, const std::string& name, int flags, mode_t mode) noexcept {
+    return high_fd(::openat(directory, name.c_str(), flags | O_CLOEXEC, mode));
+}
+
 RUNLOG_INLINE int open_file(const std::string& path, int flags, mode_t mode) noexcept {
-    return high_fd(::open(path.c_str(), flags | O_CLOEXEC, mode));
+    return open_file_at(AT_FDCWD, path, flags, mode);
 }
 
 RUNLOG_INLINE int create_parent_directories(const std::string& path, mode_t mode) noexcept {
@@ -169,16 +179,33 @@ RUNLOG_INLINE int create_parent_directories(const std::string& path, mode_t mode
     }
 }
 
-RUNLOG_INLINE std::string private_directory_problem(const std::string& dir) {
+RUNLOG_INLINE int open_private_directory(int at, const std::string& name, const std::string& shown,
+                                         std::string* problem) {
+    const int fd = open_file_at(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
+    if (fd < 0) {
+        const int err = errno;
+        struct stat st {};
+        if (err == ELOOP || (err == ENOTDIR && ::fstatat(at, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                             S_ISLNK(st.st_mode)))
+            *problem = "\"" + shown + "\" is a symbolic link (refused: it may point anywhere)";
+        else if (err == ENOTDIR)
+            *problem = "\"" + shown + "\" is not a directory";
+        else
+            *problem = "\"" + shown + "\": " + std::strerror(err);
+        return -1;
+    }
     struct stat st {};
-    if (::lstat(dir.c_str(), &st) != 0) return "\"" + dir + "\": " + std::strerror(errno);
-    if (S_ISLNK(st.st_mode)) return "\"" + dir + "\" is a symbolic link (refused: it may point anywhere)";
-    if (!S_ISDIR(st.st_mode)) return "\"" + dir + "\" is not a directory";
-    if (st.st_uid != ::geteuid())
-        return "\"" + dir + "\" belongs to another user (uid " + std::to_string(st.st_uid) + "), who could replace its files";
-    if ((st.st_mode & S_IWOTH) != 0 && (st.st_mode & S_ISVTX) == 0)
-        return "\"" + dir + "\" is writable by every user and not sticky";
-    return {};
+    if (::fstat(fd, &st) != 0)
+        *problem = "\"" + shown + "\": " + std::strerror(errno);
+    else if (st.st_uid != ::geteuid())
+        *problem = "\"" + shown + "\" belongs to another user (uid " + std::to_string(st.st_uid) +
+                   "), who could replace its files";
+    else if ((st.st_mode & S_IWOTH) != 0 && (st.st_mode & S_ISVTX) == 0)
+        *problem = "\"" + shown + "\" is writable by every user and not sticky";
+    else
+        return fd;
+    ::close(fd);
+    return -1;
 }
 
 RUNLOG_INLINE void default_error_handler(const sink_error& e) noexcept {
