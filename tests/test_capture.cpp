@@ -527,6 +527,41 @@ TEST_CASE("a full disk loses nothing: the bytes go to the original descriptor an
                                               "reached only the original descriptor)"));
 }
 
+TEST_CASE("a disk that fills in the middle of a write: the loss counts only what the file lacks", "[capture]") {
+    int pipefd[2];
+    REQUIRE(::pipe(pipefd) == 0);
+    std::fflush(nullptr);
+    const int saved_out = ::dup(1);
+    ::dup2(pipefd[1], 1);
+    ::close(pipefd[1]);
+    temp_dir d;
+    runlog::memory_sink sink;
+    auto log = quiet_logger(sink);
+    std::vector<std::string> reports;
+    static std::vector<std::string>* seen = nullptr;
+    seen = &reports;
+    auto previous = runlog::set_error_handler([](const runlog::sink_error& e) { seen->emplace_back(e.message); });
+    {
+        runlog::run run(log, "job", in(d));
+        const file_size_limit full(10);  // room for 10 bytes of the 27
+        runlog::capture cap(run, {}, {.tee = false, .file_key = "part"});
+        std::printf("kept despite the full disk\n");
+    }
+    runlog::set_error_handler(previous);
+    std::fflush(nullptr);
+    ::dup2(saved_out, 1);
+    ::close(saved_out);
+    char buf[256];
+    const auto n = ::read(pipefd[0], buf, sizeof buf);
+    ::close(pipefd[0]);
+    REQUIRE(n >= 0);
+    CHECK(std::string(buf, static_cast<std::size_t>(n)) == "kept despite the full disk\n");  // the output is whole
+    const std::string path = d.path + "/storage/run1/compute_logs/part.out";
+    CHECK(test_support::file_text(path) == "kept despi");
+    CHECK_THAT(reports, Catch::VectorContains("capture: writing \"" + path + "\" failed: File too large (17 bytes "
+                                              "reached only the original descriptor)"));
+}
+
 TEST_CASE("compute logs are private and never written through a planted symbolic link", "[capture][storage]") {
     redirected_std real;
     temp_dir d;

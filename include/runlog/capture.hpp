@@ -448,8 +448,9 @@ struct capture::impl {
         s.bytes.fetch_add(bytes.size(), std::memory_order_relaxed);
         bool to_original = options_.tee;
         if (s.file >= 0) {
-            if (int err = detail::write_all(s.file, bytes); err != 0) {
-                s.lost += bytes.size();
+            std::size_t done = 0;
+            if (int err = detail::write_all(s.file, bytes, &done); err != 0) {
+                s.lost += bytes.size() - done;  // the file has the first `done`; all go to the original below
                 if (s.error.empty()) {
                     try {
                         s.error = "capture: writing \"" + s.path + "\" failed: " + std::strerror(err);
