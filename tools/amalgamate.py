@@ -153,9 +153,14 @@ def main() -> int:
               "--check only says whether it is up to date (exit status 1 when stale)")
         return 0 if all(a in ("-h", "--help", "--check") for a in sys.argv[1:]) else 2
     text = amalgamate()
+    # The optional headers (bridges to other logging systems) go beside the single header as they are: each
+    # includes the single header when the headers it uses are not beside it.
+    extras = {TARGET.parent / p.relative_to(INCLUDE / "runlog"): p.read_text()
+              for p in sorted((INCLUDE / "runlog" / "bridges").glob("*.hpp"))}
     if "--check" in sys.argv[1:]:
         current = TARGET.read_text() if TARGET.exists() else ""
-        if current != text:
+        stale_extras = [p for p, t in extras.items() if not p.exists() or p.read_text() != t]
+        if current != text or stale_extras:
             print(f"{TARGET.relative_to(ROOT)} is stale: run tools/amalgamate.py and commit the result",
                   file=sys.stderr)
             return 1
@@ -163,6 +168,9 @@ def main() -> int:
         return 0
     TARGET.parent.mkdir(parents=True, exist_ok=True)
     TARGET.write_text(text)
+    for path, t in extras.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(t)
     print(f"wrote {TARGET.relative_to(ROOT)}")
     return 0
 

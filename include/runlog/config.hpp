@@ -11,6 +11,7 @@
 #include "default_logger.hpp"
 #include "detail/build.hpp"
 #include "detail/chrono.hpp"
+#include "detail/external.hpp"
 #include "detail/level_enum.hpp"
 #include "detail/registry.hpp"
 #include "detail/shared_function.hpp"
