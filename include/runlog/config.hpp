@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "configured.hpp"
 #include "default_logger.hpp"
 #include "detail/build.hpp"
 #include "detail/chrono.hpp"
@@ -51,10 +52,50 @@ struct logger_setting {
     int level_column = 0;
 };
 
-/// A parsed and checked config file: its loggers, in file order.
+/// Where something is in a config file.
+struct config_position {
+    int line = 0;
+    int column = 0;
+};
+
+/// One entry of `external_loggers:`: a bridge's name and the level it gets (see bridges/bridge.hpp).
+struct external_logger_setting {
+    std::string name;
+    level lvl = level::info;
+    config_position at, level_at;
+};
+
+/// One entry of `formatters:`: a name for a formatter of a type (`text`, `json`, `logfmt`) and its options.
+struct formatter_setting {
+    std::string name;
+    std::string type;
+    std::string pattern;          ///< text: the layout (empty: Dagster's full one)
+    bool utc = false;             ///< text: UTC times
+    bool source_location = true;  ///< json: code.filepath, code.lineno, code.function
+    config_position at, type_at, pattern_at;
+};
+
+/// One entry of `handlers:`: a pipeline that config.yaml adds to a logger's configured_pipelines slot.
+struct handler_setting {
+    std::string name;
+    std::string type;       ///< stderr, stdout, file, rotating_file
+    std::string formatter;  ///< a name under formatters:, or text, brief, json, logfmt
+    std::optional<level> lvl;
+    std::string path;                  ///< file, rotating_file
+    std::uint64_t max_size = 0;        ///< rotating_file: bytes per file (0: no limit)
+    std::uint64_t interval_seconds = 0;  ///< rotating_file: a new file each interval (0: never)
+    std::size_t max_files = 5;         ///< rotating_file: old files kept
+    config_position at, formatter_at, path_at;
+};
+
+/// A parsed and checked config file: its loggers, in file order, and the handlers it declares.
 struct config {
     std::string file;
     std::vector<logger_setting> loggers;
+    std::vector<external_logger_setting> external_loggers;
+    std::vector<formatter_setting> formatters;
+    std::vector<handler_setting> handlers;
+    bool has_handlers = false;          ///< the file has a `handlers:` key (an empty one removes them all)
     std::vector<std::string> warnings;  ///< e.g. a top-level key that looks like a misspelt `loggers`
 };
 
@@ -68,19 +109,42 @@ struct config_status {
 namespace detail {
 
 /// What the config code needs of a logger, without its type: its pipelines' names, a way to set one's
-/// level, and its compile-time floor.
+/// level, its compile-time floor, and its configured_pipelines slot (null without one).
 struct logger_view {
     void* self;
     registry::names_fn names;
     bool (*set_level)(void* self, std::string_view pipeline, level l);
     level floor;
+    configured_pipelines* (*slot)(void* self);
+    void (*refresh)(void* self);  ///< re-reads the pipelines' levels into the gate
+};
+
+template <class Logger>
+struct slot_of;
+template <level F, class... P>
+struct slot_of<basic_logger<F, P...>> {
+    /// The first configured_pipelines among the logger's pipelines, or null.
+    static configured_pipelines* get(void* self) noexcept {
+        auto& l = *static_cast<basic_logger<F, P...>*>(self);
+        return find<0>(l);
+    }
+    template <std::size_t I>
+    static configured_pipelines* find(basic_logger<F, P...>& l) noexcept {
+        if constexpr (I == sizeof...(P)) {
+            return nullptr;
+        } else if constexpr (std::is_same_v<std::remove_cvref_t<decltype(l.template pipeline<I>())>, configured_pipelines>) {
+            return &l.template pipeline<I>();
+        } else {
+            return find<I + 1>(l);
+        }
+    }
 };
 
 template <class Logger>
 logger_view view_of(Logger& logger) noexcept {
     return {&logger, &logger_code<Logger>::names,
             [](void* self, std::string_view pipeline, level l) { return static_cast<Logger*>(self)->set_level(pipeline, l); },
-            Logger::floor};
+            Logger::floor, &slot_of<Logger>::get, [](void* self) { static_cast<Logger*>(self)->refresh_levels(); }};
 }
 
 RUNLOG_INLINE std::vector<std::string> apply_config(const logger_view& logger, const config& c);
@@ -182,7 +246,13 @@ private:
 
 #include "detail/threads.hpp"
 #include "detail/yaml.hpp"
+#include "formatters/json.hpp"
+#include "formatters/logfmt.hpp"
+#include "formatters/text.hpp"
 #include "level.hpp"
+#include "sinks/console.hpp"
+#include "sinks/file.hpp"
+#include "sinks/rotating_file.hpp"
 #include "sinks/sink.hpp"
 
 namespace runlog {
@@ -256,12 +326,23 @@ public:
             fail(root.pos, "expected a mapping at the top level, found " + std::string(kind_name(root)));
         config c;
         c.file = file_;
-        for (const auto& k : root.keys)
-            if (k.text != "loggers" && edit_distance(k.text, "loggers") <= 2)
-                c.warnings.push_back(config_problem{file_, k.pos.line, k.pos.column,
-                                                    "top-level key '" + shown(k.text) +
-                                                        "' is ignored; did you mean 'loggers'?"}
-                                         .to_string());
+        static constexpr std::string_view sections[] = {"loggers", "external_loggers", "formatters", "handlers"};
+        for (const auto& k : root.keys) {
+            bool known = false;
+            for (auto section : sections) known = known || k.text == section;
+            if (known) continue;
+            for (auto section : sections)
+                if (edit_distance(k.text, section) <= 2) {
+                    c.warnings.push_back(config_problem{file_, k.pos.line, k.pos.column,
+                                                        "top-level key '" + shown(k.text) + "' is ignored; did you mean '" +
+                                                            std::string(section) + "'?"}
+                                             .to_string());
+                    break;
+                }
+        }
+        read_external_loggers(root.find("external_loggers"), c);
+        read_formatters(root.find("formatters"), c);
+        read_handlers(root.find("handlers"), c);
         const yaml::node* loggers = root.find("loggers");
         if (!loggers) return c;  // a run config may hold other things only
         if (loggers->type == yaml::node::kind::null) return c;
@@ -290,24 +371,8 @@ public:
                                                suggestion(cfg->keys[k].text, {"log_level"}));
             const yaml::node* lvl = cfg->find("log_level");
             if (!lvl) continue;
-            const bool null_word = lvl->type == yaml::node::kind::scalar && !lvl->quoted &&
-                                   (lvl->text == "~" || lvl->text == "null" || lvl->text == "Null" || lvl->text == "NULL");
-            if (lvl->type == yaml::node::kind::null || null_word)
-                fail(lvl->pos, "log level of '" + where + "' is empty: permissible values are " +
-                                   std::string(permissible_levels));
-            if (lvl->type != yaml::node::kind::scalar)
-                fail(lvl->pos, "log level of '" + where + "' must be a scalar, found " + std::string(kind_name(*lvl)));
-            if (!lvl->quoted && lvl->text.size() > 1 && lvl->text.find_first_not_of("+-") != std::string::npos &&
-                lvl->text[lvl->text.find_first_not_of("+-")] == '0' &&
-                lvl->text.find_first_not_of("+-0123456789") == std::string::npos &&
-                lvl->text.find_first_not_of("+-") + 1 < lvl->text.size())
-                fail(lvl->pos, "log level '" + shown(lvl->text) +
-                                   "' has a leading zero (YAML 1.1 reads it as octal, 1.2 as decimal): write it without");
-            const auto parsed = try_parse_level(lvl->text);
-            if (!parsed)
-                fail(lvl->pos, "bad value for log level '" + shown(lvl->text) + "': permissible values are " +
-                                   std::string(permissible_levels));
-            c.loggers.back().lvl = *parsed;
+            const level parsed = read_level(*lvl, where);
+            c.loggers.back().lvl = parsed;
             c.loggers.back().level_line = lvl->pos.line;
             c.loggers.back().level_column = lvl->pos.column;
         }
@@ -319,6 +384,223 @@ public:
     }
 
 private:
+    static config_position at(const yaml::node& n) noexcept { return {n.pos.line, n.pos.column}; }
+
+    /// A level value: a name (any case) or a number.
+    level read_level(const yaml::node& lvl, const std::string& where) const {
+        const bool null_word = lvl.type == yaml::node::kind::scalar && !lvl.quoted &&
+                               (lvl.text == "~" || lvl.text == "null" || lvl.text == "Null" || lvl.text == "NULL");
+        if (lvl.type == yaml::node::kind::null || null_word)
+            fail(lvl.pos, "log level of '" + where + "' is empty: permissible values are " + std::string(permissible_levels));
+        if (lvl.type != yaml::node::kind::scalar)
+            fail(lvl.pos, "log level of '" + where + "' must be a scalar, found " + std::string(kind_name(lvl)));
+        if (!lvl.quoted && lvl.text.size() > 1 && lvl.text.find_first_not_of("+-") != std::string::npos &&
+            lvl.text[lvl.text.find_first_not_of("+-")] == '0' &&
+            lvl.text.find_first_not_of("+-0123456789") == std::string::npos &&
+            lvl.text.find_first_not_of("+-") + 1 < lvl.text.size())
+            fail(lvl.pos, "log level '" + shown(lvl.text) +
+                              "' has a leading zero (YAML 1.1 reads it as octal, 1.2 as decimal): write it without");
+        const auto parsed = try_parse_level(lvl.text);
+        if (!parsed)
+            fail(lvl.pos, "bad value for log level '" + shown(lvl.text) + "': permissible values are " +
+                              std::string(permissible_levels));
+        return *parsed;
+    }
+
+    /// A section that must be a mapping of names (or absent, or empty); null when there is nothing in it.
+    const yaml::node* section(const yaml::node* n, std::string_view name, std::string_view of_what) const {
+        if (!n || n->type == yaml::node::kind::null) return nullptr;
+        if (n->type != yaml::node::kind::mapping)
+            fail(n->pos, "'" + std::string(name) + "' must be a mapping of " + std::string(of_what) + ", found " +
+                             std::string(kind_name(*n)));
+        return n;
+    }
+
+    /// An entry's body: a mapping whose keys are all among allowed.
+    void check_keys(const yaml::node& body, const std::string& where, std::initializer_list<std::string_view> allowed,
+                    const char* expected) const {
+        if (body.type != yaml::node::kind::mapping)
+            fail(body.pos, "'" + where + "' must be a mapping, found " + std::string(kind_name(body)));
+        for (const auto& k : body.keys) {
+            bool ok = false;
+            for (auto a : allowed) ok = ok || k.text == a;
+            if (!ok)
+                fail(k.pos, "unknown key '" + shown(k.text) + "' under '" + where + "': expected " + expected +
+                                suggestion(k.text, std::vector<std::string_view>(allowed)));
+        }
+    }
+
+    /// A scalar string value (a mapping or sequence, or nothing, is refused).
+    std::string text_of(const yaml::node& v, const std::string& what) const {
+        if (v.type != yaml::node::kind::scalar || v.text.empty())
+            fail(v.pos, what + " must be a non-empty string, found " +
+                            std::string(v.type == yaml::node::kind::scalar ? "an empty one" : kind_name(v)));
+        return v.text;
+    }
+
+    bool bool_of(const yaml::node& v, const std::string& what) const {
+        if (v.type == yaml::node::kind::scalar && !v.quoted) {
+            if (v.text == "true" || v.text == "True" || v.text == "TRUE") return true;
+            if (v.text == "false" || v.text == "False" || v.text == "FALSE") return false;
+        }
+        fail(v.pos, what + " must be true or false");
+    }
+
+    /// A count or a size: digits, for sizes with a unit (K, M, G: powers of 1024; KB, MB, GB: of 1000; KiB ...).
+    std::uint64_t size_of(const yaml::node& v, const std::string& what, bool units) const {
+        const std::string& t = v.text;
+        std::size_t digits = 0;
+        while (digits < t.size() && t[digits] >= '0' && t[digits] <= '9') ++digits;
+        if (v.type != yaml::node::kind::scalar || digits == 0 || digits > 15)
+            fail(v.pos, what + " must be a whole number" + (units ? " of bytes, with an optional K, M or G" : "") +
+                            ", found '" + shown(t) + "'");
+        std::uint64_t n = std::stoull(t.substr(0, digits));
+        std::string unit = t.substr(digits);
+        if (!unit.empty() && unit.front() == ' ') unit.erase(0, 1);
+        if (unit.empty()) return n;
+        static constexpr struct {
+            std::string_view name;
+            std::uint64_t factor;
+        } table[] = {{"K", 1024}, {"KiB", 1024}, {"KB", 1000},          {"M", 1024 * 1024}, {"MiB", 1024 * 1024},
+                     {"MB", 1000 * 1000}, {"G", 1024ull * 1024 * 1024}, {"GiB", 1024ull * 1024 * 1024}, {"GB", 1000ull * 1000 * 1000}};
+        if (units)
+            for (const auto& u : table)
+                if (unit == u.name) return n * u.factor;
+        fail(v.pos, what + ": unknown unit '" + shown(unit) + "'" + (units ? " (K, M, G, KB, MB, GB, KiB, MiB, GiB)" : ""));
+    }
+
+    /// A duration in whole seconds: digits with an optional unit s, m, h or d.
+    std::uint64_t seconds_of(const yaml::node& v, const std::string& what) const {
+        const std::string& t = v.text;
+        std::size_t digits = 0;
+        while (digits < t.size() && t[digits] >= '0' && t[digits] <= '9') ++digits;
+        const std::string unit = t.substr(digits);
+        const std::uint64_t factor = unit.empty() || unit == "s" ? 1 : unit == "m" ? 60 : unit == "h" ? 3600 : unit == "d" ? 86400 : 0;
+        if (v.type != yaml::node::kind::scalar || digits == 0 || digits > 12 || factor == 0)
+            fail(v.pos, what + " must be a whole number of seconds, or of minutes, hours or days with m, h or d "
+                               "(3600, 60m, 1h, 1d), found '" + shown(t) + "'");
+        return std::stoull(t.substr(0, digits)) * factor;
+    }
+
+    void read_external_loggers(const yaml::node* n, config& c) const {
+        n = section(n, "external_loggers", "bridge names");
+        if (!n) return;
+        for (std::size_t i = 0; i < n->keys.size(); ++i) {
+            const yaml::node& name = n->keys[i];
+            const yaml::node& body = n->values[i];
+            const std::string where = "external_loggers." + name.text;
+            if (body.type == yaml::node::kind::null) fail(body.pos, "'" + where + "' needs a 'log_level'");
+            check_keys(body, where, {"log_level", "config"}, "'log_level'");
+            const yaml::node* holder = &body;
+            if (const yaml::node* cfg = body.find("config")) {  // the shape of loggers: entries, for symmetry
+                check_keys(*cfg, where + ".config", {"log_level"}, "'log_level'");
+                holder = cfg;
+            }
+            const yaml::node* lvl = holder->find("log_level");
+            if (!lvl) fail(body.pos, "'" + where + "' needs a 'log_level'");
+            c.external_loggers.push_back({name.text, read_level(*lvl, where), at(name), at(*lvl)});
+        }
+    }
+
+    void read_formatters(const yaml::node* n, config& c) const {
+        n = section(n, "formatters", "formatter names");
+        if (!n) return;
+        for (std::size_t i = 0; i < n->keys.size(); ++i) {
+            const yaml::node& name = n->keys[i];
+            const yaml::node& body = n->values[i];
+            const std::string where = "formatters." + name.text;
+            if (body.type == yaml::node::kind::null) fail(body.pos, "'" + where + "' needs a 'type' (text, json or logfmt)");
+            check_keys(body, where, {"type", "pattern", "utc", "source_location"}, "'type', 'pattern', 'utc' or 'source_location'");
+            formatter_setting f;
+            f.name = name.text;
+            f.at = at(name);
+            const yaml::node* type = body.find("type");
+            if (!type) fail(body.pos, "'" + where + "' needs a 'type' (text, json or logfmt)");
+            f.type = text_of(*type, "'" + where + ".type'");
+            f.type_at = at(*type);
+            if (f.type != "text" && f.type != "json" && f.type != "logfmt")
+                fail(type->pos, "unknown formatter type '" + shown(f.type) + "': expected text, json or logfmt" +
+                                    suggestion(f.type, {"text", "json", "logfmt"}));
+            if (const yaml::node* p = body.find("pattern")) {
+                if (f.type != "text") fail(p->pos, "'pattern' is for text formatters; '" + where + "' is " + f.type);
+                f.pattern = text_of(*p, "'" + where + ".pattern'");
+                f.pattern_at = at(*p);
+                try {
+                    (void)text_formatter(f.pattern);
+                } catch (const std::exception& e) {
+                    fail(p->pos, "bad pattern for '" + where + "': " + e.what());
+                }
+            }
+            if (const yaml::node* u = body.find("utc")) {
+                if (f.type != "text") fail(u->pos, "'utc' is for text formatters; '" + where + "' is " + f.type);
+                f.utc = bool_of(*u, "'" + where + ".utc'");
+            }
+            if (const yaml::node* sl = body.find("source_location")) {
+                if (f.type != "json") fail(sl->pos, "'source_location' is for json formatters; '" + where + "' is " + f.type);
+                f.source_location = bool_of(*sl, "'" + where + ".source_location'");
+            }
+            c.formatters.push_back(std::move(f));
+        }
+    }
+
+    void read_handlers(const yaml::node* n, config& c) const {
+        c.has_handlers = n != nullptr;
+        n = section(n, "handlers", "handler names");
+        if (!n) return;
+        for (std::size_t i = 0; i < n->keys.size(); ++i) {
+            const yaml::node& name = n->keys[i];
+            const yaml::node& body = n->values[i];
+            const std::string where = "handlers." + name.text;
+            if (body.type == yaml::node::kind::null)
+                fail(body.pos, "'" + where + "' needs a 'type' (stderr, stdout, file or rotating_file)");
+            check_keys(body, where, {"type", "level", "formatter", "path", "max_size", "interval", "max_files"},
+                       "'type', 'level', 'formatter', 'path', 'max_size', 'interval' or 'max_files'");
+            handler_setting h;
+            h.name = name.text;
+            h.at = at(name);
+            const yaml::node* type = body.find("type");
+            if (!type) fail(body.pos, "'" + where + "' needs a 'type' (stderr, stdout, file or rotating_file)");
+            h.type = text_of(*type, "'" + where + ".type'");
+            if (h.type != "stderr" && h.type != "stdout" && h.type != "file" && h.type != "rotating_file")
+                fail(type->pos, "unknown handler type '" + shown(h.type) + "': expected stderr, stdout, file or rotating_file" +
+                                    suggestion(h.type, {"stderr", "stdout", "file", "rotating_file"}));
+            const bool to_file = h.type == "file" || h.type == "rotating_file";
+            if (const yaml::node* l = body.find("level")) h.lvl = read_level(*l, where);
+            h.formatter = to_file ? "json" : "text";
+            if (const yaml::node* f = body.find("formatter")) {
+                h.formatter = text_of(*f, "'" + where + ".formatter'");
+                h.formatter_at = at(*f);
+                bool known = h.formatter == "text" || h.formatter == "brief" || h.formatter == "json" || h.formatter == "logfmt";
+                std::vector<std::string_view> names = {"text", "brief", "json", "logfmt"};
+                for (const auto& fs : c.formatters) {
+                    known = known || fs.name == h.formatter;
+                    names.push_back(fs.name);
+                }
+                if (!known)
+                    fail(f->pos, "unknown formatter '" + shown(h.formatter) +
+                                     "': define it under 'formatters:' or use text, brief, json or logfmt" +
+                                     suggestion(h.formatter, names));
+            }
+            if (const yaml::node* p = body.find("path")) {
+                if (!to_file) fail(p->pos, "'path' is for file and rotating_file handlers; '" + where + "' is " + h.type);
+                h.path = text_of(*p, "'" + where + ".path'");
+                h.path_at = at(*p);
+            } else if (to_file) {
+                fail(name.pos, "'" + where + "' is a " + h.type + " handler and needs a 'path'");
+            }
+            for (const char* key : {"max_size", "interval", "max_files"})
+                if (const yaml::node* v = body.find(key)) {
+                    if (h.type != "rotating_file")
+                        fail(v->pos, "'" + std::string(key) + "' is for rotating_file handlers; '" + where + "' is " + h.type);
+                    const std::string what = "'" + where + "." + key + "'";
+                    if (std::string_view(key) == "max_size") h.max_size = size_of(*v, what, true);
+                    else if (std::string_view(key) == "interval") h.interval_seconds = seconds_of(*v, what);
+                    else h.max_files = static_cast<std::size_t>(size_of(*v, what, false));
+                }
+            c.handlers.push_back(std::move(h));
+        }
+    }
+
     std::string file_;
 };
 
@@ -379,6 +661,63 @@ bool contains(const Names& names, std::string_view name) noexcept {
     return false;
 }
 
+/// One handler of config.yaml: its formatter (a name under formatters:, or a built-in one) and sink.
+template <class Sink>
+std::unique_ptr<configured_handler> make_handler(const config& c, const handler_setting& h, Sink sink) {
+    const level l = h.lvl.value_or(lowest_level);
+    auto with = [&](auto formatter) -> std::unique_ptr<configured_handler> {
+        using F = decltype(formatter);
+        return std::make_unique<pipeline_handler<F, Sink>>(pipeline<F, Sink>(h.name, std::move(formatter), std::move(sink), l));
+    };
+    for (const auto& f : c.formatters) {
+        if (f.name != h.formatter) continue;
+        if (f.type == "json") return with(json_formatter({.source_location = f.source_location}));
+        if (f.type == "logfmt") return with(logfmt_formatter{});
+        return with(f.pattern.empty() ? text_formatter(text_options{.utc = f.utc}) : text_formatter(f.pattern, {.utc = f.utc}));
+    }
+    if (h.formatter == "brief") return with(text_formatter::brief());
+    if (h.formatter == "json") return with(json_formatter{});
+    if (h.formatter == "logfmt") return with(logfmt_formatter{});
+    return with(text_formatter{});
+}
+
+/// Builds every handler of c (opening their files) or throws config_error at the first that cannot be built;
+/// what was built is closed again then.
+inline std::shared_ptr<const handler_set> build_handlers(const config& c) {
+    auto set = std::make_shared<handler_set>();
+    for (const auto& h : c.handlers) {
+        try {
+            if (h.type == "stderr") {
+                set->handlers.push_back(make_handler(c, h, stderr_sink{}));
+            } else if (h.type == "stdout") {
+                set->handlers.push_back(make_handler(c, h, stdout_sink{}));
+            } else if (h.type == "file") {
+                set->handlers.push_back(make_handler(c, h, file_sink(h.path)));
+            } else {
+                rotating_options o;
+                o.max_size = h.max_size;
+                o.interval = std::chrono::seconds(static_cast<std::int64_t>(h.interval_seconds));
+                o.max_files = h.max_files;
+                set->handlers.push_back(make_handler(c, h, rotating_file_sink(h.path, o)));
+            }
+        } catch (const config_error&) {
+            throw;
+        } catch (const std::exception& e) {
+            const config_position p = h.path_at.line ? h.path_at : h.at;
+            throw config_error({c.file, p.line, p.column, "handler '" + h.name + "': " + e.what()});
+        }
+    }
+    return set;
+}
+
+/// The names config.yaml's external_loggers: may use: the bridges made so far and the standard ones.
+inline std::vector<std::string> external_logger_names() {
+    std::vector<std::string> names = {"iostream", "iostream.clog", "iostream.cerr", "iostream.cout", "spdlog", "glog"};
+    for (auto& n : external_loggers().names())
+        if (!contains(names, n)) names.push_back(std::move(n));
+    return names;
+}
+
 RUNLOG_INLINE std::vector<std::string> apply_config(const logger_view& logger, const config& c) {
     const std::vector<std::string> names = registry::names_of(logger.names, logger.self);
     const std::vector<std::string_view> known(names.begin(), names.end());
@@ -405,8 +744,35 @@ RUNLOG_INLINE std::vector<std::string> apply_config(const logger_view& logger, c
                                                   " were compiled out and stay silent"}
                                    .to_string());
     }
+    if (!c.external_loggers.empty()) {
+        const auto bridges = external_logger_names();
+        for (const auto& e : c.external_loggers) {
+            if (contains(bridges, e.name)) continue;
+            std::string list;
+            for (const auto& n : bridges) list += (list.empty() ? "" : ", ") + n;
+            throw config_error({c.file, e.at.line, e.at.column,
+                                "unknown external logger '" + shown(e.name) + "': this program's bridges are " + list +
+                                    suggestion(e.name, std::vector<std::string_view>(bridges.begin(), bridges.end()))});
+        }
+    }
+    // Everything is checked, and every handler built, before anything changes.
+    configured_pipelines* slot = logger.slot ? logger.slot(logger.self) : nullptr;
+    std::shared_ptr<const handler_set> handlers;
+    if (c.has_handlers && slot) {
+        handlers = build_handlers(c);
+    } else if (!c.handlers.empty()) {
+        warnings.push_back(config_problem{c.file, c.handlers.front().at.line, c.handlers.front().at.column,
+                                          "handlers are ignored for a logger without a configured_pipelines slot "
+                                          "(the default logger has one)"}
+                               .to_string());
+    }
     for (const auto& s : c.loggers)
         if (s.lvl && contains(known, s.pipeline)) logger.set_level(logger.self, s.pipeline, *s.lvl);
+    for (const auto& e : c.external_loggers) external_loggers().set_level(e.name, e.lvl);
+    if (handlers) {
+        slot->replace(std::move(handlers));
+        logger.refresh(logger.self);
+    }
     return warnings;
 }
 

@@ -2,6 +2,7 @@
 #include <span>
 #include <string_view>
 
+#include "configured.hpp"
 #include "detail/build.hpp"
 #include "detail/level_enum.hpp"
 #include "formatters/text.hpp"
@@ -13,9 +14,10 @@
 namespace runlog {
 inline namespace v0 {
 
-/// The type of the ready-made logger: one "console" pipeline of Dagster-style lines to stderr. Its floor
-/// removes nothing: the free functions runlog::info(...) apply RUNLOG_ACTIVE_LEVEL at their call sites.
-using default_logger_type = basic_logger<detail::lowest_level, pipeline<text_formatter, stderr_sink>>;
+/// The type of the ready-made logger: one "console" pipeline of Dagster-style lines to stderr, and a
+/// "handlers" slot for the pipelines config.yaml declares (empty until then). Its floor removes nothing: the
+/// free functions runlog::info(...) apply RUNLOG_ACTIVE_LEVEL at their call sites.
+using default_logger_type = basic_logger<detail::lowest_level, pipeline<text_formatter, stderr_sink>, configured_pipelines>;
 
 /// The ready-made logger: Dagster's full console layout on stderr at DEBUG, coloured on a terminal. In the
 /// compiled mode RUNLOG_CONFIG applies to it at its first use; header-only, once the program calls
@@ -45,7 +47,8 @@ namespace runlog {
 inline namespace v0 {
 
 RUNLOG_INLINE default_logger_type& default_logger() {
-    static default_logger_type logger("runlog", pipeline("console", text_formatter{}, stderr_sink{}, level::debug));
+    static default_logger_type logger("runlog", pipeline("console", text_formatter{}, stderr_sink{}, level::debug),
+                                      configured_pipelines("handlers"));
 #if RUNLOG_HEADER_ONLY
     static const bool checked = (detail::note_unapplied_env_config(), true);
 #else

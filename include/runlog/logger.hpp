@@ -42,6 +42,7 @@ struct logger_code {
     static void flush(Logger& l) noexcept;
     static bool set_level(Logger& l, std::string_view pipeline_name, level lvl);
     static void set_all_levels(Logger& l, level lvl);
+    static void refresh(Logger& l) noexcept;
     static std::optional<level> get_level(const Logger& l, std::string_view pipeline_name);
     /// The gate is the lowest pipeline level, or wide open while a stored run is open.
     static void refresh_gate(void* self, bool run_open) noexcept;
@@ -140,6 +141,9 @@ public:
     std::optional<level> get_level(std::string_view pipeline_name) const {
         return code::get_level(*this, pipeline_name);
     }
+    /// Re-reads the pipelines' levels into the logger's gate (after a configured_pipelines slot changed
+    /// outside set_level; the config API does this itself).
+    void refresh_levels() { code::refresh(*this); }
     /// The pipelines' names, in order.
     std::array<std::string_view, sizeof...(Pipelines)> pipeline_names() const {
         return std::apply([](const auto&... p) { return std::array<std::string_view, sizeof...(Pipelines)>{p.name()...}; },
@@ -312,6 +316,12 @@ template <class Logger>
 void logger_code<Logger>::set_all_levels(Logger& l, level lvl) {
     std::lock_guard lock(l.levels_mutex_);
     l.for_each_pipeline([&](auto& p) { p.set_level(lvl); });
+    registry::refresh(l.entry_);
+}
+
+template <class Logger>
+void logger_code<Logger>::refresh(Logger& l) noexcept {
+    std::lock_guard lock(l.levels_mutex_);
     registry::refresh(l.entry_);
 }
 

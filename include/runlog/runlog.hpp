@@ -26,6 +26,7 @@
 #include "async.hpp"
 #include "capture.hpp"
 #include "config.hpp"
+#include "configured.hpp"
 #include "event.hpp"
 #include "events.hpp"
 #include "run.hpp"

@@ -987,8 +987,20 @@ void critical(fields fs, format_string<A...> fmt, A&&... a) {
 #include <span>
 
 
-// ---- runlog/formatters/text.hpp
+// ---- runlog/configured.hpp
+/// runlog::configured_pipelines: a logger's slot for pipelines that config.yaml declares under `handlers:`.
+#include <atomic>
+#include <memory>
 #include <string>
+#include <vector>
+
+
+// ---- runlog/pipeline.hpp
+#include <cstdlib>
+#include <exception>
+#include <mutex>
+#include <new>
+#include <tuple>
 
 
 // ---- runlog/format/buffer.hpp
@@ -1127,9 +1139,18 @@ using memory_buffer = basic_memory_buffer<256>;
 }  // namespace v0
 }  // namespace runlog
 
+// ---- runlog/formatters/color.hpp
+
+namespace runlog {
+inline namespace v0 {
+
+/// When a formatter may colour its output.
+enum class color_mode { automatic, always, never };
+
+}  // namespace v0
+}  // namespace runlog
+
 // ---- runlog/record.hpp
-#include <atomic>
-#include <exception>
 
 #include <pthread.h>
 #include <sys/syscall.h>
@@ -1375,390 +1396,6 @@ inline const context& current_context() noexcept {
 
 }  // namespace v0
 }  // namespace runlog
-
-// ---- runlog/formatters/color.hpp
-
-namespace runlog {
-inline namespace v0 {
-
-/// When a formatter may colour its output.
-enum class color_mode { automatic, always, never };
-
-}  // namespace v0
-}  // namespace runlog
-
-namespace runlog {
-inline namespace v0 {
-
-namespace detail {
-
-class second_cache;
-struct text_preset;
-
-/// What a text pattern is made of: the start of a part (parts are joined by " - "), literal text, or a field.
-enum class text_token : unsigned char {
-    part, literal, date, time, tz, msec, usec, iso, logger, level, levelno, job, run_id, run_id8, pid, thread,
-    step, event, message, field_list, file, line, function, user_job
-};
-
-/// A parsed piece of a pattern; a literal keeps its place in the pattern (so that it survives copies).
-struct text_piece {
-    text_token tok = text_token::part;
-    std::uint32_t offset = 0;
-    std::uint32_t size = 0;
-};
-
-/// The pieces of a pattern, owned and copied with the formatter (a std::vector costs every file that
-/// builds a formatter many more functions to compile).
-class text_pieces {
-public:
-    text_pieces() noexcept = default;
-    text_pieces(const text_piece* first, std::size_t n) : data_(n ? new text_piece[n] : nullptr), size_(n), capacity_(n) {
-        for (std::size_t i = 0; i < n; ++i) data_[i] = first[i];
-    }
-    text_pieces(const text_pieces& o) : text_pieces(o.data_, o.size_) {}
-    text_pieces(text_pieces&& o) noexcept : data_(o.data_), size_(o.size_), capacity_(o.capacity_) {
-        o.data_ = nullptr;
-        o.size_ = o.capacity_ = 0;
-    }
-    text_pieces& operator=(text_pieces o) noexcept {
-        swap(o);
-        return *this;
-    }
-    ~text_pieces() { delete[] data_; }
-
-    void push_back(text_piece p) {
-        if (size_ == capacity_) {
-            text_pieces bigger;
-            bigger.data_ = new text_piece[capacity_ ? capacity_ * 2 : 16];
-            bigger.capacity_ = capacity_ ? capacity_ * 2 : 16;
-            for (std::size_t i = 0; i < size_; ++i) bigger.data_[i] = data_[i];
-            bigger.size_ = size_;
-            swap(bigger);
-        }
-        data_[size_++] = p;
-    }
-    const text_piece* begin() const noexcept { return data_; }
-    const text_piece* end() const noexcept { return data_ + size_; }
-
-private:
-    void swap(text_pieces& o) noexcept {
-        text_piece* d = data_;
-        data_ = o.data_;
-        o.data_ = d;
-        const std::size_t s = size_, c = capacity_;
-        size_ = o.size_;
-        capacity_ = o.capacity_;
-        o.size_ = s;
-        o.capacity_ = c;
-    }
-
-    text_piece* data_ = nullptr;
-    std::size_t size_ = 0;
-    std::size_t capacity_ = 0;
-};
-
-}  // namespace detail
-
-/// Options of the text formatter.
-struct text_options {
-    bool utc = false;                            ///< UTC instead of the local time zone
-    color_mode color = color_mode::automatic;    ///< automatic: on a terminal unless NO_COLOR is set
-    /// Control characters in the message, the logger name, job, run id and step written as `\n`, `\x1b`, ...,
-    /// so that one record is one line and cannot forge another; false writes them raw.
-    bool escape_control = true;
-};
-
-/// Formats records as Dagster's console lines: parts joined by " - ", parts whose fields are all empty skipped.
-///
-/// A pattern is a list of parts separated by " - "; each part mixes literal text with fields:
-/// {date} {time} {tz} {msec} {usec} {iso} {logger} {level} {levelno} {job} {run_id} {run_id8} {pid}
-/// {thread} {step} {event} {message} {fields} {file} {line} {function} {user_job} (the job, for a user's
-/// message only, as Dagster's short layout shows it); `{{` and `}}` are braces. {step} is empty for the events
-/// whose console lines show no step (STEP_WORKER_STARTED, LOGS_CAPTURED).
-class text_formatter {
-public:
-    /// Dagster's full console layout.
-    static constexpr std::string_view full_pattern =
-        "{date} {time} {tz} - {logger} - {level} - {job} - {run_id} - {pid} - {step} - {event} - {message}";
-    /// The layout of the sample in Dagster's docs.
-    static constexpr std::string_view short_pattern = "{time} - {level} - {user_job} - {step} - {event} - {message}";
-
-    /// The full layout.
-    RUNLOG_INLINE text_formatter();
-    /// The full preset with options: `text_formatter({.utc = true})`.
-    RUNLOG_INLINE explicit text_formatter(text_options options);
-    /// A layout from a pattern; throws format_error naming an unknown or unclosed field and its offset.
-    RUNLOG_INLINE explicit text_formatter(std::string_view pattern, text_options options = {});
-
-    /// The short layout of Dagster's docs sample.
-    RUNLOG_INLINE static text_formatter brief(text_options options = {});
-
-    /// Whether the pattern shows the source location (async pipelines leave it out of their records when not).
-    bool uses_location() const noexcept { return uses_location_; }
-    color_mode colors() const noexcept { return options_.color; }
-    std::string_view pattern() const noexcept { return pattern_; }
-
-    /// Appends one line for r, newline included.
-    void format(const record& r, buffer& out, bool color) const { write_(*this, r, out, color); }
-
-private:
-    using token = detail::text_token;
-    using piece = detail::text_piece;
-
-    using writer = void (*)(const text_formatter&, const record&, buffer&, bool);
-    RUNLOG_INLINE text_formatter(writer write, const detail::text_preset& preset, std::string_view pattern,
-                                 text_options options);
-    /// Sets uses_time_ and uses_location_ from the pieces.
-    RUNLOG_INLINE void note_uses() noexcept;
-    RUNLOG_INLINE detail::second_cache& seconds_cache() const;
-    RUNLOG_INLINE static void render_level(level l, buffer& out, bool color);
-    /// Appends a value from the record: control characters escaped unless the options keep them raw.
-    RUNLOG_INLINE void put(buffer& out, std::string_view text) const;
-    RUNLOG_INLINE void render(token t, const record& r, unsigned micros, buffer& out, bool color) const;
-    /// The full preset, written directly; and any pattern, piece by piece. Only the constructors name them, so
-    /// a program that uses only the preset (the default logger) does not compile the general writer.
-    RUNLOG_INLINE static void write_full(const text_formatter& f, const record& r, buffer& out, bool color);
-    RUNLOG_INLINE static void write_pattern(const text_formatter& f, const record& r, buffer& out, bool color);
-
-    writer write_;
-    std::string pattern_;
-    text_options options_;
-    detail::text_pieces pieces_;  ///< parts (each opened by a token::part piece) of literals and fields
-    bool uses_time_ = false;
-    bool uses_location_ = false;
-};
-
-}  // namespace v0
-}  // namespace runlog
-
-
-// ---- runlog/logger.hpp
-#include <mutex>
-#include <optional>
-#include <tuple>
-#include <vector>
-
-
-// ---- runlog/detail/registry.hpp
-
-
-// ---- runlog/crash.hpp
-/// What runlog does when the process dies: on a crash signal (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT) and
-/// from std::terminate it writes out what was logged, marks the open runs failed, and lets the signal take its
-/// course; on SIGTERM and SIGINT the open runs end as canceled; at exit and quick_exit the queues drain.
-///
-/// Installed by default, the first time something holds records a crash could lose (an async pipeline, a
-/// buffered file sink, a stored run). Opt out with `RUNLOG_CRASH_HANDLER=0` in the environment, by
-/// defining `RUNLOG_NO_CRASH_HANDLER` when compiling, or with `runlog::uninstall_crash_handler()`.
-
-
-namespace runlog {
-inline namespace v0 {
-
-/// Which deaths the handler takes care of.
-struct crash_options {
-    bool fatal_signals = true;  ///< SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT: runs fail, then the signal goes on
-    bool terminate = true;      ///< std::terminate (an uncaught exception): as a fatal signal
-    /// SIGTERM and SIGINT, where their disposition is the default when the handler is installed (a program that
-    /// handles or ignores them keeps doing so): the open runs end as RUN_CANCELED, then the process ends by
-    /// the signal as before.
-    bool stop_signals = true;
-    bool at_exit = true;      ///< exit() and quick_exit(): queues drain, runs still open are marked failed
-    bool stack_trace = true;  ///< a fatal signal or std::terminate prints the stack to stderr
-    /// How long the handler may take: past it, the signal proceeds whatever is left (a lock the crashed thread
-    /// held, a disk that does not answer), so a crash never turns into a hang.
-    std::chrono::milliseconds time_limit{3000};
-};
-
-/// Installs the handler with these options (replacing the options of an installed one). Safe to call more than
-/// once and from any thread. Throws std::system_error when a handler cannot be installed.
-RUNLOG_INLINE void install_crash_handler(const crash_options& options = {});
-/// Restores the dispositions and the terminate handler that were there before; exit handlers stay registered
-/// but do nothing.
-RUNLOG_INLINE void uninstall_crash_handler() noexcept;
-/// Whether the handler is installed.
-RUNLOG_INLINE bool crash_handler_installed() noexcept;
-
-namespace detail {
-namespace crash {
-
-/// How the process is ending.
-enum class ending : std::uint8_t {
-    fatal,     ///< a crash signal or std::terminate
-    canceled,  ///< SIGTERM or SIGINT
-    exiting,   ///< exit() or quick_exit()
-};
-
-/// What the hooks are told.
-struct event {
-    ending kind = ending::fatal;
-    int signal = 0;            ///< 0 for std::terminate and exit
-    const char* name = "";     ///< "SIGSEGV", "std::terminate", "exit"
-    std::string_view reason;   ///< a sentence: `The process received SIGSEGV (segmentation fault).`
-    std::int64_t deadline_ns;  ///< CLOCK_MONOTONIC time by which the hooks must be done
-    int stage = 0;             ///< the stage being run (a hook listed for several stages tells them apart)
-};
-
-/// The order in which hooks run: queues first, so that what they held precedes the run's last events; what may
-/// wait for a lock the crashed thread holds (a sink's) last, so that the rest is done when the time runs out.
-enum stage : int {
-    drain = 0,     ///< the async backend writes everything queued and stops
-    runs = 1,      ///< open runs end (RUN_FAILURE or RUN_CANCELED) in their event logs and the runs index
-    files = 2,     ///< buffered file sinks write out (without waiting for a lock the crashed thread may hold)
-    announce = 3,  ///< the runs' last events and a record naming the signal go through the loggers' pipelines
-    flush = 4,     ///< every logger flushes its sinks
-    outputs = 5,   ///< the capture's reader copies what is left in its pipes
-    stages = 6
-};
-
-using hook_fn = void (*)(void* context, const event& e) noexcept;
-
-/// One thing to do at the end, a member of what it saves (the list allocates nothing).
-struct hook {
-    hook_fn fn = nullptr;
-    void* context = nullptr;
-    int stage = 0;
-    hook* prev = nullptr;
-    hook* next = nullptr;
-    bool listed = false;
-};
-
-/// Lists h to call fn(context, event) at `stage`.
-RUNLOG_INLINE void add(hook& h, hook_fn fn, void* context, int stage) noexcept;
-RUNLOG_INLINE void remove(hook& h) noexcept;
-
-/// Installs the handler with default options unless it was installed before or the program opted out.
-RUNLOG_INLINE void install_default() noexcept;
-
-/// CLOCK_MONOTONIC now, in nanoseconds (async-signal-safe).
-RUNLOG_INLINE std::int64_t now_ns() noexcept;
-/// Sleeps about this long (async-signal-safe).
-RUNLOG_INLINE void nap_ns(std::int64_t ns) noexcept;
-
-/// Takes m when it becomes free before deadline_ns: during a crash, a lock the crashed thread holds must not
-/// stop the handler.
-template <class Mutex>
-bool try_lock_until(Mutex& m, std::int64_t deadline_ns) noexcept {
-    for (;;) {
-        if (m.try_lock()) return true;
-        if (now_ns() >= deadline_ns) return false;
-        nap_ns(100'000);
-    }
-}
-
-/// The earlier of the event's deadline and `budget_ms` from now.
-inline std::int64_t deadline_within(const event& e, std::int64_t budget_ms) noexcept {
-    const std::int64_t d = now_ns() + budget_ms * 1'000'000;
-    return d < e.deadline_ns ? d : e.deadline_ns;
-}
-
-}  // namespace crash
-}  // namespace detail
-}  // namespace v0
-}  // namespace runlog
-
-
-namespace runlog {
-inline namespace v0 {
-namespace detail {
-
-/// The process's loggers, so that opening a run can open their gates: while a run with an event log is
-/// open, every call is recorded whatever the pipelines' levels, and a call still costs one load.
-namespace registry {
-
-/// Re-evaluates a logger's gate; the argument says whether a stored run is open.
-using refresh_fn = void (*)(void* logger, bool run_open) noexcept;
-/// The process is ending: writes a last record (text non-empty) through the logger's pipelines, then flushes them.
-using last_words_fn = void (*)(void* logger, std::string_view text, std::string_view signal) noexcept;
-/// Calls emit(context, name) for each of a logger's pipeline names.
-using names_fn = void (*)(const void* logger, void (*emit)(void* context, std::string_view name), void* context);
-
-/// A logger's place in the registry, a member of the logger (the registry allocates nothing).
-struct entry {
-    void* logger = nullptr;
-    refresh_fn refresh = nullptr;
-    names_fn names = nullptr;
-    last_words_fn last_words = nullptr;
-    entry* prev = nullptr;
-    entry* next = nullptr;
-};
-
-/// A logger's pipeline names, from its names function.
-RUNLOG_INLINE std::vector<std::string> names_of(names_fn names, const void* logger);
-
-/// Lists a logger (its entry's logger, refresh and names set) and sets its gate.
-RUNLOG_INLINE void add(entry& e) noexcept;
-RUNLOG_INLINE void remove(entry& e) noexcept;
-/// The pipeline names of every live logger but `except`, so that a config shared by several loggers
-/// (RUNLOG_CONFIG) can name pipelines of another one.
-RUNLOG_INLINE std::vector<std::string> other_pipeline_names(const void* except);
-/// Runs e's refresh under the registry's lock, so it cannot race with a run opening.
-RUNLOG_INLINE void refresh(const entry& e) noexcept;
-RUNLOG_INLINE void run_opened() noexcept;
-RUNLOG_INLINE void run_closed() noexcept;
-/// How many runs with an event log are open.
-RUNLOG_INLINE int open_runs() noexcept;
-
-}  // namespace registry
-}  // namespace detail
-}  // namespace v0
-}  // namespace runlog
-
-
-// ---- runlog/event.hpp
-#include <concepts>
-
-
-namespace runlog {
-inline namespace v0 {
-
-/// A typed execution event: static `info` (name, default level), `fields()` and `message(out, ctx)`.
-template <class E>
-concept event_type = requires(const E& e, buffer& out, const context& c) {
-    { E::info } -> std::convertible_to<event_info>;
-    { e.fields() };
-    { std::span<const field>(e.fields()) };
-    { e.message(out, c) };
-};
-
-namespace detail {
-
-/// The step an event speaks of: its own step_key when it has one, else the thread's step.
-template <class E>
-constexpr std::string_view event_step(const E& e, const context& c) noexcept {
-    if constexpr (requires { e.step_key; }) {
-        if (!e.step_key.empty()) return e.step_key;
-    }
-    return c.step;
-}
-
-/// Makes r a record of event e: its type, its own fields (kept alive by the caller in own), the call's
-/// extra fields, its step and its message.
-template <class E, class Own>
-void set_event(record& r, const E& e, const Own& own, std::initializer_list<field> extra) noexcept {
-    r.event = &E::info;
-    r.event_fields = std::span<const field>(own);
-    r.fields = std::span<const field>(extra.begin(), extra.size());
-    r.ctx.step = event_step(e, r.ctx);
-    r.set_message(&e, [](const void* self, const record& rec, buffer& out) {
-        static_cast<const E*>(self)->message(out, rec.ctx);
-    });
-}
-
-/// Appends a duration the way Dagster prints one: 0.83ms, 533ms, 1.17s, 4m52s, 1h4m.
-RUNLOG_INLINE void format_duration(buffer& out, double ms);
-
-}  // namespace detail
-
-}  // namespace v0
-}  // namespace runlog
-
-
-// ---- runlog/pipeline.hpp
-#include <cstdlib>
-#include <new>
-
 
 // ---- runlog/sinks/sink.hpp
 
@@ -2052,6 +1689,465 @@ concept pipeline_type = detail::is_pipeline<std::remove_cvref_t<T>>::value;
 namespace runlog {
 inline namespace v0 {
 
+/// One pipeline built at run time (from config.yaml's `handlers:`): its formatter and sink are chosen by
+/// the file, behind this interface.
+class configured_handler {
+public:
+    virtual ~configured_handler() = default;
+    virtual std::string_view name() const noexcept = 0;
+    virtual level get_level() const noexcept = 0;
+    /// Formats and writes r if its level lets it through; never throws.
+    virtual void handle(const record& r) noexcept = 0;
+    virtual void flush() noexcept = 0;
+};
+
+/// A set of handlers that replaces another as a whole.
+struct handler_set {
+    std::vector<std::unique_ptr<configured_handler>> handlers;
+};
+
+/// A pipeline whose handlers come from config.yaml (`handlers:`), replaced as a whole at each (re)load: a
+/// record goes either to all of the old handlers or to all of the new ones, and the old ones are written
+/// out and closed as soon as no record is being written to them. It has a name, for `loggers:` (its own
+/// runtime level, checked before the handlers'), and lets nothing through while it has no handlers.
+/// It is not on the compile-time path of the other pipelines: a record reaches its handlers through one
+/// virtual call each.
+class configured_pipelines {
+public:
+    explicit configured_pipelines(std::string name = "handlers", level lvl = static_cast<level>(INT_MIN))
+        : name_(std::move(name)), level_(static_cast<int>(lvl)) {}
+    /// Moves a slot that is not in use yet (while it is built into a logger).
+    configured_pipelines(configured_pipelines&& o) noexcept
+        : name_(std::move(o.name_)),
+          level_(o.level_.load(std::memory_order_relaxed)),
+          effective_(o.effective_.load(std::memory_order_relaxed)),
+          set_(o.set_.load()) {}
+    configured_pipelines& operator=(configured_pipelines&&) = delete;
+
+    std::string_view name() const noexcept { return name_; }
+    /// The lowest level a handler takes (and at least the slot's own); above every level while it has none.
+    level get_level() const noexcept { return static_cast<level>(effective_.load(std::memory_order_relaxed)); }
+
+    void handle(const record& r) noexcept {
+        if (static_cast<int>(r.lvl) < effective_.load(std::memory_order_relaxed)) return;
+        handle_all(r);
+    }
+    RUNLOG_INLINE void flush() noexcept;
+
+    /// Makes these the handlers (the logger's gate follows at its next level change: use the config API,
+    /// which does both); the old ones end once their last record is written.
+    RUNLOG_INLINE void replace(std::shared_ptr<const handler_set> handlers) noexcept;
+    /// The current handlers' names.
+    RUNLOG_INLINE std::vector<std::string> handler_names() const;
+
+private:
+    template <class>
+    friend struct detail::logger_code;
+
+    RUNLOG_INLINE void set_level(level l) noexcept;
+    RUNLOG_INLINE void handle_all(const record& r) noexcept;
+    RUNLOG_INLINE void recompute(const handler_set* s) noexcept;
+
+    std::string name_;
+    std::atomic<int> level_;
+    std::atomic<int> effective_{INT_MAX};
+    std::atomic<std::shared_ptr<const handler_set>> set_;
+};
+
+namespace detail {
+template <>
+struct is_pipeline<configured_pipelines> : std::true_type {};
+
+/// A configured handler made of a pipeline of known types.
+template <class Formatter, class Sink>
+class pipeline_handler final : public configured_handler {
+public:
+    explicit pipeline_handler(pipeline<Formatter, Sink> p) : pipe_(std::move(p)) {}
+    std::string_view name() const noexcept override { return pipe_.name(); }
+    level get_level() const noexcept override { return pipe_.get_level(); }
+    void handle(const record& r) noexcept override { pipe_.handle(r); }
+    void flush() noexcept override { pipe_.flush(); }
+
+private:
+    pipeline<Formatter, Sink> pipe_;
+};
+}  // namespace detail
+
+}  // namespace v0
+}  // namespace runlog
+
+
+// ---- runlog/formatters/text.hpp
+
+
+namespace runlog {
+inline namespace v0 {
+
+namespace detail {
+
+class second_cache;
+struct text_preset;
+
+/// What a text pattern is made of: the start of a part (parts are joined by " - "), literal text, or a field.
+enum class text_token : unsigned char {
+    part, literal, date, time, tz, msec, usec, iso, logger, level, levelno, job, run_id, run_id8, pid, thread,
+    step, event, message, field_list, file, line, function, user_job
+};
+
+/// A parsed piece of a pattern; a literal keeps its place in the pattern (so that it survives copies).
+struct text_piece {
+    text_token tok = text_token::part;
+    std::uint32_t offset = 0;
+    std::uint32_t size = 0;
+};
+
+/// The pieces of a pattern, owned and copied with the formatter (a std::vector costs every file that
+/// builds a formatter many more functions to compile).
+class text_pieces {
+public:
+    text_pieces() noexcept = default;
+    text_pieces(const text_piece* first, std::size_t n) : data_(n ? new text_piece[n] : nullptr), size_(n), capacity_(n) {
+        for (std::size_t i = 0; i < n; ++i) data_[i] = first[i];
+    }
+    text_pieces(const text_pieces& o) : text_pieces(o.data_, o.size_) {}
+    text_pieces(text_pieces&& o) noexcept : data_(o.data_), size_(o.size_), capacity_(o.capacity_) {
+        o.data_ = nullptr;
+        o.size_ = o.capacity_ = 0;
+    }
+    text_pieces& operator=(text_pieces o) noexcept {
+        swap(o);
+        return *this;
+    }
+    ~text_pieces() { delete[] data_; }
+
+    void push_back(text_piece p) {
+        if (size_ == capacity_) {
+            text_pieces bigger;
+            bigger.data_ = new text_piece[capacity_ ? capacity_ * 2 : 16];
+            bigger.capacity_ = capacity_ ? capacity_ * 2 : 16;
+            for (std::size_t i = 0; i < size_; ++i) bigger.data_[i] = data_[i];
+            bigger.size_ = size_;
+            swap(bigger);
+        }
+        data_[size_++] = p;
+    }
+    const text_piece* begin() const noexcept { return data_; }
+    const text_piece* end() const noexcept { return data_ + size_; }
+
+private:
+    void swap(text_pieces& o) noexcept {
+        text_piece* d = data_;
+        data_ = o.data_;
+        o.data_ = d;
+        const std::size_t s = size_, c = capacity_;
+        size_ = o.size_;
+        capacity_ = o.capacity_;
+        o.size_ = s;
+        o.capacity_ = c;
+    }
+
+    text_piece* data_ = nullptr;
+    std::size_t size_ = 0;
+    std::size_t capacity_ = 0;
+};
+
+}  // namespace detail
+
+/// Options of the text formatter.
+struct text_options {
+    bool utc = false;                            ///< UTC instead of the local time zone
+    color_mode color = color_mode::automatic;    ///< automatic: on a terminal unless NO_COLOR is set
+    /// Control characters in the message, the logger name, job, run id and step written as `\n`, `\x1b`, ...,
+    /// so that one record is one line and cannot forge another; false writes them raw.
+    bool escape_control = true;
+};
+
+/// Formats records as Dagster's console lines: parts joined by " - ", parts whose fields are all empty skipped.
+///
+/// A pattern is a list of parts separated by " - "; each part mixes literal text with fields:
+/// {date} {time} {tz} {msec} {usec} {iso} {logger} {level} {levelno} {job} {run_id} {run_id8} {pid}
+/// {thread} {step} {event} {message} {fields} {file} {line} {function} {user_job} (the job, for a user's
+/// message only, as Dagster's short layout shows it); `{{` and `}}` are braces. {step} is empty for the events
+/// whose console lines show no step (STEP_WORKER_STARTED, LOGS_CAPTURED).
+class text_formatter {
+public:
+    /// Dagster's full console layout.
+    static constexpr std::string_view full_pattern =
+        "{date} {time} {tz} - {logger} - {level} - {job} - {run_id} - {pid} - {step} - {event} - {message}";
+    /// The layout of the sample in Dagster's docs.
+    static constexpr std::string_view short_pattern = "{time} - {level} - {user_job} - {step} - {event} - {message}";
+
+    /// The full layout.
+    RUNLOG_INLINE text_formatter();
+    /// The full preset with options: `text_formatter({.utc = true})`.
+    RUNLOG_INLINE explicit text_formatter(text_options options);
+    /// A layout from a pattern; throws format_error naming an unknown or unclosed field and its offset.
+    RUNLOG_INLINE explicit text_formatter(std::string_view pattern, text_options options = {});
+
+    /// The short layout of Dagster's docs sample.
+    RUNLOG_INLINE static text_formatter brief(text_options options = {});
+
+    /// Whether the pattern shows the source location (async pipelines leave it out of their records when not).
+    bool uses_location() const noexcept { return uses_location_; }
+    color_mode colors() const noexcept { return options_.color; }
+    std::string_view pattern() const noexcept { return pattern_; }
+
+    /// Appends one line for r, newline included.
+    void format(const record& r, buffer& out, bool color) const { write_(*this, r, out, color); }
+
+private:
+    using token = detail::text_token;
+    using piece = detail::text_piece;
+
+    using writer = void (*)(const text_formatter&, const record&, buffer&, bool);
+    RUNLOG_INLINE text_formatter(writer write, const detail::text_preset& preset, std::string_view pattern,
+                                 text_options options);
+    /// Sets uses_time_ and uses_location_ from the pieces.
+    RUNLOG_INLINE void note_uses() noexcept;
+    RUNLOG_INLINE detail::second_cache& seconds_cache() const;
+    RUNLOG_INLINE static void render_level(level l, buffer& out, bool color);
+    /// Appends a value from the record: control characters escaped unless the options keep them raw.
+    RUNLOG_INLINE void put(buffer& out, std::string_view text) const;
+    RUNLOG_INLINE void render(token t, const record& r, unsigned micros, buffer& out, bool color) const;
+    /// The full preset, written directly; and any pattern, piece by piece. Only the constructors name them, so
+    /// a program that uses only the preset (the default logger) does not compile the general writer.
+    RUNLOG_INLINE static void write_full(const text_formatter& f, const record& r, buffer& out, bool color);
+    RUNLOG_INLINE static void write_pattern(const text_formatter& f, const record& r, buffer& out, bool color);
+
+    writer write_;
+    std::string pattern_;
+    text_options options_;
+    detail::text_pieces pieces_;  ///< parts (each opened by a token::part piece) of literals and fields
+    bool uses_time_ = false;
+    bool uses_location_ = false;
+};
+
+}  // namespace v0
+}  // namespace runlog
+
+
+// ---- runlog/logger.hpp
+#include <optional>
+
+
+// ---- runlog/detail/registry.hpp
+
+
+// ---- runlog/crash.hpp
+/// What runlog does when the process dies: on a crash signal (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT) and
+/// from std::terminate it writes out what was logged, marks the open runs failed, and lets the signal take its
+/// course; on SIGTERM and SIGINT the open runs end as canceled; at exit and quick_exit the queues drain.
+///
+/// Installed by default, the first time something holds records a crash could lose (an async pipeline, a
+/// buffered file sink, a stored run). Opt out with `RUNLOG_CRASH_HANDLER=0` in the environment, by
+/// defining `RUNLOG_NO_CRASH_HANDLER` when compiling, or with `runlog::uninstall_crash_handler()`.
+
+
+namespace runlog {
+inline namespace v0 {
+
+/// Which deaths the handler takes care of.
+struct crash_options {
+    bool fatal_signals = true;  ///< SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT: runs fail, then the signal goes on
+    bool terminate = true;      ///< std::terminate (an uncaught exception): as a fatal signal
+    /// SIGTERM and SIGINT, where their disposition is the default when the handler is installed (a program that
+    /// handles or ignores them keeps doing so): the open runs end as RUN_CANCELED, then the process ends by
+    /// the signal as before.
+    bool stop_signals = true;
+    bool at_exit = true;      ///< exit() and quick_exit(): queues drain, runs still open are marked failed
+    bool stack_trace = true;  ///< a fatal signal or std::terminate prints the stack to stderr
+    /// How long the handler may take: past it, the signal proceeds whatever is left (a lock the crashed thread
+    /// held, a disk that does not answer), so a crash never turns into a hang.
+    std::chrono::milliseconds time_limit{3000};
+};
+
+/// Installs the handler with these options (replacing the options of an installed one). Safe to call more than
+/// once and from any thread. Throws std::system_error when a handler cannot be installed.
+RUNLOG_INLINE void install_crash_handler(const crash_options& options = {});
+/// Restores the dispositions and the terminate handler that were there before; exit handlers stay registered
+/// but do nothing.
+RUNLOG_INLINE void uninstall_crash_handler() noexcept;
+/// Whether the handler is installed.
+RUNLOG_INLINE bool crash_handler_installed() noexcept;
+
+namespace detail {
+namespace crash {
+
+/// How the process is ending.
+enum class ending : std::uint8_t {
+    fatal,     ///< a crash signal or std::terminate
+    canceled,  ///< SIGTERM or SIGINT
+    exiting,   ///< exit() or quick_exit()
+};
+
+/// What the hooks are told.
+struct event {
+    ending kind = ending::fatal;
+    int signal = 0;            ///< 0 for std::terminate and exit
+    const char* name = "";     ///< "SIGSEGV", "std::terminate", "exit"
+    std::string_view reason;   ///< a sentence: `The process received SIGSEGV (segmentation fault).`
+    std::int64_t deadline_ns;  ///< CLOCK_MONOTONIC time by which the hooks must be done
+    int stage = 0;             ///< the stage being run (a hook listed for several stages tells them apart)
+};
+
+/// The order in which hooks run: queues first, so that what they held precedes the run's last events; what may
+/// wait for a lock the crashed thread holds (a sink's) last, so that the rest is done when the time runs out.
+enum stage : int {
+    drain = 0,     ///< the async backend writes everything queued and stops
+    runs = 1,      ///< open runs end (RUN_FAILURE or RUN_CANCELED) in their event logs and the runs index
+    files = 2,     ///< buffered file sinks write out (without waiting for a lock the crashed thread may hold)
+    announce = 3,  ///< the runs' last events and a record naming the signal go through the loggers' pipelines
+    flush = 4,     ///< every logger flushes its sinks
+    outputs = 5,   ///< the capture's reader copies what is left in its pipes
+    stages = 6
+};
+
+using hook_fn = void (*)(void* context, const event& e) noexcept;
+
+/// One thing to do at the end, a member of what it saves (the list allocates nothing).
+struct hook {
+    hook_fn fn = nullptr;
+    void* context = nullptr;
+    int stage = 0;
+    hook* prev = nullptr;
+    hook* next = nullptr;
+    bool listed = false;
+};
+
+/// Lists h to call fn(context, event) at `stage`.
+RUNLOG_INLINE void add(hook& h, hook_fn fn, void* context, int stage) noexcept;
+RUNLOG_INLINE void remove(hook& h) noexcept;
+
+/// Installs the handler with default options unless it was installed before or the program opted out.
+RUNLOG_INLINE void install_default() noexcept;
+
+/// CLOCK_MONOTONIC now, in nanoseconds (async-signal-safe).
+RUNLOG_INLINE std::int64_t now_ns() noexcept;
+/// Sleeps about this long (async-signal-safe).
+RUNLOG_INLINE void nap_ns(std::int64_t ns) noexcept;
+
+/// Takes m when it becomes free before deadline_ns: during a crash, a lock the crashed thread holds must not
+/// stop the handler.
+template <class Mutex>
+bool try_lock_until(Mutex& m, std::int64_t deadline_ns) noexcept {
+    for (;;) {
+        if (m.try_lock()) return true;
+        if (now_ns() >= deadline_ns) return false;
+        nap_ns(100'000);
+    }
+}
+
+/// The earlier of the event's deadline and `budget_ms` from now.
+inline std::int64_t deadline_within(const event& e, std::int64_t budget_ms) noexcept {
+    const std::int64_t d = now_ns() + budget_ms * 1'000'000;
+    return d < e.deadline_ns ? d : e.deadline_ns;
+}
+
+}  // namespace crash
+}  // namespace detail
+}  // namespace v0
+}  // namespace runlog
+
+
+namespace runlog {
+inline namespace v0 {
+namespace detail {
+
+/// The process's loggers, so that opening a run can open their gates: while a run with an event log is
+/// open, every call is recorded whatever the pipelines' levels, and a call still costs one load.
+namespace registry {
+
+/// Re-evaluates a logger's gate; the argument says whether a stored run is open.
+using refresh_fn = void (*)(void* logger, bool run_open) noexcept;
+/// The process is ending: writes a last record (text non-empty) through the logger's pipelines, then flushes them.
+using last_words_fn = void (*)(void* logger, std::string_view text, std::string_view signal) noexcept;
+/// Calls emit(context, name) for each of a logger's pipeline names.
+using names_fn = void (*)(const void* logger, void (*emit)(void* context, std::string_view name), void* context);
+
+/// A logger's place in the registry, a member of the logger (the registry allocates nothing).
+struct entry {
+    void* logger = nullptr;
+    refresh_fn refresh = nullptr;
+    names_fn names = nullptr;
+    last_words_fn last_words = nullptr;
+    entry* prev = nullptr;
+    entry* next = nullptr;
+};
+
+/// A logger's pipeline names, from its names function.
+RUNLOG_INLINE std::vector<std::string> names_of(names_fn names, const void* logger);
+
+/// Lists a logger (its entry's logger, refresh and names set) and sets its gate.
+RUNLOG_INLINE void add(entry& e) noexcept;
+RUNLOG_INLINE void remove(entry& e) noexcept;
+/// The pipeline names of every live logger but `except`, so that a config shared by several loggers
+/// (RUNLOG_CONFIG) can name pipelines of another one.
+RUNLOG_INLINE std::vector<std::string> other_pipeline_names(const void* except);
+/// Runs e's refresh under the registry's lock, so it cannot race with a run opening.
+RUNLOG_INLINE void refresh(const entry& e) noexcept;
+RUNLOG_INLINE void run_opened() noexcept;
+RUNLOG_INLINE void run_closed() noexcept;
+/// How many runs with an event log are open.
+RUNLOG_INLINE int open_runs() noexcept;
+
+}  // namespace registry
+}  // namespace detail
+}  // namespace v0
+}  // namespace runlog
+
+
+// ---- runlog/event.hpp
+#include <concepts>
+
+
+namespace runlog {
+inline namespace v0 {
+
+/// A typed execution event: static `info` (name, default level), `fields()` and `message(out, ctx)`.
+template <class E>
+concept event_type = requires(const E& e, buffer& out, const context& c) {
+    { E::info } -> std::convertible_to<event_info>;
+    { e.fields() };
+    { std::span<const field>(e.fields()) };
+    { e.message(out, c) };
+};
+
+namespace detail {
+
+/// The step an event speaks of: its own step_key when it has one, else the thread's step.
+template <class E>
+constexpr std::string_view event_step(const E& e, const context& c) noexcept {
+    if constexpr (requires { e.step_key; }) {
+        if (!e.step_key.empty()) return e.step_key;
+    }
+    return c.step;
+}
+
+/// Makes r a record of event e: its type, its own fields (kept alive by the caller in own), the call's
+/// extra fields, its step and its message.
+template <class E, class Own>
+void set_event(record& r, const E& e, const Own& own, std::initializer_list<field> extra) noexcept {
+    r.event = &E::info;
+    r.event_fields = std::span<const field>(own);
+    r.fields = std::span<const field>(extra.begin(), extra.size());
+    r.ctx.step = event_step(e, r.ctx);
+    r.set_message(&e, [](const void* self, const record& rec, buffer& out) {
+        static_cast<const E*>(self)->message(out, rec.ctx);
+    });
+}
+
+/// Appends a duration the way Dagster prints one: 0.83ms, 533ms, 1.17s, 4m52s, 1h4m.
+RUNLOG_INLINE void format_duration(buffer& out, double ms);
+
+}  // namespace detail
+
+}  // namespace v0
+}  // namespace runlog
+
+
+namespace runlog {
+inline namespace v0 {
+
 namespace detail {
 
 /// The out-of-line code of a logger type: formatting a call, writing a record through every pipeline,
@@ -2068,6 +2164,7 @@ struct logger_code {
     static void flush(Logger& l) noexcept;
     static bool set_level(Logger& l, std::string_view pipeline_name, level lvl);
     static void set_all_levels(Logger& l, level lvl);
+    static void refresh(Logger& l) noexcept;
     static std::optional<level> get_level(const Logger& l, std::string_view pipeline_name);
     /// The gate is the lowest pipeline level, or wide open while a stored run is open.
     static void refresh_gate(void* self, bool run_open) noexcept;
@@ -2166,6 +2263,9 @@ public:
     std::optional<level> get_level(std::string_view pipeline_name) const {
         return code::get_level(*this, pipeline_name);
     }
+    /// Re-reads the pipelines' levels into the logger's gate (after a configured_pipelines slot changed
+    /// outside set_level; the config API does this itself).
+    void refresh_levels() { code::refresh(*this); }
     /// The pipelines' names, in order.
     std::array<std::string_view, sizeof...(Pipelines)> pipeline_names() const {
         return std::apply([](const auto&... p) { return std::array<std::string_view, sizeof...(Pipelines)>{p.name()...}; },
@@ -2342,6 +2442,12 @@ void logger_code<Logger>::set_all_levels(Logger& l, level lvl) {
 }
 
 template <class Logger>
+void logger_code<Logger>::refresh(Logger& l) noexcept {
+    std::lock_guard lock(l.levels_mutex_);
+    registry::refresh(l.entry_);
+}
+
+template <class Logger>
 std::optional<level> logger_code<Logger>::get_level(const Logger& l, std::string_view pipeline_name) {
     std::optional<level> found;
     l.for_each_pipeline([&](const auto& p) {
@@ -2448,9 +2554,10 @@ using stderr_sink = console_sink<STDERR_FILENO>;
 namespace runlog {
 inline namespace v0 {
 
-/// The type of the ready-made logger: one "console" pipeline of Dagster-style lines to stderr. Its floor
-/// removes nothing: the free functions runlog::info(...) apply RUNLOG_ACTIVE_LEVEL at their call sites.
-using default_logger_type = basic_logger<detail::lowest_level, pipeline<text_formatter, stderr_sink>>;
+/// The type of the ready-made logger: one "console" pipeline of Dagster-style lines to stderr, and a
+/// "handlers" slot for the pipelines config.yaml declares (empty until then). Its floor removes nothing: the
+/// free functions runlog::info(...) apply RUNLOG_ACTIVE_LEVEL at their call sites.
+using default_logger_type = basic_logger<detail::lowest_level, pipeline<text_formatter, stderr_sink>, configured_pipelines>;
 
 /// The ready-made logger: Dagster's full console layout on stderr at DEBUG, coloured on a terminal. In the
 /// compiled mode RUNLOG_CONFIG applies to it at its first use; header-only, once the program calls
@@ -2618,7 +2725,6 @@ RUNLOG_INLINE std::string to_string(level l);
 
 
 // ---- runlog/sinks/callback.hpp
-#include <memory>
 
 
 // ---- runlog/detail/shared_function.hpp
@@ -4697,10 +4803,50 @@ struct logger_setting {
     int level_column = 0;
 };
 
-/// A parsed and checked config file: its loggers, in file order.
+/// Where something is in a config file.
+struct config_position {
+    int line = 0;
+    int column = 0;
+};
+
+/// One entry of `external_loggers:`: a bridge's name and the level it gets (see bridges/bridge.hpp).
+struct external_logger_setting {
+    std::string name;
+    level lvl = level::info;
+    config_position at, level_at;
+};
+
+/// One entry of `formatters:`: a name for a formatter of a type (`text`, `json`, `logfmt`) and its options.
+struct formatter_setting {
+    std::string name;
+    std::string type;
+    std::string pattern;          ///< text: the layout (empty: Dagster's full one)
+    bool utc = false;             ///< text: UTC times
+    bool source_location = true;  ///< json: code.filepath, code.lineno, code.function
+    config_position at, type_at, pattern_at;
+};
+
+/// One entry of `handlers:`: a pipeline that config.yaml adds to a logger's configured_pipelines slot.
+struct handler_setting {
+    std::string name;
+    std::string type;       ///< stderr, stdout, file, rotating_file
+    std::string formatter;  ///< a name under formatters:, or text, brief, json, logfmt
+    std::optional<level> lvl;
+    std::string path;                  ///< file, rotating_file
+    std::uint64_t max_size = 0;        ///< rotating_file: bytes per file (0: no limit)
+    std::uint64_t interval_seconds = 0;  ///< rotating_file: a new file each interval (0: never)
+    std::size_t max_files = 5;         ///< rotating_file: old files kept
+    config_position at, formatter_at, path_at;
+};
+
+/// A parsed and checked config file: its loggers, in file order, and the handlers it declares.
 struct config {
     std::string file;
     std::vector<logger_setting> loggers;
+    std::vector<external_logger_setting> external_loggers;
+    std::vector<formatter_setting> formatters;
+    std::vector<handler_setting> handlers;
+    bool has_handlers = false;          ///< the file has a `handlers:` key (an empty one removes them all)
     std::vector<std::string> warnings;  ///< e.g. a top-level key that looks like a misspelt `loggers`
 };
 
@@ -4714,19 +4860,42 @@ struct config_status {
 namespace detail {
 
 /// What the config code needs of a logger, without its type: its pipelines' names, a way to set one's
-/// level, and its compile-time floor.
+/// level, its compile-time floor, and its configured_pipelines slot (null without one).
 struct logger_view {
     void* self;
     registry::names_fn names;
     bool (*set_level)(void* self, std::string_view pipeline, level l);
     level floor;
+    configured_pipelines* (*slot)(void* self);
+    void (*refresh)(void* self);  ///< re-reads the pipelines' levels into the gate
+};
+
+template <class Logger>
+struct slot_of;
+template <level F, class... P>
+struct slot_of<basic_logger<F, P...>> {
+    /// The first configured_pipelines among the logger's pipelines, or null.
+    static configured_pipelines* get(void* self) noexcept {
+        auto& l = *static_cast<basic_logger<F, P...>*>(self);
+        return find<0>(l);
+    }
+    template <std::size_t I>
+    static configured_pipelines* find(basic_logger<F, P...>& l) noexcept {
+        if constexpr (I == sizeof...(P)) {
+            return nullptr;
+        } else if constexpr (std::is_same_v<std::remove_cvref_t<decltype(l.template pipeline<I>())>, configured_pipelines>) {
+            return &l.template pipeline<I>();
+        } else {
+            return find<I + 1>(l);
+        }
+    }
 };
 
 template <class Logger>
 logger_view view_of(Logger& logger) noexcept {
     return {&logger, &logger_code<Logger>::names,
             [](void* self, std::string_view pipeline, level l) { return static_cast<Logger*>(self)->set_level(pipeline, l); },
-            Logger::floor};
+            Logger::floor, &slot_of<Logger>::get, [](void* self) { static_cast<Logger*>(self)->refresh_levels(); }};
 }
 
 RUNLOG_INLINE std::vector<std::string> apply_config(const logger_view& logger, const config& c);
@@ -5493,6 +5662,217 @@ RUNLOG_INLINE void vformat_to(buffer& out, std::string_view fmt, format_args arg
 }  // namespace v0
 }  // namespace runlog
 
+// ---- runlog/sinks/sink.hpp (definitions)
+#include <cerrno>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+namespace runlog {
+inline namespace v0 {
+namespace detail {
+
+RUNLOG_INLINE int write_all(int fd, std::string_view s, std::size_t* written) noexcept {
+    const char* p = s.data();
+    std::size_t left = s.size();
+    int err = 0;
+    while (left > 0) {
+        ssize_t n = ::write(fd, p, left);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            err = errno;
+            break;
+        }
+        if (n == 0) {
+            err = EIO;
+            break;
+        }
+        p += n;
+        left -= static_cast<std::size_t>(n);
+    }
+    if (written) *written = s.size() - left;
+    return err;
+}
+
+RUNLOG_INLINE int high_fd(int fd) noexcept {
+    if (fd < 0 || fd > 2) return fd;
+    const int moved = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    const int err = errno;
+    ::close(fd);
+    errno = err;
+    return moved;
+}
+
+RUNLOG_INLINE int open_file_at(int directory, const std::string& name, int flags, mode_t mode) noexcept {
+    return high_fd(::openat(directory, name.c_str(), flags | O_CLOEXEC, mode));
+}
+
+RUNLOG_INLINE int open_file(const std::string& path, int flags, mode_t mode) noexcept {
+    return open_file_at(AT_FDCWD, path, flags, mode);
+}
+
+RUNLOG_INLINE int create_parent_directories(const std::string& path, mode_t mode) noexcept {
+    try {
+        auto slash = path.find_last_of('/');
+        if (slash == std::string::npos || slash == 0) return 0;
+        for (std::size_t i = 1; i <= slash; ++i) {
+            if (i < slash && path[i] != '/') continue;
+            const std::string dir = path.substr(0, i);
+            if (::mkdir(dir.c_str(), mode) == 0) continue;
+            const int err = errno;
+            struct stat st {};
+            if (::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) continue;
+            return err == EEXIST ? ENOTDIR : err;
+        }
+        return 0;
+    } catch (...) {
+        return ENOMEM;
+    }
+}
+
+RUNLOG_INLINE int open_private_directory(int at, const std::string& name, const std::string& shown,
+                                         std::string* problem) {
+    const int fd = open_file_at(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
+    if (fd < 0) {
+        const int err = errno;
+        struct stat st {};
+        if (err == ELOOP || (err == ENOTDIR && ::fstatat(at, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                             S_ISLNK(st.st_mode)))
+            *problem = "\"" + shown + "\" is a symbolic link (refused: it may point anywhere)";
+        else if (err == ENOTDIR)
+            *problem = "\"" + shown + "\" is not a directory";
+        else
+            *problem = "\"" + shown + "\": " + std::strerror(err);
+        return -1;
+    }
+    struct stat st {};
+    if (::fstat(fd, &st) != 0)
+        *problem = "\"" + shown + "\": " + std::strerror(errno);
+    else if (st.st_uid != ::geteuid())
+        *problem = "\"" + shown + "\" belongs to another user (uid " + std::to_string(st.st_uid) +
+                   "), who could replace its files";
+    else if ((st.st_mode & S_IWOTH) != 0 && (st.st_mode & S_ISVTX) == 0)
+        *problem = "\"" + shown + "\" is writable by every user and not sticky";
+    else
+        return fd;
+    ::close(fd);
+    return -1;
+}
+
+RUNLOG_INLINE void default_error_handler(const sink_error& e) noexcept {
+    if (e.failures != 1) return;
+    std::string line = "runlog: ";
+    try {
+        line.append(e.message);
+        line.append(e.from_sink ? " (later failures of this sink are counted, not printed)\n" : "\n");
+    } catch (...) {
+        return;
+    }
+    (void)write_all(STDERR_FILENO, line);
+}
+
+RUNLOG_INLINE void write_errors::report(std::string_view what, int err, std::uint64_t lost) noexcept {
+    auto n = failures_.fetch_add(1, std::memory_order_relaxed) + 1;
+    auto l = lost_.fetch_add(lost, std::memory_order_relaxed) + lost;
+    std::string msg;
+    try {
+        msg.append(what);
+        if (err != 0) {
+            msg.append(": ");
+            msg.append(std::strerror(err));
+        }
+    } catch (...) {
+    }
+    error_handler_slot().load(std::memory_order_acquire)(sink_error{msg, n, l});
+}
+
+RUNLOG_INLINE std::uint64_t count_lines(std::string_view s) noexcept {
+    std::uint64_t n = 0;
+    for (char c : s) n += c == '\n';
+    return n;
+}
+
+RUNLOG_INLINE void report_problem(std::string_view message, std::uint64_t lost_records) noexcept {
+    error_handler_slot().load()(sink_error{message, 1, lost_records, false});
+}
+
+}  // namespace detail
+
+RUNLOG_INLINE error_handler set_error_handler(error_handler h) noexcept {
+    return detail::error_handler_slot().exchange(h ? h : &detail::default_error_handler);
+}
+
+}  // namespace v0
+}  // namespace runlog
+
+// ---- runlog/pipeline.hpp (definitions)
+namespace runlog {
+inline namespace v0 {
+
+RUNLOG_INLINE void detail::report_dropped_record(std::string_view pipeline, const char* what) noexcept {
+    try {
+        std::string m = "pipeline \"";
+        m.append(pipeline);
+        m.append("\" dropped a record: ");
+        m.append(what);
+        pipeline_errors().report(m, 0, 1);
+    } catch (...) {
+        pipeline_errors().report("a pipeline dropped a record", 0, 1);
+    }
+}
+
+}  // namespace v0
+}  // namespace runlog
+
+// ---- runlog/configured.hpp (definitions)
+namespace runlog {
+inline namespace v0 {
+
+RUNLOG_INLINE void configured_pipelines::handle_all(const record& r) noexcept {
+    const auto s = set_.load(std::memory_order_acquire);
+    if (!s) return;
+    for (const auto& h : s->handlers) h->handle(r);
+}
+
+RUNLOG_INLINE void configured_pipelines::flush() noexcept {
+    const auto s = set_.load(std::memory_order_acquire);
+    if (!s) return;
+    for (const auto& h : s->handlers) h->flush();
+}
+
+RUNLOG_INLINE void configured_pipelines::recompute(const handler_set* s) noexcept {
+    int lowest = INT_MAX;
+    if (s)
+        for (const auto& h : s->handlers)
+            if (static_cast<int>(h->get_level()) < lowest) lowest = static_cast<int>(h->get_level());
+    const int own = level_.load(std::memory_order_relaxed);
+    effective_.store(lowest == INT_MAX ? INT_MAX : (own > lowest ? own : lowest), std::memory_order_relaxed);
+}
+
+RUNLOG_INLINE void configured_pipelines::replace(std::shared_ptr<const handler_set> handlers) noexcept {
+    recompute(handlers.get());
+    auto old = set_.exchange(std::move(handlers), std::memory_order_acq_rel);
+    if (old) {
+        for (const auto& h : old->handlers) h->flush();
+    }
+    // The old handlers end here, or with the last record still being written to them.
+}
+
+RUNLOG_INLINE std::vector<std::string> configured_pipelines::handler_names() const {
+    std::vector<std::string> out;
+    if (const auto s = set_.load(std::memory_order_acquire))
+        for (const auto& h : s->handlers) out.emplace_back(h->name());
+    return out;
+}
+
+RUNLOG_INLINE void configured_pipelines::set_level(level l) noexcept {
+    level_.store(static_cast<int>(l), std::memory_order_relaxed);
+    recompute(set_.load(std::memory_order_acquire).get());
+}
+
+}  // namespace v0
+}  // namespace runlog
+
 // ---- runlog/formatters/text.hpp (definitions)
 
 
@@ -6137,7 +6517,6 @@ RUNLOG_INLINE void text_formatter::render(token t, const record& r, unsigned mic
 }  // namespace runlog
 
 // ---- runlog/crash.hpp (definitions)
-#include <cerrno>
 #include <csignal>
 #include <system_error>
 
@@ -6765,167 +7144,6 @@ RUNLOG_INLINE void detail::format_duration(buffer& out, double ms) {
 }  // namespace v0
 }  // namespace runlog
 
-// ---- runlog/sinks/sink.hpp (definitions)
-
-#include <fcntl.h>
-#include <sys/stat.h>
-
-namespace runlog {
-inline namespace v0 {
-namespace detail {
-
-RUNLOG_INLINE int write_all(int fd, std::string_view s, std::size_t* written) noexcept {
-    const char* p = s.data();
-    std::size_t left = s.size();
-    int err = 0;
-    while (left > 0) {
-        ssize_t n = ::write(fd, p, left);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            err = errno;
-            break;
-        }
-        if (n == 0) {
-            err = EIO;
-            break;
-        }
-        p += n;
-        left -= static_cast<std::size_t>(n);
-    }
-    if (written) *written = s.size() - left;
-    return err;
-}
-
-RUNLOG_INLINE int high_fd(int fd) noexcept {
-    if (fd < 0 || fd > 2) return fd;
-    const int moved = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
-    const int err = errno;
-    ::close(fd);
-    errno = err;
-    return moved;
-}
-
-RUNLOG_INLINE int open_file_at(int directory, const std::string& name, int flags, mode_t mode) noexcept {
-    return high_fd(::openat(directory, name.c_str(), flags | O_CLOEXEC, mode));
-}
-
-RUNLOG_INLINE int open_file(const std::string& path, int flags, mode_t mode) noexcept {
-    return open_file_at(AT_FDCWD, path, flags, mode);
-}
-
-RUNLOG_INLINE int create_parent_directories(const std::string& path, mode_t mode) noexcept {
-    try {
-        auto slash = path.find_last_of('/');
-        if (slash == std::string::npos || slash == 0) return 0;
-        for (std::size_t i = 1; i <= slash; ++i) {
-            if (i < slash && path[i] != '/') continue;
-            const std::string dir = path.substr(0, i);
-            if (::mkdir(dir.c_str(), mode) == 0) continue;
-            const int err = errno;
-            struct stat st {};
-            if (::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) continue;
-            return err == EEXIST ? ENOTDIR : err;
-        }
-        return 0;
-    } catch (...) {
-        return ENOMEM;
-    }
-}
-
-RUNLOG_INLINE int open_private_directory(int at, const std::string& name, const std::string& shown,
-                                         std::string* problem) {
-    const int fd = open_file_at(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
-    if (fd < 0) {
-        const int err = errno;
-        struct stat st {};
-        if (err == ELOOP || (err == ENOTDIR && ::fstatat(at, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-                             S_ISLNK(st.st_mode)))
-            *problem = "\"" + shown + "\" is a symbolic link (refused: it may point anywhere)";
-        else if (err == ENOTDIR)
-            *problem = "\"" + shown + "\" is not a directory";
-        else
-            *problem = "\"" + shown + "\": " + std::strerror(err);
-        return -1;
-    }
-    struct stat st {};
-    if (::fstat(fd, &st) != 0)
-        *problem = "\"" + shown + "\": " + std::strerror(errno);
-    else if (st.st_uid != ::geteuid())
-        *problem = "\"" + shown + "\" belongs to another user (uid " + std::to_string(st.st_uid) +
-                   "), who could replace its files";
-    else if ((st.st_mode & S_IWOTH) != 0 && (st.st_mode & S_ISVTX) == 0)
-        *problem = "\"" + shown + "\" is writable by every user and not sticky";
-    else
-        return fd;
-    ::close(fd);
-    return -1;
-}
-
-RUNLOG_INLINE void default_error_handler(const sink_error& e) noexcept {
-    if (e.failures != 1) return;
-    std::string line = "runlog: ";
-    try {
-        line.append(e.message);
-        line.append(e.from_sink ? " (later failures of this sink are counted, not printed)\n" : "\n");
-    } catch (...) {
-        return;
-    }
-    (void)write_all(STDERR_FILENO, line);
-}
-
-RUNLOG_INLINE void write_errors::report(std::string_view what, int err, std::uint64_t lost) noexcept {
-    auto n = failures_.fetch_add(1, std::memory_order_relaxed) + 1;
-    auto l = lost_.fetch_add(lost, std::memory_order_relaxed) + lost;
-    std::string msg;
-    try {
-        msg.append(what);
-        if (err != 0) {
-            msg.append(": ");
-            msg.append(std::strerror(err));
-        }
-    } catch (...) {
-    }
-    error_handler_slot().load(std::memory_order_acquire)(sink_error{msg, n, l});
-}
-
-RUNLOG_INLINE std::uint64_t count_lines(std::string_view s) noexcept {
-    std::uint64_t n = 0;
-    for (char c : s) n += c == '\n';
-    return n;
-}
-
-RUNLOG_INLINE void report_problem(std::string_view message, std::uint64_t lost_records) noexcept {
-    error_handler_slot().load()(sink_error{message, 1, lost_records, false});
-}
-
-}  // namespace detail
-
-RUNLOG_INLINE error_handler set_error_handler(error_handler h) noexcept {
-    return detail::error_handler_slot().exchange(h ? h : &detail::default_error_handler);
-}
-
-}  // namespace v0
-}  // namespace runlog
-
-// ---- runlog/pipeline.hpp (definitions)
-namespace runlog {
-inline namespace v0 {
-
-RUNLOG_INLINE void detail::report_dropped_record(std::string_view pipeline, const char* what) noexcept {
-    try {
-        std::string m = "pipeline \"";
-        m.append(pipeline);
-        m.append("\" dropped a record: ");
-        m.append(what);
-        pipeline_errors().report(m, 0, 1);
-    } catch (...) {
-        pipeline_errors().report("a pipeline dropped a record", 0, 1);
-    }
-}
-
-}  // namespace v0
-}  // namespace runlog
-
 // ---- runlog/sinks/console.hpp (definitions)
 
 namespace runlog {
@@ -6973,7 +7191,8 @@ namespace runlog {
 inline namespace v0 {
 
 RUNLOG_INLINE default_logger_type& default_logger() {
-    static default_logger_type logger("runlog", pipeline("console", text_formatter{}, stderr_sink{}, level::debug));
+    static default_logger_type logger("runlog", pipeline("console", text_formatter{}, stderr_sink{}, level::debug),
+                                      configured_pipelines("handlers"));
 #if RUNLOG_HEADER_ONLY
     static const bool checked = (detail::note_unapplied_env_config(), true);
 #else
@@ -10941,12 +11160,23 @@ public:
             fail(root.pos, "expected a mapping at the top level, found " + std::string(kind_name(root)));
         config c;
         c.file = file_;
-        for (const auto& k : root.keys)
-            if (k.text != "loggers" && edit_distance(k.text, "loggers") <= 2)
-                c.warnings.push_back(config_problem{file_, k.pos.line, k.pos.column,
-                                                    "top-level key '" + shown(k.text) +
-                                                        "' is ignored; did you mean 'loggers'?"}
-                                         .to_string());
+        static constexpr std::string_view sections[] = {"loggers", "external_loggers", "formatters", "handlers"};
+        for (const auto& k : root.keys) {
+            bool known = false;
+            for (auto section : sections) known = known || k.text == section;
+            if (known) continue;
+            for (auto section : sections)
+                if (edit_distance(k.text, section) <= 2) {
+                    c.warnings.push_back(config_problem{file_, k.pos.line, k.pos.column,
+                                                        "top-level key '" + shown(k.text) + "' is ignored; did you mean '" +
+                                                            std::string(section) + "'?"}
+                                             .to_string());
+                    break;
+                }
+        }
+        read_external_loggers(root.find("external_loggers"), c);
+        read_formatters(root.find("formatters"), c);
+        read_handlers(root.find("handlers"), c);
         const yaml::node* loggers = root.find("loggers");
         if (!loggers) return c;  // a run config may hold other things only
         if (loggers->type == yaml::node::kind::null) return c;
@@ -10975,24 +11205,8 @@ public:
                                                suggestion(cfg->keys[k].text, {"log_level"}));
             const yaml::node* lvl = cfg->find("log_level");
             if (!lvl) continue;
-            const bool null_word = lvl->type == yaml::node::kind::scalar && !lvl->quoted &&
-                                   (lvl->text == "~" || lvl->text == "null" || lvl->text == "Null" || lvl->text == "NULL");
-            if (lvl->type == yaml::node::kind::null || null_word)
-                fail(lvl->pos, "log level of '" + where + "' is empty: permissible values are " +
-                                   std::string(permissible_levels));
-            if (lvl->type != yaml::node::kind::scalar)
-                fail(lvl->pos, "log level of '" + where + "' must be a scalar, found " + std::string(kind_name(*lvl)));
-            if (!lvl->quoted && lvl->text.size() > 1 && lvl->text.find_first_not_of("+-") != std::string::npos &&
-                lvl->text[lvl->text.find_first_not_of("+-")] == '0' &&
-                lvl->text.find_first_not_of("+-0123456789") == std::string::npos &&
-                lvl->text.find_first_not_of("+-") + 1 < lvl->text.size())
-                fail(lvl->pos, "log level '" + shown(lvl->text) +
-                                   "' has a leading zero (YAML 1.1 reads it as octal, 1.2 as decimal): write it without");
-            const auto parsed = try_parse_level(lvl->text);
-            if (!parsed)
-                fail(lvl->pos, "bad value for log level '" + shown(lvl->text) + "': permissible values are " +
-                                   std::string(permissible_levels));
-            c.loggers.back().lvl = *parsed;
+            const level parsed = read_level(*lvl, where);
+            c.loggers.back().lvl = parsed;
             c.loggers.back().level_line = lvl->pos.line;
             c.loggers.back().level_column = lvl->pos.column;
         }
@@ -11004,6 +11218,223 @@ public:
     }
 
 private:
+    static config_position at(const yaml::node& n) noexcept { return {n.pos.line, n.pos.column}; }
+
+    /// A level value: a name (any case) or a number.
+    level read_level(const yaml::node& lvl, const std::string& where) const {
+        const bool null_word = lvl.type == yaml::node::kind::scalar && !lvl.quoted &&
+                               (lvl.text == "~" || lvl.text == "null" || lvl.text == "Null" || lvl.text == "NULL");
+        if (lvl.type == yaml::node::kind::null || null_word)
+            fail(lvl.pos, "log level of '" + where + "' is empty: permissible values are " + std::string(permissible_levels));
+        if (lvl.type != yaml::node::kind::scalar)
+            fail(lvl.pos, "log level of '" + where + "' must be a scalar, found " + std::string(kind_name(lvl)));
+        if (!lvl.quoted && lvl.text.size() > 1 && lvl.text.find_first_not_of("+-") != std::string::npos &&
+            lvl.text[lvl.text.find_first_not_of("+-")] == '0' &&
+            lvl.text.find_first_not_of("+-0123456789") == std::string::npos &&
+            lvl.text.find_first_not_of("+-") + 1 < lvl.text.size())
+            fail(lvl.pos, "log level '" + shown(lvl.text) +
+                              "' has a leading zero (YAML 1.1 reads it as octal, 1.2 as decimal): write it without");
+        const auto parsed = try_parse_level(lvl.text);
+        if (!parsed)
+            fail(lvl.pos, "bad value for log level '" + shown(lvl.text) + "': permissible values are " +
+                              std::string(permissible_levels));
+        return *parsed;
+    }
+
+    /// A section that must be a mapping of names (or absent, or empty); null when there is nothing in it.
+    const yaml::node* section(const yaml::node* n, std::string_view name, std::string_view of_what) const {
+        if (!n || n->type == yaml::node::kind::null) return nullptr;
+        if (n->type != yaml::node::kind::mapping)
+            fail(n->pos, "'" + std::string(name) + "' must be a mapping of " + std::string(of_what) + ", found " +
+                             std::string(kind_name(*n)));
+        return n;
+    }
+
+    /// An entry's body: a mapping whose keys are all among allowed.
+    void check_keys(const yaml::node& body, const std::string& where, std::initializer_list<std::string_view> allowed,
+                    const char* expected) const {
+        if (body.type != yaml::node::kind::mapping)
+            fail(body.pos, "'" + where + "' must be a mapping, found " + std::string(kind_name(body)));
+        for (const auto& k : body.keys) {
+            bool ok = false;
+            for (auto a : allowed) ok = ok || k.text == a;
+            if (!ok)
+                fail(k.pos, "unknown key '" + shown(k.text) + "' under '" + where + "': expected " + expected +
+                                suggestion(k.text, std::vector<std::string_view>(allowed)));
+        }
+    }
+
+    /// A scalar string value (a mapping or sequence, or nothing, is refused).
+    std::string text_of(const yaml::node& v, const std::string& what) const {
+        if (v.type != yaml::node::kind::scalar || v.text.empty())
+            fail(v.pos, what + " must be a non-empty string, found " +
+                            std::string(v.type == yaml::node::kind::scalar ? "an empty one" : kind_name(v)));
+        return v.text;
+    }
+
+    bool bool_of(const yaml::node& v, const std::string& what) const {
+        if (v.type == yaml::node::kind::scalar && !v.quoted) {
+            if (v.text == "true" || v.text == "True" || v.text == "TRUE") return true;
+            if (v.text == "false" || v.text == "False" || v.text == "FALSE") return false;
+        }
+        fail(v.pos, what + " must be true or false");
+    }
+
+    /// A count or a size: digits, for sizes with a unit (K, M, G: powers of 1024; KB, MB, GB: of 1000; KiB ...).
+    std::uint64_t size_of(const yaml::node& v, const std::string& what, bool units) const {
+        const std::string& t = v.text;
+        std::size_t digits = 0;
+        while (digits < t.size() && t[digits] >= '0' && t[digits] <= '9') ++digits;
+        if (v.type != yaml::node::kind::scalar || digits == 0 || digits > 15)
+            fail(v.pos, what + " must be a whole number" + (units ? " of bytes, with an optional K, M or G" : "") +
+                            ", found '" + shown(t) + "'");
+        std::uint64_t n = std::stoull(t.substr(0, digits));
+        std::string unit = t.substr(digits);
+        if (!unit.empty() && unit.front() == ' ') unit.erase(0, 1);
+        if (unit.empty()) return n;
+        static constexpr struct {
+            std::string_view name;
+            std::uint64_t factor;
+        } table[] = {{"K", 1024}, {"KiB", 1024}, {"KB", 1000},          {"M", 1024 * 1024}, {"MiB", 1024 * 1024},
+                     {"MB", 1000 * 1000}, {"G", 1024ull * 1024 * 1024}, {"GiB", 1024ull * 1024 * 1024}, {"GB", 1000ull * 1000 * 1000}};
+        if (units)
+            for (const auto& u : table)
+                if (unit == u.name) return n * u.factor;
+        fail(v.pos, what + ": unknown unit '" + shown(unit) + "'" + (units ? " (K, M, G, KB, MB, GB, KiB, MiB, GiB)" : ""));
+    }
+
+    /// A duration in whole seconds: digits with an optional unit s, m, h or d.
+    std::uint64_t seconds_of(const yaml::node& v, const std::string& what) const {
+        const std::string& t = v.text;
+        std::size_t digits = 0;
+        while (digits < t.size() && t[digits] >= '0' && t[digits] <= '9') ++digits;
+        const std::string unit = t.substr(digits);
+        const std::uint64_t factor = unit.empty() || unit == "s" ? 1 : unit == "m" ? 60 : unit == "h" ? 3600 : unit == "d" ? 86400 : 0;
+        if (v.type != yaml::node::kind::scalar || digits == 0 || digits > 12 || factor == 0)
+            fail(v.pos, what + " must be a whole number of seconds, or of minutes, hours or days with m, h or d "
+                               "(3600, 60m, 1h, 1d), found '" + shown(t) + "'");
+        return std::stoull(t.substr(0, digits)) * factor;
+    }
+
+    void read_external_loggers(const yaml::node* n, config& c) const {
+        n = section(n, "external_loggers", "bridge names");
+        if (!n) return;
+        for (std::size_t i = 0; i < n->keys.size(); ++i) {
+            const yaml::node& name = n->keys[i];
+            const yaml::node& body = n->values[i];
+            const std::string where = "external_loggers." + name.text;
+            if (body.type == yaml::node::kind::null) fail(body.pos, "'" + where + "' needs a 'log_level'");
+            check_keys(body, where, {"log_level", "config"}, "'log_level'");
+            const yaml::node* holder = &body;
+            if (const yaml::node* cfg = body.find("config")) {  // the shape of loggers: entries, for symmetry
+                check_keys(*cfg, where + ".config", {"log_level"}, "'log_level'");
+                holder = cfg;
+            }
+            const yaml::node* lvl = holder->find("log_level");
+            if (!lvl) fail(body.pos, "'" + where + "' needs a 'log_level'");
+            c.external_loggers.push_back({name.text, read_level(*lvl, where), at(name), at(*lvl)});
+        }
+    }
+
+    void read_formatters(const yaml::node* n, config& c) const {
+        n = section(n, "formatters", "formatter names");
+        if (!n) return;
+        for (std::size_t i = 0; i < n->keys.size(); ++i) {
+            const yaml::node& name = n->keys[i];
+            const yaml::node& body = n->values[i];
+            const std::string where = "formatters." + name.text;
+            if (body.type == yaml::node::kind::null) fail(body.pos, "'" + where + "' needs a 'type' (text, json or logfmt)");
+            check_keys(body, where, {"type", "pattern", "utc", "source_location"}, "'type', 'pattern', 'utc' or 'source_location'");
+            formatter_setting f;
+            f.name = name.text;
+            f.at = at(name);
+            const yaml::node* type = body.find("type");
+            if (!type) fail(body.pos, "'" + where + "' needs a 'type' (text, json or logfmt)");
+            f.type = text_of(*type, "'" + where + ".type'");
+            f.type_at = at(*type);
+            if (f.type != "text" && f.type != "json" && f.type != "logfmt")
+                fail(type->pos, "unknown formatter type '" + shown(f.type) + "': expected text, json or logfmt" +
+                                    suggestion(f.type, {"text", "json", "logfmt"}));
+            if (const yaml::node* p = body.find("pattern")) {
+                if (f.type != "text") fail(p->pos, "'pattern' is for text formatters; '" + where + "' is " + f.type);
+                f.pattern = text_of(*p, "'" + where + ".pattern'");
+                f.pattern_at = at(*p);
+                try {
+                    (void)text_formatter(f.pattern);
+                } catch (const std::exception& e) {
+                    fail(p->pos, "bad pattern for '" + where + "': " + e.what());
+                }
+            }
+            if (const yaml::node* u = body.find("utc")) {
+                if (f.type != "text") fail(u->pos, "'utc' is for text formatters; '" + where + "' is " + f.type);
+                f.utc = bool_of(*u, "'" + where + ".utc'");
+            }
+            if (const yaml::node* sl = body.find("source_location")) {
+                if (f.type != "json") fail(sl->pos, "'source_location' is for json formatters; '" + where + "' is " + f.type);
+                f.source_location = bool_of(*sl, "'" + where + ".source_location'");
+            }
+            c.formatters.push_back(std::move(f));
+        }
+    }
+
+    void read_handlers(const yaml::node* n, config& c) const {
+        c.has_handlers = n != nullptr;
+        n = section(n, "handlers", "handler names");
+        if (!n) return;
+        for (std::size_t i = 0; i < n->keys.size(); ++i) {
+            const yaml::node& name = n->keys[i];
+            const yaml::node& body = n->values[i];
+            const std::string where = "handlers." + name.text;
+            if (body.type == yaml::node::kind::null)
+                fail(body.pos, "'" + where + "' needs a 'type' (stderr, stdout, file or rotating_file)");
+            check_keys(body, where, {"type", "level", "formatter", "path", "max_size", "interval", "max_files"},
+                       "'type', 'level', 'formatter', 'path', 'max_size', 'interval' or 'max_files'");
+            handler_setting h;
+            h.name = name.text;
+            h.at = at(name);
+            const yaml::node* type = body.find("type");
+            if (!type) fail(body.pos, "'" + where + "' needs a 'type' (stderr, stdout, file or rotating_file)");
+            h.type = text_of(*type, "'" + where + ".type'");
+            if (h.type != "stderr" && h.type != "stdout" && h.type != "file" && h.type != "rotating_file")
+                fail(type->pos, "unknown handler type '" + shown(h.type) + "': expected stderr, stdout, file or rotating_file" +
+                                    suggestion(h.type, {"stderr", "stdout", "file", "rotating_file"}));
+            const bool to_file = h.type == "file" || h.type == "rotating_file";
+            if (const yaml::node* l = body.find("level")) h.lvl = read_level(*l, where);
+            h.formatter = to_file ? "json" : "text";
+            if (const yaml::node* f = body.find("formatter")) {
+                h.formatter = text_of(*f, "'" + where + ".formatter'");
+                h.formatter_at = at(*f);
+                bool known = h.formatter == "text" || h.formatter == "brief" || h.formatter == "json" || h.formatter == "logfmt";
+                std::vector<std::string_view> names = {"text", "brief", "json", "logfmt"};
+                for (const auto& fs : c.formatters) {
+                    known = known || fs.name == h.formatter;
+                    names.push_back(fs.name);
+                }
+                if (!known)
+                    fail(f->pos, "unknown formatter '" + shown(h.formatter) +
+                                     "': define it under 'formatters:' or use text, brief, json or logfmt" +
+                                     suggestion(h.formatter, names));
+            }
+            if (const yaml::node* p = body.find("path")) {
+                if (!to_file) fail(p->pos, "'path' is for file and rotating_file handlers; '" + where + "' is " + h.type);
+                h.path = text_of(*p, "'" + where + ".path'");
+                h.path_at = at(*p);
+            } else if (to_file) {
+                fail(name.pos, "'" + where + "' is a " + h.type + " handler and needs a 'path'");
+            }
+            for (const char* key : {"max_size", "interval", "max_files"})
+                if (const yaml::node* v = body.find(key)) {
+                    if (h.type != "rotating_file")
+                        fail(v->pos, "'" + std::string(key) + "' is for rotating_file handlers; '" + where + "' is " + h.type);
+                    const std::string what = "'" + where + "." + key + "'";
+                    if (std::string_view(key) == "max_size") h.max_size = size_of(*v, what, true);
+                    else if (std::string_view(key) == "interval") h.interval_seconds = seconds_of(*v, what);
+                    else h.max_files = static_cast<std::size_t>(size_of(*v, what, false));
+                }
+            c.handlers.push_back(std::move(h));
+        }
+    }
+
     std::string file_;
 };
 
@@ -11064,6 +11495,63 @@ bool contains(const Names& names, std::string_view name) noexcept {
     return false;
 }
 
+/// One handler of config.yaml: its formatter (a name under formatters:, or a built-in one) and sink.
+template <class Sink>
+std::unique_ptr<configured_handler> make_handler(const config& c, const handler_setting& h, Sink sink) {
+    const level l = h.lvl.value_or(lowest_level);
+    auto with = [&](auto formatter) -> std::unique_ptr<configured_handler> {
+        using F = decltype(formatter);
+        return std::make_unique<pipeline_handler<F, Sink>>(pipeline<F, Sink>(h.name, std::move(formatter), std::move(sink), l));
+    };
+    for (const auto& f : c.formatters) {
+        if (f.name != h.formatter) continue;
+        if (f.type == "json") return with(json_formatter({.source_location = f.source_location}));
+        if (f.type == "logfmt") return with(logfmt_formatter{});
+        return with(f.pattern.empty() ? text_formatter(text_options{.utc = f.utc}) : text_formatter(f.pattern, {.utc = f.utc}));
+    }
+    if (h.formatter == "brief") return with(text_formatter::brief());
+    if (h.formatter == "json") return with(json_formatter{});
+    if (h.formatter == "logfmt") return with(logfmt_formatter{});
+    return with(text_formatter{});
+}
+
+/// Builds every handler of c (opening their files) or throws config_error at the first that cannot be built;
+/// what was built is closed again then.
+inline std::shared_ptr<const handler_set> build_handlers(const config& c) {
+    auto set = std::make_shared<handler_set>();
+    for (const auto& h : c.handlers) {
+        try {
+            if (h.type == "stderr") {
+                set->handlers.push_back(make_handler(c, h, stderr_sink{}));
+            } else if (h.type == "stdout") {
+                set->handlers.push_back(make_handler(c, h, stdout_sink{}));
+            } else if (h.type == "file") {
+                set->handlers.push_back(make_handler(c, h, file_sink(h.path)));
+            } else {
+                rotating_options o;
+                o.max_size = h.max_size;
+                o.interval = std::chrono::seconds(static_cast<std::int64_t>(h.interval_seconds));
+                o.max_files = h.max_files;
+                set->handlers.push_back(make_handler(c, h, rotating_file_sink(h.path, o)));
+            }
+        } catch (const config_error&) {
+            throw;
+        } catch (const std::exception& e) {
+            const config_position p = h.path_at.line ? h.path_at : h.at;
+            throw config_error({c.file, p.line, p.column, "handler '" + h.name + "': " + e.what()});
+        }
+    }
+    return set;
+}
+
+/// The names config.yaml's external_loggers: may use: the bridges made so far and the standard ones.
+inline std::vector<std::string> external_logger_names() {
+    std::vector<std::string> names = {"iostream", "iostream.clog", "iostream.cerr", "iostream.cout", "spdlog", "glog"};
+    for (auto& n : external_loggers().names())
+        if (!contains(names, n)) names.push_back(std::move(n));
+    return names;
+}
+
 RUNLOG_INLINE std::vector<std::string> apply_config(const logger_view& logger, const config& c) {
     const std::vector<std::string> names = registry::names_of(logger.names, logger.self);
     const std::vector<std::string_view> known(names.begin(), names.end());
@@ -11090,8 +11578,35 @@ RUNLOG_INLINE std::vector<std::string> apply_config(const logger_view& logger, c
                                                   " were compiled out and stay silent"}
                                    .to_string());
     }
+    if (!c.external_loggers.empty()) {
+        const auto bridges = external_logger_names();
+        for (const auto& e : c.external_loggers) {
+            if (contains(bridges, e.name)) continue;
+            std::string list;
+            for (const auto& n : bridges) list += (list.empty() ? "" : ", ") + n;
+            throw config_error({c.file, e.at.line, e.at.column,
+                                "unknown external logger '" + shown(e.name) + "': this program's bridges are " + list +
+                                    suggestion(e.name, std::vector<std::string_view>(bridges.begin(), bridges.end()))});
+        }
+    }
+    // Everything is checked, and every handler built, before anything changes.
+    configured_pipelines* slot = logger.slot ? logger.slot(logger.self) : nullptr;
+    std::shared_ptr<const handler_set> handlers;
+    if (c.has_handlers && slot) {
+        handlers = build_handlers(c);
+    } else if (!c.handlers.empty()) {
+        warnings.push_back(config_problem{c.file, c.handlers.front().at.line, c.handlers.front().at.column,
+                                          "handlers are ignored for a logger without a configured_pipelines slot "
+                                          "(the default logger has one)"}
+                               .to_string());
+    }
     for (const auto& s : c.loggers)
         if (s.lvl && contains(known, s.pipeline)) logger.set_level(logger.self, s.pipeline, *s.lvl);
+    for (const auto& e : c.external_loggers) external_loggers().set_level(e.name, e.lvl);
+    if (handlers) {
+        slot->replace(std::move(handlers));
+        logger.refresh(logger.self);
+    }
     return warnings;
 }
 
