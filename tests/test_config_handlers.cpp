@@ -153,7 +153,9 @@ TEST_CASE("handlers: bad files are refused where the problem is, and change noth
          "'interval' or 'max_files'; did you mean 'level'?"},
         {"handlers:\n  x:\n    type: stderr\n    level: LOUD\n", "config.yaml:4:12: bad value for log level 'LOUD'"},
         {"handlers:\n  - stderr\n", "config.yaml:2:3: 'handlers' must be a mapping of handler names, found a sequence"},
-        {"external_loggers:\n  sqlte:\n    log_level: ERROR\n", "config.yaml:2:3: unknown external logger 'sqlte': this program's bridges are "},
+        {"external_loggers:\n  iostream.clgo:\n    log_level: ERROR\n",
+         "config.yaml:2:3: unknown external logger 'iostream.clgo': this program's bridges are iostream, iostream.clog, "
+         "iostream.cerr, iostream.cout, spdlog, glog; did you mean 'iostream.clog'?"},
         {"external_loggers:\n  glog:\n    level: ERROR\n",
          "config.yaml:3:5: unknown key 'level' under 'external_loggers.glog': expected 'log_level'"},
         // A good handler before a bad one: neither is applied, and the console's level stays.
@@ -177,11 +179,14 @@ TEST_CASE("external_loggers: bridges get their levels by name, also those made a
     runlog::memory_sink console;
     auto log = slotted_logger(console);
     runlog::callback_bridge before(log, "mylib");
+    // "later_lib" has no bridge yet, and is no near miss of a known name: its level waits for its bridge.
     REQUIRE(runlog::try_apply_config(log, "external_loggers:\n  mylib:\n    log_level: ERROR\n  iostream.clog:\n"
-                                          "    config:\n      log_level: WARNING\n"));
+                                          "    config:\n      log_level: WARNING\n  later_lib:\n    log_level: CRITICAL\n"));
     CHECK(before.get_level() == level::error);
     runlog::callback_bridge after(log, "iostream.clog");
     CHECK(after.get_level() == level::warning);
+    runlog::callback_bridge later(log, "later_lib");
+    CHECK(later.get_level() == level::critical);
     before.log(level::warning, "dropped by the bridge's level");
     before.log(level::error, "kept");
     CHECK(console.lines() == std::vector<std::string>{"kept\n"});

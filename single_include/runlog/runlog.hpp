@@ -11544,7 +11544,7 @@ inline std::shared_ptr<const handler_set> build_handlers(const config& c) {
     return set;
 }
 
-/// The names config.yaml's external_loggers: may use: the bridges made so far and the standard ones.
+/// The bridge names config.yaml's external_loggers: knows: the bridges made so far and the standard ones.
 inline std::vector<std::string> external_logger_names() {
     std::vector<std::string> names = {"iostream", "iostream.clog", "iostream.cerr", "iostream.cout", "spdlog", "glog"};
     for (auto& n : external_loggers().names())
@@ -11581,7 +11581,11 @@ RUNLOG_INLINE std::vector<std::string> apply_config(const logger_view& logger, c
     if (!c.external_loggers.empty()) {
         const auto bridges = external_logger_names();
         for (const auto& e : c.external_loggers) {
-            if (contains(bridges, e.name)) continue;
+            // A name no bridge has yet may be one the program makes later (it gets the level then), unless it is
+            // a near miss of a known name: a misspelling.
+            if (contains(bridges, e.name) ||
+                suggestion(e.name, std::vector<std::string_view>(bridges.begin(), bridges.end())).empty())
+                continue;
             std::string list;
             for (const auto& n : bridges) list += (list.empty() ? "" : ", ") + n;
             throw config_error({c.file, e.at.line, e.at.column,
