@@ -4,7 +4,7 @@
 //   crash_probe DEATH DIR [OPTION...]
 //
 // DEATH: spam (4 threads log records of 450 bytes and 64 KiB into the event log of run "spam" and two JSON file
-// sinks until killed), full_disk (see full_disk below), none, segv, bus, fpe, ill, abort, terminate, quick_exit, exit, term, int, sink_segv (a sink crashes
+// sinks until killed), full_disk (see full_disk below), none, segv, bus, fpe, ill, abort, terminate, quick_exit, exit, term, int, hup, xfsz (a file size limit), sink_segv (a sink crashes
 // while it holds its pipeline's lock), fork_child_segv (a forked child crashes; the parent's run goes on).
 // OPTION: thread (the death happens on another thread), chain (a SIGSEGV/SIGABRT/SIGBUS/SIGFPE/SIGILL handler
 // was installed before runlog's), user_int (the program handles SIGINT itself), limit_ms=N (time_limit).
@@ -23,6 +23,7 @@
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -89,6 +90,17 @@ void die(const std::string& death, const std::string& dir) {
         ::raise(SIGTERM);
     } else if (death == "int") {
         ::raise(SIGINT);
+    } else if (death == "hup") {
+        ::raise(SIGHUP);  // the terminal went away
+    } else if (death == "xfsz") {
+        // A file size limit reached by a file of the program's own (runlog's files stay below it).
+        rlimit limit{};
+        ::getrlimit(RLIMIT_FSIZE, &limit);
+        limit.rlim_cur = 4 << 20;
+        ::setrlimit(RLIMIT_FSIZE, &limit);
+        const int fd = ::open((dir + "/big.bin").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        static char chunk[1 << 20];
+        for (int i = 0; i < 8; ++i) (void)!::write(fd, chunk, sizeof chunk);
     }
 }
 

@@ -170,7 +170,8 @@ TEST_CASE("crash: each fatal signal keeps every record, fails the run and ends t
                                                                         {"bus", "SIGBUS"},
                                                                         {"fpe", "SIGFPE"},
                                                                         {"ill", "SIGILL"},
-                                                                        {"abort", "SIGABRT"}}));
+                                                                        {"abort", "SIGABRT"},
+                                                                        {"xfsz", "SIGXFSZ"}}));
     check_death(death, "RUN_FAILURE", "FAILURE", sig);
 }
 
@@ -211,11 +212,13 @@ TEST_CASE("crash: exit() and quick_exit() drain the queues and end the open run 
           std::string::npos);
 }
 
-TEST_CASE("crash: SIGTERM and SIGINT end the run as canceled, and the process by the signal", "[crash]") {
+TEST_CASE("crash: SIGTERM, SIGINT and SIGHUP end the run as canceled, and the process by the signal", "[crash]") {
     check_death("term", "RUN_CANCELED", "CANCELED", "SIGTERM");
     check_death("int", "RUN_CANCELED", "CANCELED", "SIGINT");
+    check_death("hup", "RUN_CANCELED", "CANCELED", "SIGHUP");
     test_support::temp_dir dir;
     CHECK(run_probe("term", dir.path).signaled(SIGTERM));
+    CHECK(run_probe("hup", dir.path).signaled(SIGHUP));
 }
 
 TEST_CASE("crash: a program's own SIGINT handler is left alone", "[crash]") {

@@ -530,6 +530,13 @@ TEST_CASE("run storage never writes through a symbolic link planted in it", "[ru
     CHECK_THAT(start_error(fixed_options(base)), Catch::Contains("runs.jsonl\": it is a symbolic link (refused)"));
     std::filesystem::remove(base + "/runs.jsonl");
 
+    // A symbolic link in place of the base directory: refused before anything is made through it.
+    std::filesystem::create_directories(dir.path + "/target");
+    std::filesystem::create_directory_symlink(dir.path + "/target", dir.path + "/linked_base");
+    CHECK_THAT(start_error(fixed_options(dir.path + "/linked_base")),
+               Catch::Contains("linked_base\" is a symbolic link (refused: it may point anywhere)"));
+    CHECK(std::filesystem::is_empty(dir.path + "/target"));
+
     // A symbolic link in place of the run directory itself.
     std::filesystem::remove_all(base + "/" + id);
     std::filesystem::create_directories(dir.path + "/elsewhere");

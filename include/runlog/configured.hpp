@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "detail/build.hpp"
@@ -48,7 +49,7 @@ public:
         : name_(std::move(o.name_)),
           level_(o.level_.load(std::memory_order_relaxed)),
           effective_(o.effective_.load(std::memory_order_relaxed)),
-          set_(o.set_.load()) {}
+          set_(std::move(o.set_)) {}
     configured_pipelines& operator=(configured_pipelines&&) = delete;
 
     std::string_view name() const noexcept { return name_; }
@@ -74,11 +75,19 @@ private:
     RUNLOG_INLINE void set_level(level l) noexcept;
     RUNLOG_INLINE void handle_all(const record& r) noexcept;
     RUNLOG_INLINE void recompute(const handler_set* s) noexcept;
+    /// The current handlers, held for as long as the caller uses them.
+    std::shared_ptr<const handler_set> current() const noexcept {
+        std::lock_guard lock(set_lock_);
+        return set_;
+    }
 
     std::string name_;
     std::atomic<int> level_;
     std::atomic<int> effective_{INT_MAX};
-    std::atomic<std::shared_ptr<const handler_set>> set_;
+    // A lock rather than std::atomic<std::shared_ptr>: libstdc++ 12's is invisible to ThreadSanitizer. Held
+    // only to copy the pointer; a child of fork() whose parent held it starts from a fresh one.
+    mutable detail::sink_lock<true> set_lock_;
+    std::shared_ptr<const handler_set> set_;
 };
 
 namespace detail {
@@ -108,13 +117,13 @@ namespace runlog {
 inline namespace v0 {
 
 RUNLOG_INLINE void configured_pipelines::handle_all(const record& r) noexcept {
-    const auto s = set_.load(std::memory_order_acquire);
+    const auto s = current();
     if (!s) return;
     for (const auto& h : s->handlers) h->handle(r);
 }
 
 RUNLOG_INLINE void configured_pipelines::flush() noexcept {
-    const auto s = set_.load(std::memory_order_acquire);
+    const auto s = current();
     if (!s) return;
     for (const auto& h : s->handlers) h->flush();
 }
@@ -130,7 +139,11 @@ RUNLOG_INLINE void configured_pipelines::recompute(const handler_set* s) noexcep
 
 RUNLOG_INLINE void configured_pipelines::replace(std::shared_ptr<const handler_set> handlers) noexcept {
     recompute(handlers.get());
-    auto old = set_.exchange(std::move(handlers), std::memory_order_acq_rel);
+    std::shared_ptr<const handler_set> old;
+    {
+        std::lock_guard lock(set_lock_);
+        old = std::exchange(set_, std::move(handlers));
+    }
     if (old) {
         for (const auto& h : old->handlers) h->flush();
     }
@@ -139,14 +152,14 @@ RUNLOG_INLINE void configured_pipelines::replace(std::shared_ptr<const handler_s
 
 RUNLOG_INLINE std::vector<std::string> configured_pipelines::handler_names() const {
     std::vector<std::string> out;
-    if (const auto s = set_.load(std::memory_order_acquire))
+    if (const auto s = current())
         for (const auto& h : s->handlers) out.emplace_back(h->name());
     return out;
 }
 
 RUNLOG_INLINE void configured_pipelines::set_level(level l) noexcept {
     level_.store(static_cast<int>(l), std::memory_order_relaxed);
-    recompute(set_.load(std::memory_order_acquire).get());
+    recompute(current().get());
 }
 
 }  // namespace v0

@@ -1,7 +1,7 @@
 #pragma once
 /// What runlog does when the process dies: on a crash signal (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT) and
 /// from std::terminate it writes out what was logged, marks the open runs failed, and lets the signal take its
-/// course; on SIGTERM and SIGINT the open runs end as canceled; at exit and quick_exit the queues drain.
+/// course; on SIGTERM, SIGINT and SIGHUP the open runs end as canceled; at exit and quick_exit the queues drain.
 ///
 /// Installed by default, the first time something holds records a crash could lose (an async pipeline, a
 /// buffered file sink, a stored run). Opt out with `RUNLOG_CRASH_HANDLER=0` in the environment, by
@@ -17,11 +17,13 @@ inline namespace v0 {
 
 /// Which deaths the handler takes care of.
 struct crash_options {
-    bool fatal_signals = true;  ///< SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT: runs fail, then the signal goes on
+    /// SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, and (where their disposition is the default) SIGXCPU and SIGXFSZ
+    /// (a CPU or file size limit reached): runs fail, then the signal goes on
+    bool fatal_signals = true;
     bool terminate = true;      ///< std::terminate (an uncaught exception): as a fatal signal
-    /// SIGTERM and SIGINT, where their disposition is the default when the handler is installed (a program that
-    /// handles or ignores them keeps doing so): the open runs end as RUN_CANCELED, then the process ends by
-    /// the signal as before.
+    /// SIGTERM, SIGINT and SIGHUP, where their disposition is the default when the handler is installed (a
+    /// program that handles or ignores them keeps doing so): the open runs end as RUN_CANCELED, then the process
+    /// ends by the signal as before.
     bool stop_signals = true;
     bool at_exit = true;      ///< exit() and quick_exit(): queues drain, runs still open are marked failed
     bool stack_trace = true;  ///< a fatal signal or std::terminate prints the stack to stderr
@@ -45,7 +47,7 @@ namespace crash {
 /// How the process is ending.
 enum class ending : std::uint8_t {
     fatal,     ///< a crash signal or std::terminate
-    canceled,  ///< SIGTERM or SIGINT
+    canceled,  ///< SIGTERM, SIGINT or SIGHUP
     exiting,   ///< exit() or quick_exit()
 };
 
@@ -186,9 +188,14 @@ struct line {
 };
 
 /// The signals the handler takes: the fatal ones, then the stop ones.
-inline constexpr int handled_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTERM, SIGINT};
+/// From first_default_only on, only where the disposition is the default when the handler is installed.
+inline constexpr int handled_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGXCPU, SIGXFSZ,
+                                          SIGTERM, SIGINT, SIGHUP};
 inline constexpr int signal_count = sizeof handled_signals / sizeof handled_signals[0];
-inline constexpr int first_stop_signal = 5;
+inline constexpr int first_default_only = 5;
+inline constexpr int first_stop_signal = 7;
+
+inline bool is_stop_signal(int sig) noexcept { return sig == SIGTERM || sig == SIGINT || sig == SIGHUP; }
 
 inline const char* signal_name(int sig) noexcept {
     switch (sig) {
@@ -197,8 +204,11 @@ inline const char* signal_name(int sig) noexcept {
         case SIGFPE: return "SIGFPE";
         case SIGILL: return "SIGILL";
         case SIGABRT: return "SIGABRT";
+        case SIGXCPU: return "SIGXCPU";
+        case SIGXFSZ: return "SIGXFSZ";
         case SIGTERM: return "SIGTERM";
         case SIGINT: return "SIGINT";
+        case SIGHUP: return "SIGHUP";
         default: return "a signal";
     }
 }
@@ -210,8 +220,11 @@ inline const char* signal_meaning(int sig) noexcept {
         case SIGFPE: return "arithmetic exception";
         case SIGILL: return "illegal instruction";
         case SIGABRT: return "aborted";
+        case SIGXCPU: return "CPU time limit exceeded";
+        case SIGXFSZ: return "file size limit exceeded";
         case SIGTERM: return "terminated";
         case SIGINT: return "interrupted";
+        case SIGHUP: return "hangup";
         default: return "";
     }
 }
@@ -427,7 +440,7 @@ inline void on_signal(int sig, siginfo_t* info, void*) {
         // and then this signal is handled.
         nap_ns(1'000'000);
     }
-    const bool stop = sig == SIGTERM || sig == SIGINT;
+    const bool stop = is_stop_signal(sig);
     {
         line l;
         l << "runlog: the process received " << signal_name(sig) << " (" << signal_meaning(sig) << ")";
@@ -539,9 +552,10 @@ RUNLOG_INLINE void install_crash_handler(const crash_options& options) {
         struct sigaction previous {};
         if (::sigaction(sig, nullptr, &previous) != 0)
             throw std::system_error(errno, std::generic_category(), "runlog: cannot read the disposition of a signal");
-        // A program that handles or ignores SIGTERM or SIGINT itself keeps them.
+        // A program that handles or ignores SIGTERM, SIGINT, SIGHUP, SIGXCPU or SIGXFSZ itself keeps them (one that
+        // ignores SIGXFSZ gets EFBIG from its writes instead, and runlog's files keep whole lines).
         const bool program_handles = (previous.sa_flags & SA_SIGINFO) != 0 || previous.sa_handler != SIG_DFL;
-        if (i >= first_stop_signal && program_handles) continue;
+        if (i >= first_default_only && program_handles) continue;
         struct sigaction sa {};
         sa.sa_sigaction = &on_signal;
         sa.sa_flags = SA_SIGINFO | SA_ONSTACK;

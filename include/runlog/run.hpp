@@ -171,7 +171,7 @@ struct run_state {
     RUNLOG_INLINE ~run_state();
 
     /// The process is ending with the run open: open steps fail, the run ends as RUN_FAILURE (RUN_CANCELED
-    /// for SIGTERM and SIGINT) in the event log and the runs index, and then through the logger.
+    /// for SIGTERM, SIGINT and SIGHUP) in the event log and the runs index, and then through the logger.
     RUNLOG_INLINE static void end_on_crash(void* self, const crash::event& e) noexcept;
 
     std::chrono::steady_clock::time_point now() const noexcept {
@@ -792,11 +792,19 @@ RUNLOG_INLINE run::run(detail::logger_ref logger, std::string job, run_options o
         // The storage must be this user's alone: in a shared directory another user could otherwise put
         // symbolic links where the run's files go, and have the run write into their targets.
         const std::string run_dir = s.base_dir + "/" + s.id;
-        if (int err = detail::create_parent_directories(run_dir + "/events.jsonl", static_cast<mode_t>(s.directory_mode)))
-            throw std::system_error(err, std::generic_category(), "cannot create the run directory \"" + run_dir + "\"");
+        const auto mode = static_cast<mode_t>(s.directory_mode);
+        // The base directory is checked before anything is made in it: a link there gets no run directory.
+        struct stat base {};
+        if (::lstat(s.base_dir.c_str(), &base) != 0)
+            if (int err = detail::create_parent_directories(s.base_dir + "/runs.jsonl", mode))
+                throw std::system_error(err, std::generic_category(), "cannot create the run directory \"" + run_dir + "\"");
         std::string problem;
         s.base_fd = detail::open_private_directory(AT_FDCWD, s.base_dir, s.base_dir, &problem);
-        if (s.base_fd >= 0) s.run_fd = detail::open_private_directory(s.base_fd, s.id, run_dir, &problem);
+        if (s.base_fd >= 0) {
+            if (::mkdirat(s.base_fd, s.id.c_str(), mode) != 0 && errno != EEXIST)
+                throw std::system_error(errno, std::generic_category(), "cannot create the run directory \"" + run_dir + "\"");
+            s.run_fd = detail::open_private_directory(s.base_fd, s.id, run_dir, &problem);
+        }
         if (s.run_fd < 0)
             throw std::system_error(std::make_error_code(std::errc::permission_denied), "unsafe run storage: " + problem);
         // The runs index is opened at each line; refuse a link there now, before the run has begun.

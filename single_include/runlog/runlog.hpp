@@ -1721,7 +1721,7 @@ public:
         : name_(std::move(o.name_)),
           level_(o.level_.load(std::memory_order_relaxed)),
           effective_(o.effective_.load(std::memory_order_relaxed)),
-          set_(o.set_.load()) {}
+          set_(std::move(o.set_)) {}
     configured_pipelines& operator=(configured_pipelines&&) = delete;
 
     std::string_view name() const noexcept { return name_; }
@@ -1747,11 +1747,19 @@ private:
     RUNLOG_INLINE void set_level(level l) noexcept;
     RUNLOG_INLINE void handle_all(const record& r) noexcept;
     RUNLOG_INLINE void recompute(const handler_set* s) noexcept;
+    /// The current handlers, held for as long as the caller uses them.
+    std::shared_ptr<const handler_set> current() const noexcept {
+        std::lock_guard lock(set_lock_);
+        return set_;
+    }
 
     std::string name_;
     std::atomic<int> level_;
     std::atomic<int> effective_{INT_MAX};
-    std::atomic<std::shared_ptr<const handler_set>> set_;
+    // A lock rather than std::atomic<std::shared_ptr>: libstdc++ 12's is invisible to ThreadSanitizer. Held
+    // only to copy the pointer; a child of fork() whose parent held it starts from a fresh one.
+    mutable detail::sink_lock<true> set_lock_;
+    std::shared_ptr<const handler_set> set_;
 };
 
 namespace detail {
@@ -1936,7 +1944,7 @@ private:
 // ---- runlog/crash.hpp
 /// What runlog does when the process dies: on a crash signal (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT) and
 /// from std::terminate it writes out what was logged, marks the open runs failed, and lets the signal take its
-/// course; on SIGTERM and SIGINT the open runs end as canceled; at exit and quick_exit the queues drain.
+/// course; on SIGTERM, SIGINT and SIGHUP the open runs end as canceled; at exit and quick_exit the queues drain.
 ///
 /// Installed by default, the first time something holds records a crash could lose (an async pipeline, a
 /// buffered file sink, a stored run). Opt out with `RUNLOG_CRASH_HANDLER=0` in the environment, by
@@ -1948,11 +1956,13 @@ inline namespace v0 {
 
 /// Which deaths the handler takes care of.
 struct crash_options {
-    bool fatal_signals = true;  ///< SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT: runs fail, then the signal goes on
+    /// SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, and (where their disposition is the default) SIGXCPU and SIGXFSZ
+    /// (a CPU or file size limit reached): runs fail, then the signal goes on
+    bool fatal_signals = true;
     bool terminate = true;      ///< std::terminate (an uncaught exception): as a fatal signal
-    /// SIGTERM and SIGINT, where their disposition is the default when the handler is installed (a program that
-    /// handles or ignores them keeps doing so): the open runs end as RUN_CANCELED, then the process ends by
-    /// the signal as before.
+    /// SIGTERM, SIGINT and SIGHUP, where their disposition is the default when the handler is installed (a
+    /// program that handles or ignores them keeps doing so): the open runs end as RUN_CANCELED, then the process
+    /// ends by the signal as before.
     bool stop_signals = true;
     bool at_exit = true;      ///< exit() and quick_exit(): queues drain, runs still open are marked failed
     bool stack_trace = true;  ///< a fatal signal or std::terminate prints the stack to stderr
@@ -1976,7 +1986,7 @@ namespace crash {
 /// How the process is ending.
 enum class ending : std::uint8_t {
     fatal,     ///< a crash signal or std::terminate
-    canceled,  ///< SIGTERM or SIGINT
+    canceled,  ///< SIGTERM, SIGINT or SIGHUP
     exiting,   ///< exit() or quick_exit()
 };
 
@@ -4368,7 +4378,7 @@ struct run_state {
     RUNLOG_INLINE ~run_state();
 
     /// The process is ending with the run open: open steps fail, the run ends as RUN_FAILURE (RUN_CANCELED
-    /// for SIGTERM and SIGINT) in the event log and the runs index, and then through the logger.
+    /// for SIGTERM, SIGINT and SIGHUP) in the event log and the runs index, and then through the logger.
     RUNLOG_INLINE static void end_on_crash(void* self, const crash::event& e) noexcept;
 
     std::chrono::steady_clock::time_point now() const noexcept {
@@ -5829,13 +5839,13 @@ namespace runlog {
 inline namespace v0 {
 
 RUNLOG_INLINE void configured_pipelines::handle_all(const record& r) noexcept {
-    const auto s = set_.load(std::memory_order_acquire);
+    const auto s = current();
     if (!s) return;
     for (const auto& h : s->handlers) h->handle(r);
 }
 
 RUNLOG_INLINE void configured_pipelines::flush() noexcept {
-    const auto s = set_.load(std::memory_order_acquire);
+    const auto s = current();
     if (!s) return;
     for (const auto& h : s->handlers) h->flush();
 }
@@ -5851,7 +5861,11 @@ RUNLOG_INLINE void configured_pipelines::recompute(const handler_set* s) noexcep
 
 RUNLOG_INLINE void configured_pipelines::replace(std::shared_ptr<const handler_set> handlers) noexcept {
     recompute(handlers.get());
-    auto old = set_.exchange(std::move(handlers), std::memory_order_acq_rel);
+    std::shared_ptr<const handler_set> old;
+    {
+        std::lock_guard lock(set_lock_);
+        old = std::exchange(set_, std::move(handlers));
+    }
     if (old) {
         for (const auto& h : old->handlers) h->flush();
     }
@@ -5860,14 +5874,14 @@ RUNLOG_INLINE void configured_pipelines::replace(std::shared_ptr<const handler_s
 
 RUNLOG_INLINE std::vector<std::string> configured_pipelines::handler_names() const {
     std::vector<std::string> out;
-    if (const auto s = set_.load(std::memory_order_acquire))
+    if (const auto s = current())
         for (const auto& h : s->handlers) out.emplace_back(h->name());
     return out;
 }
 
 RUNLOG_INLINE void configured_pipelines::set_level(level l) noexcept {
     level_.store(static_cast<int>(l), std::memory_order_relaxed);
-    recompute(set_.load(std::memory_order_acquire).get());
+    recompute(current().get());
 }
 
 }  // namespace v0
@@ -6575,9 +6589,14 @@ struct line {
 };
 
 /// The signals the handler takes: the fatal ones, then the stop ones.
-inline constexpr int handled_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTERM, SIGINT};
+/// From first_default_only on, only where the disposition is the default when the handler is installed.
+inline constexpr int handled_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGXCPU, SIGXFSZ,
+                                          SIGTERM, SIGINT, SIGHUP};
 inline constexpr int signal_count = sizeof handled_signals / sizeof handled_signals[0];
-inline constexpr int first_stop_signal = 5;
+inline constexpr int first_default_only = 5;
+inline constexpr int first_stop_signal = 7;
+
+inline bool is_stop_signal(int sig) noexcept { return sig == SIGTERM || sig == SIGINT || sig == SIGHUP; }
 
 inline const char* signal_name(int sig) noexcept {
     switch (sig) {
@@ -6586,8 +6605,11 @@ inline const char* signal_name(int sig) noexcept {
         case SIGFPE: return "SIGFPE";
         case SIGILL: return "SIGILL";
         case SIGABRT: return "SIGABRT";
+        case SIGXCPU: return "SIGXCPU";
+        case SIGXFSZ: return "SIGXFSZ";
         case SIGTERM: return "SIGTERM";
         case SIGINT: return "SIGINT";
+        case SIGHUP: return "SIGHUP";
         default: return "a signal";
     }
 }
@@ -6599,8 +6621,11 @@ inline const char* signal_meaning(int sig) noexcept {
         case SIGFPE: return "arithmetic exception";
         case SIGILL: return "illegal instruction";
         case SIGABRT: return "aborted";
+        case SIGXCPU: return "CPU time limit exceeded";
+        case SIGXFSZ: return "file size limit exceeded";
         case SIGTERM: return "terminated";
         case SIGINT: return "interrupted";
+        case SIGHUP: return "hangup";
         default: return "";
     }
 }
@@ -6816,7 +6841,7 @@ inline void on_signal(int sig, siginfo_t* info, void*) {
         // and then this signal is handled.
         nap_ns(1'000'000);
     }
-    const bool stop = sig == SIGTERM || sig == SIGINT;
+    const bool stop = is_stop_signal(sig);
     {
         line l;
         l << "runlog: the process received " << signal_name(sig) << " (" << signal_meaning(sig) << ")";
@@ -6928,9 +6953,10 @@ RUNLOG_INLINE void install_crash_handler(const crash_options& options) {
         struct sigaction previous {};
         if (::sigaction(sig, nullptr, &previous) != 0)
             throw std::system_error(errno, std::generic_category(), "runlog: cannot read the disposition of a signal");
-        // A program that handles or ignores SIGTERM or SIGINT itself keeps them.
+        // A program that handles or ignores SIGTERM, SIGINT, SIGHUP, SIGXCPU or SIGXFSZ itself keeps them (one that
+        // ignores SIGXFSZ gets EFBIG from its writes instead, and runlog's files keep whole lines).
         const bool program_handles = (previous.sa_flags & SA_SIGINFO) != 0 || previous.sa_handler != SIG_DFL;
-        if (i >= first_stop_signal && program_handles) continue;
+        if (i >= first_default_only && program_handles) continue;
         struct sigaction sa {};
         sa.sa_sigaction = &on_signal;
         sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
@@ -9274,11 +9300,19 @@ RUNLOG_INLINE run::run(detail::logger_ref logger, std::string job, run_options o
         // The storage must be this user's alone: in a shared directory another user could otherwise put
         // symbolic links where the run's files go, and have the run write into their targets.
         const std::string run_dir = s.base_dir + "/" + s.id;
-        if (int err = detail::create_parent_directories(run_dir + "/events.jsonl", static_cast<mode_t>(s.directory_mode)))
-            throw std::system_error(err, std::generic_category(), "cannot create the run directory \"" + run_dir + "\"");
+        const auto mode = static_cast<mode_t>(s.directory_mode);
+        // The base directory is checked before anything is made in it: a link there gets no run directory.
+        struct stat base {};
+        if (::lstat(s.base_dir.c_str(), &base) != 0)
+            if (int err = detail::create_parent_directories(s.base_dir + "/runs.jsonl", mode))
+                throw std::system_error(err, std::generic_category(), "cannot create the run directory \"" + run_dir + "\"");
         std::string problem;
         s.base_fd = detail::open_private_directory(AT_FDCWD, s.base_dir, s.base_dir, &problem);
-        if (s.base_fd >= 0) s.run_fd = detail::open_private_directory(s.base_fd, s.id, run_dir, &problem);
+        if (s.base_fd >= 0) {
+            if (::mkdirat(s.base_fd, s.id.c_str(), mode) != 0 && errno != EEXIST)
+                throw std::system_error(errno, std::generic_category(), "cannot create the run directory \"" + run_dir + "\"");
+            s.run_fd = detail::open_private_directory(s.base_fd, s.id, run_dir, &problem);
+        }
         if (s.run_fd < 0)
             throw std::system_error(std::make_error_code(std::errc::permission_denied), "unsafe run storage: " + problem);
         // The runs index is opened at each line; refuse a link there now, before the run has begun.
