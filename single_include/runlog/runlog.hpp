@@ -11314,11 +11314,16 @@ private:
         fail(v.pos, what + " must be true or false");
     }
 
+    /// How many decimal digits t starts with.
+    static std::size_t leading_digits(const std::string& t) noexcept {
+        const std::size_t end = t.find_first_not_of("0123456789");
+        return end == std::string::npos ? t.size() : end;
+    }
+
     /// A count or a size: digits, for sizes with a unit (K, M, G: powers of 1024; KB, MB, GB: of 1000; KiB ...).
     std::uint64_t size_of(const yaml::node& v, const std::string& what, bool units) const {
         const std::string& t = v.text;
-        std::size_t digits = 0;
-        while (digits < t.size() && t[digits] >= '0' && t[digits] <= '9') ++digits;
+        const std::size_t digits = leading_digits(t);
         if (v.type != yaml::node::kind::scalar || digits == 0 || digits > 15)
             fail(v.pos, what + " must be a whole number" + (units ? " of bytes, with an optional K, M or G" : "") +
                             ", found '" + shown(t) + "'");
@@ -11340,8 +11345,7 @@ private:
     /// A duration in whole seconds: digits with an optional unit s, m, h or d.
     std::uint64_t seconds_of(const yaml::node& v, const std::string& what) const {
         const std::string& t = v.text;
-        std::size_t digits = 0;
-        while (digits < t.size() && t[digits] >= '0' && t[digits] <= '9') ++digits;
+        const std::size_t digits = leading_digits(t);
         const std::string unit = t.substr(digits);
         const std::uint64_t factor = unit.empty() || unit == "s" ? 1 : unit == "m" ? 60 : unit == "h" ? 3600 : unit == "d" ? 86400 : 0;
         if (v.type != yaml::node::kind::scalar || digits == 0 || digits > 12 || factor == 0)
