@@ -1,14 +1,17 @@
 // Helpers shared by the tests: a record with a fixed clock, pid and thread.
 #pragma once
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
 
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 
@@ -45,6 +48,33 @@ inline std::string file_text(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
+
+/// Points fd 1 and 2 at files of their own for the test (so nothing reaches the terminal and what
+/// reaches the "original" descriptors can be checked), and puts the real ones back after.
+struct redirected_std {
+    temp_dir dir;
+    int saved[2];
+    std::string path[2];
+    redirected_std() {
+        std::fflush(nullptr);
+        for (int i = 0; i < 2; ++i) {
+            saved[i] = ::dup(i + 1);
+            path[i] = dir.path + (i ? "/orig.err" : "/orig.out");
+            const int f = ::open(path[i].c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+            ::dup2(f, i + 1);
+            ::close(f);
+        }
+    }
+    ~redirected_std() {
+        std::fflush(nullptr);
+        for (int i = 0; i < 2; ++i) {
+            ::dup2(saved[i], i + 1);
+            ::close(saved[i]);
+        }
+    }
+    std::string out() const { return file_text(path[0]); }
+    std::string err() const { return file_text(path[1]); }
+};
 
 inline constexpr std::int64_t fixed_seconds = 1795524005;
 inline runlog::record::time_point fixed_time() {

@@ -23,16 +23,11 @@
 
 using runlog::level;
 using test_support::file_size_limit;
+using test_support::file_text;
+using test_support::redirected_std;
 using test_support::temp_dir;
 
 namespace {
-
-std::string slurp(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
 
 bool exists(const std::string& path) {
     struct stat st {};
@@ -55,32 +50,6 @@ std::pair<dev_t, ino_t> identity(int fd) {
     return {st.st_dev, st.st_ino};
 }
 
-/// Points fd 1 and 2 at files of their own for the test (so nothing reaches the terminal and what
-/// reaches the "original" descriptors can be checked), and puts the real ones back after.
-struct redirected_std {
-    temp_dir dir;
-    int saved[2];
-    std::string path[2];
-    redirected_std() {
-        std::fflush(nullptr);
-        for (int i = 0; i < 2; ++i) {
-            saved[i] = ::dup(i + 1);
-            path[i] = dir.path + (i ? "/orig.err" : "/orig.out");
-            const int f = ::open(path[i].c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-            ::dup2(f, i + 1);
-            ::close(f);
-        }
-    }
-    ~redirected_std() {
-        std::fflush(nullptr);
-        for (int i = 0; i < 2; ++i) {
-            ::dup2(saved[i], i + 1);
-            ::close(saved[i]);
-        }
-    }
-    std::string out() const { return slurp(path[0]); }
-    std::string err() const { return slurp(path[1]); }
-};
 
 /// A logger that keeps its lines in memory, for runs that must not print.
 auto quiet_logger(runlog::memory_sink& sink) {
@@ -179,9 +148,9 @@ TEST_CASE("printf, iostreams, write(2) and child processes, byte for byte", "[ca
             std::printf("|last");
         });
     }
-    CHECK(slurp(out_path) == "printf 1\ncout 2\nwrite 5\npartial line without newlinechild out\nexec out|last");
+    CHECK(file_text(out_path) == "printf 1\ncout 2\nwrite 5\npartial line without newlinechild out\nexec out|last");
     // The step's own log lines go to stderr and so into the .err file, as in Dagster.
-    const std::string err = slurp(err_path);
+    const std::string err = file_text(err_path);
     CHECK_THAT(err, Catch::StartsWith("cerr 3\nfprintf 4\nchild err\nexec err"));
     CHECK(exists(complete));
     CHECK(real.out().empty());  // no tee
@@ -242,7 +211,7 @@ TEST_CASE("binary data, NUL bytes and a line of megabytes", "[capture]") {
         std::fflush(stdout);
         write_fd(1, big_line.data(), big_line.size());
     }
-    CHECK(slurp(out) == binary + std::string("\0\0nul\0", 6) + big_line);
+    CHECK(file_text(out) == binary + std::string("\0\0nul\0", 6) + big_line);
 }
 
 TEST_CASE("a child writes 100 MB to stdout and 100 MB to stderr inside a captured step", "[capture]") {
@@ -308,7 +277,7 @@ TEST_CASE("the capture waits for children that still hold the pipes, up to the d
             ::_exit(0);
         }
     }  // ends while the child still holds stdout's pipe: its last bytes are still read
-    CHECK(slurp(out) == "late bytes\n");
+    CHECK(file_text(out) == "late bytes\n");
     CHECK(exists(complete));
     ::waitpid(lingering, nullptr, 0);
 
@@ -377,9 +346,9 @@ TEST_CASE("tee passes the bytes on to the original descriptors", "[capture]") {
         std::printf("to both\n");
         std::fprintf(stderr, "err to both\n");
     }
-    CHECK(slurp(out) == "to both\n");
+    CHECK(file_text(out) == "to both\n");
     CHECK(real.out() == "to both\n");
-    CHECK(slurp(err) == "err to both\n");
+    CHECK(file_text(err) == "err to both\n");
     CHECK(real.err() == "err to both\n");
 }
 
@@ -398,7 +367,7 @@ TEST_CASE("stdout closed before the capture is closed after it", "[capture]") {
     }
     CHECK(::fcntl(1, F_GETFD) == -1);
     CHECK(errno == EBADF);
-    CHECK(slurp(out) == "captured though stdout was closed\n");
+    CHECK(file_text(out) == "captured though stdout was closed\n");
 }
 
 TEST_CASE("an exception out of the captured scope restores the descriptors", "[capture]") {
@@ -420,7 +389,7 @@ TEST_CASE("an exception out of the captured scope restores the descriptors", "[c
                       }()),
                       "boom");
     CHECK(identity(1) == out_id);
-    CHECK(slurp(out) == "before the throw\n");
+    CHECK(file_text(out) == "before the throw\n");
     CHECK(exists(complete));
 }
 
@@ -440,7 +409,7 @@ TEST_CASE("a second capture, nested or on another thread, is refused", "[capture
         std::thread([&] { CHECK_THROWS_AS(runlog::capture(run, {}, {.file_key = "third"}), runlog::capture_error); }).join();
         std::printf("the first still works\n");
     }
-    CHECK(slurp(out) == "the first still works\n");
+    CHECK(file_text(out) == "the first still works\n");
     CHECK_FALSE(exists(d.path + "/storage/run1/compute_logs/second.out"));
     // After it ends, a new capture may start.
     runlog::run run(log, "job", in(d, "run2"));
@@ -580,7 +549,7 @@ TEST_CASE("compute logs are private and never written through a planted symbolic
         what = e.what();
     }
     CHECK(what == "cannot open the compute log \"" + logs + "/planted.err\": it is a symbolic link (refused)");
-    CHECK(slurp(victim) == "precious\n");
+    CHECK(file_text(victim) == "precious\n");
     {
         const mode_t old_umask = ::umask(022);
         runlog::capture cap(run, {}, {.tee = false, .file_key = "fine"});
@@ -590,7 +559,7 @@ TEST_CASE("compute logs are private and never written through a planted symbolic
     struct stat st {};
     REQUIRE(::stat((logs + "/fine.out").c_str(), &st) == 0);
     CHECK((st.st_mode & 0777) == 0600);
-    CHECK(slurp(logs + "/fine.out") == "private\n");
+    CHECK(file_text(logs + "/fine.out") == "private\n");
 }
 
 TEST_CASE("capture: compute logs take the run's file and directory modes", "[capture][storage]") {

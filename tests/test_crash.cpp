@@ -21,6 +21,8 @@
 
 extern char** environ;
 
+using test_support::file_text;
+
 namespace {
 
 struct outcome {
@@ -35,13 +37,6 @@ struct outcome {
         return "status " + std::to_string(status);
     }
 };
-
-std::string slurp(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
 
 std::vector<std::string> lines_of(const std::string& text) {
     std::vector<std::string> out;
@@ -109,14 +104,14 @@ outcome run_probe(const std::string& death, const std::string& dir, std::vector<
     outcome o;
     o.status = wait_bounded(pid);
     o.took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
-    o.err = slurp(err_path);
+    o.err = file_text(err_path);
     return o;
 }
 
 /// How many of the probe's 1000 records a file holds, each once; fails on a record seen twice.
 int records_in(const std::string& path) {
     std::set<int> seen;
-    for (const auto& line : lines_of(slurp(path))) {
+    for (const auto& line : lines_of(file_text(path))) {
         const auto at = line.find("record ");
         if (at == std::string::npos || line.find(" of the probe") == std::string::npos) continue;
         const int n = std::atoi(line.c_str() + at + 7);
@@ -135,7 +130,7 @@ std::string run_dir(const std::string& dir) {
 }
 
 std::string last_line(const std::string& path) {
-    const auto lines = lines_of(slurp(path));
+    const auto lines = lines_of(file_text(path));
     return lines.empty() ? std::string() : lines.back();
 }
 
@@ -155,7 +150,7 @@ void check_death(const std::string& death, const std::string& end_event, const s
     const std::string end = last_line(events);
     CHECK(end.find("\"event_type\":\"" + end_event + "\"") != std::string::npos);
     if (!signal_field.empty()) CHECK(end.find("\"signal\":\"" + signal_field + "\"") != std::string::npos);
-    const std::string text = slurp(events);
+    const std::string text = file_text(events);
     CHECK(text.find("\"event_type\":\"STEP_FAILURE\",\"run_id\"") != std::string::npos);  // the open step failed
     const std::string index = last_line(with.path + "/storage/runs.jsonl");
     CHECK(index.find("\"status\":\"" + status + "\"") != std::string::npos);
@@ -195,7 +190,7 @@ TEST_CASE("crash: a fatal signal prints its name, the fault address and the stac
           std::string::npos);
     CHECK(o.err.find("runlog: stack of the thread that received the signal:") != std::string::npos);
     // The file's last records are the run's end, then the record naming the signal.
-    const auto lines = lines_of(slurp(dir.path + "/file.log"));
+    const auto lines = lines_of(file_text(dir.path + "/file.log"));
     REQUIRE(lines.size() >= 3);
     CHECK(lines[lines.size() - 1].find("CRITICAL") != std::string::npos);
     CHECK(lines[lines.size() - 1].find("The process received SIGSEGV (segmentation fault).") != std::string::npos);
@@ -272,10 +267,10 @@ TEST_CASE("crash: a forked child's crash does not end its parent's run", "[crash
     const outcome o = run_probe("fork_child_segv", dir.path);
     INFO(o.describe() << "\n" << o.err);
     CHECK(o.exited(0));
-    const std::string events = slurp(run_dir(dir.path) + "/events.jsonl");
+    const std::string events = file_text(run_dir(dir.path) + "/events.jsonl");
     CHECK(events.find("RUN_FAILURE") == std::string::npos);
     CHECK(last_line(run_dir(dir.path) + "/events.jsonl").find("RUN_SUCCESS") != std::string::npos);
-    const auto index = lines_of(slurp(dir.path + "/storage/runs.jsonl"));
+    const auto index = lines_of(file_text(dir.path + "/storage/runs.jsonl"));
     REQUIRE(index.size() == 2);
     CHECK(index[1].find("\"status\":\"SUCCESS\"") != std::string::npos);
 }
@@ -291,7 +286,7 @@ namespace {
 /// Every line is a whole JSON record, or a fragment cut by a kill and ended by the next opening: never a
 /// record glued onto a fragment. Returns the fragments; a last line without its newline counts as one.
 int check_whole_lines(const std::string& path) {
-    const std::string text = slurp(path);
+    const std::string text = file_text(path);
     int fragments = 0;
     const auto lines = lines_of(text);
     for (std::size_t i = 0; i < lines.size(); ++i) {
@@ -339,7 +334,7 @@ TEST_CASE("full disk: a real tmpfs filled and freed holds whole lines only, and 
     INFO(o.describe() << "\n" << o.err);
     REQUIRE(o.exited(0));
     long lost_async = 0, lost_file = 0, lost_rotating = 0, lost_events = 0;
-    std::istringstream(slurp(dir.path + "/counts.txt")) >> lost_async >> lost_file >> lost_rotating >> lost_events;
+    std::istringstream(file_text(dir.path + "/counts.txt")) >> lost_async >> lost_file >> lost_rotating >> lost_events;
     // The disk was full: something was lost, and said so.
     CHECK(lost_async + lost_file + lost_rotating + lost_events > 0);
     CHECK(o.err.find("No space left on device") != std::string::npos);
@@ -355,7 +350,7 @@ TEST_CASE("full disk: a real tmpfs filled and freed holds whole lines only, and 
     // written while there was space.
     const std::string payload(500, 'p');
     int events_in_text = 0;
-    for (const auto& line : lines_of(slurp(out + "rotating.log"))) {
+    for (const auto& line : lines_of(file_text(out + "rotating.log"))) {
         INFO(line.substr(0, 200));
         if (line.find(" of the probe ") != std::string::npos) {
             CHECK(line.ends_with(" of the probe " + payload));

@@ -23,19 +23,14 @@
 
 #include "support.hpp"
 
+using test_support::file_text;
+
 namespace {
 
 
 bool exists(const std::string& path) {
     struct stat st {};
     return ::lstat(path.c_str(), &st) == 0;
-}
-
-std::string slurp(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
 }
 
 void spit(const std::string& path, const std::string& text) {
@@ -81,7 +76,7 @@ int check_size_rotated(const std::string& path, std::size_t max_files, std::uint
     const auto files = files_oldest_first(path, max_files);
     int expect = -1;
     for (std::size_t f = 0; f < files.size(); ++f) {
-        const std::string text = slurp(files[f]);
+        const std::string text = file_text(files[f]);
         INFO(files[f]);
         REQUIRE_FALSE(text.empty());
         REQUIRE(text.back() == '\n');
@@ -94,12 +89,12 @@ int check_size_rotated(const std::string& path, std::size_t max_files, std::uint
         }
         if (f + 1 < files.size()) {
             // Rotated only because the next record (the first of the next file) would not fit.
-            const auto next = split_lines(slurp(files[f + 1])).front();
+            const auto next = split_lines(file_text(files[f + 1])).front();
             CHECK(text.size() + next.size() + 1 > max_size);
         }
     }
     CHECK(expect == count);
-    return number_of(split_lines(slurp(files.front())).front());
+    return number_of(split_lines(file_text(files.front())).front());
 }
 
 struct captured_errors {
@@ -175,10 +170,10 @@ TEST_CASE("a record larger than max_size goes alone into a file", "[rotating]") 
     f.write("def\n");
     f.write(big);
     f.write("ghi\n");
-    CHECK(slurp(path + ".3") == big);
-    CHECK(slurp(path + ".2") == "abc\ndef\n");
-    CHECK(slurp(path + ".1") == big);
-    CHECK(slurp(path) == "ghi\n");
+    CHECK(file_text(path + ".3") == big);
+    CHECK(file_text(path + ".2") == "abc\ndef\n");
+    CHECK(file_text(path + ".1") == big);
+    CHECK(file_text(path) == "ghi\n");
     CHECK(f.failures() == 0);
 }
 
@@ -189,12 +184,12 @@ TEST_CASE("buffered records go to the file they were written for", "[rotating]")
     auto copy = f;  // copies share the file and its buffer
     f.write("aaaa\n");
     copy.write("bbbb\n");
-    CHECK(slurp(path).empty());  // still buffered
+    CHECK(file_text(path).empty());  // still buffered
     f.write("cccc\n");           // 15 bytes would pass max_size: the first two go out to run.log, then it moves
-    CHECK(slurp(path + ".1") == "aaaa\nbbbb\n");
-    CHECK(slurp(path).empty());
+    CHECK(file_text(path + ".1") == "aaaa\nbbbb\n");
+    CHECK(file_text(path).empty());
     copy.write("E\n", runlog::level::error);
-    CHECK(slurp(path) == "cccc\nE\n");
+    CHECK(file_text(path) == "cccc\nE\n");
     CHECK(copy.path() == path);
     CHECK_FALSE(copy.is_terminal());
 }
@@ -211,19 +206,19 @@ TEST_CASE("time rotation starts a new file when the clock crosses an interval bo
 
     fake_clock::seconds = nov24_1300;
     f.write("c\n");
-    CHECK(slurp(path + ".1") == "a\nb\n");
-    CHECK(slurp(path) == "c\n");
+    CHECK(file_text(path + ".1") == "a\nb\n");
+    CHECK(file_text(path) == "c\n");
 
     fake_clock::seconds = nov24_1300 + 3 * 3600 + 600;  // three boundaries later, one new file, no empty ones
     f.write("d\n");
-    CHECK(slurp(path + ".2") == "a\nb\n");
-    CHECK(slurp(path + ".1") == "c\n");
-    CHECK(slurp(path) == "d\n");
+    CHECK(file_text(path + ".2") == "a\nb\n");
+    CHECK(file_text(path + ".1") == "c\n");
+    CHECK(file_text(path) == "d\n");
     CHECK_FALSE(exists(path + ".3"));
 
     fake_clock::seconds += 60;
     f.write("e\n");
-    CHECK(slurp(path) == "d\ne\n");
+    CHECK(file_text(path) == "d\ne\n");
     CHECK(f.failures() == 0);
 }
 
@@ -240,8 +235,8 @@ TEST_CASE("daily rotation happens at midnight UTC and never leaves an empty file
     CHECK_FALSE(exists(path + ".1"));
     fake_clock::seconds = nov25_0000 + 86400;
     f.write("next day\n");
-    CHECK(slurp(path + ".1") == "first\nlate\n");
-    CHECK(slurp(path) == "next day\n");
+    CHECK(file_text(path + ".1") == "first\nlate\n");
+    CHECK(file_text(path) == "next day\n");
 }
 
 TEST_CASE("size and time limits work together", "[rotating]") {
@@ -255,9 +250,9 @@ TEST_CASE("size and time limits work together", "[rotating]") {
     fake_clock::seconds = nov24_1300;
     f.write("9\n");  // time
     f.flush();
-    CHECK(slurp(path + ".2") == "1234\n");
-    CHECK(slurp(path + ".1") == "5678\n");
-    CHECK(slurp(path) == "9\n");
+    CHECK(file_text(path + ".2") == "1234\n");
+    CHECK(file_text(path + ".1") == "5678\n");
+    CHECK(file_text(path) == "9\n");
 }
 
 TEST_CASE("on restart the existing file's size counts toward max_size", "[rotating]") {
@@ -271,14 +266,14 @@ TEST_CASE("on restart the existing file's size counts toward max_size", "[rotati
         runlog::rotating_file_sink f(path, {.max_size = 30});
         f.write("abcdefghij\n");  // 22 bytes: appended
     }
-    CHECK(slurp(path) == "0123456789\nabcdefghij\n");
+    CHECK(file_text(path) == "0123456789\nabcdefghij\n");
     CHECK_FALSE(exists(path + ".1"));
     {
         runlog::rotating_file_sink f(path, {.max_size = 30});
         f.write("klmnopqrst\n");  // 33 bytes would pass 30
     }
-    CHECK(slurp(path + ".1") == "0123456789\nabcdefghij\n");
-    CHECK(slurp(path) == "klmnopqrst\n");
+    CHECK(file_text(path + ".1") == "0123456789\nabcdefghij\n");
+    CHECK(file_text(path) == "klmnopqrst\n");
 }
 
 TEST_CASE("on restart with a smaller max_files the extra old files are deleted", "[rotating]") {
@@ -289,7 +284,7 @@ TEST_CASE("on restart with a smaller max_files the extra old files are deleted",
 
     SECTION("a rotating sink deletes path.N beyond max_files and nothing else") {
         runlog::rotating_file_sink f(path, {.max_size = 1000, .max_files = 3});
-        for (int n = 1; n <= 3; ++n) CHECK(slurp(path + "." + std::to_string(n)) == "old " + std::to_string(n) + "\n");
+        for (int n = 1; n <= 3; ++n) CHECK(file_text(path + "." + std::to_string(n)) == "old " + std::to_string(n) + "\n");
         for (int n = 4; n <= 6; ++n) CHECK_FALSE(exists(path + "." + std::to_string(n)));
         for (const char* other : {"/keep.log.01", "/keep.log.7x", "/keep.log.", "/other.log.9"})
             CHECK(exists(dir.path + other));
@@ -321,17 +316,17 @@ TEST_CASE("on restart a file last written in an earlier interval is rotated at o
     SECTION("after midnight") {
         fake_clock::seconds = nov25_0000 + 1;
         runlog::rotating_file_sink f(path, daily);
-        CHECK(slurp(path + ".1") == "yesterday\n");
-        CHECK(slurp(path).empty());
+        CHECK(file_text(path + ".1") == "yesterday\n");
+        CHECK(file_text(path).empty());
         f.write("today\n");
-        CHECK(slurp(path) == "today\n");
+        CHECK(file_text(path) == "today\n");
     }
     SECTION("still the same day") {
         fake_clock::seconds = nov25_0000 - 1;
         runlog::rotating_file_sink f(path, daily);
         f.write("today\n");
         CHECK_FALSE(exists(path + ".1"));
-        CHECK(slurp(path) == "yesterday\ntoday\n");
+        CHECK(file_text(path) == "yesterday\ntoday\n");
     }
     SECTION("an empty stale file is reused, not rotated") {
         spit(path, "");
@@ -377,7 +372,7 @@ TEST_CASE("concurrent writers lose and repeat nothing across rotations", "[rotat
     std::map<int, int> next;  // thread -> next record expected: each thread's order survives rotation
     std::size_t total = 0;
     for (const auto& file : files) {
-        const std::string text = slurp(file);
+        const std::string text = file_text(file);
         REQUIRE(text.size() <= max_size);
         REQUIRE(text.back() == '\n');
         for (const auto& line : split_lines(text)) {
@@ -412,7 +407,7 @@ TEST_CASE("a failed rename is reported and the records stay in the current file"
         CHECK(f.failures() == 1);
         f.write("eeee\n");
         CHECK(f.failures() == 2);
-        CHECK(slurp(path) == "aaaa\nbbbb\ncccc\ndddd\neeee\n");
+        CHECK(file_text(path) == "aaaa\nbbbb\ncccc\ndddd\neeee\n");
     }
     SECTION("an old file cannot be shifted: the others stay as they were") {
         spit(path + ".1", "one\n");
@@ -425,9 +420,9 @@ TEST_CASE("a failed rename is reported and the records stay in the current file"
         CHECK(f.lost_records() == 0);
         REQUIRE(errors.messages.size() == 1);
         CHECK_THAT(errors.messages[0], Catch::StartsWith("cannot rename old log file \"" + path + ".2\": "));
-        CHECK(slurp(path + ".1") == "one\n");
-        CHECK(slurp(path + ".2") == "two\n");
-        CHECK(slurp(path) == "abcd\nefgh\n");
+        CHECK(file_text(path + ".1") == "one\n");
+        CHECK(file_text(path + ".2") == "two\n");
+        CHECK(file_text(path) == "abcd\nefgh\n");
     }
 }
 
@@ -517,7 +512,7 @@ TEST_CASE("a dated file name starts a file per interval and keeps max_files old 
     }
     // The active file and the 2 newest old ones; nothing renamed.
     CHECK(names_in(dir.path) == std::vector<std::string>{"app_2026-11-26.log", "app_2026-11-27.log", "app_2026-11-28.log"});
-    CHECK(slurp(dir.path + "/app_2026-11-27.log") == "day 27\n");
+    CHECK(file_text(dir.path + "/app_2026-11-27.log") == "day 27\n");
     // A restart within the day appends to that day's file.
     fake_clock::seconds = nov25_0000 + 3 * 86400 + 7200;
     {
@@ -525,7 +520,7 @@ TEST_CASE("a dated file name starts a file per interval and keeps max_files old 
                                                                    .buffer_size = 0, .clock = &fake_clock::now});
         f.write("again\n");
     }
-    CHECK(slurp(dir.path + "/app_2026-11-28.log") == "day 28\nagain\n");
+    CHECK(file_text(dir.path + "/app_2026-11-28.log") == "day 28\nagain\n");
 }
 
 TEST_CASE("intervals in local time start at local midnight", "[rotating][dated]") {
@@ -547,9 +542,9 @@ TEST_CASE("intervals in local time start at local midnight", "[rotating][dated]"
     dated.write("the 25th\n");
     numbered.write("the 25th\n");
     CHECK(dated.path() == dir.path + "/d_20261125.log");
-    CHECK(slurp(dir.path + "/d_20261124.log") == "late on the 24th\nstill the 24th\n");
-    CHECK(slurp(dir.path + "/n.log.1") == "late on the 24th\nstill the 24th\n");
-    CHECK(slurp(dir.path + "/n.log") == "the 25th\n");
+    CHECK(file_text(dir.path + "/d_20261124.log") == "late on the 24th\nstill the 24th\n");
+    CHECK(file_text(dir.path + "/n.log.1") == "late on the 24th\nstill the 24th\n");
+    CHECK(file_text(dir.path + "/n.log") == "the 25th\n");
 }
 
 TEST_CASE("a dated file name is checked when the sink is made", "[rotating][dated]") {

@@ -15,6 +15,8 @@
 
 #include "support.hpp"
 
+using test_support::file_text;
+
 namespace {
 
 std::string temp_dir(const std::string& name) {
@@ -22,13 +24,6 @@ std::string temp_dir(const std::string& name) {
     std::string cmd = "rm -rf '" + dir + "'";
     REQUIRE(std::system(cmd.c_str()) == 0);
     return dir;
-}
-
-std::string slurp(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
 }
 
 struct captured_errors {
@@ -61,28 +56,28 @@ TEST_CASE("the file sink creates parent directories and appends", "[sinks][file]
         runlog::file_sink f(path);
         f.write("three\n");
     }
-    CHECK(slurp(path) == "one\ntwo\nthree\n");
+    CHECK(file_text(path) == "one\ntwo\nthree\n");
     {
         runlog::file_sink f(path, {.truncate = true});
         f.write("fresh\n");
     }
-    CHECK(slurp(path) == "fresh\n");
+    CHECK(file_text(path) == "fresh\n");
 }
 
 TEST_CASE("the file sink buffers until flush, a full buffer or an important record", "[sinks][file]") {
     const auto path = temp_dir("buffer") + "/x.log";
     runlog::file_sink f(path, {.buffer_size = 16, .flush_every = std::chrono::milliseconds(0)});
     f.write("12345\n", runlog::level::info);
-    CHECK(slurp(path).empty());
+    CHECK(file_text(path).empty());
     f.write("abcdefghijk\n", runlog::level::info);  // does not fit: the first line goes out whole
-    CHECK(slurp(path) == "12345\n");
+    CHECK(file_text(path) == "12345\n");
     f.write("E\n", runlog::level::error);
-    CHECK(slurp(path) == "12345\nabcdefghijk\nE\n");
+    CHECK(file_text(path) == "12345\nabcdefghijk\nE\n");
     f.write("a record longer than the buffer itself\n");
-    CHECK(slurp(path) == "12345\nabcdefghijk\nE\na record longer than the buffer itself\n");
+    CHECK(file_text(path) == "12345\nabcdefghijk\nE\na record longer than the buffer itself\n");
     f.write("last\n");
     f.flush();
-    CHECK(slurp(path).ends_with("itself\nlast\n"));
+    CHECK(file_text(path).ends_with("itself\nlast\n"));
 }
 
 TEST_CASE("the file sink refuses a path it cannot use, naming it", "[sinks][file]") {
@@ -226,19 +221,19 @@ TEST_CASE("a file that ends in a partial line gets a newline before the next lin
         runlog::file_sink sink(path);
         sink.write("{\"c\":3}\n");
     });
-    CHECK(slurp(path) == "{\"a\":1}\n{\"b\":2,\"cut\":\"he\n{\"c\":3}\n");
+    CHECK(file_text(path) == "{\"a\":1}\n{\"b\":2,\"cut\":\"he\n{\"c\":3}\n");
     CHECK(printed == "runlog: " + path + ": the last line was cut short (a crash or a full disk?); ended it, so that "
                                          "new lines start whole\n");
     // A whole file is left as it is, and says nothing.
     const std::string quiet = stderr_of([&] { runlog::file_sink(path).write("{\"d\":4}\n"); });
     CHECK(quiet.empty());
-    CHECK(slurp(path) == "{\"a\":1}\n{\"b\":2,\"cut\":\"he\n{\"c\":3}\n{\"d\":4}\n");
+    CHECK(file_text(path) == "{\"a\":1}\n{\"b\":2,\"cut\":\"he\n{\"c\":3}\n{\"d\":4}\n");
 }
 
 namespace {
 /// Each line of a file; fails the test when the file does not end in a newline.
 std::vector<std::string> lines_of(const std::string& path) {
-    const std::string text = slurp(path);
+    const std::string text = file_text(path);
     REQUIRE((text.empty() || text.back() == '\n'));
     std::vector<std::string> lines;
     std::istringstream in(text);
@@ -300,22 +295,22 @@ TEST_CASE("buffered file sinks write out within flush_every, also when the progr
     for (auto* s : {&timed, &untimed, &by_default}) s->write("one\n");
     rotating.write("one\n");
     // Nothing is written at once: the records sit in the 64 KiB buffers (the default's timer is 1 s away).
-    CHECK(slurp(dir.path + "/default.log").empty());
+    CHECK(file_text(dir.path + "/default.log").empty());
     auto written_within = [&](const std::string& path, std::chrono::milliseconds limit) {
         const auto deadline = std::chrono::steady_clock::now() + limit;
         while (std::chrono::steady_clock::now() < deadline) {
-            if (slurp(path) == "one\n") return true;
+            if (file_text(path) == "one\n") return true;
             std::this_thread::sleep_for(std::chrono::milliseconds(5));
         }
-        return slurp(path) == "one\n";
+        return file_text(path) == "one\n";
     };
     // Generous limits: this machine may be loaded; the point is that no flush() was called.
     CHECK(written_within(dir.path + "/timed.log", std::chrono::milliseconds(1000)));
     CHECK(written_within(dir.path + "/rotating.log", std::chrono::milliseconds(1000)));
     CHECK(written_within(dir.path + "/default.log", std::chrono::milliseconds(3000)));  // 1 s by default
-    CHECK(slurp(dir.path + "/untimed.log").empty());  // no timer: still buffered
+    CHECK(file_text(dir.path + "/untimed.log").empty());  // no timer: still buffered
     untimed.flush();
-    CHECK(slurp(dir.path + "/untimed.log") == "one\n");
+    CHECK(file_text(dir.path + "/untimed.log") == "one\n");
 }
 
 TEST_CASE("after fork, the child's file sinks are written out on time too", "[sinks][flush_every]") {
@@ -336,7 +331,7 @@ TEST_CASE("after fork, the child's file sinks are written out on time too", "[si
         runlog::file_sink mine(dir.path + "/child.log", {.flush_every = std::chrono::milliseconds(20)});
         mine.write("child\n");
         for (int i = 0; i < 200; ++i) {
-            if (slurp(dir.path + "/child.log") == "child\n") ::_exit(0);
+            if (file_text(dir.path + "/child.log") == "child\n") ::_exit(0);
             ::usleep(10'000);
         }
         ::_exit(1);
@@ -346,7 +341,7 @@ TEST_CASE("after fork, the child's file sinks are written out on time too", "[si
     CHECK(WIFEXITED(status));
     CHECK(WEXITSTATUS(status) == 0);
     parent.flush();
-    CHECK(slurp(dir.path + "/parent.log") == "parent\n");  // written out before the fork, once
+    CHECK(file_text(dir.path + "/parent.log") == "parent\n");  // written out before the fork, once
 }
 
 TEST_CASE("a log file deleted while open is reported, its lost records counted, and a new one started", "[sinks][file]") {
@@ -368,7 +363,7 @@ TEST_CASE("a log file deleted while open is reported, its lost records counted, 
     CHECK(lost == 64);
     std::string expected;
     for (int i = 64; i < 110; ++i) expected += "record " + std::to_string(i) + "\n";
-    CHECK(slurp(path) == expected);
+    CHECK(file_text(path) == expected);
     // Deleted after the last check: counted when the sink closes.
     {
         runlog::file_sink sink(path, {.buffer_size = 0});

@@ -2,6 +2,8 @@
 // hooks through callback_bridge, spdlog through spdlog_sink (glog: test_glog_bridge.cpp). Every message must
 // reach the run's events.jsonl as one record, with its level, logger name and step.
 #include <atomic>
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -10,6 +12,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <libxml/parser.h>
@@ -120,6 +124,62 @@ TEST_CASE("stream_bridge: a line longer than max_line is cut into records; CRLF 
     CHECK(has(lines[1], "\"body\":\"xxxxxxxxxx\""));
     CHECK(has(lines[2], "\"body\":\"xxxxx\""));
     CHECK(has(lines[3], "\"body\":\"short\""));
+}
+
+TEST_CASE("stream_bridge with runlog::capture: std::clog lines are records, the rest is seen by the capture only",
+          "[bridges][stream][capture]") {
+    test_support::redirected_std real;  // the terminal sees nothing; what reaches the original fds is checked
+    test_support::temp_dir dir;
+    auto log = runlog::make_logger(
+        "etl", runlog::pipeline("console", runlog::text_formatter::brief(), runlog::stderr_sink{}, level::info));
+    runlog::run_options options{.run_id = "run1", .base_dir = dir.path + "/storage"};
+    std::streambuf* const original = std::clog.rdbuf();
+    std::string err_path, out_path;
+    {
+        runlog::run run(log, "etl", options);
+        runlog::stream_bridge clog_lines(std::clog, log);  // run-wide, begun before the capture
+        run.execute("load", [&](runlog::step& s) {
+            runlog::capture cap(s, {.tee = false});
+            err_path = cap.stderr_path();
+            out_path = cap.stdout_path();
+            std::clog << "clog says " << 42 << '\n';
+            std::fprintf(stderr, "fprintf to stderr\n");
+            std::fflush(stderr);
+            CHECK(::write(2, "write(2) to stderr\n", 19) == 19);
+            std::cout << "cout line" << std::endl;
+            CHECK(std::system("echo 'child to stderr' >&2") == 0);
+        });
+        std::clog << "clog after the step\n";
+    }
+    CHECK(std::clog.rdbuf() == original);
+
+    // events.jsonl holds the clog lines as records of the step (the run-wide one outside any step),
+    // and nothing of what bypassed the stream.
+    const std::string events = test_support::file_text(dir.path + "/storage/run1/events.jsonl");
+    std::vector<std::string> clog;
+    std::istringstream in(events);
+    for (std::string line; std::getline(in, line);)
+        if (has(line, "\"logger\":\"iostream.clog\"")) clog.push_back(line);
+    REQUIRE(clog.size() == 2);
+    CHECK(has(clog[0], "\"body\":\"clog says 42\""));
+    CHECK(has(clog[0], "\"step_key\":\"load\""));
+    CHECK(has(clog[1], "\"body\":\"clog after the step\""));
+    CHECK_FALSE(has(clog[1], "\"step_key\""));
+    CHECK_FALSE(has(events, "fprintf to stderr"));
+    CHECK_FALSE(has(events, "write(2) to stderr"));
+    CHECK_FALSE(has(events, "child to stderr"));
+
+    // The .err compute log has the console rendering of the clog record beside the raw bytes.
+    const std::string err = test_support::file_text(err_path);
+    CHECK(has(err, "clog says 42\n"));
+    CHECK(has(err, "fprintf to stderr\n"));
+    CHECK(has(err, "write(2) to stderr\n"));
+    CHECK(has(err, "child to stderr\n"));
+    CHECK(test_support::file_text(out_path) == "cout line\n");
+    // With tee off, the original stderr saw only what was logged outside the capture.
+    CHECK_FALSE(has(real.err(), "clog says 42"));
+    CHECK_FALSE(has(real.err(), "fprintf to stderr"));
+    CHECK(has(real.err(), "clog after the step"));
 }
 
 namespace {
