@@ -55,11 +55,6 @@ constexpr std::string_view spdlog_like_pattern = "[{date} {time}.{msec}] [{logge
 /// Keeps v and all of memory live here, so the compiler can neither delete nor merge the loop around it.
 inline void barrier(std::uint64_t v) { asm volatile("" : : "r"(v) : "memory"); }
 
-
-
-
-
-
 /// Logs n messages through a runlog file pipeline at level info with the given formatter; returns once the
 /// logger is destroyed, so every byte is written and the file closed.
 template <class Formatter>
@@ -67,6 +62,19 @@ void log_runlog(const std::string& path, std::uint64_t n, Formatter formatter) {
     auto log = runlog::make_logger(
         "bench", runlog::pipeline("file", std::move(formatter), runlog::file_sink(path, {.truncate = true}),
                                   runlog::level::info));
+    for (std::uint64_t i = 0; i < n; ++i)
+        log.info("iteration {} value {} name {}", i, static_cast<double>(i) * 0.5, "alice");
+    log.flush();
+}
+
+/// The same JSON lines through a handler that config.yaml declares (`handlers:`) in a logger's
+/// configured_pipelines slot: a formatter and sink chosen at run time, one virtual call and a locked
+/// pointer copy per record.
+void log_runlog_configured(const std::string& path, std::uint64_t n) {
+    auto log = runlog::make_logger("bench", runlog::configured_pipelines("handlers"));
+    const std::string yaml = "handlers:\n  json_file:\n    type: file\n    path: \"" + path +
+                             "\"\n    level: INFO\n    formatter: json\n";
+    runlog::apply_config(log, runlog::parse_config(yaml, "bench.yaml"));
     for (std::uint64_t i = 0; i < n; ++i)
         log.info("iteration {} value {} name {}", i, static_cast<double>(i) * 0.5, "alice");
     log.flush();
@@ -191,10 +199,6 @@ config parse_args(int argc, char** argv) {
     return cfg;
 }
 
-
-
-
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -210,6 +214,8 @@ int main(int argc, char** argv) {
                        [](const std::string& p, std::uint64_t n) { log_runlog(p, n, runlog::text_formatter()); });
     files.emplace_back("runlog, JSON", "runlog_bench_runlog_json.log",
                        [](const std::string& p, std::uint64_t n) { log_runlog(p, n, runlog::json_formatter()); });
+    files.emplace_back("runlog, JSON, a config.yaml handler", "runlog_bench_runlog_configured.log",
+                       log_runlog_configured);
 #if RUNLOG_BENCH_HAVE_SPDLOG
     files.emplace_back("spdlog, basic_file_sink_mt, default pattern", "runlog_bench_spdlog.log", log_spdlog, true);
 #endif
