@@ -274,7 +274,10 @@ int serve(const std::string& storage, const std::string& bind, int port) {
     server.Get("/api/runs", [&](const httplib::Request&, httplib::Response& res) {
         std::vector<std::string> notes;
         std::string out = "[";
-        for (const auto& r : read_runs(storage, notes)) out += (out.size() > 1 ? "," : "") + run_json(r);
+        for (const auto& r : read_runs(storage, notes)) {
+            if (out.size() > 1) out += ',';
+            out += run_json(r);
+        }
         out += "]";
         res.set_content(out, "application/json");
     });
