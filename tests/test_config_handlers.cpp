@@ -154,8 +154,12 @@ TEST_CASE("handlers: bad files are refused where the problem is, and change noth
         {"handlers:\n  x:\n    type: stderr\n    level: LOUD\n", "config.yaml:4:12: bad value for log level 'LOUD'"},
         {"handlers:\n  - stderr\n", "config.yaml:2:3: 'handlers' must be a mapping of handler names, found a sequence"},
         {"external_loggers:\n  iostream.clgo:\n    log_level: ERROR\n",
-         "config.yaml:2:3: unknown external logger 'iostream.clgo': this program's bridges are iostream, iostream.clog, "
-         "iostream.cerr, iostream.cout, spdlog, glog; did you mean 'iostream.clog'?"},
+         "config.yaml:2:3: unknown external logger 'iostream.clgo': the known ones are iostream, iostream.clog, "
+         "iostream.cerr, iostream.cout, spdlog, glog; did you mean 'iostream.clog'? (a bridge of another name is "
+         "accepted if it is made before the file is applied)"},
+        {"external_loggers:\n  IOSTREAM.CLOG:\n    log_level: ERROR\n",
+         "config.yaml:2:3: unknown external logger 'IOSTREAM.CLOG': names are case-sensitive; did you mean "
+         "'iostream.clog'?"},
         {"external_loggers:\n  glog:\n    level: ERROR\n",
          "config.yaml:3:5: unknown key 'level' under 'external_loggers.glog': expected 'log_level'"},
         // A good handler before a bad one: neither is applied, and the console's level stays.
@@ -172,6 +176,8 @@ TEST_CASE("handlers: bad files are refused where the problem is, and change noth
         CHECK(log.get_level("console") == level::info);
         CHECK(open_descriptors() == fds);  // what was built for the bad file is closed again
     }
+    // The good handler's file, created while the bad file was tried, is gone again.
+    CHECK_FALSE(std::filesystem::exists(dir.path + "/fine.log"));
 }
 
 TEST_CASE("external_loggers: bridges get their levels by name, also those made after the file was applied",
@@ -179,14 +185,19 @@ TEST_CASE("external_loggers: bridges get their levels by name, also those made a
     runlog::memory_sink console;
     auto log = slotted_logger(console);
     runlog::callback_bridge before(log, "mylib");
-    // "later_lib" has no bridge yet, and is no near miss of a known name: its level waits for its bridge.
+    // "later_lib" and "spdlog.db" have no bridge yet, and are no misspellings of a known name: their levels wait
+    // for their bridges.
     REQUIRE(runlog::try_apply_config(log, "external_loggers:\n  mylib:\n    log_level: ERROR\n  iostream.clog:\n"
-                                          "    config:\n      log_level: WARNING\n  later_lib:\n    log_level: CRITICAL\n"));
+                                          "    config:\n      log_level: WARNING\n  later_lib:\n    log_level: CRITICAL\n"
+                                          "  spdlog.db:\n    log_level: INFO\n"));
     CHECK(before.get_level() == level::error);
     runlog::callback_bridge after(log, "iostream.clog");
     CHECK(after.get_level() == level::warning);
     runlog::callback_bridge later(log, "later_lib");
     CHECK(later.get_level() == level::critical);
+    // A name in the family of a standard one (an spdlog sink named for its logger) is not a misspelling of it.
+    runlog::callback_bridge family(log, "spdlog.db");
+    CHECK(family.get_level() == level::info);
     before.log(level::warning, "dropped by the bridge's level");
     before.log(level::error, "kept");
     CHECK(console.lines() == std::vector<std::string>{"kept\n"});

@@ -689,7 +689,22 @@ std::unique_ptr<configured_handler> make_handler(const config& c, const handler_
 /// what was built is closed again then.
 inline std::shared_ptr<const handler_set> build_handlers(const config& c) {
     auto set = std::make_shared<handler_set>();
+    // The log files this attempt creates: a file refused as a whole leaves none behind.
+    std::vector<std::string> created;
+    struct undo_created {
+        std::shared_ptr<handler_set>& set;
+        std::vector<std::string>& created;
+        bool done = false;
+        ~undo_created() {
+            if (done) return;
+            set.reset();  // the handlers close their files first
+            for (const auto& p : created) ::unlink(p.c_str());
+        }
+    } undo{set, created};
     for (const auto& h : c.handlers) {
+        struct stat before {};
+        if ((h.type == "file" || h.type == "rotating_file") && ::lstat(h.path.c_str(), &before) != 0)
+            created.push_back(h.path);
         try {
             if (h.type == "stderr") {
                 set->handlers.push_back(make_handler(c, h, stderr_sink{}));
@@ -711,15 +726,43 @@ inline std::shared_ptr<const handler_set> build_handlers(const config& c) {
             throw config_error({c.file, p.line, p.column, "handler '" + h.name + "': " + e.what()});
         }
     }
+    undo.done = true;
     return set;
 }
 
-/// The bridge names config.yaml's external_loggers: knows: the bridges made so far and the standard ones.
-inline std::vector<std::string> external_logger_names() {
-    std::vector<std::string> names = {"iostream", "iostream.clog", "iostream.cerr", "iostream.cout", "spdlog", "glog"};
-    for (auto& n : external_loggers().names())
-        if (!contains(names, n)) names.push_back(std::move(n));
-    return names;
+/// The names bridges take by default.
+inline constexpr std::string_view standard_external_names[] = {"iostream", "iostream.clog", "iostream.cerr",
+                                                                "iostream.cout", "spdlog", "glog"};
+
+/// Why a name under `external_loggers:` cannot be meant, or empty. A name no bridge has yet may be one the
+/// program makes later (it gets the level then), unless it differs from a known name (a standard one or a
+/// bridge's) only in case, or is a near miss of one that is not its prefix (`spdlog.db` may be a bridge of
+/// its own; `iostream.clgo` is a misspelling).
+inline std::string external_name_problem(std::string_view name) {
+    std::vector<std::string> made = external_loggers().names();
+    std::vector<std::string_view> known(std::begin(standard_external_names), std::end(standard_external_names));
+    for (const auto& n : made)
+        if (!contains(known, n)) known.push_back(n);
+    if (contains(known, name)) return {};
+    auto lower = [](std::string_view v) {
+        std::string out(v);
+        for (auto& ch : out) ch = static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
+        return out;
+    };
+    std::vector<std::string_view> near;
+    for (auto k : known) {
+        if (lower(k) == lower(name))
+            return "unknown external logger '" + shown(name) + "': names are case-sensitive; did you mean '" +
+                   std::string(k) + "'?";
+        const bool family = name.size() > k.size() && name.substr(0, k.size()) == k && name[k.size()] == '.';
+        if (!family) near.push_back(k);
+    }
+    const std::string hint = suggestion(name, near);
+    if (hint.empty()) return {};
+    std::string list;
+    for (auto k : known) list += (list.empty() ? "" : ", ") + std::string(k);
+    return "unknown external logger '" + shown(name) + "': the known ones are " + list + hint +
+           " (a bridge of another name is accepted if it is made before the file is applied)";
 }
 
 RUNLOG_INLINE std::vector<std::string> apply_config(const logger_view& logger, const config& c) {
@@ -748,21 +791,9 @@ RUNLOG_INLINE std::vector<std::string> apply_config(const logger_view& logger, c
                                                   " were compiled out and stay silent"}
                                    .to_string());
     }
-    if (!c.external_loggers.empty()) {
-        const auto bridges = external_logger_names();
-        for (const auto& e : c.external_loggers) {
-            // A name no bridge has yet may be one the program makes later (it gets the level then), unless it is
-            // a near miss of a known name: a misspelling.
-            if (contains(bridges, e.name) ||
-                suggestion(e.name, std::vector<std::string_view>(bridges.begin(), bridges.end())).empty())
-                continue;
-            std::string list;
-            for (const auto& n : bridges) list += (list.empty() ? "" : ", ") + n;
-            throw config_error({c.file, e.at.line, e.at.column,
-                                "unknown external logger '" + shown(e.name) + "': this program's bridges are " + list +
-                                    suggestion(e.name, std::vector<std::string_view>(bridges.begin(), bridges.end()))});
-        }
-    }
+    for (const auto& e : c.external_loggers)
+        if (auto problem = external_name_problem(e.name); !problem.empty())
+            throw config_error({c.file, e.at.line, e.at.column, std::move(problem)});
     // Everything is checked, and every handler built, before anything changes.
     configured_pipelines* slot = logger.slot ? logger.slot(logger.self) : nullptr;
     std::shared_ptr<const handler_set> handlers;

@@ -17,6 +17,7 @@
 #include "detail/build.hpp"
 #include "detail/chrono.hpp"
 #include "detail/level_enum.hpp"
+#include "detail/step_end.hpp"
 #include "event.hpp"
 #include "events.hpp"
 #include "fields.hpp"
@@ -94,6 +95,7 @@ struct step_options {
 };
 
 class step;
+class process_executor;
 
 namespace detail {
 
@@ -145,6 +147,8 @@ struct run_state {
     /// The process that began the run: a child of fork() that did not exec leaves its runs and steps
     /// without ending them, so they end once, in this process.
     std::uint32_t owner_pid = process_id();
+    /// In a process executor's step worker (a child of the owner): its pid. The steps it opens end in it.
+    std::uint32_t worker_pid = 0;
 
     std::mutex mutex;
     bool closed = false;  ///< ended (by the run's scope, or by the crash handler)
@@ -316,6 +320,7 @@ public:
 
 private:
     friend class step;
+    friend class process_executor;
 
     RUNLOG_INLINE run(detail::logger_ref logger, std::string job, run_options options, source_location loc);
     RUNLOG_INLINE void end(std::string_view unwinding_reason) noexcept;
@@ -980,6 +985,7 @@ RUNLOG_INLINE step::step(run& r, std::string key, step_options options, source_l
 
 RUNLOG_INLINE step::~step() {
     if (!failed_ && std::uncaught_exceptions() > exceptions_) fail_with("unknown", "an exception left the step's scope");
+    detail::step_end_listeners::instance().step_ending();  // a bridge's unfinished line of this thread, in the step
     auto& s = *state_;
     bool report = false;
     {
@@ -994,7 +1000,8 @@ RUNLOG_INLINE step::~step() {
             if (failed_) s.failed_steps.push_back(key_);
         }
     }
-    if (report && process_id() != s.owner_pid) {  // a forked child: the step ends in the parent only
+    // A forked child: the step ends in the parent only, unless this child is a step worker running its step.
+    if (report && process_id() != s.owner_pid && process_id() != s.worker_pid) {
         std::lock_guard lock(s.mutex);
         s.open_steps.push_back(key_);  // this copy of the run still sees it open, as the parent does
         report = false;

@@ -3961,6 +3961,53 @@ RUNLOG_INLINE void async_preallocate();
 #include <typeinfo>
 
 
+// ---- runlog/detail/step_end.hpp
+/// What wants to know that a step is ending on the calling thread, while the step's context is still the
+/// thread's: a stream bridge sends the thread's unfinished line then, so it keeps its step.
+
+namespace runlog {
+inline namespace v0 {
+namespace detail {
+
+class step_end_listeners {
+public:
+    using fn = void (*)(void* self) noexcept;
+
+    static step_end_listeners& instance() noexcept {
+        static step_end_listeners* const l = new step_end_listeners;  // never destroyed: steps may end at exit
+        return *l;
+    }
+    void add(fn f, void* self) {
+        std::lock_guard lock(mutex_);
+        list_.push_back({f, self});
+        count_.store(list_.size(), std::memory_order_release);
+    }
+    void remove(void* self) noexcept {
+        std::lock_guard lock(mutex_);
+        std::erase_if(list_, [self](const entry& e) { return e.self == self; });
+        count_.store(list_.size(), std::memory_order_release);
+    }
+    /// Tells every listener, on the calling thread; a listener is not removed while it is being told.
+    void step_ending() noexcept {
+        if (count_.load(std::memory_order_acquire) == 0) return;
+        std::lock_guard lock(mutex_);
+        for (const auto& e : list_) e.f(e.self);
+    }
+
+private:
+    struct entry {
+        fn f;
+        void* self;
+    };
+    std::mutex mutex_;
+    std::vector<entry> list_;
+    std::atomic<std::size_t> count_{0};
+};
+
+}  // namespace detail
+}  // namespace v0
+}  // namespace runlog
+
 // ---- runlog/events.hpp
 /// Dagster's execution events, built in: RUN_START through HANDLED_OUTPUT with their canonical messages.
 
@@ -4301,6 +4348,7 @@ struct step_options {
 };
 
 class step;
+class process_executor;
 
 namespace detail {
 
@@ -4352,6 +4400,8 @@ struct run_state {
     /// The process that began the run: a child of fork() that did not exec leaves its runs and steps
     /// without ending them, so they end once, in this process.
     std::uint32_t owner_pid = process_id();
+    /// In a process executor's step worker (a child of the owner): its pid. The steps it opens end in it.
+    std::uint32_t worker_pid = 0;
 
     std::mutex mutex;
     bool closed = false;  ///< ended (by the run's scope, or by the crash handler)
@@ -4523,6 +4573,7 @@ public:
 
 private:
     friend class step;
+    friend class process_executor;
 
     RUNLOG_INLINE run(detail::logger_ref logger, std::string job, run_options options, source_location loc);
     RUNLOG_INLINE void end(std::string_view unwinding_reason) noexcept;
@@ -9488,6 +9539,7 @@ RUNLOG_INLINE step::step(run& r, std::string key, step_options options, source_l
 
 RUNLOG_INLINE step::~step() {
     if (!failed_ && std::uncaught_exceptions() > exceptions_) fail_with("unknown", "an exception left the step's scope");
+    detail::step_end_listeners::instance().step_ending();  // a bridge's unfinished line of this thread, in the step
     auto& s = *state_;
     bool report = false;
     {
@@ -9502,7 +9554,8 @@ RUNLOG_INLINE step::~step() {
             if (failed_) s.failed_steps.push_back(key_);
         }
     }
-    if (report && process_id() != s.owner_pid) {  // a forked child: the step ends in the parent only
+    // A forked child: the step ends in the parent only, unless this child is a step worker running its step.
+    if (report && process_id() != s.owner_pid && process_id() != s.worker_pid) {
         std::lock_guard lock(s.mutex);
         s.open_steps.push_back(key_);  // this copy of the run still sees it open, as the parent does
         report = false;
@@ -11557,7 +11610,22 @@ std::unique_ptr<configured_handler> make_handler(const config& c, const handler_
 /// what was built is closed again then.
 inline std::shared_ptr<const handler_set> build_handlers(const config& c) {
     auto set = std::make_shared<handler_set>();
+    // The log files this attempt creates: a file refused as a whole leaves none behind.
+    std::vector<std::string> created;
+    struct undo_created {
+        std::shared_ptr<handler_set>& set;
+        std::vector<std::string>& created;
+        bool done = false;
+        ~undo_created() {
+            if (done) return;
+            set.reset();  // the handlers close their files first
+            for (const auto& p : created) ::unlink(p.c_str());
+        }
+    } undo{set, created};
     for (const auto& h : c.handlers) {
+        struct stat before {};
+        if ((h.type == "file" || h.type == "rotating_file") && ::lstat(h.path.c_str(), &before) != 0)
+            created.push_back(h.path);
         try {
             if (h.type == "stderr") {
                 set->handlers.push_back(make_handler(c, h, stderr_sink{}));
@@ -11579,15 +11647,43 @@ inline std::shared_ptr<const handler_set> build_handlers(const config& c) {
             throw config_error({c.file, p.line, p.column, "handler '" + h.name + "': " + e.what()});
         }
     }
+    undo.done = true;
     return set;
 }
 
-/// The bridge names config.yaml's external_loggers: knows: the bridges made so far and the standard ones.
-inline std::vector<std::string> external_logger_names() {
-    std::vector<std::string> names = {"iostream", "iostream.clog", "iostream.cerr", "iostream.cout", "spdlog", "glog"};
-    for (auto& n : external_loggers().names())
-        if (!contains(names, n)) names.push_back(std::move(n));
-    return names;
+/// The names bridges take by default.
+inline constexpr std::string_view standard_external_names[] = {"iostream", "iostream.clog", "iostream.cerr",
+                                                                "iostream.cout", "spdlog", "glog"};
+
+/// Why a name under `external_loggers:` cannot be meant, or empty. A name no bridge has yet may be one the
+/// program makes later (it gets the level then), unless it differs from a known name (a standard one or a
+/// bridge's) only in case, or is a near miss of one that is not its prefix (`spdlog.db` may be a bridge of
+/// its own; `iostream.clgo` is a misspelling).
+inline std::string external_name_problem(std::string_view name) {
+    std::vector<std::string> made = external_loggers().names();
+    std::vector<std::string_view> known(std::begin(standard_external_names), std::end(standard_external_names));
+    for (const auto& n : made)
+        if (!contains(known, n)) known.push_back(n);
+    if (contains(known, name)) return {};
+    auto lower = [](std::string_view v) {
+        std::string out(v);
+        for (auto& ch : out) ch = static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
+        return out;
+    };
+    std::vector<std::string_view> near;
+    for (auto k : known) {
+        if (lower(k) == lower(name))
+            return "unknown external logger '" + shown(name) + "': names are case-sensitive; did you mean '" +
+                   std::string(k) + "'?";
+        const bool family = name.size() > k.size() && name.substr(0, k.size()) == k && name[k.size()] == '.';
+        if (!family) near.push_back(k);
+    }
+    const std::string hint = suggestion(name, near);
+    if (hint.empty()) return {};
+    std::string list;
+    for (auto k : known) list += (list.empty() ? "" : ", ") + std::string(k);
+    return "unknown external logger '" + shown(name) + "': the known ones are " + list + hint +
+           " (a bridge of another name is accepted if it is made before the file is applied)";
 }
 
 RUNLOG_INLINE std::vector<std::string> apply_config(const logger_view& logger, const config& c) {
@@ -11616,21 +11712,9 @@ RUNLOG_INLINE std::vector<std::string> apply_config(const logger_view& logger, c
                                                   " were compiled out and stay silent"}
                                    .to_string());
     }
-    if (!c.external_loggers.empty()) {
-        const auto bridges = external_logger_names();
-        for (const auto& e : c.external_loggers) {
-            // A name no bridge has yet may be one the program makes later (it gets the level then), unless it is
-            // a near miss of a known name: a misspelling.
-            if (contains(bridges, e.name) ||
-                suggestion(e.name, std::vector<std::string_view>(bridges.begin(), bridges.end())).empty())
-                continue;
-            std::string list;
-            for (const auto& n : bridges) list += (list.empty() ? "" : ", ") + n;
-            throw config_error({c.file, e.at.line, e.at.column,
-                                "unknown external logger '" + shown(e.name) + "': this program's bridges are " + list +
-                                    suggestion(e.name, std::vector<std::string_view>(bridges.begin(), bridges.end()))});
-        }
-    }
+    for (const auto& e : c.external_loggers)
+        if (auto problem = external_name_problem(e.name); !problem.empty())
+            throw config_error({c.file, e.at.line, e.at.column, std::move(problem)});
     // Everything is checked, and every handler built, before anything changes.
     configured_pipelines* slot = logger.slot ? logger.slot(logger.self) : nullptr;
     std::shared_ptr<const handler_set> handlers;

@@ -109,6 +109,46 @@ TEST_CASE("stream_bridge: an exception ending the bridge restores the stream and
     CHECK(has(lines[1], "\"body\":\"partial\""));
 }
 
+TEST_CASE("stream_bridge: a thread's unfinished line is sent when its step ends, in the step", "[bridges][stream]") {
+    fixture f;
+    {
+        runlog::run run(f.log, "etl", f.options());
+        runlog::stream_bridge bridge(std::clog, f.log);
+        std::thread([&run] {
+            runlog::step step(run, "progress");
+            std::clog << "progress: 100%";  // no newline
+        }).join();
+        run.execute("later", [] { std::clog << "a line of the later step\n"; });
+    }  // the bridge ends after the run: the unfinished line was sent already
+    const auto lines = f.lines_from("iostream.clog");
+    REQUIRE(lines.size() == 2);
+    CHECK(has(lines[0], "\"body\":\"progress: 100%\""));
+    CHECK(has(lines[0], "\"step_key\":\"progress\""));
+    CHECK(has(lines[1], "\"step_key\":\"later\""));
+}
+
+TEST_CASE("stream_bridge: bridges on one stream may end in any order", "[bridges][stream]") {
+    fixture f;
+    std::ostringstream out;
+    std::streambuf* const original = out.rdbuf();
+    {
+        runlog::run run(f.log, "etl", f.options());
+        auto first = std::make_unique<runlog::stream_bridge>(out, f.log, runlog::stream_bridge_options{.name = "first"});
+        auto second = std::make_unique<runlog::stream_bridge>(out, f.log, runlog::stream_bridge_options{.name = "second"});
+        out << "to the second\n";
+        first.reset();  // out of order: the second now restores what the first found
+        out << "still the second\n";
+        CHECK(second->original() == original);
+        second.reset();
+        out << "plain";
+    }
+    CHECK(out.rdbuf() == original);
+    CHECK(out.good());
+    CHECK(out.str() == "plain");
+    CHECK(f.lines_from("second").size() == 2);
+    CHECK(f.lines_from("first").empty());
+}
+
 TEST_CASE("stream_bridge: a line longer than max_line is cut into records; CRLF endings are dropped",
           "[bridges][stream]") {
     fixture f;

@@ -97,6 +97,16 @@ def main():
             check(f"{name}{ext} ({' '.join(args)})", data == want,
                   f"\n--- expected\n{want.decode(errors='replace')}\n--- got\n{data.decode(errors='replace')}")
 
+    # --storage reads a storage directory itself (a run_options{.base_dir} that is not <home>/storage).
+    with tempfile.TemporaryDirectory() as tmp:
+        elsewhere = os.path.join(tmp, "my runs")
+        shutil.copytree(os.path.join(HOME, "storage"), elsewhere)
+        code, out, _ = run(view, ["--home", "/nonexistent/unused", "--storage", elsewhere, "runs"])
+        with open(os.path.join(GOLDEN, "runs.out"), "rb") as f:
+            want = f.read()
+        check("--storage DIR reads the runs stored in DIR", code == 0 and out.replace(elsewhere.encode(), b"<HOME>/storage") == want,
+              out.decode(errors="replace"))
+
     # --follow prints what a writer appends, and stops at the run's end event.
     with tempfile.TemporaryDirectory() as tmp:
         shutil.copytree(HOME, os.path.join(tmp, "home"))

@@ -18,7 +18,7 @@ namespace runlog_view {
 namespace {
 
 constexpr const char* usage =
-    "usage: runlog-view [--home DIR] COMMAND ...\n"
+    "usage: runlog-view [--home DIR | --storage DIR] COMMAND ...\n"
     "  runs [--json]                          the runs, newest first\n"
     "  events RUN [FILTER...] [--follow] [--json]\n"
     "                                         a run's events; filters: step:KEY (* wildcard), type:EVENT_TYPE,\n"
@@ -28,7 +28,7 @@ constexpr const char* usage =
     "  serve [--port N] [--bind ADDR]         the runs and live run pages over HTTP (127.0.0.1:3040)\n"
     "Options: --color auto|always|never (auto: on a terminal, unless NO_COLOR is set).\n"
     "RUN is a run id, a unique prefix of one, or 'latest'. Storage: DIR/storage, or $RUNLOG_HOME/storage\n"
-    "(default .runlog/storage), as runlog writes it.\n";
+    "(default .runlog/storage), as runlog writes it; --storage DIR reads a run_options{.base_dir} itself.\n";
 
 struct usage_error : failure {
     using failure::failure;
@@ -59,9 +59,12 @@ bool is_end(const event& e) { return e.type == "RUN_SUCCESS" || e.type == "RUN_F
 struct args {
     std::vector<std::string> positional;
     bool json = false, follow = false, stderr_log = false, help = false;
-    std::optional<std::string> out, home, bind;
+    std::optional<std::string> out, home, storage, bind;
     std::optional<int> port;
 };
+
+/// Where the runs are: --storage, else the home's storage directory.
+std::string storage_of(const args& a) { return a.storage ? *a.storage : storage_dir(a.home); }
 
 args parse_args(int argc, char** argv) {
     args a;
@@ -93,6 +96,9 @@ args parse_args(int argc, char** argv) {
             a.stderr_log = false;
         } else if (is(arg, "--home")) {
             a.home = value(i, "--home");
+        } else if (is(arg, "--storage")) {
+            a.storage = value(i, "--storage");
+            if (a.storage->empty()) throw usage_error("--storage: an empty directory name");
         } else if (is(arg, "--color")) {
             color_when = value(i, "--color");
             if (color_when != "auto" && color_when != "always" && color_when != "never")
@@ -124,7 +130,7 @@ void expect_count(const args& a, std::size_t min, std::size_t max, const char* w
 int cmd_runs(const args& a) {
     expect_count(a, 0, 0, "runs");
     std::vector<std::string> notes;
-    const auto runs = read_runs(storage_dir(a.home), notes);
+    const auto runs = read_runs(storage_of(a), notes);
     for (const auto& n : notes) note(n);
     if (a.json) {
         for (const auto& r : runs) {
@@ -180,7 +186,7 @@ int cmd_events(const args& a) {
     } catch (const failure& e) {
         throw usage_error(e.what());
     }
-    const std::string storage = storage_dir(a.home);
+    const std::string storage = storage_of(a);
     std::vector<std::string> notes;
     auto runs = read_runs(storage, notes);
     for (const auto& n : notes) note(n);
@@ -246,7 +252,7 @@ int cmd_logs(const args& a) {
     if (a.positional.size() < 3) throw usage_error("logs: expected RUN STEP");
     expect_count(a, 2, 2, "logs");
     std::vector<std::string> notes;
-    const auto runs = read_runs(storage_dir(a.home), notes);
+    const auto runs = read_runs(storage_of(a), notes);
     for (const auto& n : notes) note(n);
     const run_info& run = find_run(runs, a.positional[1]);
     const std::string& step = a.positional[2];
@@ -274,7 +280,7 @@ int cmd_logs(const args& a) {
 int cmd_html(const args& a) {
     expect_count(a, 1, 1, "html");
     std::vector<std::string> notes;
-    const auto runs = read_runs(storage_dir(a.home), notes);
+    const auto runs = read_runs(storage_of(a), notes);
     for (const auto& n : notes) note(n);
     const run_info& run = find_run(runs, a.positional[1]);
     const events_read r = read_events(events_path(run));
@@ -329,7 +335,7 @@ int main(int argc, char** argv) {
         if (cmd == "html") return cmd_html(a);
         if (cmd == "serve") {
             expect_count(a, 0, 0, "serve");
-            return serve(storage_dir(a.home), a.bind.value_or("127.0.0.1"), a.port.value_or(3040));
+            return serve(storage_of(a), a.bind.value_or("127.0.0.1"), a.port.value_or(3040));
         }
         throw usage_error("unknown command '" + printable(cmd) + "'");
     } catch (const usage_error& e) {

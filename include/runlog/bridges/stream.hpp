@@ -1,6 +1,8 @@
 #pragma once
 /// runlog::stream_bridge: what a program writes to a std::ostream (std::clog, std::cerr, std::cout or any
 /// other) becomes records, a line each.
+#include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <iostream>
@@ -12,6 +14,7 @@
 
 #include "bridge.hpp"
 #if __has_include("../sinks/sink.hpp")
+#include "../detail/step_end.hpp"
 #include "../sinks/sink.hpp"
 #endif
 
@@ -27,9 +30,10 @@ struct stream_bridge_options {
 
 /// Redirects a std::ostream into a logger while alive: each complete line a thread writes becomes one record
 /// with that thread's run and step, at the bridge's level, named as the options say. A thread's partial line
-/// waits for its newline (threads never mix within a line); at the bridge's end, partial lines are sent as
-/// lines and the stream gets back its original buffer and state, exactly (also when the end comes from an
-/// exception unwinding). Bridges on one stream must end in the reverse order of their beginnings.
+/// waits for its newline (threads never mix within a line), and is sent as a line when the thread's step
+/// ends or, outside steps, at the bridge's end; the stream then gets back its original buffer and state
+/// (also when the end comes from an exception unwinding). Bridges on one stream may end in any order: one
+/// ending under another hands its original buffer to the one above.
 class stream_bridge : public external_logger {
 public:
     template <class Logger>
@@ -39,8 +43,16 @@ public:
           lvl_(options.lvl),
           max_line_(options.max_line ? options.max_line : 1),
           buf_(this) {
+        std::lock_guard chain(chain_mutex());
+        active().push_back(this);
+        try {
+            detail::step_end_listeners::instance().add(&on_step_end, this);
+        } catch (...) {
+            active().pop_back();
+            throw;
+        }
         saved_state_ = stream.rdstate();
-        original_ = stream.rdbuf(&buf_);  // also clears the state
+        original_.store(stream.rdbuf(&buf_), std::memory_order_release);  // also clears the state
     }
     stream_bridge(const stream_bridge&) = delete;
     stream_bridge& operator=(const stream_bridge&) = delete;
@@ -48,25 +60,61 @@ public:
 
     /// Sends the partial lines as lines and gives the stream its buffer and state back; later calls do nothing.
     void end() noexcept {
-        std::lock_guard lock(mutex_);
-        if (ended_) return;
-        ended_ = true;
-        for (auto& p : pending_)
-            if (!p.text.empty()) send_line(p.text);
-        pending_.clear();
-        if (stream_.rdbuf() != &buf_) {
-            detail::report_problem("stream_bridge \"" + name() +
-                                   "\": the stream's buffer was replaced while the bridge was active; left as it is");
+        detail::step_end_listeners::instance().remove(this);
+        {
+            std::lock_guard lock(mutex_);
+            if (ended_) return;
+            ended_ = true;
+            for (auto& p : pending_)
+                if (!p.text.empty()) send_line(p.text);
+            pending_.clear();
+        }
+        std::lock_guard chain(chain_mutex());
+        std::erase(active(), this);
+        if (stream_.rdbuf() == &buf_) {
+            stream_.rdbuf(original_.load(std::memory_order_acquire));
+            stream_.clear(saved_state_);
             return;
         }
-        stream_.rdbuf(original_);
-        stream_.clear(saved_state_);
+        // Ending under a bridge begun later on the same stream: that one restores what this one found.
+        for (stream_bridge* above : active())
+            if (&above->stream_ == &stream_ && above->original_.load(std::memory_order_acquire) == &buf_) {
+                above->original_.store(original_.load(std::memory_order_acquire), std::memory_order_release);
+                above->saved_state_ = saved_state_;
+                return;
+            }
+        detail::report_problem("stream_bridge \"" + name() +
+                               "\": the stream's buffer was replaced while the bridge was active; left as it is");
     }
 
     /// The stream's own buffer, where its bytes went before the bridge.
-    std::streambuf* original() const noexcept { return original_; }
+    std::streambuf* original() const noexcept { return original_.load(std::memory_order_acquire); }
 
 private:
+    /// The bridges alive in the process, in the order they began, and the lock of their streams' buffers.
+    static std::mutex& chain_mutex() noexcept {
+        static std::mutex m;
+        return m;
+    }
+    static std::vector<stream_bridge*>& active() noexcept {
+        static std::vector<stream_bridge*> list;
+        return list;
+    }
+
+    /// The calling thread's step is ending: its unfinished line is sent now, in the step.
+    static void on_step_end(void* self) noexcept {
+        auto& b = *static_cast<stream_bridge*>(self);
+        std::lock_guard lock(b.mutex_);
+        if (b.ended_) return;
+        const std::uint64_t me = thread_id();
+        for (auto& p : b.pending_)
+            if (p.thread == me && !p.text.empty()) {
+                b.send_line(p.text);
+                p.text.clear();
+            }
+        std::erase_if(b.pending_, [](const partial& p) { return p.text.empty(); });
+    }
+
     static std::string default_name(const std::ostream& s) {
         if (&s == &std::clog) return "iostream.clog";
         if (&s == &std::cerr) return "iostream.cerr";
@@ -105,8 +153,11 @@ private:
     }
 
     bool take(std::string_view bytes) noexcept {
-        if (inside()) return original_ && original_->sputn(bytes.data(), static_cast<std::streamsize>(bytes.size())) ==
-                                              static_cast<std::streamsize>(bytes.size());
+        if (inside()) {
+            std::streambuf* const to = original_.load(std::memory_order_acquire);
+            return to && to->sputn(bytes.data(), static_cast<std::streamsize>(bytes.size())) ==
+                             static_cast<std::streamsize>(bytes.size());
+        }
         inside() = true;
         try {
             std::lock_guard lock(mutex_);
@@ -157,7 +208,7 @@ private:
     level lvl_;
     std::size_t max_line_;
     buffer buf_;
-    std::streambuf* original_ = nullptr;
+    std::atomic<std::streambuf*> original_{nullptr};
     std::ios_base::iostate saved_state_{};
     std::mutex mutex_;
     std::vector<partial> pending_;

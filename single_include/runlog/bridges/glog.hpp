@@ -15,8 +15,9 @@ inline namespace v0 {
 /// While alive, every glog message (`LOG(INFO)`, `LOG(WARNING)`, `VLOG(n)` ...) also becomes a runlog record:
 /// INFO is info, WARNING warning, ERROR error, FATAL critical (glog then aborts, as it does without the
 /// sink), with glog's time, file and line, logger name `glog` (or the name given), and the calling thread's
-/// run and step. glog keeps writing its own outputs; turn them off with glog's flags if runlog is to be
-/// the only one (`FLAGS_logtostderr`, `FLAGS_minloglevel`, or not calling InitGoogleLogging's file output).
+/// run and step. glog keeps writing its own outputs; if runlog is to be the only one, set
+/// `FLAGS_stderrthreshold = google::GLOG_FATAL` and `google::SetLogDestination(severity, "")` for each
+/// severity. Not `FLAGS_minloglevel`: it drops messages before they reach any sink, this one included.
 class glog_sink final : public google::LogSink {
 public:
     template <class Logger>
