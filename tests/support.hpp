@@ -6,16 +6,22 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdlib.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 
 #include <runlog/runlog.hpp>
+
+extern char** environ;
 
 namespace test_support {
 
@@ -75,6 +81,63 @@ struct redirected_std {
     std::string out() const { return file_text(path[0]); }
     std::string err() const { return file_text(path[1]); }
 };
+
+inline std::vector<std::string> lines_of(const std::string& text) {
+    std::vector<std::string> out;
+    std::size_t at = 0;
+    while (at < text.size()) {
+        const std::size_t nl = text.find('\n', at);
+        out.push_back(text.substr(at, nl == std::string::npos ? std::string::npos : nl - at));
+        if (nl == std::string::npos) break;
+        at = nl + 1;
+    }
+    return out;
+}
+
+/// Starts the program exe with args, its stdout on /dev/null and its stderr in err_path, without RUNLOG_
+/// variables (posix_spawn: no allocation in a forked copy of this multi-threaded process).
+inline pid_t spawn_program(const std::string& program, const std::vector<std::string>& args,
+                           const std::string& err_path, const std::vector<std::string>& extra_env = {}) {
+    std::vector<std::string> env;
+    for (char** e = environ; *e; ++e)
+        if (std::strncmp(*e, "RUNLOG_", 7) != 0) env.emplace_back(*e);
+    // ThreadSanitizer reports the handler's allocations as signal-unsafe (they are, bounded by the time limit).
+    env.emplace_back("TSAN_OPTIONS=report_signal_unsafe=0");
+    for (const auto& e : extra_env) env.push_back(e);
+    std::vector<char*> envp, argv;
+    for (auto& e : env) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    std::string exe = program;
+    argv.push_back(exe.data());
+    std::vector<std::string> copy = args;
+    for (auto& a : copy) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    pid_t pid = -1;
+    const int err = ::posix_spawn(&pid, exe.c_str(), &actions, nullptr, argv.data(), envp.data());
+    posix_spawn_file_actions_destroy(&actions);
+    REQUIRE(err == 0);
+    return pid;
+}
+
+/// Waits for pid, killing it (and failing) past 60 s: a crash handler must never turn a crash into a hang.
+inline int wait_bounded(pid_t pid) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    int status = 0;
+    for (;;) {
+        const pid_t got = ::waitpid(pid, &status, WNOHANG);
+        if (got == pid) return status;
+        if (std::chrono::steady_clock::now() > deadline) {
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, &status, 0);
+            FAIL("the program hung for 60 s");
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+}
 
 inline constexpr std::int64_t fixed_seconds = 1795524005;
 inline runlog::record::time_point fixed_time() {

@@ -19,9 +19,9 @@
 
 #include "support.hpp"
 
-extern char** environ;
-
 using test_support::file_text;
+using test_support::lines_of;
+using test_support::wait_bounded;
 
 namespace {
 
@@ -38,60 +38,10 @@ struct outcome {
     }
 };
 
-std::vector<std::string> lines_of(const std::string& text) {
-    std::vector<std::string> out;
-    std::size_t at = 0;
-    while (at < text.size()) {
-        const std::size_t nl = text.find('\n', at);
-        out.push_back(text.substr(at, nl == std::string::npos ? std::string::npos : nl - at));
-        if (nl == std::string::npos) break;
-        at = nl + 1;
-    }
-    return out;
-}
-
-/// Starts the probe (posix_spawn: no allocation in a forked copy of this multi-threaded process).
+/// Starts the crash probe.
 pid_t spawn_probe(const std::vector<std::string>& args, const std::string& err_path,
                   const std::vector<std::string>& extra_env = {}) {
-    std::vector<std::string> env;
-    for (char** e = environ; *e; ++e)
-        if (std::strncmp(*e, "RUNLOG_", 7) != 0) env.emplace_back(*e);
-    // ThreadSanitizer reports the handler's allocations as signal-unsafe (they are, bounded by the time limit).
-    env.emplace_back("TSAN_OPTIONS=report_signal_unsafe=0");
-    for (const auto& e : extra_env) env.push_back(e);
-    std::vector<char*> envp, argv;
-    for (auto& e : env) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    std::string exe = RUNLOG_CRASH_PROBE;
-    argv.push_back(exe.data());
-    std::vector<std::string> copy = args;
-    for (auto& a : copy) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    pid_t pid = -1;
-    const int err = ::posix_spawn(&pid, exe.c_str(), &actions, nullptr, argv.data(), envp.data());
-    posix_spawn_file_actions_destroy(&actions);
-    REQUIRE(err == 0);
-    return pid;
-}
-
-/// Waits for pid, killing it (and failing) past 60 s: a crash handler must never turn a crash into a hang.
-int wait_bounded(pid_t pid) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    int status = 0;
-    for (;;) {
-        const pid_t got = ::waitpid(pid, &status, WNOHANG);
-        if (got == pid) return status;
-        if (std::chrono::steady_clock::now() > deadline) {
-            ::kill(pid, SIGKILL);
-            ::waitpid(pid, &status, 0);
-            FAIL("the probe hung for 60 s");
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
+    return test_support::spawn_program(RUNLOG_CRASH_PROBE, args, err_path, extra_env);
 }
 
 outcome run_probe(const std::string& death, const std::string& dir, std::vector<std::string> options = {},

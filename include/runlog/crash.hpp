@@ -133,6 +133,7 @@ inline std::int64_t deadline_within(const event& e, std::int64_t budget_ms) noex
 
 #include <cxxabi.h>
 #include <execinfo.h>
+#include <pthread.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <time.h>
@@ -253,7 +254,14 @@ struct state {
 };
 
 inline state& the_state() noexcept {
-    static state* const s = new state;
+    static state* const s = [] {
+        auto* made = new state;
+        // A fork() while another thread adds or removes a hook: the child would inherit the list locked by a
+        // thread it does not have, or half changed. The list is held across the fork instead.
+        ::pthread_atfork([] { the_state().hooks_mutex.lock(); }, [] { the_state().hooks_mutex.unlock(); },
+                         [] { the_state().hooks_mutex.unlock(); });
+        return made;
+    }();
     return *s;
 }
 
@@ -494,6 +502,17 @@ inline void on_signal(int sig, siginfo_t* info, void*) {
     }
     previous();
     std::abort();
+}
+
+/// Writes out what was logged as exit() would (queues drained, buffers written, loggers flushed), for a process
+/// that ends with _exit(): a process executor's step worker, which must not run its parent's exit handlers.
+inline void write_out_before_exit() noexcept {
+    auto& s = the_state();
+    long holder = 0;
+    if (!claim(holder)) return;
+    set_reason("The step's process ended.");
+    handle(ending::exiting, 0, "exit", reason());
+    s.handler_thread.store(0);
 }
 
 inline void on_exit() noexcept {

@@ -55,8 +55,17 @@ public:
     /// Drains every queue and stops the thread; later records are written by their callers.
     RUNLOG_INLINE void stop() noexcept;
 
+    /// In a child of fork() that goes on logging (a process executor's step worker): a backend of the child's
+    /// own, with a thread and empty queues, if the parent had started one. The queues the child inherited
+    /// hold the parent's records, which the parent writes: they are left alone.
+    RUNLOG_INLINE static void restart_in_child();
+
 private:
     RUNLOG_INLINE async_backend();
+    static async_backend*& current() noexcept {
+        static async_backend* b = nullptr;
+        return b;
+    }
 
     struct impl;
     impl* impl_;  // owned; the backend lives until the process ends
@@ -122,7 +131,7 @@ struct async_backend::impl {
     /// within the handler's time; records logged later are written by their callers.
     static void on_crash(void* self, const crash::event& e) noexcept {
         auto& b = *static_cast<impl*>(self);
-        if (b.stopped()) return;
+        if (b.stopped() || b.abandoned_) return;
         if (b.thread_.is_current()) {
             crash::line l;
             (l << "runlog: the async backend's own thread crashed; the records still queued are lost\n").write_to(2);
@@ -160,9 +169,15 @@ struct async_backend::impl {
     static std::atomic<bool>& stopped_flag() noexcept { return async_backend::stopped_flag(); }
     bool stopped() const noexcept { return stopped_flag().load(std::memory_order_acquire); }
 
+    /// The calling thread's hold on its ring.
+    static ring_owner& owner_of_thread() {
+        thread_local ring_owner o;
+        return o;
+    }
+
     async_ring& ring() {
         if (released()) throw std::runtime_error("this thread's queue was released at its end");
-        thread_local ring_owner owner;
+        ring_owner& owner = owner_of_thread();
         if (!owner.ring) [[unlikely]] {
             owner.ring = std::make_shared<async_ring>(options().queue_bytes, thread_id());
             std::lock_guard lock(rings_mutex_);
@@ -412,20 +427,36 @@ struct async_backend::impl {
     std::atomic<bool> stop_{false};
     native_thread thread_;
     crash::hook crash_hook_;
+    bool abandoned_ = false;  ///< the parent's backend, in a child that started its own
 };
 
 RUNLOG_INLINE async_backend::async_backend() : impl_(new impl) {}
 
 RUNLOG_INLINE async_backend& async_backend::instance() {
-    static async_backend* backend = [] {
-        auto* b = new async_backend;
+    static const bool made = [] {
+        current() = new async_backend;
         std::atexit([] { instance().stop(); });
         // A child of fork() has no backend thread: its records are written by their callers, as after exit,
-        // and a flush waits for nothing (the queues it inherited are the parent's to write, not its own).
+        // and a flush waits for nothing (the queues it inherited are the parent's to write, not its own),
+        // unless it starts a backend of its own (restart_in_child).
         ::pthread_atfork(nullptr, nullptr, [] { stopped_flag().store(true, std::memory_order_release); });
-        return b;
+        return true;
     }();
-    return *backend;
+    (void)made;
+    return *current();
+}
+
+RUNLOG_INLINE void async_backend::restart_in_child() {
+    if (!started().load(std::memory_order_acquire)) return;
+    async_backend& old = instance();
+    // The parent's backend stays as the fork copied it (its thread does not exist here, its locks may be held
+    // by threads that do not either): never used again, and its crash hook does nothing.
+    old.impl_->abandoned_ = true;
+    crash::remove(old.impl_->crash_hook_);
+    impl::owner_of_thread().ring.reset();  // this thread's ring holds the parent's records
+    cached_ring() = nullptr;
+    stopped_flag().store(false, std::memory_order_release);
+    current() = new async_backend;
 }
 
 RUNLOG_INLINE async_ring& async_backend::ring() { return impl_->ring(); }

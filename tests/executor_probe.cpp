@@ -1,0 +1,135 @@
+// A program that runs steps with runlog::process_executor, for test_executor.cpp; each scenario stores its run
+// under DIR/storage (id "run1") and writes what only it can check into DIR/probe.txt.
+//
+//   executor_probe parallel DIR   four steps at once, each with its own bytes, child process and records,
+//                                 through a sync and an async file pipeline
+//   executor_probe failures DIR   a step that throws, one that segfaults, one that exits, one that hangs past
+//                                 its timeout, an independent one and one downstream of a failure
+//   executor_probe sigint DIR     two steps that sleep; DIR/started_<step> holds each one's pid
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+#include <dirent.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <runlog/runlog.hpp>
+
+namespace {
+
+int open_descriptors() {
+    int n = 0;
+    if (DIR* d = ::opendir("/proc/self/fd")) {
+        while (::readdir(d)) ++n;
+        ::closedir(d);
+    }
+    return n;
+}
+
+runlog::run_options options(const std::string& dir) {
+    return {.run_id = "run1", .base_dir = dir + "/storage", .executor = "multiprocess"};
+}
+
+/// What is left in the parent after the executor's end: no child to reap, and as many descriptors as before.
+void report_leftovers(const std::string& dir, int fds_before) {
+    const int fds_after = open_descriptors();
+    const pid_t left = ::waitpid(-1, nullptr, WNOHANG);
+    const bool none_left = left == -1 && errno == ECHILD;
+    std::ofstream probe(dir + "/probe.txt", std::ios::app);
+    probe << "children left: " << (none_left ? "none" : "some") << "\n";
+    probe << "descriptors leaked: " << fds_after - fds_before << "\n";
+}
+
+int parallel(const std::string& dir) {
+    auto log = runlog::make_logger(
+        "etl", runlog::pipeline("console", runlog::text_formatter::brief(), runlog::stderr_sink{}, runlog::level::error),
+        runlog::pipeline("sync", runlog::json_formatter{}, runlog::file_sink(dir + "/sync.jsonl"), runlog::level::info),
+        runlog::async(runlog::pipeline("async", runlog::json_formatter{}, runlog::file_sink(dir + "/async.jsonl"),
+                                       runlog::level::info)));
+    log.info("parent before the run");  // the async backend runs in the parent before any fork
+    bool ok = false;
+    const int fds = open_descriptors();
+    {
+        runlog::run run(log, "etl", options(dir));
+        runlog::process_executor steps(run, {.max_concurrent = 4, .tee = false});
+        for (int k = 0; k < 4; ++k)
+            steps.submit("step" + std::to_string(k), [&log, k](runlog::step& s) {
+                std::printf("out of step %d\n", k);
+                std::fflush(stdout);
+                std::fprintf(stderr, "err of step %d\n", k);
+                const std::string cmd = "echo child out of step " + std::to_string(k) + "; echo child err of step " +
+                                        std::to_string(k) + " >&2";
+                if (std::system(cmd.c_str()) != 0) throw std::runtime_error("the shell failed");
+                for (int i = 0; i < 500; ++i) log.info({{"k", k}, {"i", i}}, "record {} of step {}", i, k);
+                std::this_thread::sleep_for(std::chrono::milliseconds(400));  // the four overlap
+                s.output();
+            });
+        ok = steps.wait();
+    }
+    report_leftovers(dir, fds);
+    log.info("parent after the run");
+    return ok ? 0 : 1;
+}
+
+int failures(const std::string& dir) {
+    auto log = runlog::make_logger(
+        "etl", runlog::pipeline("console", runlog::text_formatter::brief(), runlog::stderr_sink{}, runlog::level::info));
+    bool ok = true;
+    const int fds = open_descriptors();
+    pid_t hung = 0;
+    {
+        runlog::run run(log, "etl", options(dir));
+        runlog::process_executor steps(run, {.max_concurrent = 3, .tee = false});
+        steps.submit("throws", [] { throw std::invalid_argument("bad input in row 7"); });
+        steps.submit("segfault", [] { std::raise(SIGSEGV); });
+        steps.submit("exits", [] { std::exit(3); });
+        steps.submit("hangs", {.timeout = std::chrono::milliseconds(1000)}, [] {
+            std::this_thread::sleep_for(std::chrono::seconds(60));
+        });
+        steps.submit("independent", [&log] { log.info("still runs"); });
+        steps.submit("downstream", {.after = {"independent", "throws"}}, [] {});
+        ok = steps.wait();
+        hung = steps.pid("hangs");
+    }
+    report_leftovers(dir, fds);
+    std::ofstream(dir + "/probe.txt", std::ios::app)
+        << "hung step's process: " << (::kill(hung, 0) == -1 && errno == ESRCH ? "gone" : "alive") << "\n";
+    return ok ? 0 : 1;
+}
+
+int sigint(const std::string& dir) {
+    auto log = runlog::make_logger(
+        "etl", runlog::pipeline("console", runlog::text_formatter::brief(), runlog::stderr_sink{}, runlog::level::info));
+    runlog::run run(log, "etl", options(dir));
+    runlog::process_executor steps(run, {.tee = false});
+    for (const char* key : {"long_a", "long_b"})
+        steps.submit(key, [&dir, key] {
+            std::ofstream(dir + "/started_" + key) << ::getpid() << "\n";
+            std::this_thread::sleep_for(std::chrono::seconds(60));
+        });
+    steps.wait();
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc != 3) {
+        std::fprintf(stderr, "usage: executor_probe parallel|failures|sigint DIR\n");
+        return 2;
+    }
+    std::signal(SIGINT, SIG_DFL);  // whatever the test runner left: the crash handler takes it
+    const std::string what = argv[1], dir = argv[2];
+    if (what == "parallel") return parallel(dir);
+    if (what == "failures") return failures(dir);
+    if (what == "sigint") return sigint(dir);
+    std::fprintf(stderr, "unknown scenario %s\n", argv[1]);
+    return 2;
+}
