@@ -1,7 +1,9 @@
 // The demo: a run of the job __ASSET_JOB_0 with three steps, whose console shows the sequence of
-// events of Dagster's sample transcript. Every record of the run, at every level, is also kept as a
-// JSON line in $RUNLOG_HOME/storage/<run_id>/events.jsonl (RUNLOG_HOME defaults to .runlog), and the
-// run is listed in $RUNLOG_HOME/storage/runs.jsonl. Each step's stdout and stderr are captured into
+// events of Dagster's sample transcript. As Dagster's multiprocess executor does, each step runs in a child
+// process of its own: taxi_zones_file and taxi_trips_file at once, then manhattan_stats, which loads their
+// outputs from the files they wrote. Every record of the run, at every level, is also kept as a JSON line in
+// $RUNLOG_HOME/storage/<run_id>/events.jsonl (RUNLOG_HOME defaults to .runlog), and the run is listed in
+// $RUNLOG_HOME/storage/runs.jsonl. Each step's stdout and stderr are captured into
 // $RUNLOG_HOME/storage/<run_id>/compute_logs/<step>.out and .err (and still shown).
 //
 //   quickstart                 the run succeeds
@@ -11,6 +13,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -30,6 +35,25 @@ int download(std::string_view name, int rows, std::string_view fail_step) {
     std::fflush(stdout);
     return rows;
 }
+
+/// The demo's IO manager: a step's output is a file under the run's directory, so that a step in another
+/// process can load it (memory is not shared between the steps' processes).
+struct io_manager {
+    std::string dir;
+    std::string path(std::string_view step) const { return dir + "/" + std::string(step); }
+    template <class Logger>
+    void store(Logger& log, std::string_view step, double value) const {
+        const std::string where = path(step);
+        log.debug({{"path", where}}, "Writing file at: {} using the demo's file IO manager...", where);
+        std::ofstream(where) << std::setprecision(17) << value << "\n";
+    }
+    double load(std::string_view step) const {
+        std::ifstream in(path(step));
+        double v = 0;
+        if (!(in >> v)) throw std::runtime_error("no output of step " + std::string(step) + " at " + path(step));
+        return v;
+    }
+};
 
 }  // namespace
 
@@ -58,46 +82,47 @@ int main(int argc, char** argv) {
     std::string events, index, compute_logs;
     int status = 0;
     try {
-        runlog::run run(log, "__ASSET_JOB_0", {.tags = {{"origin", "runlog demo"}}});
+        runlog::run run(log, "__ASSET_JOB_0", {.tags = {{"origin", "runlog demo"}}, .executor = "multiprocess"});
         events = run.events_path();
         index = run.runs_index_path();
         compute_logs = run.dir() + "/compute_logs/";
-        // The steps run in this process (runlog's in_process executor), one after the other. Each step's stdout
-        // and stderr go to compute_logs/<step>.out and .err from just before it starts, so LOGS_CAPTURED comes
-        // before STEP_START, as in Dagster's transcript.
-        const runlog::step_options init{.resources = "io_manager"};
-        auto step = [&](const char* key, auto&& work) {
-            runlog::capture logs(run, {key}, {.file_key = key});
-            run.execute(key, init, work);
-        };
-
-        int zones = 0, trips = 0;
-        step("taxi_zones_file", [&](runlog::step& s) {
-            zones = download("taxi_zones_file", 265, fail_step);
+        const io_manager io{run.dir() + "/outputs"};
+        std::filesystem::create_directories(io.dir);
+        // Each step in a child process, with its stdout and stderr in compute_logs/<step>.out and .err (and
+        // still on the terminal); the first two at once, the third once both have succeeded.
+        runlog::process_executor steps(run);
+        steps.submit("taxi_zones_file", [&](runlog::step& s) {
+            const int zones = download("taxi_zones_file", 265, fail_step);
             log.info({{"rows", zones}, {"source", "https://example.invalid/taxi_zones.csv"}},
                      "Downloaded {} taxi zones", zones);
             s.output();
-            s.materialize("taxi_zones_file", {{"rows", zones}, {"path", "data/taxi_zones_file.csv"}});
+            io.store(log, "taxi_zones_file", zones);
+            s.materialize("taxi_zones_file", {{"rows", zones}, {"path", io.path("taxi_zones_file")}});
             s.handled_output();
         });
-        step("taxi_trips_file", [&](runlog::step& s) {
-            trips = download("taxi_trips_file", 2964624, fail_step);
+        steps.submit("taxi_trips_file", [&](runlog::step& s) {
+            const int trips = download("taxi_trips_file", 2964624, fail_step);
             log.info({{"rows", trips}, {"month", "2023-03"}}, "Downloaded {} trips", trips);
             s.output();
-            s.materialize("taxi_trips_file", {{"rows", trips}, {"path", "data/taxi_trips_file.csv"}});
+            io.store(log, "taxi_trips_file", trips);
+            s.materialize("taxi_trips_file", {{"rows", trips}, {"path", io.path("taxi_trips_file")}});
             s.handled_output();
         });
-        step("manhattan_stats", [&](runlog::step& s) {
+        steps.submit("manhattan_stats", {.after = {"taxi_zones_file", "taxi_trips_file"}}, [&](runlog::step& s) {
+            const double zones = io.load("taxi_zones_file");
             s.loaded_input("taxi_zones_file", "taxi_zones_file");
+            const double trips = io.load("taxi_trips_file");
             s.loaded_input("taxi_trips_file", "taxi_trips_file");
             download("manhattan_stats", 69, fail_step);
-            const double per_zone = static_cast<double>(trips) / zones;
+            const double per_zone = trips / zones;
             log.debug({{"zones", zones}, {"trips", trips}}, "Joining {} trips with {} zones", trips, zones);
             log.info({{"trips_per_zone", per_zone}}, "Manhattan averages {:.1f} trips per zone", per_zone);
             s.output();
+            io.store(log, "manhattan_stats", per_zone);
             s.materialize("manhattan_stats", {{"trips_per_zone", per_zone}});
             s.handled_output();
         });
+        if (!steps.wait()) status = 1;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "\nThe run failed: %s\n", e.what());
         status = 1;
