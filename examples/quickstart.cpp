@@ -9,6 +9,8 @@
 //   quickstart                 the run succeeds
 //   quickstart --fail STEP     STEP throws (also RUNLOG_DEMO_FAIL=STEP): STEP_FAILURE, RUN_FAILURE, exit 1
 //   RUNLOG_CONFIG=config.yaml  level overrides, e.g. `loggers: console: config: log_level: ERROR`
+//   RUNLOG_DEMO_TEE=0          the steps' output goes to their compute logs only (their processes then start
+//                              no thread: ThreadSanitizer cannot follow threads started in a forked child)
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -90,7 +92,8 @@ int main(int argc, char** argv) {
         std::filesystem::create_directories(io.dir);
         // Each step in a child process, with its stdout and stderr in compute_logs/<step>.out and .err (and
         // still on the terminal); the first two at once, the third once both have succeeded.
-        runlog::process_executor steps(run);
+        const char* tee = std::getenv("RUNLOG_DEMO_TEE");
+        runlog::process_executor steps(run, {.tee = !(tee && std::string_view(tee) == "0")});
         steps.submit("taxi_zones_file", [&](runlog::step& s) {
             const int zones = download("taxi_zones_file", 265, fail_step);
             log.info({{"rows", zones}, {"source", "https://example.invalid/taxi_zones.csv"}},

@@ -159,8 +159,13 @@ TEST_CASE("process executor: four steps in their own processes at once, each wit
     }
     CHECK(last_start < first_success);
 
-    // The sync and the async file pipelines got every record once, the children's and the parent's.
+    // The sync and the async file pipelines got every record once, the children's and the parent's (no async
+    // pipeline under ThreadSanitizer, see executor_probe.cpp).
+#if defined(__SANITIZE_THREAD__)
+    for (const char* file : {"/sync.jsonl"}) {
+#else
     for (const char* file : {"/sync.jsonl", "/async.jsonl"}) {
+#endif
         INFO(file);
         const auto lines = lines_of(file_text(dir.path + file));
         std::set<std::string> bodies;
@@ -197,8 +202,14 @@ TEST_CASE("process executor: a step that throws, segfaults, exits or hangs fails
     // A death: the parent reports it, naming the signal or the status.
     const auto segfault = failure("segfault");
     CHECK(field_of(segfault, "process.pid") == parent);
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+    // After runlog's handler passes SIGSEGV on, the sanitizer's own handler ends the process with a status.
+    CHECK((field_of(segfault, "error_type") == "runlog::step_worker_killed" ||
+           field_of(segfault, "error_type") == "runlog::step_worker_exited"));
+#else
     CHECK(field_of(segfault, "error_type") == "runlog::step_worker_killed");
-    CHECK(has(field_of(segfault, "error_message"), "was killed by SIGSEGV"));
+    CHECK(has(field_of(segfault, "error_message"), "was killed by SIGSEGV (Segmentation fault)."));
+#endif
     const auto exits = failure("exits");
     CHECK(field_of(exits, "error_type") == "runlog::step_worker_exited");
     CHECK(has(field_of(exits, "error_message"), "exited with status 3 before the step ended"));

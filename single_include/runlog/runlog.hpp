@@ -5161,6 +5161,7 @@ private:
     RUNLOG_INLINE void start_ready();
     RUNLOG_INLINE void launch(node& n);
     [[noreturn]] RUNLOG_INLINE void work_in_child(node& n, int result_fd) noexcept;
+    RUNLOG_INLINE int capture_directly(node& n, std::string& problem);
     RUNLOG_INLINE void wait_a_moment();
     RUNLOG_INLINE void reap();
     RUNLOG_INLINE void finish(node& n, int wait_status);
@@ -12305,11 +12306,16 @@ RUNLOG_INLINE void process_executor::work_in_child(node& n, int result_fd) noexc
         }
         std::optional<capture> logs;
         std::string capture_problem;
-        try {
-            logs.emplace(run_, std::vector<std::string>{n.key}, capture_options{.tee = options_.tee, .file_key = n.key},
-                         n.loc);
-        } catch (const std::exception& e) {
-            capture_problem = e.what();
+        int logs_dir = -1;
+        if (options_.tee) {
+            try {
+                logs.emplace(run_, std::vector<std::string>{n.key},
+                             capture_options{.tee = true, .file_key = n.key}, n.loc);
+            } catch (const std::exception& e) {
+                capture_problem = e.what();
+            }
+        } else {
+            logs_dir = capture_directly(n, capture_problem);
         }
         {
             step s(run_, n.key, {}, n.loc);
@@ -12327,6 +12333,13 @@ RUNLOG_INLINE void process_executor::work_in_child(node& n, int result_fd) noexc
             ok = !s.failed();
         }
         if (logs) logs->end();
+        if (logs_dir >= 0) {  // the files themselves were fd 1 and 2: they end with the step's bytes in them
+            detail::flush_standard_streams();
+            const int marker = detail::open_file_at(logs_dir, n.key + ".complete",
+                                                    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, st.file_mode);
+            if (marker >= 0) ::close(marker);
+            ::close(logs_dir);
+        }
     } catch (...) {  // out of memory before the step could start or end: the parent reports it
         ::_exit(125);
     }
@@ -12335,6 +12348,53 @@ RUNLOG_INLINE void process_executor::work_in_child(node& n, int result_fd) noexc
     while (::write(result_fd, &outcome, 1) < 0 && errno == EINTR) {
     }
     ::_exit(ok ? 0 : 1);
+}
+
+RUNLOG_INLINE int process_executor::capture_directly(node& n, std::string& problem) {
+    // Without tee, fd 1 and 2 of the step's process are its compute log files: no pipe, no thread, and what
+    // the step wrote is in them whatever way the process ends.
+    auto& st = *run_.state_;
+    const std::string dir = run_.dir() + "/compute_logs";
+    const std::string out_path = dir + "/" + n.key + ".out", err_path = dir + "/" + n.key + ".err";
+    if (n.key.find('/') != std::string::npos || n.key == "." || n.key == "..") {
+        problem = "the step key \"" + n.key + "\" cannot name a compute log file";
+        return -1;
+    }
+    if (int err = detail::create_parent_directories(out_path, st.directory_mode)) {
+        problem = "cannot create the compute log directory \"" + dir + "\": " + std::strerror(err);
+        return -1;
+    }
+    const int dfd = detail::open_private_directory(AT_FDCWD, dir, dir, &problem);
+    if (dfd < 0) {
+        problem = "unsafe compute log directory: " + problem;
+        return -1;
+    }
+    ::unlinkat(dfd, (n.key + ".complete").c_str(), 0);
+    int files[2];
+    for (int i = 0; i < 2; ++i) {
+        files[i] = detail::open_file_at(dfd, n.key + (i ? ".err" : ".out"), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW,
+                                        st.file_mode);
+        if (files[i] < 0) {
+            problem = "cannot open the compute log \"" + (i ? err_path : out_path) + "\": " +
+                      (errno == ELOOP ? std::string("it is a symbolic link (refused)") : std::strerror(errno));
+            if (i) ::close(files[0]);
+            ::close(dfd);
+            return -1;
+        }
+    }
+    detail::flush_standard_streams();
+    for (int i = 0; i < 2; ++i) {
+        while (::dup2(files[i], i + 1) < 0 && errno == EINTR) {
+        }
+        ::close(files[i]);
+    }
+    const std::string_view key = n.key;
+    st.emit(events::logs_captured{.file_key = key,
+                                  .step_keys = string_list(&key, 1),
+                                  .stdout_path = out_path,
+                                  .stderr_path = err_path},
+            {}, {}, n.loc);
+    return dfd;
 }
 
 RUNLOG_INLINE bool process_executor::wait() {
