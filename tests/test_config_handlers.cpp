@@ -153,6 +153,10 @@ TEST_CASE("handlers: bad files are refused where the problem is, and change noth
          "'interval' or 'max_files'; did you mean 'level'?"},
         {"handlers:\n  x:\n    type: stderr\n    level: LOUD\n", "config.yaml:4:12: bad value for log level 'LOUD'"},
         {"handlers:\n  - stderr\n", "config.yaml:2:3: 'handlers' must be a mapping of handler names, found a sequence"},
+        {"formatters:\n  json:\n    type: text\n",
+         "config.yaml:2:3: 'formatters.json': json is a built-in formatter's name (text, brief, json, logfmt); choose another"},
+        {"handlers:\n  a:\n    type: file\n    path: same.log\n  b:\n    type: rotating_file\n    path: same.log\n",
+         "config.yaml:7:11: handlers 'a' and 'b' both write to \"same.log\": give each file one handler"},
         {"external_loggers:\n  iostream.clgo:\n    log_level: ERROR\n",
          "config.yaml:2:3: unknown external logger 'iostream.clgo': the known ones are iostream, iostream.clog, "
          "iostream.cerr, iostream.cout, spdlog, glog; did you mean 'iostream.clog'? (a bridge of another name is "

@@ -515,6 +515,9 @@ private:
             const std::string where = "formatters." + name.text;
             if (body.type == yaml::node::kind::null) fail(body.pos, "'" + where + "' needs a 'type' (text, json or logfmt)");
             check_keys(body, where, {"type", "pattern", "utc", "source_location"}, "'type', 'pattern', 'utc' or 'source_location'");
+            if (name.text == "text" || name.text == "brief" || name.text == "json" || name.text == "logfmt")
+                fail(name.pos, "'" + where + "': " + name.text +
+                                   " is a built-in formatter's name (text, brief, json, logfmt); choose another");
             formatter_setting f;
             f.name = name.text;
             f.at = at(name);
@@ -601,6 +604,11 @@ private:
                     else if (std::string_view(key) == "interval") h.interval_seconds = seconds_of(*v, what);
                     else h.max_files = static_cast<std::size_t>(size_of(*v, what, false));
                 }
+            for (const auto& other : c.handlers)
+                if (to_file && !other.path.empty() && other.path == h.path)
+                    fail(h.path_at.line ? body.find("path")->pos : name.pos,
+                         "handlers '" + other.name + "' and '" + h.name + "' both write to \"" + shown(h.path) +
+                             "\": give each file one handler");
             c.handlers.push_back(std::move(h));
         }
     }
