@@ -5,18 +5,23 @@
 //                                 through a sync and an async file pipeline
 //   executor_probe failures DIR   a step that throws, one that segfaults, one that exits, one that hangs past
 //                                 its timeout, an independent one and one downstream of a failure
-//   executor_probe sigint DIR     two steps that sleep; DIR/started_<step> holds each one's pid
+//   executor_probe sigint DIR     two steps that sleep (and their children); DIR/started_<step> holds each one's
+//                                 pid, DIR/started_<step>.child its child's
+//   executor_probe cancel DIR     the same with a SIGINT handler of the program's own that calls cancel()
+//   executor_probe parent_killed DIR   the same, for a parent killed with SIGKILL
 #include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <initializer_list>
 #include <stdexcept>
 #include <string>
 #include <thread>
 
 #include <dirent.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -112,7 +117,10 @@ int failures(const std::string& dir) {
         steps.submit("hangs", {.timeout = std::chrono::milliseconds(1000)}, [] {
             std::this_thread::sleep_for(std::chrono::seconds(60));
         });
-        steps.submit("independent", [&log] { log.info("still runs"); });
+        steps.submit("independent", [&log, &run] {
+            log.info("still runs");
+            run.fail("the independent step found bad rows");  // reaches the parent's run
+        });
         steps.submit("downstream", {.after = {"independent", "throws"}}, [] {});
         ok = steps.wait();
         hung = steps.pid("hangs");
@@ -123,16 +131,62 @@ int failures(const std::string& dir) {
     return ok ? 0 : 1;
 }
 
+/// Steps that start a process of their own and then sleep; DIR/started_<step> holds the step's pid and its
+/// child's.
+template <class Executor>
+void submit_sleepers(Executor& steps, const std::string& dir, std::initializer_list<const char*> keys) {
+    for (const char* key : keys)
+        steps.submit(key, [&dir, key] {
+            const std::string file = dir + "/started_" + key;
+            const std::string cmd = "sleep 60 & echo $! > '" + file + ".child'; wait";
+            std::ofstream(file + ".tmp") << ::getpid() << "\n";
+            std::rename((file + ".tmp").c_str(), file.c_str());
+            if (std::system(cmd.c_str()) != 0) std::this_thread::sleep_for(std::chrono::seconds(60));
+        });
+}
+
+/// A program with a SIGINT handler of its own, which cancels the executor.
+runlog::process_executor* to_cancel = nullptr;
+extern "C" void on_sigint(int) {
+    if (to_cancel) to_cancel->cancel();
+}
+
+int cancel(const std::string& dir) {
+    auto log = runlog::make_logger(
+        "etl", runlog::pipeline("console", runlog::text_formatter::brief(), runlog::stderr_sink{}, runlog::level::info));
+    bool ok = true;
+    {
+        runlog::run run(log, "etl", options(dir));
+        runlog::process_executor steps(run, {.max_concurrent = 2, .kill_grace = std::chrono::milliseconds(500),
+                                             .tee = false});
+        to_cancel = &steps;
+        struct sigaction sa {};
+        sa.sa_handler = &on_sigint;
+        ::sigaction(SIGINT, &sa, nullptr);
+        submit_sleepers(steps, dir, {"long_a", "long_b", "never_started"});
+        ok = steps.wait();
+        to_cancel = nullptr;
+    }
+    std::ofstream(dir + "/probe.txt", std::ios::app) << "wait: " << (ok ? "true" : "false") << "\n";
+    return 0;
+}
+
+int parent_killed(const std::string& dir) {
+    auto log = runlog::make_logger(
+        "etl", runlog::pipeline("console", runlog::text_formatter::brief(), runlog::stderr_sink{}, runlog::level::info));
+    runlog::run run(log, "etl", options(dir));
+    runlog::process_executor steps(run, {.tee = false});
+    submit_sleepers(steps, dir, {"long_a", "long_b"});
+    steps.wait();
+    return 0;
+}
+
 int sigint(const std::string& dir) {
     auto log = runlog::make_logger(
         "etl", runlog::pipeline("console", runlog::text_formatter::brief(), runlog::stderr_sink{}, runlog::level::info));
     runlog::run run(log, "etl", options(dir));
     runlog::process_executor steps(run, {.tee = false});
-    for (const char* key : {"long_a", "long_b"})
-        steps.submit(key, [&dir, key] {
-            std::ofstream(dir + "/started_" + key) << ::getpid() << "\n";
-            std::this_thread::sleep_for(std::chrono::seconds(60));
-        });
+    submit_sleepers(steps, dir, {"long_a", "long_b"});
     steps.wait();
     return 0;
 }
@@ -141,7 +195,7 @@ int sigint(const std::string& dir) {
 
 int main(int argc, char** argv) {
     if (argc != 3) {
-        std::fprintf(stderr, "usage: executor_probe parallel|failures|sigint DIR\n");
+        std::fprintf(stderr, "usage: executor_probe parallel|failures|sigint|cancel|parent_killed DIR\n");
         return 2;
     }
     std::signal(SIGINT, SIG_DFL);  // whatever the test runner left: the crash handler takes it
@@ -149,6 +203,8 @@ int main(int argc, char** argv) {
     if (what == "parallel") return parallel(dir);
     if (what == "failures") return failures(dir);
     if (what == "sigint") return sigint(dir);
+    if (what == "cancel") return cancel(dir);
+    if (what == "parent_killed") return parent_killed(dir);
     std::fprintf(stderr, "unknown scenario %s\n", argv[1]);
     return 2;
 }

@@ -137,6 +137,7 @@ TEST_CASE("process executor: four steps in their own processes at once, each wit
                 ++seen[field_of(e, "body")];
                 CHECK(field_of(e, "step_key") == key);
                 CHECK(field_of(e, "process.pid") == child);
+                CHECK(field_of(e, "thread.id") == child);  // the child's one thread, not the parent's
             }
         CHECK(seen.size() == 500);
         for (const auto& [body, n] : seen) CHECK(n == 1);
@@ -223,6 +224,8 @@ TEST_CASE("process executor: a step that throws, segfaults, exits or hangs fails
         CHECK(n == 1);
     }
     CHECK(find_step_event(r.events, "STEP_SUCCESS", "independent"));
+    // run.fail() in a step's process reaches the parent's run.
+    CHECK(has(of_type(r.events, "RUN_FAILURE").at(0), "the independent step found bad rows"));
     CHECK(find_step_event(r.events, "STEP_SKIPPED", "downstream"));
     CHECK_FALSE(find_step_event(r.events, "STEP_START", "downstream"));
     const auto end = of_type(r.events, "RUN_FAILURE");
@@ -241,33 +244,51 @@ TEST_CASE("process executor: a step that throws, segfaults, exits or hangs fails
     CHECK(has(probe, "hung step's process: gone\n"));
 }
 
-TEST_CASE("process executor: SIGINT to the parent cancels the run and ends its children", "[executor]") {
-    temp_dir dir;
-    const pid_t pid = test_support::spawn_program(RUNLOG_EXECUTOR_PROBE, {"sigint", dir.path}, dir.path + "/stderr.txt",
+namespace {
+/// Starts the probe's scenario and waits until both sleeping steps and their children run; returns the probe's
+/// pid and fills `processes` with the steps' and their children's pids.
+pid_t start_sleepers(const std::string& scenario, const temp_dir& dir, std::vector<pid_t>& processes) {
+    const pid_t pid = test_support::spawn_program(RUNLOG_EXECUTOR_PROBE, {scenario, dir.path}, dir.path + "/stderr.txt",
                                                   {"TSAN_OPTIONS=die_after_fork=0 report_signal_unsafe=0"});
-    // Both steps running, in their processes.
-    std::vector<pid_t> children;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     for (const char* key : {"long_a", "long_b"})
-        for (;;) {
-            const std::string text = file_text(dir.path + "/started_" + key);
-            if (!text.empty() && text.back() == '\n') {
-                children.push_back(std::stoi(text));
-                break;
+        for (const char* suffix : {"", ".child"})
+            for (;;) {
+                const std::string text = file_text(dir.path + "/started_" + key + suffix);
+                if (!text.empty() && text.back() == '\n') {
+                    processes.push_back(std::stoi(text));
+                    break;
+                }
+                if (std::chrono::steady_clock::now() > deadline) {
+                    ::kill(pid, SIGKILL);
+                    wait_bounded(pid);
+                    FAIL("the steps did not start: " << file_text(dir.path + "/stderr.txt"));
+                }
+                std::this_thread::sleep_for(std::chrono::milliseconds(10));
             }
-            if (std::chrono::steady_clock::now() > deadline) {
-                ::kill(pid, SIGKILL);
-                wait_bounded(pid);
-                FAIL("the steps did not start: " << file_text(dir.path + "/stderr.txt"));
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        }
+    return pid;
+}
+
+/// Whether pid is gone within a few seconds.
+bool ends_soon(pid_t pid) {
+    for (int i = 0; i < 500; ++i) {
+        if (process_gone(pid)) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+}
+}  // namespace
+
+TEST_CASE("process executor: SIGINT to the parent cancels the run and ends its children", "[executor]") {
+    temp_dir dir;
+    std::vector<pid_t> processes;
+    const pid_t pid = start_sleepers("sigint", dir, processes);
     REQUIRE(::kill(pid, SIGINT) == 0);
     const int status = wait_bounded(pid);
     INFO(file_text(dir.path + "/stderr.txt"));
     CHECK(WIFSIGNALED(status));
     if (WIFSIGNALED(status)) CHECK(WTERMSIG(status) == SIGINT);
-    for (const pid_t child : children) CHECK(process_gone(child));
+    for (const pid_t p : processes) CHECK(ends_soon(p));  // the steps and the processes they started
     const auto events = lines_of(file_text(dir.path + "/storage/run1/events.jsonl"));
     REQUIRE_FALSE(events.empty());
     CHECK(field_of(events.back(), "event_type") == "RUN_CANCELED");
@@ -276,4 +297,56 @@ TEST_CASE("process executor: SIGINT to the parent cancels the run and ends its c
     const auto index = lines_of(file_text(dir.path + "/storage/runs.jsonl"));
     REQUIRE(index.size() == 2);
     CHECK(field_of(index[1], "status") == "CANCELED");
+}
+
+TEST_CASE("process executor: cancel() from the program's own SIGINT handler stops the steps and skips the rest",
+          "[executor]") {
+    temp_dir dir;
+    std::vector<pid_t> processes;
+    const pid_t pid = start_sleepers("cancel", dir, processes);
+    REQUIRE(::kill(pid, SIGINT) == 0);
+    const int status = wait_bounded(pid);
+    INFO(file_text(dir.path + "/stderr.txt"));
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);  // the program goes on after wait()
+    for (const pid_t p : processes) CHECK(ends_soon(p));
+    CHECK(has(file_text(dir.path + "/probe.txt"), "wait: false\n"));
+    const auto events = lines_of(file_text(dir.path + "/storage/run1/events.jsonl"));
+    for (const char* key : {"long_a", "long_b"}) {
+        const auto* failure = find_step_event(events, "STEP_FAILURE", key);
+        REQUIRE(failure);
+        CHECK(field_of(*failure, "error_type") == "runlog::canceled");
+        CHECK(has(field_of(*failure, "error_message"), "was stopped: the executor was canceled."));
+    }
+    CHECK(find_step_event(events, "STEP_SKIPPED", "never_started"));
+    CHECK_FALSE(find_step_event(events, "STEP_START", "never_started"));
+    REQUIRE_FALSE(events.empty());
+    CHECK(field_of(events.back(), "event_type") == "RUN_FAILURE");
+}
+
+TEST_CASE("process executor: a parent killed outright takes its steps and their processes with it", "[executor]") {
+    temp_dir dir;
+    std::vector<pid_t> processes;
+    const pid_t pid = start_sleepers("parent_killed", dir, processes);
+    REQUIRE(::kill(pid, SIGKILL) == 0);
+    wait_bounded(pid);
+    for (const pid_t p : processes) CHECK(ends_soon(p));
+}
+
+TEST_CASE("process executor: keys that cannot name compute logs, repeated keys and unknown dependencies are refused",
+          "[executor]") {
+    temp_dir dir;
+    runlog::memory_sink sink;
+    auto log = runlog::make_logger(runlog::pipeline("console", runlog::text_formatter::brief(), sink));
+    runlog::run run(log, "etl", {.run_id = "run1", .base_dir = dir.path, .executor = "multiprocess"});
+    runlog::process_executor steps(run);
+    CHECK_THROWS_WITH(steps.submit("", [] {}), "process_executor: a step needs a key");
+    CHECK_THROWS_WITH(steps.submit("a/b", [] {}),
+                      "process_executor: step key \"a/b\" cannot name its compute log files (no '/', NUL, \".\" or \"..\")");
+    CHECK_THROWS_AS(steps.submit("..", [] {}), std::invalid_argument);
+    CHECK_THROWS_WITH(steps.submit("c", {.after = {"c"}}, [] {}), "process_executor: step \"c\" cannot wait for itself");
+    CHECK_THROWS_WITH(steps.submit("c", {.after = {"later"}}, [] {}),
+                      "process_executor: step \"c\" waits for \"later\", which was not submitted before it");
+    CHECK(steps.wait());  // nothing was started
+    CHECK(steps.status("c") == runlog::step_status::pending);
 }

@@ -76,6 +76,7 @@ private:
 #include <cstdlib>
 #include <cstring>
 #include <iostream>  // to flush the standard streams before and after a redirection
+#include <limits.h>  // PIPE_BUF
 #include <mutex>
 #include <string_view>
 
@@ -460,7 +461,22 @@ struct capture::impl {
                 to_original = true;
             }
         }
-        if (to_original && s.saved >= 0) (void)detail::write_all(s.saved, bytes);
+        if (to_original && s.saved >= 0) tee_lines(s.saved, bytes);
+    }
+
+    /// Passes bytes on in writes that end at line ends where it can, none over PIPE_BUF: several processes
+    /// teeing into one pipe or terminal (a process executor's steps) then keep each other's lines of up to
+    /// PIPE_BUF bytes whole there.
+    static void tee_lines(int fd, std::string_view bytes) noexcept {
+        while (!bytes.empty()) {
+            std::size_t n = bytes.size();
+            if (n > PIPE_BUF) {
+                const std::size_t nl = bytes.substr(0, PIPE_BUF).rfind('\n');
+                n = nl == std::string_view::npos ? PIPE_BUF : nl + 1;
+            }
+            if (detail::write_all(fd, bytes.substr(0, n)) != 0) return;
+            bytes.remove_prefix(n);
+        }
     }
 
     /// Reports on stderr (restored by then) through the sinks' error handler.

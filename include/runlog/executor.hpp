@@ -103,6 +103,10 @@ public:
 
     /// Runs the submitted steps to their end; true when every one succeeded.
     RUNLOG_INLINE bool wait();
+    /// Stops the running steps (SIGTERM to their processes, SIGKILL after kill_grace; each fails with
+    /// runlog::canceled) and starts no more (they are skipped); wait() then returns false. Async-signal-safe:
+    /// a program's own SIGINT handler may call it.
+    RUNLOG_INLINE void cancel() noexcept;
     /// Where the step named key is (pending for an unknown key).
     RUNLOG_INLINE step_status status(std::string_view key) const noexcept;
     /// The pid of the process that ran (or runs) the step named key, or 0.
@@ -122,7 +126,8 @@ private:
     RUNLOG_INLINE void reap();
     RUNLOG_INLINE void finish(node& n, int wait_status);
     RUNLOG_INLINE void end_step(node& n, bool failed) noexcept;
-    RUNLOG_INLINE void stop_running(std::chrono::milliseconds grace) noexcept;
+    RUNLOG_INLINE void stop_running() noexcept;
+    RUNLOG_INLINE void stop_all(const char* why) noexcept;
     RUNLOG_INLINE static void on_crash(void* self, const detail::crash::event& e) noexcept;
     std::size_t slots() const noexcept { return static_cast<std::size_t>(options_.max_concurrent); }
 
@@ -133,6 +138,9 @@ private:
     std::unique_ptr<std::atomic<int>[]> live_;
     int running_ = 0;
     int exceptions_ = 0;
+    std::atomic<bool> cancel_requested_{false};
+    bool canceled_ = false;                  ///< the cancel was seen by wait(): nothing more starts
+    const char* stop_reason_ = "";           ///< why the running steps were stopped
     std::uint32_t owner_pid_;
     detail::crash::hook crash_hook_;
 };
@@ -204,6 +212,10 @@ RUNLOG_INLINE process_executor::process_executor(run& r, executor_options option
     live_ = std::make_unique<std::atomic<int>[]>(static_cast<std::size_t>(options_.max_concurrent));
     for (std::size_t i = 0; i < slots(); ++i) live_[i].store(0);
     exceptions_ = std::uncaught_exceptions();
+    if (r.state_->executor == "in_process")
+        detail::report_problem("process_executor: run " + r.id() +
+                               " was opened with run_options{.executor = \"in_process\"}, so its first and last "
+                               "ENGINE_EVENTs say its steps run in process; open it with .executor = \"multiprocess\"");
     // Stage drain, before the run's: the children are stopped and have written their last records before the
     // parent writes the run's end.
     detail::crash::add(crash_hook_, &on_crash, this, detail::crash::drain);
@@ -213,12 +225,12 @@ RUNLOG_INLINE process_executor::process_executor(run& r, executor_options option
 RUNLOG_INLINE process_executor::~process_executor() {
     if (process_id() == owner_pid_) {
         if (std::uncaught_exceptions() > exceptions_) {
-            stop_running(options_.kill_grace);
+            stop_running();
         } else {
             try {
                 wait();
             } catch (...) {
-                stop_running(options_.kill_grace);
+                stop_running();
             }
         }
     }
@@ -234,11 +246,16 @@ RUNLOG_INLINE process_executor::node* process_executor::find(std::string_view ke
 RUNLOG_INLINE void process_executor::add(std::string key, process_step_options options,
                                          std::unique_ptr<detail::step_body> body, source_location loc) {
     if (key.empty()) throw std::invalid_argument("process_executor: a step needs a key");
+    if (key.find('/') != std::string::npos || key.find('\0') != std::string::npos || key == "." || key == "..")
+        throw std::invalid_argument("process_executor: step key \"" + key +
+                                    "\" cannot name its compute log files (no '/', NUL, \".\" or \"..\")");
     if (find(key)) throw std::invalid_argument("process_executor: step \"" + key + "\" was submitted already");
-    for (const auto& d : options.after)
+    for (const auto& d : options.after) {
+        if (d == key) throw std::invalid_argument("process_executor: step \"" + key + "\" cannot wait for itself");
         if (!find(d))
             throw std::invalid_argument("process_executor: step \"" + key + "\" waits for \"" + d +
                                         "\", which was not submitted before it");
+    }
     auto n = std::make_unique<node>();
     n->key = std::move(key);
     n->options = std::move(options);
@@ -283,7 +300,7 @@ RUNLOG_INLINE void process_executor::start_ready() {
             n.status = step_status::skipped;
             continue;
         }
-        if (waiting || running_ >= options_.max_concurrent) continue;
+        if (waiting || running_ >= options_.max_concurrent || canceled_) continue;
         launch(n);
     }
 }
@@ -311,10 +328,14 @@ RUNLOG_INLINE void process_executor::launch(node& n) {
     detail::flush_standard_streams();  // else the child writes what the parent had buffered again
     pid_t pid;
     {
+        // The async backend parked between passes, so that the child inherits none of its locks held (a
+        // sanitizer's allocator lock among them).
+        detail::async_backend::pause_for_fork();
         // Not inherited held by another thread of the parent (the child opens and ends its step under it).
         std::lock_guard lock(st.mutex);
         pid = ::fork();
     }
+    if (pid != 0) detail::async_backend::resume_after_fork();
     if (pid == 0) {
         ::close(fds[0]);
         work_in_child(n, fds[1]);
@@ -353,7 +374,9 @@ RUNLOG_INLINE void process_executor::work_in_child(node& n, int result_fd) noexc
     // stop reaches the step's own children too.
     ::setpgid(0, 0);
 #if defined(__linux__)
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // no orphan if the parent is killed outright
+    // No orphan if the parent is killed outright: SIGTERM, so that the step's crash handler writes out what it
+    // logged and ends the step's own processes too (on_crash, below).
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (static_cast<std::uint32_t>(::getppid()) != owner_pid_) ::_exit(127);
 #endif
     for (const auto& o : nodes_)  // the parent's descriptors for the other children
@@ -421,8 +444,18 @@ RUNLOG_INLINE void process_executor::work_in_child(node& n, int result_fd) noexc
         ::_exit(125);
     }
     detail::crash::write_out_before_exit();  // queues, buffers and sinks, without the parent's exit handlers
-    const char outcome = ok ? 'S' : 'F';
-    while (::write(result_fd, &outcome, 1) < 0 && errno == EINTR) {
+    // The outcome, and run.fail() called in the step (this copy of the run is not the parent's): 'S' or 'F',
+    // then 'R' and the reason when the run was failed.
+    char report[512];
+    std::size_t size = 0;
+    report[size++] = ok ? 'S' : 'F';
+    if (run_.failed_) {
+        report[size++] = 'R';
+        const std::size_t length = std::min(run_.reason_.size(), sizeof report - size);
+        std::memcpy(report + size, run_.reason_.data(), length);
+        size += length;
+    }
+    while (::write(result_fd, report, size) < 0 && errno == EINTR) {
     }
     ::_exit(ok ? 0 : 1);
 }
@@ -476,6 +509,7 @@ RUNLOG_INLINE int process_executor::capture_directly(node& n, std::string& probl
 
 RUNLOG_INLINE bool process_executor::wait() {
     for (;;) {
+        if (cancel_requested_.load() && !canceled_) stop_all("the executor was canceled");
         start_ready();
         if (running_ == 0) break;
         wait_a_moment();
@@ -505,6 +539,8 @@ RUNLOG_INLINE void process_executor::wait_a_moment() {
 }
 
 RUNLOG_INLINE void process_executor::reap() {
+    // A cancel's signals may have ended a step already: it is reported as stopped, not as killed.
+    if (cancel_requested_.load() && !canceled_) stop_all("the executor was canceled");
     const auto now = std::chrono::steady_clock::now();
     for (auto& p : nodes_) {
         node& n = *p;
@@ -531,8 +567,12 @@ RUNLOG_INLINE void process_executor::reap() {
 
 RUNLOG_INLINE void process_executor::finish(node& n, int wait_status) {
     auto& st = *run_.state_;
-    char outcome = 0;
-    const bool reported = ::read(n.result_fd, &outcome, 1) == 1 && (outcome == 'S' || outcome == 'F');
+    char report[512];
+    const ssize_t got = ::read(n.result_fd, report, sizeof report);
+    const char outcome = got > 0 ? report[0] : 0;
+    const bool reported = outcome == 'S' || outcome == 'F';
+    if (reported && got > 1 && report[1] == 'R')  // run.fail() in the step
+        run_.fail(std::string_view(report + 2, static_cast<std::size_t>(got - 2)));
     // A step's own processes that outlive it (a daemon it started) are stopped with it.
     ::kill(-n.pid, SIGKILL);
     if (!reported) {
@@ -548,7 +588,7 @@ RUNLOG_INLINE void process_executor::finish(node& n, int wait_status) {
             text = who + " ran past the step's time limit of " + std::string(took.view()) + " and was stopped.";
         } else if (n.stopped) {
             type = "runlog::canceled";
-            text = who + " was stopped: the executor's scope ended with an exception.";
+            text = who + " was stopped: " + stop_reason_ + ".";
         } else if (wait_status >= 0 && WIFSIGNALED(wait_status)) {
             type = "runlog::step_worker_killed";
             signal = detail::describe_signal(WTERMSIG(wait_status));
@@ -600,18 +640,38 @@ RUNLOG_INLINE void process_executor::end_step(node& n, bool failed) noexcept {
     if (n.pid > 0 && running_ > 0) --running_;
 }
 
-RUNLOG_INLINE void process_executor::stop_running(std::chrono::milliseconds grace) noexcept {
+RUNLOG_INLINE void process_executor::cancel() noexcept {
+    cancel_requested_.store(true);
+    for (std::size_t i = 0; i < slots(); ++i)
+        if (const int pid = live_[i].load(); pid > 0) {
+            ::kill(-pid, SIGTERM);
+            ::kill(pid, SIGTERM);
+        }
+}
+
+RUNLOG_INLINE void process_executor::stop_all(const char* why) noexcept {
+    canceled_ = true;
+    stop_reason_ = why;
+    const auto kill_at = std::chrono::steady_clock::now() + options_.kill_grace;
+    for (auto& p : nodes_)
+        if (p->status == step_status::running) {
+            p->stopped = true;
+            ::kill(-p->pid, SIGTERM);
+            ::kill(p->pid, SIGTERM);
+            p->kill_at = std::min(p->kill_at, kill_at);
+            p->deadline = std::chrono::steady_clock::time_point::max();
+        }
+    auto& st = *run_.state_;
+    for (auto& p : nodes_)  // what was waiting will not start
+        if (p->status == step_status::pending) {
+            p->status = step_status::skipped;
+            st.emit(events::step_skipped{}, p->key, {}, p->loc);
+        }
+}
+
+RUNLOG_INLINE void process_executor::stop_running() noexcept {
     try {
-        for (auto& p : nodes_)
-            if (p->status == step_status::running) {
-                p->stopped = true;
-                ::kill(-p->pid, SIGTERM);
-                ::kill(p->pid, SIGTERM);
-                p->kill_at = std::chrono::steady_clock::now() + grace;
-                p->deadline = std::chrono::steady_clock::time_point::max();
-            }
-        for (auto& p : nodes_)  // what was waiting will not start
-            if (p->status == step_status::pending) p->status = step_status::skipped;
+        stop_all("the executor's scope ended with an exception");
         while (running_ > 0) {
             wait_a_moment();
             reap();
@@ -622,7 +682,18 @@ RUNLOG_INLINE void process_executor::stop_running(std::chrono::milliseconds grac
 
 RUNLOG_INLINE void process_executor::on_crash(void* self, const detail::crash::event& e) noexcept {
     auto& x = *static_cast<process_executor*>(self);
-    if (process_id() != x.owner_pid_) return;  // a child's copy
+    if (process_id() != x.owner_pid_) {
+        // In a step's process that is being stopped (by the parent, or because the parent died): the processes
+        // it started, in its process group, end with it.
+        if (process_id() == x.run_.state_->worker_pid && e.kind == detail::crash::ending::canceled) {
+            sigset_t term;  // not this process again before its handler is done (it ends by its own signal)
+            sigemptyset(&term);
+            sigaddset(&term, SIGTERM);
+            ::pthread_sigmask(SIG_BLOCK, &term, nullptr);
+            ::kill(0, SIGTERM);
+        }
+        return;
+    }
     const std::size_t n = x.slots();
     bool any = false;
     for (std::size_t i = 0; i < n; ++i)

@@ -41,9 +41,19 @@ inline context& thread_context() noexcept {
     return ctx;
 }
 
+/// The calling thread's kernel id once known, else 0.
+inline std::uint64_t& thread_id_slot() noexcept {
+    thread_local std::uint64_t id = 0;
+    return id;
+}
+
 struct pid_cache {
     static inline std::uint32_t value = 0;
-    static void refresh() noexcept { value = static_cast<std::uint32_t>(::getpid()); }
+    /// Also forgets the calling thread's id: after fork(), the child's one thread has an id of its own.
+    static void refresh() noexcept {
+        value = static_cast<std::uint32_t>(::getpid());
+        thread_id_slot() = 0;
+    }
     pid_cache() noexcept {
         refresh();
         ::pthread_atfork(nullptr, nullptr, &pid_cache::refresh);
@@ -60,7 +70,9 @@ inline std::uint32_t process_id() noexcept {
 
 /// The calling thread's kernel id (what `ps -L` and `top -H` show).
 inline std::uint64_t thread_id() noexcept {
-    thread_local std::uint64_t id = static_cast<std::uint64_t>(::syscall(SYS_gettid));
+    std::uint64_t& id = detail::thread_id_slot();
+    if (id == 0) [[unlikely]]
+        id = static_cast<std::uint64_t>(::syscall(SYS_gettid));
     return id;
 }
 

@@ -1237,9 +1237,19 @@ inline context& thread_context() noexcept {
     return ctx;
 }
 
+/// The calling thread's kernel id once known, else 0.
+inline std::uint64_t& thread_id_slot() noexcept {
+    thread_local std::uint64_t id = 0;
+    return id;
+}
+
 struct pid_cache {
     static inline std::uint32_t value = 0;
-    static void refresh() noexcept { value = static_cast<std::uint32_t>(::getpid()); }
+    /// Also forgets the calling thread's id: after fork(), the child's one thread has an id of its own.
+    static void refresh() noexcept {
+        value = static_cast<std::uint32_t>(::getpid());
+        thread_id_slot() = 0;
+    }
     pid_cache() noexcept {
         refresh();
         ::pthread_atfork(nullptr, nullptr, &pid_cache::refresh);
@@ -1256,7 +1266,9 @@ inline std::uint32_t process_id() noexcept {
 
 /// The calling thread's kernel id (what `ps -L` and `top -H` show).
 inline std::uint64_t thread_id() noexcept {
-    thread_local std::uint64_t id = static_cast<std::uint64_t>(::syscall(SYS_gettid));
+    std::uint64_t& id = detail::thread_id_slot();
+    if (id == 0) [[unlikely]]
+        id = static_cast<std::uint64_t>(::syscall(SYS_gettid));
     return id;
 }
 
@@ -3273,6 +3285,11 @@ public:
     /// own, with a thread and empty queues, if the parent had started one. The queues the child inherited
     /// hold the parent's records, which the parent writes: they are left alone.
     RUNLOG_INLINE static void restart_in_child();
+    /// Around a fork() that the child goes on from (a process executor's): the backend thread is parked
+    /// between passes, so that it holds no lock (its allocator's included) that the child would inherit held.
+    /// Does nothing when no backend runs.
+    RUNLOG_INLINE static void pause_for_fork();
+    RUNLOG_INLINE static void resume_after_fork();
 
 private:
     RUNLOG_INLINE async_backend();
@@ -5147,6 +5164,10 @@ public:
 
     /// Runs the submitted steps to their end; true when every one succeeded.
     RUNLOG_INLINE bool wait();
+    /// Stops the running steps (SIGTERM to their processes, SIGKILL after kill_grace; each fails with
+    /// runlog::canceled) and starts no more (they are skipped); wait() then returns false. Async-signal-safe:
+    /// a program's own SIGINT handler may call it.
+    RUNLOG_INLINE void cancel() noexcept;
     /// Where the step named key is (pending for an unknown key).
     RUNLOG_INLINE step_status status(std::string_view key) const noexcept;
     /// The pid of the process that ran (or runs) the step named key, or 0.
@@ -5166,7 +5187,8 @@ private:
     RUNLOG_INLINE void reap();
     RUNLOG_INLINE void finish(node& n, int wait_status);
     RUNLOG_INLINE void end_step(node& n, bool failed) noexcept;
-    RUNLOG_INLINE void stop_running(std::chrono::milliseconds grace) noexcept;
+    RUNLOG_INLINE void stop_running() noexcept;
+    RUNLOG_INLINE void stop_all(const char* why) noexcept;
     RUNLOG_INLINE static void on_crash(void* self, const detail::crash::event& e) noexcept;
     std::size_t slots() const noexcept { return static_cast<std::size_t>(options_.max_concurrent); }
 
@@ -5177,6 +5199,9 @@ private:
     std::unique_ptr<std::atomic<int>[]> live_;
     int running_ = 0;
     int exceptions_ = 0;
+    std::atomic<bool> cancel_requested_{false};
+    bool canceled_ = false;                  ///< the cancel was seen by wait(): nothing more starts
+    const char* stop_reason_ = "";           ///< why the running steps were stopped
     std::uint32_t owner_pid_;
     detail::crash::hook crash_hook_;
 };
@@ -7606,6 +7631,7 @@ RUNLOG_INLINE void callback_sink::write(std::string_view bytes) noexcept {
 /// and the config watcher: <thread> and <condition_variable> (with C++20's stop tokens) cost every file that
 /// compiles those definitions more than the rest of them.
 
+#include <signal.h>
 
 
 namespace runlog {
@@ -7620,12 +7646,21 @@ public:
     native_thread& operator=(const native_thread&) = delete;
     ~native_thread() { join(); }
 
-    /// Starts fn(arg) on a new thread; throws std::runtime_error naming the reason when it cannot.
+    /// Starts fn(arg) on a new thread; throws std::runtime_error naming the reason when it cannot. The thread
+    /// blocks the signals a process is sent to stop or to be told something (SIGTERM, SIGINT, SIGHUP, SIGQUIT,
+    /// SIGUSR1, SIGUSR2, SIGCHLD, SIGWINCH): the kernel gives such a signal to a thread that does not block it,
+    /// and runlog's threads must not take the program's (its handler's work would happen beside the program's
+    /// threads, or not at all).
     void start(void (*fn)(void*), void* arg) {
         fn_ = fn;
         arg_ = arg;
-        if (const int err = ::pthread_create(&id_, nullptr, &native_thread::run, this); err != 0)
-            throw std::runtime_error(std::string("cannot start a thread: ") + std::strerror(err));
+        sigset_t quiet, old;
+        sigemptyset(&quiet);
+        for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCHLD, SIGWINCH}) sigaddset(&quiet, sig);
+        ::pthread_sigmask(SIG_BLOCK, &quiet, &old);  // the new thread starts with the caller's mask
+        const int err = ::pthread_create(&id_, nullptr, &native_thread::run, this);
+        ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+        if (err != 0) throw std::runtime_error(std::string("cannot start a thread: ") + std::strerror(err));
         joinable_ = true;
     }
     bool joinable() const noexcept { return joinable_; }
@@ -8768,7 +8803,17 @@ struct async_backend::impl {
         // The first calibration spans 10 ms; re-calibrating at 20, 40, 80 ms... up to resync_every keeps
         // the error of the tick rate, and so the drift between resyncs, small from the start.
         auto resync_interval = std::chrono::steady_clock::duration(std::chrono::milliseconds(10));
+        std::unique_lock busy(busy_);
         for (;;) {
+            if (pause_requested_.load(std::memory_order_acquire)) [[unlikely]] {
+                busy.unlock();  // parked: the forking thread takes busy_
+                {
+                    std::unique_lock p(pause_mutex_);
+                    while (pause_requested_.load(std::memory_order_acquire))
+                        pause_cv_.wait_for(p, std::chrono::milliseconds(10));
+                }
+                busy.lock();
+            }
             const bool stopping = stop_.load(std::memory_order_acquire);
             if (const auto v = rings_version_.load(std::memory_order_acquire); v != version) {
                 std::lock_guard lock(rings_mutex_);
@@ -8794,9 +8839,13 @@ struct async_backend::impl {
             if (handled) continue;
             drop_orphans(rings, version);
             if (stopping) break;
-            std::unique_lock lock(wake_mutex_);
-            wake_cv_.wait_for(lock, options().idle_sleep, [&] { return wake_requested_; });
-            wake_requested_ = false;
+            busy.unlock();  // asleep: a fork need not wait for the next pass
+            {
+                std::unique_lock lock(wake_mutex_);
+                wake_cv_.wait_for(lock, options().idle_sleep, [&] { return wake_requested_; });
+                wake_requested_ = false;
+            }
+            busy.lock();
         }
         stopped_flag().store(true, std::memory_order_release);
         done_cv_.notify_all();
@@ -8937,6 +8986,10 @@ struct async_backend::impl {
     native_thread thread_;
     crash::hook crash_hook_;
     bool abandoned_ = false;  ///< the parent's backend, in a child that started its own
+    std::mutex busy_;          ///< held by the backend thread except while it sleeps or is parked
+    std::atomic<bool> pause_requested_{false};
+    std::mutex pause_mutex_;
+    native_condition pause_cv_;
 };
 
 RUNLOG_INLINE async_backend::async_backend() : impl_(new impl) {}
@@ -8953,6 +9006,26 @@ RUNLOG_INLINE async_backend& async_backend::instance() {
     }();
     (void)made;
     return *current();
+}
+
+RUNLOG_INLINE void async_backend::pause_for_fork() {
+    if (!started().load(std::memory_order_acquire) || stopped_flag().load(std::memory_order_acquire)) return;
+    impl& b = *instance().impl_;
+    b.pause_requested_.store(true, std::memory_order_release);
+    b.wake();
+    b.busy_.lock();
+}
+
+RUNLOG_INLINE void async_backend::resume_after_fork() {
+    if (!started().load(std::memory_order_acquire)) return;
+    impl& b = *instance().impl_;
+    if (!b.pause_requested_.load(std::memory_order_acquire)) return;
+    b.busy_.unlock();
+    {
+        std::lock_guard p(b.pause_mutex_);
+        b.pause_requested_.store(false, std::memory_order_release);
+    }
+    b.pause_cv_.notify_all();
 }
 
 RUNLOG_INLINE void async_backend::restart_in_child() {
@@ -9829,6 +9902,7 @@ RUNLOG_INLINE void step::observe(std::string_view asset_key, fields metadata, st
 
 // ---- runlog/capture.hpp (definitions)
 #include <iostream>  // to flush the standard streams before and after a redirection
+#include <limits.h>  // PIPE_BUF
 
 #include <poll.h>
 #include <sys/ioctl.h>
@@ -10204,7 +10278,22 @@ struct capture::impl {
                 to_original = true;
             }
         }
-        if (to_original && s.saved >= 0) (void)detail::write_all(s.saved, bytes);
+        if (to_original && s.saved >= 0) tee_lines(s.saved, bytes);
+    }
+
+    /// Passes bytes on in writes that end at line ends where it can, none over PIPE_BUF: several processes
+    /// teeing into one pipe or terminal (a process executor's steps) then keep each other's lines of up to
+    /// PIPE_BUF bytes whole there.
+    static void tee_lines(int fd, std::string_view bytes) noexcept {
+        while (!bytes.empty()) {
+            std::size_t n = bytes.size();
+            if (n > PIPE_BUF) {
+                const std::size_t nl = bytes.substr(0, PIPE_BUF).rfind('\n');
+                n = nl == std::string_view::npos ? PIPE_BUF : nl + 1;
+            }
+            if (detail::write_all(fd, bytes.substr(0, n)) != 0) return;
+            bytes.remove_prefix(n);
+        }
     }
 
     /// Reports on stderr (restored by then) through the sinks' error handler.
@@ -12135,6 +12224,10 @@ RUNLOG_INLINE process_executor::process_executor(run& r, executor_options option
     live_ = std::make_unique<std::atomic<int>[]>(static_cast<std::size_t>(options_.max_concurrent));
     for (std::size_t i = 0; i < slots(); ++i) live_[i].store(0);
     exceptions_ = std::uncaught_exceptions();
+    if (r.state_->executor == "in_process")
+        detail::report_problem("process_executor: run " + r.id() +
+                               " was opened with run_options{.executor = \"in_process\"}, so its first and last "
+                               "ENGINE_EVENTs say its steps run in process; open it with .executor = \"multiprocess\"");
     // Stage drain, before the run's: the children are stopped and have written their last records before the
     // parent writes the run's end.
     detail::crash::add(crash_hook_, &on_crash, this, detail::crash::drain);
@@ -12144,12 +12237,12 @@ RUNLOG_INLINE process_executor::process_executor(run& r, executor_options option
 RUNLOG_INLINE process_executor::~process_executor() {
     if (process_id() == owner_pid_) {
         if (std::uncaught_exceptions() > exceptions_) {
-            stop_running(options_.kill_grace);
+            stop_running();
         } else {
             try {
                 wait();
             } catch (...) {
-                stop_running(options_.kill_grace);
+                stop_running();
             }
         }
     }
@@ -12165,11 +12258,16 @@ RUNLOG_INLINE process_executor::node* process_executor::find(std::string_view ke
 RUNLOG_INLINE void process_executor::add(std::string key, process_step_options options,
                                          std::unique_ptr<detail::step_body> body, source_location loc) {
     if (key.empty()) throw std::invalid_argument("process_executor: a step needs a key");
+    if (key.find('/') != std::string::npos || key.find('\0') != std::string::npos || key == "." || key == "..")
+        throw std::invalid_argument("process_executor: step key \"" + key +
+                                    "\" cannot name its compute log files (no '/', NUL, \".\" or \"..\")");
     if (find(key)) throw std::invalid_argument("process_executor: step \"" + key + "\" was submitted already");
-    for (const auto& d : options.after)
+    for (const auto& d : options.after) {
+        if (d == key) throw std::invalid_argument("process_executor: step \"" + key + "\" cannot wait for itself");
         if (!find(d))
             throw std::invalid_argument("process_executor: step \"" + key + "\" waits for \"" + d +
                                         "\", which was not submitted before it");
+    }
     auto n = std::make_unique<node>();
     n->key = std::move(key);
     n->options = std::move(options);
@@ -12214,7 +12312,7 @@ RUNLOG_INLINE void process_executor::start_ready() {
             n.status = step_status::skipped;
             continue;
         }
-        if (waiting || running_ >= options_.max_concurrent) continue;
+        if (waiting || running_ >= options_.max_concurrent || canceled_) continue;
         launch(n);
     }
 }
@@ -12242,10 +12340,14 @@ RUNLOG_INLINE void process_executor::launch(node& n) {
     detail::flush_standard_streams();  // else the child writes what the parent had buffered again
     pid_t pid;
     {
+        // The async backend parked between passes, so that the child inherits none of its locks held (a
+        // sanitizer's allocator lock among them).
+        detail::async_backend::pause_for_fork();
         // Not inherited held by another thread of the parent (the child opens and ends its step under it).
         std::lock_guard lock(st.mutex);
         pid = ::fork();
     }
+    if (pid != 0) detail::async_backend::resume_after_fork();
     if (pid == 0) {
         ::close(fds[0]);
         work_in_child(n, fds[1]);
@@ -12284,7 +12386,9 @@ RUNLOG_INLINE void process_executor::work_in_child(node& n, int result_fd) noexc
     // stop reaches the step's own children too.
     ::setpgid(0, 0);
 #if defined(__linux__)
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // no orphan if the parent is killed outright
+    // No orphan if the parent is killed outright: SIGTERM, so that the step's crash handler writes out what it
+    // logged and ends the step's own processes too (on_crash, below).
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (static_cast<std::uint32_t>(::getppid()) != owner_pid_) ::_exit(127);
 #endif
     for (const auto& o : nodes_)  // the parent's descriptors for the other children
@@ -12352,8 +12456,18 @@ RUNLOG_INLINE void process_executor::work_in_child(node& n, int result_fd) noexc
         ::_exit(125);
     }
     detail::crash::write_out_before_exit();  // queues, buffers and sinks, without the parent's exit handlers
-    const char outcome = ok ? 'S' : 'F';
-    while (::write(result_fd, &outcome, 1) < 0 && errno == EINTR) {
+    // The outcome, and run.fail() called in the step (this copy of the run is not the parent's): 'S' or 'F',
+    // then 'R' and the reason when the run was failed.
+    char report[512];
+    std::size_t size = 0;
+    report[size++] = ok ? 'S' : 'F';
+    if (run_.failed_) {
+        report[size++] = 'R';
+        const std::size_t length = std::min(run_.reason_.size(), sizeof report - size);
+        std::memcpy(report + size, run_.reason_.data(), length);
+        size += length;
+    }
+    while (::write(result_fd, report, size) < 0 && errno == EINTR) {
     }
     ::_exit(ok ? 0 : 1);
 }
@@ -12407,6 +12521,7 @@ RUNLOG_INLINE int process_executor::capture_directly(node& n, std::string& probl
 
 RUNLOG_INLINE bool process_executor::wait() {
     for (;;) {
+        if (cancel_requested_.load() && !canceled_) stop_all("the executor was canceled");
         start_ready();
         if (running_ == 0) break;
         wait_a_moment();
@@ -12436,6 +12551,8 @@ RUNLOG_INLINE void process_executor::wait_a_moment() {
 }
 
 RUNLOG_INLINE void process_executor::reap() {
+    // A cancel's signals may have ended a step already: it is reported as stopped, not as killed.
+    if (cancel_requested_.load() && !canceled_) stop_all("the executor was canceled");
     const auto now = std::chrono::steady_clock::now();
     for (auto& p : nodes_) {
         node& n = *p;
@@ -12462,8 +12579,12 @@ RUNLOG_INLINE void process_executor::reap() {
 
 RUNLOG_INLINE void process_executor::finish(node& n, int wait_status) {
     auto& st = *run_.state_;
-    char outcome = 0;
-    const bool reported = ::read(n.result_fd, &outcome, 1) == 1 && (outcome == 'S' || outcome == 'F');
+    char report[512];
+    const ssize_t got = ::read(n.result_fd, report, sizeof report);
+    const char outcome = got > 0 ? report[0] : 0;
+    const bool reported = outcome == 'S' || outcome == 'F';
+    if (reported && got > 1 && report[1] == 'R')  // run.fail() in the step
+        run_.fail(std::string_view(report + 2, static_cast<std::size_t>(got - 2)));
     // A step's own processes that outlive it (a daemon it started) are stopped with it.
     ::kill(-n.pid, SIGKILL);
     if (!reported) {
@@ -12479,7 +12600,7 @@ RUNLOG_INLINE void process_executor::finish(node& n, int wait_status) {
             text = who + " ran past the step's time limit of " + std::string(took.view()) + " and was stopped.";
         } else if (n.stopped) {
             type = "runlog::canceled";
-            text = who + " was stopped: the executor's scope ended with an exception.";
+            text = who + " was stopped: " + stop_reason_ + ".";
         } else if (wait_status >= 0 && WIFSIGNALED(wait_status)) {
             type = "runlog::step_worker_killed";
             signal = detail::describe_signal(WTERMSIG(wait_status));
@@ -12531,18 +12652,38 @@ RUNLOG_INLINE void process_executor::end_step(node& n, bool failed) noexcept {
     if (n.pid > 0 && running_ > 0) --running_;
 }
 
-RUNLOG_INLINE void process_executor::stop_running(std::chrono::milliseconds grace) noexcept {
+RUNLOG_INLINE void process_executor::cancel() noexcept {
+    cancel_requested_.store(true);
+    for (std::size_t i = 0; i < slots(); ++i)
+        if (const int pid = live_[i].load(); pid > 0) {
+            ::kill(-pid, SIGTERM);
+            ::kill(pid, SIGTERM);
+        }
+}
+
+RUNLOG_INLINE void process_executor::stop_all(const char* why) noexcept {
+    canceled_ = true;
+    stop_reason_ = why;
+    const auto kill_at = std::chrono::steady_clock::now() + options_.kill_grace;
+    for (auto& p : nodes_)
+        if (p->status == step_status::running) {
+            p->stopped = true;
+            ::kill(-p->pid, SIGTERM);
+            ::kill(p->pid, SIGTERM);
+            p->kill_at = std::min(p->kill_at, kill_at);
+            p->deadline = std::chrono::steady_clock::time_point::max();
+        }
+    auto& st = *run_.state_;
+    for (auto& p : nodes_)  // what was waiting will not start
+        if (p->status == step_status::pending) {
+            p->status = step_status::skipped;
+            st.emit(events::step_skipped{}, p->key, {}, p->loc);
+        }
+}
+
+RUNLOG_INLINE void process_executor::stop_running() noexcept {
     try {
-        for (auto& p : nodes_)
-            if (p->status == step_status::running) {
-                p->stopped = true;
-                ::kill(-p->pid, SIGTERM);
-                ::kill(p->pid, SIGTERM);
-                p->kill_at = std::chrono::steady_clock::now() + grace;
-                p->deadline = std::chrono::steady_clock::time_point::max();
-            }
-        for (auto& p : nodes_)  // what was waiting will not start
-            if (p->status == step_status::pending) p->status = step_status::skipped;
+        stop_all("the executor's scope ended with an exception");
         while (running_ > 0) {
             wait_a_moment();
             reap();
@@ -12553,7 +12694,18 @@ RUNLOG_INLINE void process_executor::stop_running(std::chrono::milliseconds grac
 
 RUNLOG_INLINE void process_executor::on_crash(void* self, const detail::crash::event& e) noexcept {
     auto& x = *static_cast<process_executor*>(self);
-    if (process_id() != x.owner_pid_) return;  // a child's copy
+    if (process_id() != x.owner_pid_) {
+        // In a step's process that is being stopped (by the parent, or because the parent died): the processes
+        // it started, in its process group, end with it.
+        if (process_id() == x.run_.state_->worker_pid && e.kind == detail::crash::ending::canceled) {
+            sigset_t term;  // not this process again before its handler is done (it ends by its own signal)
+            sigemptyset(&term);
+            sigaddset(&term, SIGTERM);
+            ::pthread_sigmask(SIG_BLOCK, &term, nullptr);
+            ::kill(0, SIGTERM);
+        }
+        return;
+    }
     const std::size_t n = x.slots();
     bool any = false;
     for (std::size_t i = 0; i < n; ++i)

@@ -59,6 +59,11 @@ public:
     /// own, with a thread and empty queues, if the parent had started one. The queues the child inherited
     /// hold the parent's records, which the parent writes: they are left alone.
     RUNLOG_INLINE static void restart_in_child();
+    /// Around a fork() that the child goes on from (a process executor's): the backend thread is parked
+    /// between passes, so that it holds no lock (its allocator's included) that the child would inherit held.
+    /// Does nothing when no backend runs.
+    RUNLOG_INLINE static void pause_for_fork();
+    RUNLOG_INLINE static void resume_after_fork();
 
 private:
     RUNLOG_INLINE async_backend();
@@ -259,7 +264,17 @@ struct async_backend::impl {
         // The first calibration spans 10 ms; re-calibrating at 20, 40, 80 ms... up to resync_every keeps
         // the error of the tick rate, and so the drift between resyncs, small from the start.
         auto resync_interval = std::chrono::steady_clock::duration(std::chrono::milliseconds(10));
+        std::unique_lock busy(busy_);
         for (;;) {
+            if (pause_requested_.load(std::memory_order_acquire)) [[unlikely]] {
+                busy.unlock();  // parked: the forking thread takes busy_
+                {
+                    std::unique_lock p(pause_mutex_);
+                    while (pause_requested_.load(std::memory_order_acquire))
+                        pause_cv_.wait_for(p, std::chrono::milliseconds(10));
+                }
+                busy.lock();
+            }
             const bool stopping = stop_.load(std::memory_order_acquire);
             if (const auto v = rings_version_.load(std::memory_order_acquire); v != version) {
                 std::lock_guard lock(rings_mutex_);
@@ -285,9 +300,13 @@ struct async_backend::impl {
             if (handled) continue;
             drop_orphans(rings, version);
             if (stopping) break;
-            std::unique_lock lock(wake_mutex_);
-            wake_cv_.wait_for(lock, options().idle_sleep, [&] { return wake_requested_; });
-            wake_requested_ = false;
+            busy.unlock();  // asleep: a fork need not wait for the next pass
+            {
+                std::unique_lock lock(wake_mutex_);
+                wake_cv_.wait_for(lock, options().idle_sleep, [&] { return wake_requested_; });
+                wake_requested_ = false;
+            }
+            busy.lock();
         }
         stopped_flag().store(true, std::memory_order_release);
         done_cv_.notify_all();
@@ -428,6 +447,10 @@ struct async_backend::impl {
     native_thread thread_;
     crash::hook crash_hook_;
     bool abandoned_ = false;  ///< the parent's backend, in a child that started its own
+    std::mutex busy_;          ///< held by the backend thread except while it sleeps or is parked
+    std::atomic<bool> pause_requested_{false};
+    std::mutex pause_mutex_;
+    native_condition pause_cv_;
 };
 
 RUNLOG_INLINE async_backend::async_backend() : impl_(new impl) {}
@@ -444,6 +467,26 @@ RUNLOG_INLINE async_backend& async_backend::instance() {
     }();
     (void)made;
     return *current();
+}
+
+RUNLOG_INLINE void async_backend::pause_for_fork() {
+    if (!started().load(std::memory_order_acquire) || stopped_flag().load(std::memory_order_acquire)) return;
+    impl& b = *instance().impl_;
+    b.pause_requested_.store(true, std::memory_order_release);
+    b.wake();
+    b.busy_.lock();
+}
+
+RUNLOG_INLINE void async_backend::resume_after_fork() {
+    if (!started().load(std::memory_order_acquire)) return;
+    impl& b = *instance().impl_;
+    if (!b.pause_requested_.load(std::memory_order_acquire)) return;
+    b.busy_.unlock();
+    {
+        std::lock_guard p(b.pause_mutex_);
+        b.pause_requested_.store(false, std::memory_order_release);
+    }
+    b.pause_cv_.notify_all();
 }
 
 RUNLOG_INLINE void async_backend::restart_in_child() {

@@ -10,6 +10,7 @@
 #include <string>
 
 #include <pthread.h>
+#include <signal.h>
 
 #include "chrono.hpp"
 
@@ -25,12 +26,21 @@ public:
     native_thread& operator=(const native_thread&) = delete;
     ~native_thread() { join(); }
 
-    /// Starts fn(arg) on a new thread; throws std::runtime_error naming the reason when it cannot.
+    /// Starts fn(arg) on a new thread; throws std::runtime_error naming the reason when it cannot. The thread
+    /// blocks the signals a process is sent to stop or to be told something (SIGTERM, SIGINT, SIGHUP, SIGQUIT,
+    /// SIGUSR1, SIGUSR2, SIGCHLD, SIGWINCH): the kernel gives such a signal to a thread that does not block it,
+    /// and runlog's threads must not take the program's (its handler's work would happen beside the program's
+    /// threads, or not at all).
     void start(void (*fn)(void*), void* arg) {
         fn_ = fn;
         arg_ = arg;
-        if (const int err = ::pthread_create(&id_, nullptr, &native_thread::run, this); err != 0)
-            throw std::runtime_error(std::string("cannot start a thread: ") + std::strerror(err));
+        sigset_t quiet, old;
+        sigemptyset(&quiet);
+        for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCHLD, SIGWINCH}) sigaddset(&quiet, sig);
+        ::pthread_sigmask(SIG_BLOCK, &quiet, &old);  // the new thread starts with the caller's mask
+        const int err = ::pthread_create(&id_, nullptr, &native_thread::run, this);
+        ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+        if (err != 0) throw std::runtime_error(std::string("cannot start a thread: ") + std::strerror(err));
         joinable_ = true;
     }
     bool joinable() const noexcept { return joinable_; }
