@@ -325,6 +325,12 @@ TEST_CASE("process executor: cancel() from the program's own SIGINT handler stop
 }
 
 TEST_CASE("process executor: a parent killed outright takes its steps and their processes with it", "[executor]") {
+#if defined(__SANITIZE_THREAD__)
+    // ThreadSanitizer holds a signal back while the thread waits in waitpid() (std::system), so the step's
+    // handler would run only after the 60 s sleep.
+    WARN("skipped under ThreadSanitizer, which defers the steps' SIGTERM while they wait for their child");
+    return;
+#endif
     temp_dir dir;
     std::vector<pid_t> processes;
     const pid_t pid = start_sleepers("parent_killed", dir, processes);
