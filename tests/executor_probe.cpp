@@ -38,6 +38,12 @@ int open_descriptors() {
     return n;
 }
 
+/// A logger with a console at INFO.
+auto console_logger() {
+    return runlog::make_logger(
+        "etl", runlog::pipeline("console", runlog::text_formatter::brief(), runlog::stderr_sink{}, runlog::level::info));
+}
+
 runlog::run_options options(const std::string& dir) {
     return {.run_id = "run1", .base_dir = dir + "/storage", .executor = "multiprocess"};
 }
@@ -103,8 +109,7 @@ int parallel(const std::string& dir) {
 }
 
 int failures(const std::string& dir) {
-    auto log = runlog::make_logger(
-        "etl", runlog::pipeline("console", runlog::text_formatter::brief(), runlog::stderr_sink{}, runlog::level::info));
+    auto log = console_logger();
     bool ok = true;
     const int fds = open_descriptors();
     pid_t hung = 0;
@@ -152,8 +157,7 @@ extern "C" void on_sigint(int) {
 }
 
 int cancel(const std::string& dir) {
-    auto log = runlog::make_logger(
-        "etl", runlog::pipeline("console", runlog::text_formatter::brief(), runlog::stderr_sink{}, runlog::level::info));
+    auto log = console_logger();
     bool ok = true;
     {
         runlog::run run(log, "etl", options(dir));
@@ -171,19 +175,9 @@ int cancel(const std::string& dir) {
     return 0;
 }
 
-int parent_killed(const std::string& dir) {
-    auto log = runlog::make_logger(
-        "etl", runlog::pipeline("console", runlog::text_formatter::brief(), runlog::stderr_sink{}, runlog::level::info));
-    runlog::run run(log, "etl", options(dir));
-    runlog::process_executor steps(run, {.tee = false});
-    submit_sleepers(steps, dir, {"long_a", "long_b"});
-    steps.wait();
-    return 0;
-}
-
-int sigint(const std::string& dir) {
-    auto log = runlog::make_logger(
-        "etl", runlog::pipeline("console", runlog::text_formatter::brief(), runlog::stderr_sink{}, runlog::level::info));
+/// Two sleeping steps, for a SIGINT to the parent or a SIGKILL of it.
+int sleepers(const std::string& dir) {
+    auto log = console_logger();
     runlog::run run(log, "etl", options(dir));
     runlog::process_executor steps(run, {.tee = false});
     submit_sleepers(steps, dir, {"long_a", "long_b"});
@@ -202,9 +196,8 @@ int main(int argc, char** argv) {
     const std::string what = argv[1], dir = argv[2];
     if (what == "parallel") return parallel(dir);
     if (what == "failures") return failures(dir);
-    if (what == "sigint") return sigint(dir);
+    if (what == "sigint" || what == "parent_killed") return sleepers(dir);
     if (what == "cancel") return cancel(dir);
-    if (what == "parent_killed") return parent_killed(dir);
     std::fprintf(stderr, "unknown scenario %s\n", argv[1]);
     return 2;
 }

@@ -97,6 +97,33 @@ namespace runlog {
 inline namespace v0 {
 namespace detail {
 
+/// Makes `<run dir>/compute_logs/` (private, see open_private_directory) and opens in it `<key>.out` and
+/// `<key>.err` for writing, truncated, never through a symbolic link, after removing an earlier
+/// `<key>.complete` (no longer true). Returns the directory's descriptor, held open, and the files' in files;
+/// throws capture_error naming the path and the reason, with nothing left open.
+inline int open_compute_logs(const std::string& key, const std::string& out_path, const std::string& err_path,
+                             mode_t file_mode, mode_t directory_mode, int (&files)[2]) {
+    if (int err = create_parent_directories(out_path, directory_mode))
+        throw capture_error("cannot create the compute log directory for \"" + out_path + "\": " + std::strerror(err));
+    const std::string dir = out_path.substr(0, out_path.rfind('/'));
+    std::string problem;
+    const int dfd = open_private_directory(AT_FDCWD, dir, dir, &problem);
+    if (dfd < 0) throw capture_error("unsafe compute log directory: " + problem);
+    ::unlinkat(dfd, (key + ".complete").c_str(), 0);
+    for (int i = 0; i < 2; ++i) {
+        files[i] = open_file_at(dfd, key + (i ? ".err" : ".out"), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, file_mode);
+        if (files[i] >= 0) continue;
+        const int err = errno;
+        if (i) ::close(files[0]);
+        ::close(dfd);
+        const std::string& path = i ? err_path : out_path;
+        if (err == ELOOP)
+            throw capture_error("cannot open the compute log \"" + path + "\": it is a symbolic link (refused)");
+        throw capture_error("cannot open the compute log \"" + path + "\": " + std::strerror(err));
+    }
+    return dfd;
+}
+
 /// 8 random lowercase letters.
 inline std::string random_file_key() {
     std::string k(8, 'a');
@@ -299,25 +326,14 @@ struct capture::impl {
 
     /// Opens the files and the pipes, then redirects: nothing is redirected unless everything is ready.
     void start() {
-        if (int err = detail::create_parent_directories(streams_[0].path, directory_mode_))
-            throw capture_error("cannot create the compute log directory for \"" + streams_[0].path +
-                                "\": " + std::strerror(err));
-        const std::string dir = streams_[0].path.substr(0, streams_[0].path.rfind('/'));
-        std::string problem;
-        dir_fd_ = detail::open_private_directory(AT_FDCWD, dir, dir, &problem);
-        if (dir_fd_ < 0) throw capture_error("unsafe compute log directory: " + problem);
-        // A marker from an earlier capture of the same key is no longer true.
-        ::unlinkat(dir_fd_, (file_key_ + ".complete").c_str(), 0);
+        int files[2];
+        dir_fd_ = detail::open_compute_logs(file_key_, streams_[0].path, streams_[1].path, file_mode_, directory_mode_,
+                                            files);
+        streams_[0].file = files[0];
+        streams_[1].file = files[1];
         for (int i = 0; i < 2; ++i) {
             auto& s = streams_[i];
             const std::string name = i ? "stderr" : "stdout";
-            // In the directory checked above, never through a symbolic link (it could point at any file of this
-            // user's), private to this user.
-            s.file = detail::open_file_at(dir_fd_, file_key_ + (i ? ".err" : ".out"),
-                                          O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, file_mode_);
-            if (s.file < 0 && errno == ELOOP)
-                throw capture_error("cannot open the compute log \"" + s.path + "\": it is a symbolic link (refused)");
-            if (s.file < 0) throw capture_error("cannot open the compute log \"" + s.path + "\": " + std::strerror(errno));
             int ends[2];
             if (::pipe2(ends, O_CLOEXEC) != 0)
                 throw capture_error("cannot create a pipe to capture " + name + ": " + std::strerror(errno));

@@ -463,34 +463,16 @@ RUNLOG_INLINE void process_executor::work_in_child(node& n, int result_fd) noexc
 RUNLOG_INLINE int process_executor::capture_directly(node& n, std::string& problem) {
     // Without tee, fd 1 and 2 of the step's process are its compute log files: no pipe, no thread, and what
     // the step wrote is in them whatever way the process ends.
-    auto& st = *run_.state_;
-    const std::string dir = run_.dir() + "/compute_logs";
-    const std::string out_path = dir + "/" + n.key + ".out", err_path = dir + "/" + n.key + ".err";
-    if (n.key.find('/') != std::string::npos || n.key == "." || n.key == "..") {
-        problem = "the step key \"" + n.key + "\" cannot name a compute log file";
-        return -1;
-    }
-    if (int err = detail::create_parent_directories(out_path, st.directory_mode)) {
-        problem = "cannot create the compute log directory \"" + dir + "\": " + std::strerror(err);
-        return -1;
-    }
-    const int dfd = detail::open_private_directory(AT_FDCWD, dir, dir, &problem);
-    if (dfd < 0) {
-        problem = "unsafe compute log directory: " + problem;
-        return -1;
-    }
-    ::unlinkat(dfd, (n.key + ".complete").c_str(), 0);
+    const std::string dir = run_.dir() + "/compute_logs/";
+    const std::string out_path = dir + n.key + ".out", err_path = dir + n.key + ".err";
     int files[2];
-    for (int i = 0; i < 2; ++i) {
-        files[i] = detail::open_file_at(dfd, n.key + (i ? ".err" : ".out"), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW,
-                                        st.file_mode);
-        if (files[i] < 0) {
-            problem = "cannot open the compute log \"" + (i ? err_path : out_path) + "\": " +
-                      (errno == ELOOP ? std::string("it is a symbolic link (refused)") : std::strerror(errno));
-            if (i) ::close(files[0]);
-            ::close(dfd);
-            return -1;
-        }
+    int dfd = -1;
+    try {
+        dfd = detail::open_compute_logs(n.key, out_path, err_path, run_.state_->file_mode, run_.state_->directory_mode,
+                                        files);
+    } catch (const capture_error& e) {
+        problem = e.what();
+        return -1;
     }
     detail::flush_standard_streams();
     for (int i = 0; i < 2; ++i) {
@@ -499,11 +481,11 @@ RUNLOG_INLINE int process_executor::capture_directly(node& n, std::string& probl
         ::close(files[i]);
     }
     const std::string_view key = n.key;
-    st.emit(events::logs_captured{.file_key = key,
-                                  .step_keys = string_list(&key, 1),
-                                  .stdout_path = out_path,
-                                  .stderr_path = err_path},
-            {}, {}, n.loc);
+    run_.state_->emit(events::logs_captured{.file_key = key,
+                                            .step_keys = string_list(&key, 1),
+                                            .stdout_path = out_path,
+                                            .stderr_path = err_path},
+                      {}, {}, n.loc);
     return dfd;
 }
 

@@ -9914,6 +9914,33 @@ namespace runlog {
 inline namespace v0 {
 namespace detail {
 
+/// Makes `<run dir>/compute_logs/` (private, see open_private_directory) and opens in it `<key>.out` and
+/// `<key>.err` for writing, truncated, never through a symbolic link, after removing an earlier
+/// `<key>.complete` (no longer true). Returns the directory's descriptor, held open, and the files' in files;
+/// throws capture_error naming the path and the reason, with nothing left open.
+inline int open_compute_logs(const std::string& key, const std::string& out_path, const std::string& err_path,
+                             mode_t file_mode, mode_t directory_mode, int (&files)[2]) {
+    if (int err = create_parent_directories(out_path, directory_mode))
+        throw capture_error("cannot create the compute log directory for \"" + out_path + "\": " + std::strerror(err));
+    const std::string dir = out_path.substr(0, out_path.rfind('/'));
+    std::string problem;
+    const int dfd = open_private_directory(AT_FDCWD, dir, dir, &problem);
+    if (dfd < 0) throw capture_error("unsafe compute log directory: " + problem);
+    ::unlinkat(dfd, (key + ".complete").c_str(), 0);
+    for (int i = 0; i < 2; ++i) {
+        files[i] = open_file_at(dfd, key + (i ? ".err" : ".out"), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, file_mode);
+        if (files[i] >= 0) continue;
+        const int err = errno;
+        if (i) ::close(files[0]);
+        ::close(dfd);
+        const std::string& path = i ? err_path : out_path;
+        if (err == ELOOP)
+            throw capture_error("cannot open the compute log \"" + path + "\": it is a symbolic link (refused)");
+        throw capture_error("cannot open the compute log \"" + path + "\": " + std::strerror(err));
+    }
+    return dfd;
+}
+
 /// 8 random lowercase letters.
 inline std::string random_file_key() {
     std::string k(8, 'a');
@@ -10116,25 +10143,14 @@ struct capture::impl {
 
     /// Opens the files and the pipes, then redirects: nothing is redirected unless everything is ready.
     void start() {
-        if (int err = detail::create_parent_directories(streams_[0].path, directory_mode_))
-            throw capture_error("cannot create the compute log directory for \"" + streams_[0].path +
-                                "\": " + std::strerror(err));
-        const std::string dir = streams_[0].path.substr(0, streams_[0].path.rfind('/'));
-        std::string problem;
-        dir_fd_ = detail::open_private_directory(AT_FDCWD, dir, dir, &problem);
-        if (dir_fd_ < 0) throw capture_error("unsafe compute log directory: " + problem);
-        // A marker from an earlier capture of the same key is no longer true.
-        ::unlinkat(dir_fd_, (file_key_ + ".complete").c_str(), 0);
+        int files[2];
+        dir_fd_ = detail::open_compute_logs(file_key_, streams_[0].path, streams_[1].path, file_mode_, directory_mode_,
+                                            files);
+        streams_[0].file = files[0];
+        streams_[1].file = files[1];
         for (int i = 0; i < 2; ++i) {
             auto& s = streams_[i];
             const std::string name = i ? "stderr" : "stdout";
-            // In the directory checked above, never through a symbolic link (it could point at any file of this
-            // user's), private to this user.
-            s.file = detail::open_file_at(dir_fd_, file_key_ + (i ? ".err" : ".out"),
-                                          O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, file_mode_);
-            if (s.file < 0 && errno == ELOOP)
-                throw capture_error("cannot open the compute log \"" + s.path + "\": it is a symbolic link (refused)");
-            if (s.file < 0) throw capture_error("cannot open the compute log \"" + s.path + "\": " + std::strerror(errno));
             int ends[2];
             if (::pipe2(ends, O_CLOEXEC) != 0)
                 throw capture_error("cannot create a pipe to capture " + name + ": " + std::strerror(errno));
@@ -12475,34 +12491,16 @@ RUNLOG_INLINE void process_executor::work_in_child(node& n, int result_fd) noexc
 RUNLOG_INLINE int process_executor::capture_directly(node& n, std::string& problem) {
     // Without tee, fd 1 and 2 of the step's process are its compute log files: no pipe, no thread, and what
     // the step wrote is in them whatever way the process ends.
-    auto& st = *run_.state_;
-    const std::string dir = run_.dir() + "/compute_logs";
-    const std::string out_path = dir + "/" + n.key + ".out", err_path = dir + "/" + n.key + ".err";
-    if (n.key.find('/') != std::string::npos || n.key == "." || n.key == "..") {
-        problem = "the step key \"" + n.key + "\" cannot name a compute log file";
-        return -1;
-    }
-    if (int err = detail::create_parent_directories(out_path, st.directory_mode)) {
-        problem = "cannot create the compute log directory \"" + dir + "\": " + std::strerror(err);
-        return -1;
-    }
-    const int dfd = detail::open_private_directory(AT_FDCWD, dir, dir, &problem);
-    if (dfd < 0) {
-        problem = "unsafe compute log directory: " + problem;
-        return -1;
-    }
-    ::unlinkat(dfd, (n.key + ".complete").c_str(), 0);
+    const std::string dir = run_.dir() + "/compute_logs/";
+    const std::string out_path = dir + n.key + ".out", err_path = dir + n.key + ".err";
     int files[2];
-    for (int i = 0; i < 2; ++i) {
-        files[i] = detail::open_file_at(dfd, n.key + (i ? ".err" : ".out"), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW,
-                                        st.file_mode);
-        if (files[i] < 0) {
-            problem = "cannot open the compute log \"" + (i ? err_path : out_path) + "\": " +
-                      (errno == ELOOP ? std::string("it is a symbolic link (refused)") : std::strerror(errno));
-            if (i) ::close(files[0]);
-            ::close(dfd);
-            return -1;
-        }
+    int dfd = -1;
+    try {
+        dfd = detail::open_compute_logs(n.key, out_path, err_path, run_.state_->file_mode, run_.state_->directory_mode,
+                                        files);
+    } catch (const capture_error& e) {
+        problem = e.what();
+        return -1;
     }
     detail::flush_standard_streams();
     for (int i = 0; i < 2; ++i) {
@@ -12511,11 +12509,11 @@ RUNLOG_INLINE int process_executor::capture_directly(node& n, std::string& probl
         ::close(files[i]);
     }
     const std::string_view key = n.key;
-    st.emit(events::logs_captured{.file_key = key,
-                                  .step_keys = string_list(&key, 1),
-                                  .stdout_path = out_path,
-                                  .stderr_path = err_path},
-            {}, {}, n.loc);
+    run_.state_->emit(events::logs_captured{.file_key = key,
+                                            .step_keys = string_list(&key, 1),
+                                            .stdout_path = out_path,
+                                            .stderr_path = err_path},
+                      {}, {}, n.loc);
     return dfd;
 }
 
