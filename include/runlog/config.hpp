@@ -17,6 +17,7 @@
 #include "detail/registry.hpp"
 #include "detail/shared_function.hpp"
 #include "logger.hpp"
+#include "syslog.hpp"
 
 namespace runlog {
 inline namespace v0 {
@@ -78,14 +79,15 @@ struct formatter_setting {
 /// One entry of `handlers:`: a pipeline that config.yaml adds to a logger's configured_pipelines slot.
 struct handler_setting {
     std::string name;
-    std::string type;       ///< stderr, stdout, file, rotating_file
-    std::string formatter;  ///< a name under formatters:, or text, brief, json, logfmt
+    std::string type;       ///< stderr, stdout, file, rotating_file, syslog
+    std::string formatter;  ///< a name under formatters:, or text, brief, json, logfmt (syslog: its own)
     std::optional<level> lvl;
     std::string path;                  ///< file, rotating_file
     std::uint64_t max_size = 0;        ///< rotating_file: bytes per file (0: no limit)
     std::uint64_t interval_seconds = 0;  ///< rotating_file: a new file each interval (0: never)
     std::size_t max_files = 5;         ///< rotating_file: old files kept
-    config_position at, formatter_at, path_at;
+    syslog_options syslog;             ///< syslog: transport, address, facility, app_name, hostname, sd_id, ...
+    config_position at, formatter_at, path_at;  ///< path_at: the path, or a syslog handler's address
 };
 
 /// A parsed and checked config file: its loggers, in file order, and the handlers it declares.
@@ -559,22 +561,29 @@ private:
             const yaml::node& body = n->values[i];
             const std::string where = "handlers." + name.text;
             if (body.type == yaml::node::kind::null)
-                fail(body.pos, "'" + where + "' needs a 'type' (stderr, stdout, file or rotating_file)");
-            check_keys(body, where, {"type", "level", "formatter", "path", "max_size", "interval", "max_files"},
-                       "'type', 'level', 'formatter', 'path', 'max_size', 'interval' or 'max_files'");
+                fail(body.pos, "'" + where + "' needs a 'type' (stderr, stdout, file, rotating_file or syslog)");
+            check_keys(body, where,
+                       {"type", "level", "formatter", "path", "max_size", "interval", "max_files", "transport", "address",
+                        "facility", "app_name", "hostname", "sd_id", "max_message", "buffer_size", "source_location"},
+                       "'type', 'level', 'formatter', 'path', 'max_size', 'interval', 'max_files', or for syslog "
+                       "'transport', 'address', 'facility', 'app_name', 'hostname', 'sd_id', 'max_message', "
+                       "'buffer_size', 'source_location'");
             handler_setting h;
             h.name = name.text;
             h.at = at(name);
             const yaml::node* type = body.find("type");
-            if (!type) fail(body.pos, "'" + where + "' needs a 'type' (stderr, stdout, file or rotating_file)");
+            if (!type) fail(body.pos, "'" + where + "' needs a 'type' (stderr, stdout, file, rotating_file or syslog)");
             h.type = text_of(*type, "'" + where + ".type'");
-            if (h.type != "stderr" && h.type != "stdout" && h.type != "file" && h.type != "rotating_file")
-                fail(type->pos, "unknown handler type '" + shown(h.type) + "': expected stderr, stdout, file or rotating_file" +
-                                    suggestion(h.type, {"stderr", "stdout", "file", "rotating_file"}));
+            if (h.type != "stderr" && h.type != "stdout" && h.type != "file" && h.type != "rotating_file" && h.type != "syslog")
+                fail(type->pos, "unknown handler type '" + shown(h.type) + "': expected stderr, stdout, file, rotating_file or syslog" +
+                                    suggestion(h.type, {"stderr", "stdout", "file", "rotating_file", "syslog"}));
             const bool to_file = h.type == "file" || h.type == "rotating_file";
             if (const yaml::node* l = body.find("level")) h.lvl = read_level(*l, where);
             h.formatter = to_file ? "json" : "text";
+            read_syslog_keys(body, name, where, h);
             if (const yaml::node* f = body.find("formatter")) {
+                if (h.type == "syslog")
+                    fail(f->pos, "'formatter' does not apply to syslog handlers: they write RFC 5424 messages of their own");
                 h.formatter = text_of(*f, "'" + where + ".formatter'");
                 h.formatter_at = at(*f);
                 bool known = h.formatter == "text" || h.formatter == "brief" || h.formatter == "json" || h.formatter == "logfmt";
@@ -611,6 +620,82 @@ private:
                              "\": give each file one handler");
             c.handlers.push_back(std::move(h));
         }
+    }
+
+    /// A syslog handler's keys (and the refusal of them on other handlers).
+    void read_syslog_keys(const yaml::node& body, const yaml::node& name, const std::string& where, handler_setting& h) const {
+        const bool syslog = h.type == "syslog";
+        for (const char* key : {"transport", "address", "facility", "app_name", "hostname", "sd_id", "max_message",
+                                "buffer_size", "source_location"})
+            if (const yaml::node* v = body.find(key); v && !syslog)
+                fail(v->pos, "'" + std::string(key) + "' is for syslog handlers; '" + where + "' is " + h.type);
+        if (!syslog) return;
+        h.formatter = "syslog";
+        syslog_options& o = h.syslog;
+        std::string transport = "local";
+        if (const yaml::node* t = body.find("transport")) {
+            transport = text_of(*t, "'" + where + ".transport'");
+            if (transport != "udp" && transport != "tcp" && transport != "local")
+                fail(t->pos, "unknown syslog transport '" + shown(transport) + "': expected udp, tcp or local" +
+                                 suggestion(transport, {"udp", "tcp", "local"}));
+        }
+        o.transport = transport == "udp" ? syslog_transport::udp : transport == "tcp" ? syslog_transport::tcp
+                                                                                      : syslog_transport::local;
+        if (const yaml::node* a = body.find("address")) {
+            o.address = text_of(*a, "'" + where + ".address'");
+            h.path_at = at(*a);
+            if (o.transport == syslog_transport::local) {
+                if (o.address.size() >= 108)
+                    fail(a->pos, "the socket path of '" + where + "' is longer than 107 bytes, which a Unix socket cannot have");
+            } else if (auto problem = syslog_address_problem(o.address); !problem.empty()) {
+                fail(a->pos, "bad address for '" + where + "': " + problem);
+            }
+        } else if (o.transport != syslog_transport::local) {
+            fail(name.pos, "'" + where + "' sends over " + transport + " and needs an 'address' (host:port)");
+        }
+        if (const yaml::node* f = body.find("facility")) {
+            const std::string text = text_of(*f, "'" + where + ".facility'");
+            o.facility = parse_syslog_facility(text);
+            if (o.facility < 0)
+                fail(f->pos, "unknown syslog facility '" + shown(text) +
+                                 "': expected kern, user, mail, daemon, auth, syslog, lpr, news, uucp, cron, authpriv, "
+                                 "ftp, local0 to local7, or a number 0-23" +
+                                 suggestion(text, {"kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news",
+                                                   "uucp", "cron", "authpriv", "ftp", "local0", "local1", "local2",
+                                                   "local3", "local4", "local5", "local6", "local7"}));
+        }
+        auto header_field = [&](const char* key, std::string& out, std::size_t max) {
+            const yaml::node* v = body.find(key);
+            if (!v) return;
+            out = text_of(*v, "'" + where + "." + key + "'");
+            if (out.size() > max)
+                fail(v->pos, "'" + where + "." + key + "' is longer than the " + std::to_string(max) +
+                                 " characters RFC 5424 allows");
+            for (char ch : out)
+                if (ch < 33 || ch > 126)
+                    fail(v->pos, "'" + where + "." + key + "' holds '" + shown(std::string(1, ch)) +
+                                     "': RFC 5424 allows only printable ASCII without spaces there");
+        };
+        header_field("app_name", o.app_name, 48);
+        header_field("hostname", o.hostname, 255);
+        if (const yaml::node* v = body.find("sd_id")) {
+            o.sd_id = text_of(*v, "'" + where + ".sd_id'");
+            if (auto problem = syslog_sd_id_problem(o.sd_id); !problem.empty())
+                fail(v->pos, "bad sd_id for '" + where + "': " + problem);
+        }
+        if (const yaml::node* v = body.find("max_message")) {
+            const std::uint64_t n = size_of(*v, "'" + where + ".max_message'", true);
+            const std::uint64_t most = o.transport == syslog_transport::udp ? 65507 : 16u << 20;
+            if (n < 512 || n > most)
+                fail(v->pos, "'" + where + ".max_message' must be between 512 bytes and " + std::to_string(most) +
+                                 (o.transport == syslog_transport::udp ? " (the largest UDP datagram)" : "") +
+                                 ", found '" + shown(v->text) + "'");
+            o.max_message = static_cast<std::size_t>(n);
+        }
+        if (const yaml::node* v = body.find("buffer_size"))
+            o.buffer_size = static_cast<std::size_t>(size_of(*v, "'" + where + ".buffer_size'", true));
+        if (const yaml::node* v = body.find("source_location"))
+            o.source_location = bool_of(*v, "'" + where + ".source_location'");
     }
 
     std::string file_;
@@ -720,6 +805,9 @@ inline std::shared_ptr<const handler_set> build_handlers(const config& c) {
                 set->handlers.push_back(make_handler(c, h, stdout_sink{}));
             } else if (h.type == "file") {
                 set->handlers.push_back(make_handler(c, h, file_sink(h.path)));
+            } else if (h.type == "syslog") {
+                set->handlers.push_back(std::make_unique<pipeline_handler<syslog_formatter, syslog_sink>>(syslog_pipeline(
+                    h.name, syslog_formatter(h.syslog), syslog_sink(h.syslog), h.lvl.value_or(lowest_level))));
             } else {
                 rotating_options o;
                 o.max_size = h.max_size;

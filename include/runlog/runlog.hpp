@@ -3,7 +3,7 @@
 ///
 /// Layers, lightest first: log.hpp (what a file that logs needs); the engine (format.hpp, record.hpp,
 /// logger.hpp, pipeline.hpp, formatters/, sinks/, default_logger.hpp); the opt-in subsystems (config.hpp,
-/// event.hpp and events.hpp, run.hpp, capture.hpp, executor.hpp, async.hpp). See detail/build.hpp for the build modes.
+/// event.hpp and events.hpp, run.hpp, capture.hpp, executor.hpp, async.hpp, syslog.hpp). See detail/build.hpp for the build modes.
 #include "log.hpp"
 
 #include "default_logger.hpp"
@@ -31,5 +31,6 @@
 #include "events.hpp"
 #include "executor.hpp"
 #include "run.hpp"
+#include "syslog.hpp"
 
 #include "detail/instantiations.hpp"
