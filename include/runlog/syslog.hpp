@@ -50,10 +50,10 @@ struct syslog_options {
     syslog_transport transport = syslog_transport::local;
     /// udp and tcp: `host:port`, `host` (port 514) or `[IPv6 address]:port`, resolved when the sink is made;
     /// local: the socket's path, /dev/log when empty.
-    std::string address;
+    std::string address{};
     int facility = syslog_facility::user;  ///< 0-23
-    std::string app_name;                  ///< APP-NAME; empty: the program's name
-    std::string hostname;                  ///< HOSTNAME; empty: this machine's name
+    std::string app_name{};                ///< APP-NAME; empty: the program's name
+    std::string hostname{};                ///< HOSTNAME; empty: this machine's name
     /// The SD-ID of the one structured-data element that holds the record's run id, job, step and fields.
     /// 32473 is the private enterprise number RFC 5612 reserves for documentation: a deployment should use
     /// its organisation's registered number (`name@<number>`).
