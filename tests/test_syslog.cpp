@@ -552,7 +552,8 @@ TEST_CASE("syslog: a full buffer drops records, counts them, and tells the colle
     for (int i = 0; i < 100; ++i) {
         runlog::record r;
         test_support::fill_fixed(r, level::info);
-        r.set_message("record " + std::to_string(i));
+        const std::string text = "record " + std::to_string(i);
+        r.set_message(text);
         sink.write(test_support::render(f, r));
     }
     const auto s = sink.stats();
@@ -659,5 +660,25 @@ TEST_CASE("syslog: a forked child sends over a connection of its own, never the 
     CHECK(::recv(second, extra, sizeof extra, 0) == 0);  // the child's connection ended with nothing more on it
     ::close(first);
     ::close(second);
+    ::close(listener);
+}
+
+TEST_CASE("syslog: records accepted before a crash reach the collector", "[syslog][tcp][crash]") {
+    int port = 0;
+    const int listener = bound_socket(SOCK_STREAM, port);
+    temp_dir dir;
+    const pid_t pid = test_support::spawn_program(RUNLOG_SYSLOG_PROBE,
+                                                  {"tcp", "127.0.0.1:" + std::to_string(port), dir.path + "/mirror.jsonl",
+                                                   "-", "crash"},
+                                                  dir.path + "/stderr");
+    const int conn = accept_within(listener, 10000);
+    REQUIRE(conn >= 0);
+    const auto frames = receive_frames(conn, 200);
+    const int status = test_support::wait_bounded(pid);
+    CHECK((WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT));
+    INFO(test_support::file_text(dir.path + "/stderr"));
+    REQUIRE(frames.size() == 200);
+    for (int i = 0; i < 200; ++i) CHECK(parsed(frames[static_cast<std::size_t>(i)]).param("seq") == std::to_string(i));
+    ::close(conn);
     ::close(listener);
 }

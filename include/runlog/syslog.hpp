@@ -502,6 +502,7 @@ struct syslog_sink::state {
     bool outage_reported = false;                // the current outage's first failure was reported
     std::uint64_t dropped_unannounced = 0;       // dropped since the collector was last told
     std::uint64_t sent = 0, dropped = 0, connects = 0, failures = 0, truncated = 0;
+    bool dying = false;  // the crash handler sends what it can: no reports, no allocation
 
     explicit state(syslog_options o) : options(std::move(o)) {
         max_message = detail::syslog_max_message(options);
@@ -546,16 +547,20 @@ struct syslog_sink::state {
         if (!queue.empty() && owner_pid == process_id()) flush(std::chrono::steady_clock::now() + options.flush_timeout);
         if (!queue.empty()) {
             dropped += queue.size();
-            report("syslog sink (" + destination + "): the collector did not take " + std::to_string(queue.size()) +
-                       " record(s) before the sink closed: lost",
-                   0, queue.size());
+            const std::size_t lost = queue.size();
+            report([&] { return "the collector did not take " + std::to_string(lost) + " record(s) before the sink closed: lost"; },
+                   0, lost);
         }
         close_socket();
     }
 
-    void report(const std::string& what, int err, std::uint64_t lost) noexcept {
+    /// Hands "syslog sink (destination): what()" to the error handler; nothing while the process dies (no
+    /// allocation in a signal handler).
+    template <class What>
+    void report(What&& what, int err, std::uint64_t lost) noexcept {
+        if (dying) return;
         try {
-            std::string m = what;
+            std::string m = "syslog sink (" + destination + "): " + std::string(what());
             if (err != 0) {
                 m += ": ";
                 m += std::strerror(err);
@@ -592,13 +597,10 @@ struct syslog_sink::state {
         next_attempt = std::chrono::steady_clock::now() + backoff;
         if (!outage_reported) {
             outage_reported = true;
-            try {
-                report("syslog sink (" + destination + "): " + std::string(what) +
-                           "; records wait (up to " + std::to_string(options.buffer_size) +
-                           " bytes) and the sink reconnects",
-                       err, 0);
-            } catch (...) {
-            }
+            report([&] {
+                return std::string(what) + "; records wait (up to " + std::to_string(options.buffer_size) +
+                       " bytes) and the sink reconnects";
+            }, err, 0);
         }
     }
 
@@ -606,7 +608,7 @@ struct syslog_sink::state {
         backoff = std::chrono::milliseconds(0);
         if (outage_reported) {
             outage_reported = false;
-            report("syslog sink (" + destination + "): the collector is reachable again", 0, 0);
+            report([] { return "the collector is reachable again"; }, 0, 0);
         }
     }
 
@@ -742,8 +744,7 @@ struct syslog_sink::state {
                 ++failures;
                 if (!outage_reported) {
                     outage_reported = true;
-                    report("syslog sink (" + destination + "): a datagram was lost (UDP has no delivery guarantee; use tcp)",
-                           err, 1);
+                    report([] { return "a datagram was lost (UDP has no delivery guarantee; use tcp)"; }, err, 1);
                 }
                 pop_front();
                 retried = false;
@@ -751,8 +752,7 @@ struct syslog_sink::state {
             }
             if (err == EMSGSIZE) {
                 ++dropped;
-                report("syslog sink (" + destination + "): the socket refused a message of " + std::to_string(d.size()) +
-                           " bytes as too long (lower max_message)",
+                report([&] { return "the socket refused a message of " + std::to_string(d.size()) + " bytes as too long (lower max_message)"; },
                        err, 1);
                 pop_front();
                 continue;
@@ -807,9 +807,10 @@ struct syslog_sink::state {
         if (queued_bytes + size > options.buffer_size) {
             ++dropped;
             if (dropped_unannounced++ == 0)
-                report("syslog sink (" + destination + "): the collector cannot take records and the buffer (" +
-                           std::to_string(options.buffer_size) + " bytes) is full: records are dropped and counted",
-                       0, 1);
+                report([&] {
+                    return "the collector cannot take records and the buffer (" + std::to_string(options.buffer_size) +
+                           " bytes) is full: records are dropped and counted";
+                }, 0, 1);
             return;
         }
         queue.push_back(frame(message));
@@ -849,7 +850,10 @@ RUNLOG_INLINE syslog_sink::syslog_sink(syslog_options options) : state_(std::mak
         [](void* target, std::int64_t deadline_ns) noexcept {
             auto& s = *static_cast<state*>(target);
             if (!detail::crash::try_lock_until(s.mutex, deadline_ns)) return;
-            s.pump();  // what the socket takes now; no waiting in a dying process
+            // What a reachable collector takes by the deadline (a process executor's step ends this way too).
+            s.dying = true;
+            s.flush(std::chrono::steady_clock::time_point(std::chrono::nanoseconds(deadline_ns)));
+            s.dying = false;
             s.mutex.unlock();
         },
         [](void* target, bool before) noexcept {
@@ -866,7 +870,7 @@ RUNLOG_INLINE void syslog_sink::write(std::string_view message) noexcept {
         state_->enqueue(message);
     } catch (...) {
         ++state_->dropped;
-        state_->report("syslog sink could not queue a record", ENOMEM, 1);
+        state_->report([] { return "could not queue a record"; }, ENOMEM, 1);
         return;
     }
     state_->pump();

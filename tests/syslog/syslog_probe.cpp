@@ -2,7 +2,9 @@
 // by check_rsyslog.py (which runs a real rsyslogd). Every record it sends also goes, as a JSON line, to a
 // mirror file, which the script compares with what the collector received.
 //
-//   syslog_probe TRANSPORT ADDRESS MIRROR [BUFFER_BYTES]   then, on stdin, one command per line:
+//   syslog_probe TRANSPORT ADDRESS MIRROR [BUFFER_BYTES|-] [crash]
+//   With `crash`: logs 200 messages (fields seq 0-199) and aborts without a flush, for test_syslog.cpp.
+//   Otherwise, on stdin, one command per line:
 //     run TAG N        a stored run (under MIRROR's directory) with one step that logs N messages, each with
 //                      the fields tag, seq and hostile strings; prints `ok RUN_ID`
 //     msgs TAG N       N messages outside a run, fields tag and seq; prints `ok`
@@ -12,6 +14,8 @@
 //     quit
 // The syslog pipeline is async (as the README advises); the mirror is a synchronous file pipeline.
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <string>
 
@@ -29,7 +33,7 @@ runlog::syslog_transport transport_of(const std::string& name) {
 
 int main(int argc, char** argv) {
     if (argc < 4) {
-        std::fprintf(stderr, "usage: syslog_probe TRANSPORT ADDRESS MIRROR [BUFFER_BYTES]\n");
+        std::fprintf(stderr, "usage: syslog_probe TRANSPORT ADDRESS MIRROR [BUFFER_BYTES|-] [crash]\n");
         return 2;
     }
     runlog::syslog_options o;
@@ -39,7 +43,7 @@ int main(int argc, char** argv) {
     o.reconnect_min = std::chrono::milliseconds(20);
     o.reconnect_max = std::chrono::milliseconds(200);
     o.flush_timeout = std::chrono::milliseconds(3000);
-    if (argc > 4) o.buffer_size = std::stoul(argv[4]);
+    if (argc > 4 && std::strcmp(argv[4], "-") != 0) o.buffer_size = std::stoul(argv[4]);
     const std::string mirror = argv[3];
     const std::string dir = mirror.substr(0, mirror.rfind('/'));
 
@@ -57,6 +61,11 @@ int main(int argc, char** argv) {
     const std::string unicode = "Grüße, 東京, emoji 🚀";
     const std::string invalid = std::string("bad \xff byte");
     const std::string_view list_items[] = {"a,b", "c]"};
+
+    if (argc > 5 && std::strcmp(argv[5], "crash") == 0) {
+        for (int i = 0; i < 200; ++i) log.info({{"seq", i}}, "before the crash {}", i);
+        std::abort();  // runlog's crash handler drains the queue and the sink sends what it holds
+    }
 
     std::string command;
     while (std::cin >> command) {
