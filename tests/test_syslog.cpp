@@ -561,12 +561,15 @@ TEST_CASE("syslog: records accepted before a crash reach the collector", "[syslo
                                                   dir.path + "/stderr");
     const int conn = accept_within(listener, 10000);
     REQUIRE(conn >= 0);
-    const auto frames = receive_frames(conn, 200);
+    const auto frames = receive_frames(conn, 201);
     const int status = test_support::wait_bounded(pid);
     CHECK((WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT));
     INFO(test_support::file_text(dir.path + "/stderr"));
-    REQUIRE(frames.size() == 200);
+    REQUIRE(frames.size() == 201);
     for (int i = 0; i < 200; ++i) CHECK(parsed(frames[static_cast<std::size_t>(i)]).param("seq") == std::to_string(i));
+    // The crash handler's own record comes last.
+    const auto last = parsed(frames[200]);
+    CHECK((last.pri == 8 + 2 && last.param("signal") == "SIGABRT" && last.msg == "The process received SIGABRT (aborted)."));
     ::close(conn);
     ::close(listener);
 }
