@@ -265,10 +265,35 @@ TEST_CASE("syslog: a record longer than max_message loses fields that do not fit
     CHECK(m.param("before") == "kept");
     CHECK(m.param("huge") == "<absent>");
     CHECK(m.param("after") == "kept too");
+    CHECK(m.param("truncated") == "true");
     REQUIRE(m.msg);
     CHECK(!m.msg->empty());
     CHECK(text.rfind(*m.msg, 0) == 0);  // a prefix, cut between characters
     CHECK(out.size() > 590);            // and no more than a character short of the limit
+
+    // Many small fields: the text keeps its room (at least half of what the header leaves), fields give way.
+    std::vector<std::string> names;
+    for (int i = 0; i < 300; ++i) names.push_back("key_number_" + std::to_string(i));
+    std::vector<runlog::field> many;
+    for (int i = 0; i < 300; ++i) many.push_back({names[static_cast<std::size_t>(i)], i});
+    runlog::record crowded;
+    test_support::fill_fixed(crowded, level::info);
+    crowded.fields = many;
+    crowded.set_message("many fields");
+    auto udp_sized = fixed_options();
+    udp_sized.max_message = 2048;
+    const std::string crowded_out = test_support::render(runlog::syslog_formatter(udp_sized), crowded);
+    const auto cm = parsed(crowded_out);
+    CHECK(crowded_out.size() <= 2048);
+    CHECK(cm.msg == "many fields");
+    CHECK(cm.param("key_number_0") == "0");
+    CHECK(cm.param("key_number_299") == "<absent>");
+    CHECK(cm.param("truncated") == "true");
+    // Nothing left out: no marker.
+    runlog::record small;
+    test_support::fill_fixed(small, level::info);
+    small.set_message("short");
+    CHECK(parsed(test_support::render(f, small)).param("truncated") == "<absent>");
 
     // Many hostile records at many limits: every message is valid and within its limit.
     std::mt19937 rng(20261201);
@@ -370,6 +395,25 @@ TEST_CASE("syslog: UDP sends one datagram per record, cut to max_message", "[sys
     ::close(receiver);
 }
 
+TEST_CASE("syslog: UDP datagrams that nobody takes are counted as dropped and reported", "[syslog][udp]") {
+    int port = 0;
+    ::close(bound_socket(SOCK_DGRAM, port));  // a port nobody listens at: each datagram comes back refused
+    captured_problems problems;
+    auto o = fixed_options();
+    o.transport = runlog::syslog_transport::udp;
+    o.address = "127.0.0.1:" + std::to_string(port);
+    runlog::syslog_sink sink(o);
+    for (int i = 0; i < 20; ++i) {
+        sink.write("<14>1 - - - - - - refused " + std::to_string(i));
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));  // the ICMP error comes back meanwhile
+    }
+    const auto s = sink.stats();
+    INFO("sent " << s.sent << ", dropped " << s.dropped);
+    CHECK(s.dropped >= 15);  // each refusal the kernel reported (the last datagram's comes after the last send)
+    CHECK(s.pending == 0);   // UDP never waits
+    CHECK(problems.any("nobody listens: datagrams are refused and lost"));
+}
+
 TEST_CASE("syslog: TCP frames are octet-counted, and records wait while the collector restarts", "[syslog][tcp]") {
     int port = 0;
     int listener = bound_socket(SOCK_STREAM, port);
@@ -418,6 +462,41 @@ TEST_CASE("syslog: TCP frames are octet-counted, and records wait while the coll
     CHECK(sink.stats().connects == 2);
     CHECK(problems.any("the collector closed the connection; records wait"));
     CHECK(problems.any("the collector is reachable again"));
+    ::close(conn);
+    ::close(listener);
+}
+
+TEST_CASE("syslog: a collector that stops reading never holds up the callers", "[syslog][tcp]") {
+    int port = 0;
+    const int listener = bound_socket(SOCK_STREAM, port);
+    auto o = fixed_options();
+    o.transport = runlog::syslog_transport::tcp;
+    o.address = "127.0.0.1:" + std::to_string(port);
+    o.buffer_size = 256 * 1024;
+    o.flush_timeout = std::chrono::seconds(10);  // what the end waits; flush() and the callers never do
+    runlog::syslog_sink sink(o);
+    auto log = runlog::make_logger("stalled", runlog::async(runlog::syslog_pipeline("syslog", runlog::syslog_formatter(o), sink)));
+    const int conn = accept_within(listener, 5000);  // accepted, and never read: the socket buffers fill
+    REQUIRE(conn >= 0);
+    captured_problems problems;
+    const std::string text(2000, 'p');
+    auto slowest = std::chrono::steady_clock::duration::zero();
+    const auto begin = std::chrono::steady_clock::now();
+    for (int i = 0; i < 3000; ++i) {
+        const auto t = std::chrono::steady_clock::now();
+        log.info({{"seq", i}}, "{}", text);
+        slowest = std::max(slowest, std::chrono::steady_clock::now() - t);
+    }
+    log.flush();  // the queue reaches the sink, which takes what it can and does not wait for the collector
+    const auto took = std::chrono::steady_clock::now() - begin;
+    const auto st = sink.stats();
+    INFO("slowest call " << std::chrono::duration_cast<std::chrono::milliseconds>(slowest).count() << " ms, all "
+                         << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms; sent "
+                         << st.sent << ", pending " << st.pending << ", dropped " << st.dropped);
+    CHECK(took < std::chrono::seconds(5));  // not a speed bound: waiting for the collector would take 10 s or more
+    CHECK(st.dropped > 0);
+    CHECK(st.sent + st.pending + st.dropped >= 3000);
+    CHECK(problems.any("records are dropped and counted"));
     ::close(conn);
     ::close(listener);
 }
@@ -528,7 +607,7 @@ TEST_CASE("syslog: a forked child sends over a connection of its own, never the 
     const pid_t child = ::fork();
     if (child == 0) {
         send("from the child");
-        sink.flush();
+        (void)sink.wait_sent(std::chrono::seconds(5));
         ::_exit(0);
     }
     REQUIRE(child > 0);

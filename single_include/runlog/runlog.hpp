@@ -4906,16 +4906,18 @@ struct syslog_options {
     std::string sd_id = "runlog@32473";
     bool source_location = false;  ///< also code.filepath, code.lineno and code.function in the element
     /// The largest message, in bytes (at least 512; 0 picks 2048 over UDP, as RFC 5426 advises, and 8192
-    /// over TCP and the local socket, rsyslog's default limit). A longer record loses the fields that do not
-    /// fit, then the end of its text; the frame stays valid.
+    /// over TCP and the local socket, rsyslog's default limit). In a longer record the text keeps at least
+    /// half the room the header leaves, the fields that do not fit in the rest are left out, the text is cut
+    /// to what remains, and the element says truncated="true"; the frame stays valid.
     std::size_t max_message = 0;
     /// Bytes of messages kept while the collector cannot take them (away, restarting, reading slowly); a
     /// record that does not fit is dropped and counted, and the collector is told how many when one fits again.
     std::size_t buffer_size = std::size_t{4} << 20;
     /// The first wait before connecting again after a failure; it doubles up to reconnect_max.
     std::chrono::milliseconds reconnect_min{100};
-    std::chrono::milliseconds reconnect_max{10000};
-    /// How long flush(), and the sink's end, wait for a reachable collector to take what is buffered.
+    std::chrono::milliseconds reconnect_max{2000};
+    /// How long the sink's end (and the crash handler, within its own deadline) waits for a reachable
+    /// collector to take what is buffered; what it has not taken then is lost, and counted.
     std::chrono::milliseconds flush_timeout{2000};
 };
 
@@ -4949,7 +4951,9 @@ private:
 /// What a syslog_sink has done so far.
 struct syslog_stats {
     std::uint64_t sent = 0;        ///< messages handed to the collector's socket
-    std::uint64_t dropped = 0;     ///< records lost: the buffer was full, or (UDP) nobody listened
+    /// Records lost: the buffer was full, the sink closed (or the process died) before the collector took
+    /// them, or, over UDP, the kernel reported a datagram refused (nobody listened) or unsendable.
+    std::uint64_t dropped = 0;
     std::uint64_t pending = 0;     ///< messages waiting for the collector now
     std::uint64_t connects = 0;    ///< successful connections (TCP, local), the first one included
     std::uint64_t truncated = 0;   ///< messages cut to max_message by the sink (not by syslog_formatter)
@@ -4960,9 +4964,10 @@ struct syslog_stats {
 ///
 /// It never blocks the calling thread on the network: sockets are non-blocking, a message the collector
 /// cannot take now waits in a bounded buffer, and the connection is retried with a doubling backoff on the
-/// next write, on flush(), and every 100 ms from runlog's flush thread. Only flush() and the sink's end wait,
-/// for at most flush_timeout, for the collector to take the buffer. Use it through runlog::async all the same:
-/// formatting and the system calls then happen on the backend thread. Copies share one connection.
+/// next write, on flush(), and every 100 ms from runlog's flush thread. Only wait_sent() and the sink's end
+/// wait (the end for at most flush_timeout) for the collector to take the buffer. Use it through
+/// runlog::async all the same: formatting and the system calls then happen on the backend thread. Copies
+/// share one connection.
 class syslog_sink {
 public:
     static constexpr bool thread_safe = true;  ///< its state is locked inside; copies share it
@@ -4971,8 +4976,11 @@ public:
     RUNLOG_INLINE explicit syslog_sink(syslog_options options = {});
 
     RUNLOG_INLINE void write(std::string_view message) noexcept;
-    /// Sends what waits, waiting up to flush_timeout while the collector is reachable and takes it.
+    /// Sends what the collector takes now; never waits (an async backend calls it whenever it is idle).
     RUNLOG_INLINE void flush() noexcept;
+    /// Waits up to timeout for the collector to take everything buffered (connecting when due); true when
+    /// nothing waits any more.
+    RUNLOG_INLINE bool wait_sent(std::chrono::milliseconds timeout) noexcept;
     bool is_terminal() const noexcept { return false; }
 
     RUNLOG_INLINE syslog_stats stats() const noexcept;
@@ -4991,9 +4999,10 @@ private:
 /// A pipeline of the two, named for config.yaml's `loggers:`.
 using syslog_pipeline = pipeline<syslog_formatter, syslog_sink>;
 
-/// A syslog formatter and sink made from one set of options, as a pipeline at level lvl.
+/// A syslog formatter and sink made from one set of options, as a pipeline at level lvl (by default every
+/// record: a run's events are DEBUG).
 inline syslog_pipeline make_syslog_pipeline(std::string name, const syslog_options& options,
-                                            level lvl = level::info) {
+                                            level lvl = level::trace) {
     syslog_formatter formatter(options);
     return syslog_pipeline(std::move(name), std::move(formatter), syslog_sink(options), lvl);
 }
@@ -10501,6 +10510,7 @@ RUNLOG_INLINE std::uint64_t capture::stderr_bytes() const noexcept {
 
 // ---- runlog/syslog.hpp (definitions)
 #include <deque>
+#include <thread>
 
 #include <netdb.h>
 #include <netinet/in.h>
@@ -10569,6 +10579,24 @@ inline void append_valid_utf8(buffer& out, std::string_view s) {
         else out.append(replacement_character);
         p += n > 0 ? n : -n;
     }
+}
+
+/// The size of s once append_valid_utf8 has replaced its invalid sequences.
+inline std::size_t valid_utf8_size(std::string_view s) noexcept {
+    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+    const auto* end = p + s.size();
+    std::size_t n = 0;
+    while (p < end) {
+        if (*p < 0x80) {
+            ++n;
+            ++p;
+            continue;
+        }
+        const int len = utf8_sequence_length(p, end);
+        n += len > 0 ? static_cast<std::size_t>(len) : replacement_character.size();
+        p += len > 0 ? len : -len;
+    }
+    return n;
 }
 
 /// How many of the first `limit` bytes of s to keep so that no UTF-8 sequence is cut in two.
@@ -10738,16 +10766,24 @@ RUNLOG_INLINE syslog_formatter::syslog_formatter(const syslog_options& o)
 
 RUNLOG_INLINE void syslog_formatter::format(const record& r, buffer& out, bool /*color*/) const {
     using namespace std::string_view_literals;
-    const std::size_t start = out.size();
-    const std::size_t limit = start + max_;
+    const std::size_t limit = out.size() + max_;
     detail::append_syslog_header(out, facility_, syslog_severity(r.lvl), r.time, host_app_,
                                  r.pid != 0 ? r.pid : process_id(), r.event ? r.event->name : std::string_view{});
-    // The element, one parameter at a time: a parameter that would leave no room for the closing ']' is
-    // taken back out and skipped, so that a huge field costs itself and not the ones after it.
+    // MSG: the message as valid UTF-8. A leading U+FEFF (a file's byte order mark, say) is left out: at the
+    // start of MSG, receivers take it for the BOM by which RFC 5424 marks a message as UTF-8.
+    std::string_view message = r.message();
+    if (message.substr(0, 3) == "\xEF\xBB\xBF") message.remove_prefix(3);
+    const std::size_t msg_size = message.empty() ? 0 : 1 + detail::valid_utf8_size(message);
+    // Within the limit, the message is sure of half the room the header leaves (all it needs when it needs
+    // less); the element takes what it can of the rest, one parameter at a time (one that does not fit is
+    // taken back out and skipped, so that a huge field costs itself and not the ones after it), and the
+    // message then gets what is left. When anything is left out, the element says so: truncated="true".
+    static constexpr std::string_view marker = " truncated=\"true\"";
     const std::size_t element = out.size();
+    const std::size_t element_end = limit - std::min(msg_size, (limit - element) / 2);
+    bool cut = false;
     out.push_back('[');
     out.append(sd_id_);
-    bool any = false;
     auto param = [&](std::string_view name, auto&& value) {
         const std::size_t before = out.size();
         out.push_back(' ');
@@ -10755,8 +10791,10 @@ RUNLOG_INLINE void syslog_formatter::format(const record& r, buffer& out, bool /
         out.append("=\""sv);
         value();
         out.push_back('"');
-        if (out.size() + 1 > limit) out.resize(before);
-        else any = true;
+        if (out.size() + marker.size() + 1 > element_end) {
+            out.resize(before);
+            cut = true;
+        }
     };
     auto text = [&](std::string_view name, std::string_view v) {
         if (!v.empty()) param(name, [&] { detail::append_syslog_param_value(out, v); });
@@ -10774,23 +10812,19 @@ RUNLOG_INLINE void syslog_formatter::format(const record& r, buffer& out, bool /
         param("code.lineno"sv, [&] { detail::append_number(out, r.location.line()); });
         text("code.function"sv, r.location.function_name());
     }
+    if (msg_size > limit - out.size() - 1) cut = true;  // the text will not fit whole
+    if (cut && out.size() + marker.size() + 1 <= limit) out.append(marker);
     if (out.size() + 1 <= limit) {
         out.push_back(']');
     } else {  // not even the empty element fits (a header near the limit): no structured data
         out.resize(element);
         out.push_back('-');
     }
-    (void)any;
-    // MSG: the message as valid UTF-8, cut at a character boundary to what is left. A leading U+FEFF (a
-    // file's byte order mark, say) is left out: at the start of MSG, receivers take it for the BOM by which
-    // RFC 5424 marks a message as UTF-8, and drop it or misread the message.
-    std::string_view message = r.message();
-    if (message.substr(0, 3) == "\xEF\xBB\xBF") message.remove_prefix(3);
-    if (message.empty() || out.size() + 2 > limit) return;
+    if (msg_size == 0 || out.size() + 2 > limit) return;
     const std::size_t msg = out.size();
     out.push_back(' ');
     detail::append_valid_utf8(out, message);
-    if (out.size() > limit) {
+    if (out.size() > limit) {  // cut at a character boundary
         const std::string_view written(out.data() + msg + 1, out.size() - msg - 1);
         out.resize(msg + 1 + detail::utf8_cut(written, limit - msg - 1));
     }
@@ -10823,6 +10857,7 @@ struct syslog_sink::state {
     std::uint64_t dropped_unannounced = 0;       // dropped since the collector was last told
     std::uint64_t sent = 0, dropped = 0, connects = 0, failures = 0, truncated = 0;
     bool dying = false;  // the crash handler sends what it can: no reports, no allocation
+    std::chrono::steady_clock::time_point udp_reported{};  // when UDP's losses were last reported
 
     explicit state(syslog_options o) : options(std::move(o)) {
         max_message = detail::syslog_max_message(options);
@@ -10957,8 +10992,8 @@ struct syslog_sink::state {
         return false;
     }
 
-    /// Whether a TCP connection the collector closed (or reset) was seen and dropped.
-    bool peer_closed() noexcept {
+    /// Whether the collector closed or reset the TCP connection: then *how says which.
+    bool peer_closed(const char** how) noexcept {
         pollfd p{fd, POLLIN | POLLRDHUP, 0};
         if (::poll(&p, 1, 0) <= 0 || p.revents == 0) return false;
         char scratch[512];  // a collector never sends, so anything readable is its end
@@ -10968,6 +11003,12 @@ struct syslog_sink::state {
             if (n < 0 && errno == EINTR) continue;
             if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && !(p.revents & (POLLRDHUP | POLLHUP | POLLERR)))
                 return false;
+            // A reset means it closed with records unread: those are lost, uncounted (TCP syslog has no
+            // acknowledgements).
+            *how = n < 0 && errno == ECONNRESET
+                       ? "the collector reset the connection (the records it had not read yet are lost: TCP syslog "
+                         "has no acknowledgements)"
+                       : "the collector closed the connection";
             return true;
         }
     }
@@ -11002,8 +11043,8 @@ struct syslog_sink::state {
 
     /// Sends queued frames on the stream; false when the connection broke.
     bool send_stream() noexcept {
-        if (peer_closed()) {
-            failed("the collector closed the connection", 0);
+        if (const char* how = nullptr; peer_closed(&how)) {
+            failed(how, 0);
             next_attempt = {};
             return false;
         }
@@ -11053,28 +11094,37 @@ struct syslog_sink::state {
             const int err = errno;
             if (err == EINTR) continue;
             if (err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS) return true;  // its queue is full: later
-            if (options.transport == syslog_transport::udp) {
-                // An ICMP error from an earlier datagram surfaces on this send, which did not go out: once more.
-                if (err == ECONNREFUSED && !retried) {
-                    retried = true;
-                    continue;
-                }
-                // Nobody listens at the port (or the datagram is too big): UDP cannot wait for a collector.
-                ++dropped;
-                ++failures;
-                if (!outage_reported) {
-                    outage_reported = true;
-                    report([] { return "a datagram was lost (UDP has no delivery guarantee; use tcp)"; }, err, 1);
-                }
-                pop_front();
-                retried = false;
-                continue;
-            }
             if (err == EMSGSIZE) {
                 ++dropped;
                 report([&] { return "the socket refused a message of " + std::to_string(d.size()) + " bytes as too long (lower max_message)"; },
                        err, 1);
                 pop_front();
+                continue;
+            }
+            if (options.transport == syslog_transport::udp) {
+                // ECONNREFUSED: an earlier datagram came back refused (ICMP port unreachable: nobody listens
+                // there), and it was lost; this one did not go out, so it is tried once more. Any other error
+                // loses this one: UDP cannot wait for a collector.
+                ++dropped;
+                ++failures;
+                const bool refused = err == ECONNREFUSED;
+                const auto now = std::chrono::steady_clock::now();
+                if (udp_reported == std::chrono::steady_clock::time_point{} || now - udp_reported > std::chrono::seconds(10)) {
+                    udp_reported = now;
+                    report([&] {
+                        return std::string(refused ? "nobody listens: datagrams are refused and lost"
+                                                   : "a datagram could not be sent and is lost") +
+                               " (" + std::to_string(dropped) +
+                               " so far, told at most every 10 s; UDP cannot wait for a collector, tcp can)";
+                    }, err, 1);
+                }
+                if (refused && !retried) {
+                    retried = true;
+                    continue;
+                }
+                pop_front();
+                --sent;  // pop_front counted it, but it never went out
+                retried = false;
                 continue;
             }
             failed("sending failed", err);  // ECONNREFUSED, ENOENT, ENOTCONN: the socket's reader is gone
@@ -11198,7 +11248,20 @@ RUNLOG_INLINE void syslog_sink::write(std::string_view message) noexcept {
 
 RUNLOG_INLINE void syslog_sink::flush() noexcept {
     std::lock_guard lock(state_->mutex);
-    state_->flush(std::chrono::steady_clock::now() + state_->options.flush_timeout);
+    state_->pump();
+}
+
+RUNLOG_INLINE bool syslog_sink::wait_sent(std::chrono::milliseconds timeout) noexcept {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        {
+            std::lock_guard lock(state_->mutex);
+            state_->flush(std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(50)));
+            if (state_->queue.empty()) return true;
+        }
+        if (std::chrono::steady_clock::now() >= deadline) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));  // the lock is free meanwhile
+    }
 }
 
 RUNLOG_INLINE syslog_stats syslog_sink::stats() const noexcept {

@@ -162,7 +162,7 @@ class Probe:
         return reply
 
     def stats(self):
-        self.cmd("flush")
+        self.cmd("drain")
         words = self.cmd("stats").split()
         return {words[i]: int(words[i + 1]) for i in range(0, len(words), 2)}
 

@@ -9,7 +9,8 @@
 //                      the fields tag, seq and hostile strings; prints `ok RUN_ID`
 //     msgs TAG N       N messages outside a run, fields tag and seq; prints `ok`
 //     big TAG          one message of 20000 bytes (longer than any frame limit); prints `ok`
-//     flush            log.flush(); prints `ok`
+//     flush            log.flush(), then up to 3 s for the collector to take what waits; prints `ok`
+//     drain            log.flush() only (the async queue reaches the sink, which does not wait); prints `ok`
 //     stats            prints `sent S dropped D pending P connects C`
 //     quit
 // The syslog pipeline is async (as the README advises); the mirror is a synchronous file pipeline.
@@ -95,6 +96,10 @@ int main(int argc, char** argv) {
             log.error({{"tag", tag}, {"seq", 0}}, "{}", std::string(19990, 'x') + "ü end");
             std::cout << "ok" << std::endl;
         } else if (command == "flush") {
+            log.flush();
+            (void)sink.wait_sent(std::chrono::milliseconds(3000));
+            std::cout << "ok" << std::endl;
+        } else if (command == "drain") {
             log.flush();
             std::cout << "ok" << std::endl;
         } else if (command == "stats") {
