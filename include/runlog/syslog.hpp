@@ -452,7 +452,7 @@ RUNLOG_INLINE void syslog_formatter::format(const record& r, buffer& out, bool /
     // MSG: the message as valid UTF-8. A leading U+FEFF (a file's byte order mark, say) is left out: at the
     // start of MSG, receivers take it for the BOM by which RFC 5424 marks a message as UTF-8.
     std::string_view message = r.message();
-    if (message.substr(0, 3) == "\xEF\xBB\xBF") message.remove_prefix(3);
+    while (message.substr(0, 3) == "\xEF\xBB\xBF") message.remove_prefix(3);
     const std::size_t msg_size = message.empty() ? 0 : 1 + detail::valid_utf8_size(message);
     // Within the limit, the message is sure of half the room the header leaves (all it needs when it needs
     // less); the element takes what it can of the rest, one parameter at a time (one that does not fit is
