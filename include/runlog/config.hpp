@@ -660,9 +660,8 @@ private:
                 fail(f->pos, "unknown syslog facility '" + shown(text) +
                                  "': expected kern, user, mail, daemon, auth, syslog, lpr, news, uucp, cron, authpriv, "
                                  "ftp, local0 to local7, or a number 0-23" +
-                                 suggestion(text, {"kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news",
-                                                   "uucp", "cron", "authpriv", "ftp", "local0", "local1", "local2",
-                                                   "local3", "local4", "local5", "local6", "local7"}));
+                                 suggestion(text, std::vector<std::string_view>(std::begin(syslog_facility_names),
+                                                                                std::end(syslog_facility_names))));
         }
         auto header_field = [&](const char* key, std::string& out, std::size_t max) {
             const yaml::node* v = body.find(key);

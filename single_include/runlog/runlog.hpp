@@ -5008,6 +5008,10 @@ inline syslog_pipeline make_syslog_pipeline(std::string name, const syslog_optio
 }
 
 namespace detail {
+/// The facility names parse_syslog_facility takes: 0-11, then local0-local7 (16-23).
+inline constexpr std::string_view syslog_facility_names[] = {
+    "kern",   "user",   "mail",   "daemon", "auth",   "syslog", "lpr",    "news",   "uucp",   "cron",
+    "authpriv", "ftp",  "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7"};
 /// Why sd_id cannot be an RFC 5424 SD-ID, or empty.
 RUNLOG_INLINE std::string syslog_sd_id_problem(std::string_view sd_id);
 /// Why address cannot name a udp/tcp collector (`host:port`, `host`, `[v6]:port`), or empty; host and port
@@ -10543,59 +10547,42 @@ inline void append_syslog_param_name(buffer& out, std::string_view s) {
     }
 }
 
-/// A PARAM-VALUE's inside: '"', '\' and ']' escaped with a backslash, invalid UTF-8 replaced by U+FFFD.
-inline void append_syslog_param_value(buffer& out, std::string_view s) {
-    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-    const auto* end = p + s.size();
-    while (p < end) {
-        const unsigned char c = *p;
-        if (c == '"' || c == '\\' || c == ']') {
-            out.push_back('\\');
-            out.push_back(static_cast<char>(c));
-            ++p;
-        } else if (c < 0x80) {
-            out.push_back(static_cast<char>(c));
-            ++p;
-        } else {
-            const int n = utf8_sequence_length(p, end);
-            if (n > 0) out.append(std::string_view(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n)));
-            else out.append(replacement_character);
-            p += n > 0 ? n : -n;
-        }
-    }
-}
-
-/// The UTF-8 of s with invalid sequences replaced by U+FFFD.
-inline void append_valid_utf8(buffer& out, std::string_view s) {
+/// Calls f(piece) over s in order: its runs of valid UTF-8 as they are, and U+FFFD for each maximal invalid
+/// subpart (as append_json_escaped replaces them).
+template <class F>
+void for_each_valid_utf8(std::string_view s, F&& f) {
     const auto* p = reinterpret_cast<const unsigned char*>(s.data());
     const auto* end = p + s.size();
     while (p < end) {
         const auto* run = p;
-        while (p < end && *p < 0x80) ++p;
-        out.append(std::string_view(reinterpret_cast<const char*>(run), static_cast<std::size_t>(p - run)));
-        if (p == end) break;
-        const int n = utf8_sequence_length(p, end);
-        if (n > 0) out.append(std::string_view(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n)));
-        else out.append(replacement_character);
-        p += n > 0 ? n : -n;
+        int n = 1;
+        while (run < end && (*run < 0x80 || (n = utf8_sequence_length(run, end)) > 0)) run += *run < 0x80 ? 1 : n;
+        if (run > p) f(std::string_view(reinterpret_cast<const char*>(p), static_cast<std::size_t>(run - p)));
+        if (run == end) break;
+        f(replacement_character);
+        p = run - n;  // n is the invalid subpart's length, negated
     }
+}
+
+/// A PARAM-VALUE's inside: '"', '\' and ']' escaped with a backslash, invalid UTF-8 replaced by U+FFFD.
+inline void append_syslog_param_value(buffer& out, std::string_view s) {
+    for_each_valid_utf8(s, [&](std::string_view piece) {
+        for (char c : piece) {
+            if (c == '"' || c == '\\' || c == ']') out.push_back('\\');
+            out.push_back(c);
+        }
+    });
+}
+
+/// The UTF-8 of s with invalid sequences replaced by U+FFFD.
+inline void append_valid_utf8(buffer& out, std::string_view s) {
+    for_each_valid_utf8(s, [&](std::string_view piece) { out.append(piece); });
 }
 
 /// The size of s once append_valid_utf8 has replaced its invalid sequences.
 inline std::size_t valid_utf8_size(std::string_view s) noexcept {
-    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-    const auto* end = p + s.size();
     std::size_t n = 0;
-    while (p < end) {
-        if (*p < 0x80) {
-            ++n;
-            ++p;
-            continue;
-        }
-        const int len = utf8_sequence_length(p, end);
-        n += len > 0 ? static_cast<std::size_t>(len) : replacement_character.size();
-        p += len > 0 ? len : -len;
-    }
+    for_each_valid_utf8(s, [&](std::string_view piece) { n += piece.size(); });
     return n;
 }
 
@@ -10737,8 +10724,7 @@ inline void append_syslog_header(buffer& out, int facility, int severity, record
 }  // namespace detail
 
 RUNLOG_INLINE int parse_syslog_facility(std::string_view name) noexcept {
-    static constexpr std::string_view names[] = {"kern", "user",   "mail",   "daemon",   "auth",   "syslog",
-                                                  "lpr",  "news",   "uucp",   "cron",     "authpriv", "ftp"};
+    const auto& names = detail::syslog_facility_names;
     if (name.empty()) return -1;
     if (name.size() <= 2 && name.find_first_not_of("0123456789") == std::string_view::npos) {
         const int v = name.size() == 1 ? name[0] - '0' : (name[0] - '0') * 10 + (name[1] - '0');
@@ -10748,8 +10734,8 @@ RUNLOG_INLINE int parse_syslog_facility(std::string_view name) noexcept {
     for (auto& c : lower) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
     for (int i = 0; i < 12; ++i)
         if (lower == names[i]) return i;
-    if (lower.size() == 6 && lower.compare(0, 5, "local") == 0 && lower[5] >= '0' && lower[5] <= '7')
-        return 16 + (lower[5] - '0');
+    for (int i = 12; i < 20; ++i)
+        if (lower == names[i]) return 16 + (i - 12);
     return -1;
 }
 
@@ -10936,10 +10922,7 @@ struct syslog_sink::state {
     void check_fork() noexcept {
         const std::uint32_t me = process_id();
         if (owner_pid == me) return;
-        if (fd >= 0) ::close(fd);  // this process's copy only: the parent's connection goes on
-        fd = -1;
-        connecting = false;
-        front_sent = 0;
+        close_socket();  // this process's copy only: the parent's connection goes on
         queue.clear();
         queued_bytes = 0;
         owner_pid = me;
@@ -12800,9 +12783,8 @@ private:
                 fail(f->pos, "unknown syslog facility '" + shown(text) +
                                  "': expected kern, user, mail, daemon, auth, syslog, lpr, news, uucp, cron, authpriv, "
                                  "ftp, local0 to local7, or a number 0-23" +
-                                 suggestion(text, {"kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news",
-                                                   "uucp", "cron", "authpriv", "ftp", "local0", "local1", "local2",
-                                                   "local3", "local4", "local5", "local6", "local7"}));
+                                 suggestion(text, std::vector<std::string_view>(std::begin(syslog_facility_names),
+                                                                                std::end(syslog_facility_names))));
         }
         auto header_field = [&](const char* key, std::string& out, std::size_t max) {
             const yaml::node* v = body.find(key);
