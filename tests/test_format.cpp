@@ -601,3 +601,29 @@ TEST_CASE("buffer: operations", "[format]") {
   CHECK(buf.size() == 1000);
   CHECK(buf.view().substr(0, 12) == "012345678901");
 }
+
+TEST_CASE("floating point: the short-decimal path writes what std::to_chars writes", "[format][floats]") {
+  // Doubles with few decimals skip to_chars (runlog/format/floats.hpp); the text must be the same, which
+  // includes to_chars' choice of the exponent form (1e+06, 1e-04) on a shorter length.
+  auto same = [](double v) {
+    char want[64];
+    const auto r = std::to_chars(want, want + sizeof want, v);
+    const std::string text = format("{}", v);
+    INFO(std::string_view(want, static_cast<std::size_t>(r.ptr - want)) << " vs " << text);
+    REQUIRE(text == std::string_view(want, static_cast<std::size_t>(r.ptr - want)));
+  };
+  for (double v : {0.5, 1234.5, 1.0, 42.0, 100000.0, 120000.0, 1000000.0, 10000.0, 0.0001, 0.001, 0.0625, 19.99,
+                   0.30000000000000004, 9.995, 1.005, 549755813887.5, 549755813888.5, 1e15, 1125899906842623.0,
+                   -0.25, -1e6, 0.1 + 0.2, 1e-5, 123456789.0625})
+    same(v);
+  std::uint64_t state = 777;
+  for (int i = 0; i < 200000; ++i) {
+    const std::uint64_t bits = splitmix64(state);
+    const double whole = static_cast<double>(bits % (std::uint64_t{1} << (bits % 45)));
+    double v = whole;
+    for (int d = static_cast<int>((bits >> 50) % 6); d > 0; --d) v /= 10;  // 0 to 5 decimals, usually inexact
+    same((bits >> 60) & 1 ? -v : v);
+    same(static_cast<double>(i) * 0.5);
+    same(static_cast<double>(i) / 16.0);
+  }
+}

@@ -2,11 +2,13 @@
 /// Floating-point writers: included by format.hpp's definitions, where vformat_to is compiled.
 #include <charconv>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <limits>
 #include <type_traits>
 
 #include "buffer.hpp"
+#include "digits.hpp"
 #include "padding.hpp"
 #include "specs.hpp"
 
@@ -101,12 +103,87 @@ inline void write_float(buffer& out, F v, const format_specs& s) {
   finish_float(out, start, s);
 }
 
+/// Writes n / 10^d (d <= 4, n not a multiple of 10 when d > 0) as std::to_chars writes the shortest form;
+/// returns the end, or nullptr when to_chars would pick the exponent form (1e+06, 1e-04) instead.
+inline char* write_fixed_decimal(char* p, bool negative, unsigned long long n, int d) noexcept {
+  // Divisions by constants (a multiply each), not by a table entry (a 64-bit divide).
+  unsigned long long whole = n, frac = 0;
+  switch (d) {
+    case 1: whole = n / 10, frac = n % 10; break;
+    case 2: whole = n / 100, frac = n % 100; break;
+    case 3: whole = n / 1000, frac = n % 1000; break;
+    case 4: whole = n / 10000, frac = n % 10000; break;
+    default: break;
+  }
+  const std::size_t whole_digits = count_digits(whole);
+  // to_chars picks the shorter of the fixed and the exponent form, the fixed one on a tie. With d > 0 and
+  // a whole part the fixed form is always shorter; otherwise count (exponents stay below 100 here).
+  if (d == 0 && whole_digits > 5) {
+    unsigned long long sig = n;
+    while (sig % 10 == 0) sig /= 10;
+    const std::size_t sig_digits = count_digits(sig);
+    if (whole_digits > sig_digits + (sig_digits > 1 ? 1 : 0) + 4) return nullptr;
+  } else if (d > 0 && whole == 0) {
+    const std::size_t sig_digits = count_digits(n);
+    if (2 + static_cast<std::size_t>(d) > sig_digits + (sig_digits > 1 ? 1 : 0) + 4) return nullptr;
+  }
+  if (negative) *p++ = '-';
+  write_digits_backwards(p + whole_digits, whole);
+  p += whole_digits;
+  if (d > 0) {
+    *p++ = '.';
+    for (int k = d - 1; k >= 0; --k) {
+      p[k] = static_cast<char>('0' + frac % 10);
+      frac /= 10;
+    }
+    p += d;
+  }
+  return p;
+}
+
+/// What std::to_chars(first, last, v) writes for a double below 2^39 with at most four decimals (42, 0.5,
+/// 1234.25, 19.99), written without it; returns the end, or nullptr for any other number (to_chars then).
+///
+/// A double that is exactly n / 10^d (its binary fraction has at most four bits: 0.5, 0.25, ...) is read off
+/// its bits. Otherwise (0.1, 19.99) d goes from 1 to 4 until the nearest n reads back as v. Either way no
+/// shorter form exists: below 2^39, half an ulp of v times 10^d' is under a third of 10^(d'-d), so the only
+/// d'-decimal form that can read back as v is the nearest one, which the smaller d' would have found.
+inline char* write_short_decimal(char* p, double v) noexcept {
+  std::uint64_t bits;
+  std::memcpy(&bits, &v, sizeof bits);
+  const bool negative = (bits >> 63) != 0;
+  const double a = negative ? -v : v;
+  if (!(a >= 1e-4 && a < 549755813888.0)) return nullptr;  // 2^39; zero, NaN, infinity and tiny ones too
+  const int biased = static_cast<int>((bits >> 52) & 0x7FF);
+  const std::uint64_t mantissa = (bits & ((std::uint64_t{1} << 52) - 1)) | (std::uint64_t{1} << 52);
+  const int shift = 1075 - biased;  // a = mantissa / 2^shift, shift > 13 here
+  const int tz = __builtin_ctzll(mantissa);
+  if (tz >= shift) return write_fixed_decimal(p, negative, mantissa >> shift, 0);
+  if (shift - tz <= 4) {
+    const int d = shift - tz;
+    constexpr unsigned long long pow5[] = {1, 5, 25, 125, 625};
+    return write_fixed_decimal(p, negative, (mantissa >> tz) * pow5[d], d);
+  }
+  constexpr double pow10[] = {1.0, 10.0, 100.0, 1000.0, 10000.0};
+  for (int d = 1; d <= 4; ++d) {
+    const auto n = static_cast<unsigned long long>(a * pow10[d] + 0.5);
+    if (static_cast<double>(n) / pow10[d] == a) return n % 10 == 0 ? nullptr : write_fixed_decimal(p, negative, n, d);
+  }
+  return nullptr;
+}
+
 template <class F>
 inline void write_shortest(buffer& out, F v) {
   constexpr std::size_t cap = 64;
   const std::size_t start = out.size();
   out.resize(start + cap);
   char* const p = out.data() + start;
+  if constexpr (std::is_same_v<F, double>) {
+    if (char* e = write_short_decimal(p, v)) {
+      out.resize(start + static_cast<std::size_t>(e - p));
+      return;
+    }
+  }
   const auto r = std::to_chars(p, p + cap, v);
   out.resize(start + static_cast<std::size_t>(r.ptr - p));
 }
