@@ -183,3 +183,61 @@ TEST_CASE("control characters are escaped, so one record is one line", "[text]")
     r.set_message(c1);
     CHECK(render(runlog::text_formatter("{message}", opts), r) == "csi \\u009b2J nel \\u0085 nbsp \xc2\xa0 end \xc2\n");
 }
+
+TEST_CASE("escaping skips eight plain bytes at a time and still sees every special byte at every offset", "[text][json]") {
+    // The scans test words of eight bytes; a special byte at any offset of a word, and at the seams, must be
+    // found. Compared with a byte-by-byte reference for text lines and for JSON strings.
+    auto text_ref = [](std::string_view s) {
+        std::string o;
+        for (std::size_t i = 0; i < s.size(); ++i) {
+            const auto c = static_cast<unsigned char>(s[i]);
+            char b[8];
+            if (c == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) >= 0x80 &&
+                static_cast<unsigned char>(s[i + 1]) <= 0x9F) {
+                std::snprintf(b, sizeof b, "\\u00%02x", static_cast<unsigned char>(s[++i]));
+                o += b;
+            } else if (c == '\n') o += "\\n";
+            else if (c == '\r') o += "\\r";
+            else if (c == '\t') o += "\\t";
+            else if (c < 0x20 || c == 0x7F) {
+                std::snprintf(b, sizeof b, "\\x%02x", c);
+                o += b;
+            } else o += static_cast<char>(c);
+        }
+        return o;
+    };
+    auto json_ref = [](std::string_view s) {
+        std::string o;
+        for (const char ch : s) {
+            const auto c = static_cast<unsigned char>(ch);
+            char b[8];
+            if (c == '"') o += "\\\"";
+            else if (c == '\\') o += "\\\\";
+            else if (c == '\n') o += "\\n";
+            else if (c == '\r') o += "\\r";
+            else if (c == '\t') o += "\\t";
+            else if (c == '\b') o += "\\b";
+            else if (c == '\f') o += "\\f";
+            else if (c < 0x20) {
+                std::snprintf(b, sizeof b, "\\u%04x", c);
+                o += b;
+            } else o += ch;  // ASCII only in this test: UTF-8 has its own tests
+        }
+        return o;
+    };
+    const unsigned char specials[] = {0x00, 0x01, 0x09, 0x0A, 0x1B, 0x1F, 0x7F, '"', '\\', 0xC2, 0x20, 0x7E, 'a'};
+    for (std::size_t len = 0; len <= 40; ++len)
+        for (std::size_t at = 0; at < len; ++at)
+            for (const unsigned char sp : specials) {
+                std::string s(len, 'x');
+                s[at] = static_cast<char>(sp);
+                if (sp == 0xC2 && at + 1 < len) s[at + 1] = static_cast<char>(0x9B);  // a C1 control
+                runlog::memory_buffer t, j;
+                runlog::detail::append_text_escaped(t, s);
+                CHECK(std::string(t.view()) == text_ref(s));
+                if (sp < 0x80) {
+                    runlog::detail::append_json_escaped(j, s);
+                    CHECK(std::string(j.view()) == json_ref(s));
+                }
+            }
+}

@@ -1,6 +1,7 @@
 #pragma once
 /// JSON, logfmt and text-line escaping; included by the formatters' definitions.
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 
 #include "../format/buffer.hpp"
@@ -39,6 +40,33 @@ inline int utf8_sequence_length(const unsigned char* p, const unsigned char* end
 
 inline constexpr std::string_view replacement_character = "\xEF\xBF\xBD";
 
+// Word-at-a-time scans: eight bytes tested at once for anything an escaper must look at, so that the plain
+// runs of a message (nearly all of it) are skipped without a branch per byte.
+inline std::uint64_t load_word(const unsigned char* p) noexcept {
+    std::uint64_t w;
+    std::memcpy(&w, p, sizeof w);
+    return w;
+}
+inline std::uint64_t load_word(const char* p) noexcept { return load_word(reinterpret_cast<const unsigned char*>(p)); }
+inline constexpr std::uint64_t word_ones = 0x0101010101010101ULL;
+inline constexpr std::uint64_t word_highs = 0x8080808080808080ULL;
+/// Whether some byte of w is zero (exact: no false positives for the whole word).
+constexpr bool word_has_zero(std::uint64_t w) noexcept { return ((w - word_ones) & ~w & word_highs) != 0; }
+/// Whether some byte of w equals b.
+constexpr bool word_has(std::uint64_t w, unsigned char b) noexcept { return word_has_zero(w ^ (word_ones * b)); }
+/// Whether some byte of w is below n (n <= 128); a byte of 0x80 or more never counts.
+constexpr bool word_has_below(std::uint64_t w, unsigned char n) noexcept {
+    return ((w - word_ones * n) & ~w & word_highs) != 0;
+}
+/// Eight bytes a JSON string takes as they are: printable ASCII other than '"' and '\\'.
+constexpr bool json_plain_word(std::uint64_t w) noexcept {
+    return (w & word_highs) == 0 && !word_has_below(w, 0x20) && !word_has(w, '"') && !word_has(w, '\\');
+}
+/// Eight bytes a text line takes as they are: no C0 control, no DEL, no 0xC2 (the lead byte of a C1 control).
+constexpr bool text_plain_word(std::uint64_t w) noexcept {
+    return !word_has_below(w, 0x20) && !word_has(w, 0x7F) && !word_has(w, 0xC2);
+}
+
 /// Appends s as the inside of a JSON string: quotes, backslashes and control characters escaped,
 /// invalid UTF-8 replaced by U+FFFD.
 inline void append_json_escaped(buffer& out, std::string_view s) {
@@ -46,6 +74,7 @@ inline void append_json_escaped(buffer& out, std::string_view s) {
     const auto end = p + s.size();
     while (p < end) {
         auto run = p;
+        while (end - run >= 8 && json_plain_word(load_word(run))) run += 8;
         while (run < end && *run >= 0x20 && *run < 0x80 && *run != '"' && *run != '\\') ++run;
         out.append(reinterpret_cast<const char*>(p), reinterpret_cast<const char*>(run));
         p = run;
@@ -94,6 +123,7 @@ inline void append_text_escaped(buffer& out, std::string_view s) {
             return static_cast<unsigned char>(*q) == 0xC2 && q + 1 < end && static_cast<unsigned char>(q[1]) >= 0x80 &&
                    static_cast<unsigned char>(q[1]) <= 0x9F;
         };
+        while (end - run >= 8 && text_plain_word(load_word(run))) run += 8;
         while (run < end && static_cast<unsigned char>(*run) >= 0x20 && *run != 0x7F && !c1(run)) ++run;
         out.append(p, run);
         if (run == end) return;
