@@ -138,7 +138,8 @@ private:
     RUNLOG_INLINE static void render_level(level l, buffer& out, bool color);
     /// Appends a value from the record: control characters escaped unless the options keep them raw.
     RUNLOG_INLINE void put(buffer& out, std::string_view text) const;
-    RUNLOG_INLINE void render(token t, const record& r, unsigned micros, buffer& out, bool color) const;
+    RUNLOG_INLINE void render(token t, const record& r, unsigned micros, const detail::second_cache& cache,
+                              buffer& out, bool color) const;
     /// The full preset, written directly; and any pattern, piece by piece. Only the constructors name them, so
     /// a program that uses only the preset (the default logger) does not compile the general writer.
     RUNLOG_INLINE static void write_full(const text_formatter& f, const record& r, buffer& out, bool color);
@@ -330,9 +331,10 @@ RUNLOG_INLINE void text_formatter::write_full(const text_formatter& f, const rec
 RUNLOG_INLINE void text_formatter::write_pattern(const text_formatter& f, const record& r, buffer& out, bool color) {
     std::int64_t secs = 0;
     unsigned micros = 0;
+    auto& cache = f.seconds_cache();
     if (f.uses_time_) {
         detail::split_time(r.time, secs, micros);
-        f.seconds_cache().update(secs);
+        cache.update(secs);
     }
     // A part whose fields all rendered empty is left out, with its separator.
     bool first = true, open = false, has_fields = false, any = false;
@@ -356,7 +358,7 @@ RUNLOG_INLINE void text_formatter::write_pattern(const text_formatter& f, const 
         } else {
             has_fields = true;
             const std::size_t before = out.size();
-            f.render(x.tok, r, micros, out, color);
+            f.render(x.tok, r, micros, cache, out, color);
             any = any || out.size() != before;
         }
     }
@@ -387,8 +389,8 @@ RUNLOG_INLINE void text_formatter::render_level(level l, buffer& out, bool color
     if (color) out.append(std::string_view("\x1b[0m"));
 }
 
-RUNLOG_INLINE void text_formatter::render(token t, const record& r, unsigned micros, buffer& out, bool color) const {
-    auto& cache = seconds_cache();
+RUNLOG_INLINE void text_formatter::render(token t, const record& r, unsigned micros, const detail::second_cache& cache,
+                                           buffer& out, bool color) const {
     auto put = [&](std::string_view text) { this->put(out, text); };
     switch (t) {
         case token::part:
