@@ -115,7 +115,7 @@ def run(mode, exe, env_extra=None):
             fail(f"manhattan_stats loaded its inputs before they were there: {loaded}")
         for step in ("taxi_zones_file", "taxi_trips_file", "manhattan_stats"):
             mat = [e for e in events if e.get("event_type") == "ASSET_MATERIALIZATION" and e.get("step_key") == step]
-            if len(mat) != 1 or mat[0]["attributes"].get("asset_key") != step:
+            if len(mat) != 1 or mat[0].get("attributes", {}).get("asset_key") != step:
                 fail(f"no materialization of {step}: {mat}")
         logs = os.path.join(storage, run_id, "compute_logs")
         for step in ("taxi_zones_file", "taxi_trips_file", "manhattan_stats"):
@@ -143,13 +143,13 @@ def run(mode, exe, env_extra=None):
                 not engine[1].startswith("Multiprocess executor: parent process exiting after "):
             fail(f"the executor's opening and closing ENGINE_EVENTs: {engine}")
         users = [e for e in events if "event_type" not in e]
-        if not users or not all("step_key" in e and e["attributes"] for e in users):
+        if not users or not all("step_key" in e and e.get("attributes") for e in users):
             fail(f"user messages without step or fields: {users}")
     elif mode == "demo-fail":
         failure = [e for e in events if e.get("event_type") == "STEP_FAILURE"]
         if len(failure) != 1 or failure[0]["severity_text"] != "ERROR" or failure[0]["step_key"] != "taxi_trips_file":
             fail(f"STEP_FAILURE: {failure}")
-        if failure[0]["attributes"].get("error_type") != "std::runtime_error":
+        if failure[0].get("attributes", {}).get("error_type") != "std::runtime_error":
             fail(f"STEP_FAILURE's error type: {failure[0]['attributes']}")
         if types[-1] != "RUN_FAILURE" or events[-1]["severity_text"] != "ERROR":
             fail(f"the run does not end in RUN_FAILURE at ERROR: {events[-1]}")

@@ -105,3 +105,42 @@ TEST_CASE("a 1 MB message is written whole", "[json]") {
     const auto line = render(runlog::json_formatter{}, r);
     CHECK(line.find("\"body\":\"" + big + "\"") != std::string::npos);
 }
+
+TEST_CASE("JSON's source location is short by default: file name, line, and code.function on request", "[json]") {
+    runlog::record r;
+    fill_fixed(r);
+    static constexpr char file[] = "/home/ci/project/src/pipeline/ingest.cpp";
+    static constexpr char function[] = "void {anonymous}::worker<T>::run(int) const [with T = int]";
+    r.location = runlog::source_location::current();
+    const auto at = r.location;  // the real one is this test's; check the shortening on strings below
+    const auto line = render(runlog::json_formatter{}, r);
+    CHECK(line.find(R"("code.filepath":"test_json_formatter.cpp","code.lineno":)" + std::to_string(at.line()) + "}") !=
+          std::string::npos);
+    CHECK(line.find("code.function") == std::string::npos);
+    CHECK(line.find("attributes") == std::string::npos);  // no fields: no empty object
+    const auto with_fn = render(runlog::json_formatter({.function_name = true}), r);
+    const auto fn = runlog::detail::short_function_name(at.function_name());  // Catch's generated function
+    INFO(with_fn);
+    CHECK(fn.name.find_first_of("( ") == std::string_view::npos);
+    CHECK(with_fn.find(R"("code.function":")" + std::string(fn.name) + "\"") != std::string::npos);
+    const auto full = render(runlog::json_formatter({.function_name = true, .full_location = true}), r);
+    CHECK(full.find(std::string(R"("code.filepath":")") + at.file_name() + "\"") != std::string::npos);
+    CHECK(full.find(std::string(R"("code.function":")") + at.function_name() + "\"") != std::string::npos);
+
+    using runlog::detail::short_function_name;
+    auto shown = [](runlog::detail::function_name_parts p) {
+        return p.scope.empty() ? std::string(p.name) : std::string(p.scope) + "::" + std::string(p.name);
+    };
+    CHECK(shown(short_function_name(function)) == "worker::run");
+    CHECK(shown(short_function_name("void {anonymous}::log_one(uint64_t)")) == "log_one");
+    CHECK(shown(short_function_name("int main()")) == "main");
+    CHECK(shown(short_function_name("bool ns::cls::operator()(const int&) const")) == "cls::operator()");
+    CHECK(shown(short_function_name("void ns::cls::operator<<(int)")) == "cls::operator<<");
+    CHECK(shown(short_function_name("std::vector<int> a::b::c<x<y>>::get(std::pair<int, int>) &&")) == "c::get");
+    CHECK(shown(short_function_name("main()::<lambda()>")) == "main()::<lambda()>");        // kept whole
+    CHECK(shown(short_function_name("void (*f())(int)")) == "void (*f())(int)");            // kept whole
+    CHECK(shown(short_function_name("")).empty());
+    CHECK(runlog::detail::file_base_name(file) == "ingest.cpp");
+    CHECK(runlog::detail::file_base_name("C:\\src\\a.cpp") == "a.cpp");
+    CHECK(runlog::detail::file_base_name("plain.cpp") == "plain.cpp");
+}

@@ -72,7 +72,9 @@ struct formatter_setting {
     std::string type;
     std::string pattern;          ///< text: the layout (empty: Dagster's full one)
     bool utc = false;             ///< text: UTC times
-    bool source_location = true;  ///< json: code.filepath, code.lineno, code.function
+    bool source_location = true;  ///< json: code.filepath, code.lineno
+    bool function_name = false;   ///< json: code.function too
+    bool full_location = false;   ///< json: the whole path and signature
     config_position at, type_at, pattern_at;
 };
 
@@ -516,7 +518,8 @@ private:
             const yaml::node& body = n->values[i];
             const std::string where = "formatters." + name.text;
             if (body.type == yaml::node::kind::null) fail(body.pos, "'" + where + "' needs a 'type' (text, json or logfmt)");
-            check_keys(body, where, {"type", "pattern", "utc", "source_location"}, "'type', 'pattern', 'utc' or 'source_location'");
+            check_keys(body, where, {"type", "pattern", "utc", "source_location", "function_name", "full_location"},
+                       "'type', 'pattern', 'utc', 'source_location', 'function_name' or 'full_location'");
             if (name.text == "text" || name.text == "brief" || name.text == "json" || name.text == "logfmt")
                 fail(name.pos, "'" + where + "': " + name.text +
                                    " is a built-in formatter's name (text, brief, json, logfmt); choose another");
@@ -548,6 +551,12 @@ private:
                 if (f.type != "json") fail(sl->pos, "'source_location' is for json formatters; '" + where + "' is " + f.type);
                 f.source_location = bool_of(*sl, "'" + where + ".source_location'");
             }
+            for (auto [key, flag] : {std::pair{"function_name", &f.function_name}, std::pair{"full_location", &f.full_location}})
+                if (const yaml::node* v = body.find(key)) {
+                    if (f.type != "json")
+                        fail(v->pos, "'" + std::string(key) + "' is for json formatters; '" + where + "' is " + f.type);
+                    *flag = bool_of(*v, "'" + where + "." + key + "'");
+                }
             c.formatters.push_back(std::move(f));
         }
     }
@@ -767,7 +776,10 @@ std::unique_ptr<configured_handler> make_handler(const config& c, const handler_
     };
     for (const auto& f : c.formatters) {
         if (f.name != h.formatter) continue;
-        if (f.type == "json") return with(json_formatter({.source_location = f.source_location}));
+        if (f.type == "json")
+            return with(json_formatter({.source_location = f.source_location,
+                                        .function_name = f.function_name,
+                                        .full_location = f.full_location}));
         if (f.type == "logfmt") return with(logfmt_formatter{});
         return with(f.pattern.empty() ? text_formatter(text_options{.utc = f.utc}) : text_formatter(f.pattern, {.utc = f.utc}));
     }

@@ -1928,7 +1928,8 @@ private:
     RUNLOG_INLINE static void render_level(level l, buffer& out, bool color);
     /// Appends a value from the record: control characters escaped unless the options keep them raw.
     RUNLOG_INLINE void put(buffer& out, std::string_view text) const;
-    RUNLOG_INLINE void render(token t, const record& r, unsigned micros, buffer& out, bool color) const;
+    RUNLOG_INLINE void render(token t, const record& r, unsigned micros, const detail::second_cache& cache,
+                              buffer& out, bool color) const;
     /// The full preset, written directly; and any pattern, piece by piece. Only the constructors name them, so
     /// a program that uses only the preset (the default logger) does not compile the general writer.
     RUNLOG_INLINE static void write_full(const text_formatter& f, const record& r, buffer& out, bool color);
@@ -2610,7 +2611,12 @@ inline namespace v0 {
 
 /// Options of the JSON formatter.
 struct json_options {
-    bool source_location = true;  ///< add code.filepath, code.lineno and code.function
+    bool source_location = true;  ///< add code.filepath and code.lineno
+    bool function_name = false;   ///< with source_location, add code.function too
+    /// The location as the compiler gives it: code.filepath the whole path, code.function the whole signature
+    /// (`void ns::worker<int>::run(int) [with ...]`). By default code.filepath is the file's name and
+    /// code.function the function's name with its enclosing scope (`worker::run`), which keeps a line short.
+    bool full_location = false;
 };
 
 /// OpenTelemetry's severity number for a Python level: TRACE 1, DEBUG 5, INFO 9, WARN 13, ERROR 17, FATAL 21.
@@ -2628,8 +2634,8 @@ constexpr int severity_number(level l) noexcept {
 ///
 /// `{"timestamp":"…Z","severity_text":"INFO","severity_number":9,"body":"…","logger":"runlog",
 ///   "event_type":"STEP_START","run_id":"…","job_name":"…","step_key":"…","process.pid":1,"thread.id":2,
-///   "code.filepath":"…","code.lineno":3,"code.function":"…","attributes":{…fields…}}`; empty context keys
-/// are left out, strings are escaped and invalid UTF-8 is replaced by U+FFFD.
+///   "code.filepath":"main.cpp","code.lineno":3,"attributes":{…fields…}}` (code.function on request); empty context keys
+/// and an empty `attributes` are left out, strings are escaped and invalid UTF-8 is replaced by U+FFFD.
 class json_formatter {
 public:
     json_formatter() = default;
@@ -5077,7 +5083,9 @@ struct formatter_setting {
     std::string type;
     std::string pattern;          ///< text: the layout (empty: Dagster's full one)
     bool utc = false;             ///< text: UTC times
-    bool source_location = true;  ///< json: code.filepath, code.lineno, code.function
+    bool source_location = true;  ///< json: code.filepath, code.lineno
+    bool function_name = false;   ///< json: code.function too
+    bool full_location = false;   ///< json: the whole path and signature
     config_position at, type_at, pattern_at;
 };
 
@@ -5809,12 +5817,87 @@ inline void write_float(buffer& out, F v, const format_specs& s) {
   finish_float(out, start, s);
 }
 
+/// Writes n / 10^d (d <= 4, n not a multiple of 10 when d > 0) as std::to_chars writes the shortest form;
+/// returns the end, or nullptr when to_chars would pick the exponent form (1e+06, 1e-04) instead.
+inline char* write_fixed_decimal(char* p, bool negative, unsigned long long n, int d) noexcept {
+  // Divisions by constants (a multiply each), not by a table entry (a 64-bit divide).
+  unsigned long long whole = n, frac = 0;
+  switch (d) {
+    case 1: whole = n / 10, frac = n % 10; break;
+    case 2: whole = n / 100, frac = n % 100; break;
+    case 3: whole = n / 1000, frac = n % 1000; break;
+    case 4: whole = n / 10000, frac = n % 10000; break;
+    default: break;
+  }
+  const std::size_t whole_digits = count_digits(whole);
+  // to_chars picks the shorter of the fixed and the exponent form, the fixed one on a tie. With d > 0 and
+  // a whole part the fixed form is always shorter; otherwise count (exponents stay below 100 here).
+  if (d == 0 && whole_digits > 5) {
+    unsigned long long sig = n;
+    while (sig % 10 == 0) sig /= 10;
+    const std::size_t sig_digits = count_digits(sig);
+    if (whole_digits > sig_digits + (sig_digits > 1 ? 1 : 0) + 4) return nullptr;
+  } else if (d > 0 && whole == 0) {
+    const std::size_t sig_digits = count_digits(n);
+    if (2 + static_cast<std::size_t>(d) > sig_digits + (sig_digits > 1 ? 1 : 0) + 4) return nullptr;
+  }
+  if (negative) *p++ = '-';
+  write_digits_backwards(p + whole_digits, whole);
+  p += whole_digits;
+  if (d > 0) {
+    *p++ = '.';
+    for (int k = d - 1; k >= 0; --k) {
+      p[k] = static_cast<char>('0' + frac % 10);
+      frac /= 10;
+    }
+    p += d;
+  }
+  return p;
+}
+
+/// What std::to_chars(first, last, v) writes for a double below 2^39 with at most four decimals (42, 0.5,
+/// 1234.25, 19.99), written without it; returns the end, or nullptr for any other number (to_chars then).
+///
+/// A double that is exactly n / 10^d (its binary fraction has at most four bits: 0.5, 0.25, ...) is read off
+/// its bits. Otherwise (0.1, 19.99) d goes from 1 to 4 until the nearest n reads back as v. Either way no
+/// shorter form exists: below 2^39, half an ulp of v times 10^d' is under a third of 10^(d'-d), so the only
+/// d'-decimal form that can read back as v is the nearest one, which the smaller d' would have found.
+inline char* write_short_decimal(char* p, double v) noexcept {
+  std::uint64_t bits;
+  std::memcpy(&bits, &v, sizeof bits);
+  const bool negative = (bits >> 63) != 0;
+  const double a = negative ? -v : v;
+  if (!(a >= 1e-4 && a < 549755813888.0)) return nullptr;  // 2^39; zero, NaN, infinity and tiny ones too
+  const int biased = static_cast<int>((bits >> 52) & 0x7FF);
+  const std::uint64_t mantissa = (bits & ((std::uint64_t{1} << 52) - 1)) | (std::uint64_t{1} << 52);
+  const int shift = 1075 - biased;  // a = mantissa / 2^shift, shift > 13 here
+  const int tz = __builtin_ctzll(mantissa);
+  if (tz >= shift) return write_fixed_decimal(p, negative, mantissa >> shift, 0);
+  if (shift - tz <= 4) {
+    const int d = shift - tz;
+    constexpr unsigned long long pow5[] = {1, 5, 25, 125, 625};
+    return write_fixed_decimal(p, negative, (mantissa >> tz) * pow5[d], d);
+  }
+  constexpr double pow10[] = {1.0, 10.0, 100.0, 1000.0, 10000.0};
+  for (int d = 1; d <= 4; ++d) {
+    const auto n = static_cast<unsigned long long>(a * pow10[d] + 0.5);
+    if (static_cast<double>(n) / pow10[d] == a) return n % 10 == 0 ? nullptr : write_fixed_decimal(p, negative, n, d);
+  }
+  return nullptr;
+}
+
 template <class F>
 inline void write_shortest(buffer& out, F v) {
   constexpr std::size_t cap = 64;
   const std::size_t start = out.size();
   out.resize(start + cap);
   char* const p = out.data() + start;
+  if constexpr (std::is_same_v<F, double>) {
+    if (char* e = write_short_decimal(p, v)) {
+      out.resize(start + static_cast<std::size_t>(e - p));
+      return;
+    }
+  }
   const auto r = std::to_chars(p, p + cap, v);
   out.resize(start + static_cast<std::size_t>(r.ptr - p));
 }
@@ -6315,6 +6398,33 @@ inline int utf8_sequence_length(const unsigned char* p, const unsigned char* end
 
 inline constexpr std::string_view replacement_character = "\xEF\xBF\xBD";
 
+// Word-at-a-time scans: eight bytes tested at once for anything an escaper must look at, so that the plain
+// runs of a message (nearly all of it) are skipped without a branch per byte.
+inline std::uint64_t load_word(const unsigned char* p) noexcept {
+    std::uint64_t w;
+    std::memcpy(&w, p, sizeof w);
+    return w;
+}
+inline std::uint64_t load_word(const char* p) noexcept { return load_word(reinterpret_cast<const unsigned char*>(p)); }
+inline constexpr std::uint64_t word_ones = 0x0101010101010101ULL;
+inline constexpr std::uint64_t word_highs = 0x8080808080808080ULL;
+/// Whether some byte of w is zero (exact: no false positives for the whole word).
+constexpr bool word_has_zero(std::uint64_t w) noexcept { return ((w - word_ones) & ~w & word_highs) != 0; }
+/// Whether some byte of w equals b.
+constexpr bool word_has(std::uint64_t w, unsigned char b) noexcept { return word_has_zero(w ^ (word_ones * b)); }
+/// Whether some byte of w is below n (n <= 128); a byte of 0x80 or more never counts.
+constexpr bool word_has_below(std::uint64_t w, unsigned char n) noexcept {
+    return ((w - word_ones * n) & ~w & word_highs) != 0;
+}
+/// Eight bytes a JSON string takes as they are: printable ASCII other than '"' and '\\'.
+constexpr bool json_plain_word(std::uint64_t w) noexcept {
+    return (w & word_highs) == 0 && !word_has_below(w, 0x20) && !word_has(w, '"') && !word_has(w, '\\');
+}
+/// Eight bytes a text line takes as they are: no C0 control, no DEL, no 0xC2 (the lead byte of a C1 control).
+constexpr bool text_plain_word(std::uint64_t w) noexcept {
+    return !word_has_below(w, 0x20) && !word_has(w, 0x7F) && !word_has(w, 0xC2);
+}
+
 /// Appends s as the inside of a JSON string: quotes, backslashes and control characters escaped,
 /// invalid UTF-8 replaced by U+FFFD.
 inline void append_json_escaped(buffer& out, std::string_view s) {
@@ -6322,6 +6432,7 @@ inline void append_json_escaped(buffer& out, std::string_view s) {
     const auto end = p + s.size();
     while (p < end) {
         auto run = p;
+        while (end - run >= 8 && json_plain_word(load_word(run))) run += 8;
         while (run < end && *run >= 0x20 && *run < 0x80 && *run != '"' && *run != '\\') ++run;
         out.append(reinterpret_cast<const char*>(p), reinterpret_cast<const char*>(run));
         p = run;
@@ -6370,6 +6481,7 @@ inline void append_text_escaped(buffer& out, std::string_view s) {
             return static_cast<unsigned char>(*q) == 0xC2 && q + 1 < end && static_cast<unsigned char>(q[1]) >= 0x80 &&
                    static_cast<unsigned char>(q[1]) <= 0x9F;
         };
+        while (end - run >= 8 && text_plain_word(load_word(run))) run += 8;
         while (run < end && static_cast<unsigned char>(*run) >= 0x20 && *run != 0x7F && !c1(run)) ++run;
         out.append(p, run);
         if (run == end) return;
@@ -6820,9 +6932,10 @@ RUNLOG_INLINE void text_formatter::write_full(const text_formatter& f, const rec
 RUNLOG_INLINE void text_formatter::write_pattern(const text_formatter& f, const record& r, buffer& out, bool color) {
     std::int64_t secs = 0;
     unsigned micros = 0;
+    auto& cache = f.seconds_cache();
     if (f.uses_time_) {
         detail::split_time(r.time, secs, micros);
-        f.seconds_cache().update(secs);
+        cache.update(secs);
     }
     // A part whose fields all rendered empty is left out, with its separator.
     bool first = true, open = false, has_fields = false, any = false;
@@ -6846,7 +6959,7 @@ RUNLOG_INLINE void text_formatter::write_pattern(const text_formatter& f, const 
         } else {
             has_fields = true;
             const std::size_t before = out.size();
-            f.render(x.tok, r, micros, out, color);
+            f.render(x.tok, r, micros, cache, out, color);
             any = any || out.size() != before;
         }
     }
@@ -6877,8 +6990,8 @@ RUNLOG_INLINE void text_formatter::render_level(level l, buffer& out, bool color
     if (color) out.append(std::string_view("\x1b[0m"));
 }
 
-RUNLOG_INLINE void text_formatter::render(token t, const record& r, unsigned micros, buffer& out, bool color) const {
-    auto& cache = seconds_cache();
+RUNLOG_INLINE void text_formatter::render(token t, const record& r, unsigned micros, const detail::second_cache& cache,
+                                           buffer& out, bool color) const {
     auto put = [&](std::string_view text) { this->put(out, text); };
     switch (t) {
         case token::part:
@@ -7650,6 +7763,79 @@ RUNLOG_INLINE void detail::default_log(level l, const format_string_data& fmt, f
 
 namespace runlog {
 inline namespace v0 {
+namespace detail {
+
+/// The last component of a path.
+constexpr std::string_view file_base_name(std::string_view path) noexcept {
+    std::size_t i = path.size();
+    while (i > 0 && path[i - 1] != '/' && path[i - 1] != '\\') --i;
+    return path.substr(i);
+}
+
+/// A function's name and the scope that encloses it, both without template arguments.
+struct function_name_parts {
+    std::string_view scope;  ///< empty for a function at namespace level
+    std::string_view name;
+};
+
+/// Splits the signature a compiler reports (`void {anonymous}::worker<T>::run(int) [with T = int]`) into the
+/// function's name and its innermost scope (`run`, `worker`): no return type, parameters, template arguments
+/// or outer scopes. A signature it does not recognise (a lambda's `main()::<lambda()>`) is the name, whole.
+constexpr function_name_parts short_function_name(std::string_view sig) noexcept {
+    const function_name_parts whole{{}, sig};
+    std::string_view s = sig;
+    if (const auto with = s.find(" [with "); with != std::string_view::npos && !s.empty() && s.back() == ']')
+        s = s.substr(0, with);
+    for (bool stripped = true; stripped;) {  // qualifiers after the parameters
+        stripped = false;
+        for (const std::string_view q : {std::string_view(" const"), std::string_view(" volatile"),
+                                         std::string_view(" &"), std::string_view(" &&"), std::string_view(" noexcept")})
+            if (s.size() > q.size() && s.substr(s.size() - q.size()) == q) {
+                s.remove_suffix(q.size());
+                stripped = true;
+            }
+    }
+    if (s.empty() || s.back() != ')') return whole;
+    // The parameter list: from the last ')' back to its '('.
+    std::size_t i = s.size() - 1;
+    for (int depth = 0;; --i) {
+        if (s[i] == ')') ++depth;
+        else if (s[i] == '(' && --depth == 0) break;
+        if (i == 0) return whole;
+    }
+    // One scope component ending at end, template arguments dropped; false when there is none.
+    auto component = [&](std::size_t end, std::string_view& out, std::size_t& begin) {
+        std::size_t e = end;
+        if (e > 0 && s[e - 1] == '>' && s.substr(0, e).find("operator") == std::string_view::npos) {
+            int d = 0;
+            std::size_t j = e;
+            while (j > 0) {
+                --j;
+                if (s[j] == '>') ++d;
+                else if (s[j] == '<' && --d == 0) break;
+            }
+            if (d != 0) return false;
+            e = j;
+        }
+        std::size_t b = e;
+        while (b > 0 && s[b - 1] != ' ' && s[b - 1] != ':' && s[b - 1] != '*' && s[b - 1] != '&') --b;
+        if (b == e) return false;
+        out = s.substr(b, e - b);
+        begin = b;
+        return true;
+    };
+    function_name_parts p;
+    std::size_t b = 0;
+    if (!component(i, p.name, b)) return whole;
+    if (p.name != "operator()" && p.name.find_first_of("()") != std::string_view::npos) return whole;
+    if (b >= 2 && s[b - 1] == ':' && s[b - 2] == ':') {
+        std::size_t b2 = 0;
+        if (!component(b - 2, p.scope, b2) || p.scope == "{anonymous}") p.scope = {};
+    }
+    return p;
+}
+
+}  // namespace detail
 
 RUNLOG_INLINE void json_formatter::format(const record& r, buffer& out, bool /*color*/) const {
     using namespace std::string_view_literals;
@@ -7685,21 +7871,33 @@ RUNLOG_INLINE void json_formatter::format(const record& r, buffer& out, bool /*c
         detail::append_number(out, r.thread);
     }
     if (options_.source_location && r.location.line() != 0) {
-        str(R"(,"code.filepath":)"sv, r.location.file_name());
+        const std::string_view file = r.location.file_name() ? r.location.file_name() : "";
+        const std::string_view function = r.location.function_name() ? r.location.function_name() : "";
+        str(R"(,"code.filepath":)"sv, options_.full_location ? file : detail::file_base_name(file));
         out.append(R"(,"code.lineno":)"sv);
         detail::append_number(out, r.location.line());
-        str(R"(,"code.function":)"sv, r.location.function_name());
+        if (!options_.function_name) {
+        } else if (options_.full_location) {
+            str(R"(,"code.function":)"sv, function);
+        } else if (const auto f = detail::short_function_name(function); !f.name.empty()) {
+            out.append(R"(,"code.function":")"sv);
+            if (!f.scope.empty()) {
+                detail::append_json_escaped(out, f.scope);
+                out.append("::"sv);
+            }
+            detail::append_json_escaped(out, f.name);
+            out.push_back('"');
+        }
     }
-    out.append(R"(,"attributes":{)"sv);
     bool first = true;
     detail::for_each_field(r, [&](const field& f) {
-        if (!first) out.push_back(',');
+        out.append(first ? R"(,"attributes":{)"sv : ","sv);
         first = false;
         detail::append_json_string(out, f.key);
         out.push_back(':');
         detail::append_json_value(out, f.value);
     });
-    out.append("}}\n"sv);
+    out.append(first ? "}\n"sv : "}}\n"sv);
 }
 
 }  // namespace v0
@@ -12639,7 +12837,8 @@ private:
             const yaml::node& body = n->values[i];
             const std::string where = "formatters." + name.text;
             if (body.type == yaml::node::kind::null) fail(body.pos, "'" + where + "' needs a 'type' (text, json or logfmt)");
-            check_keys(body, where, {"type", "pattern", "utc", "source_location"}, "'type', 'pattern', 'utc' or 'source_location'");
+            check_keys(body, where, {"type", "pattern", "utc", "source_location", "function_name", "full_location"},
+                       "'type', 'pattern', 'utc', 'source_location', 'function_name' or 'full_location'");
             if (name.text == "text" || name.text == "brief" || name.text == "json" || name.text == "logfmt")
                 fail(name.pos, "'" + where + "': " + name.text +
                                    " is a built-in formatter's name (text, brief, json, logfmt); choose another");
@@ -12671,6 +12870,12 @@ private:
                 if (f.type != "json") fail(sl->pos, "'source_location' is for json formatters; '" + where + "' is " + f.type);
                 f.source_location = bool_of(*sl, "'" + where + ".source_location'");
             }
+            for (auto [key, flag] : {std::pair{"function_name", &f.function_name}, std::pair{"full_location", &f.full_location}})
+                if (const yaml::node* v = body.find(key)) {
+                    if (f.type != "json")
+                        fail(v->pos, "'" + std::string(key) + "' is for json formatters; '" + where + "' is " + f.type);
+                    *flag = bool_of(*v, "'" + where + "." + key + "'");
+                }
             c.formatters.push_back(std::move(f));
         }
     }
@@ -12890,7 +13095,10 @@ std::unique_ptr<configured_handler> make_handler(const config& c, const handler_
     };
     for (const auto& f : c.formatters) {
         if (f.name != h.formatter) continue;
-        if (f.type == "json") return with(json_formatter({.source_location = f.source_location}));
+        if (f.type == "json")
+            return with(json_formatter({.source_location = f.source_location,
+                                        .function_name = f.function_name,
+                                        .full_location = f.full_location}));
         if (f.type == "logfmt") return with(logfmt_formatter{});
         return with(f.pattern.empty() ? text_formatter(text_options{.utc = f.utc}) : text_formatter(f.pattern, {.utc = f.utc}));
     }

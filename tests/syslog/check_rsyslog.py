@@ -201,7 +201,7 @@ def expected(m):
     params["level"] = m["severity_text"]
     params["logger"] = m["logger"]
     params["thread"] = str(m["thread.id"])
-    for k, v in m["attributes"].items():
+    for k, v in m.get("attributes", {}).items():
         params[sd_name(k)] = text_of(v)
     return (m.get("event_type", "-"), m["body"], tuple(sorted(params.items())))
 
@@ -246,9 +246,9 @@ def check_transport(collector, probe_bin, work, transport, address, max_message)
     wait_for(f"{len(sent)} records over {transport}", lambda: len(from_probe(collector, p)) >= len(sent))
     time.sleep(0.3)  # anything extra (a duplicate) would arrive now
     got = from_probe(collector, p)
-    big_sent = [m for m in sent if m["attributes"].get("tag") == "huge"]
+    big_sent = [m for m in sent if m.get("attributes", {}).get("tag") == "huge"]
     big_got = tagged(got, "huge")
-    exact_sent = collections.Counter(expected(m) for m in sent if m["attributes"].get("tag") != "huge")
+    exact_sent = collections.Counter(expected(m) for m in sent if m.get("attributes", {}).get("tag") != "huge")
     exact_got = collections.Counter(received_key(r) for r in got if r not in [b for _, b in big_got])
     if exact_sent != exact_got:
         missing = exact_sent - exact_got
