@@ -101,6 +101,51 @@ TEST_CASE("handlers: a file declares pipelines with their formatters, sinks and 
     CHECK_FALSE(log.should_log(level::debug));
 }
 
+TEST_CASE("handlers: a JSON formatter's location keys shape code.filepath and code.function", "[config][handlers]") {
+    temp_dir dir;
+    runlog::memory_sink console;
+    auto log = slotted_logger(console);
+    const std::string text = "formatters:\n"
+                             "  located:\n"
+                             "    type: json\n"
+                             "    function_name: true\n"
+                             "  whole:\n"
+                             "    type: json\n"
+                             "    function_name: true\n"
+                             "    full_location: true\n"
+                             "handlers:\n"
+                             "  short:\n"
+                             "    type: file\n"
+                             "    path: " + dir.path + "/short.jsonl\n"
+                             "    formatter: located\n"
+                             "  long:\n"
+                             "    type: file\n"
+                             "    path: " + dir.path + "/long.jsonl\n"
+                             "    formatter: whole\n"
+                             "  plain:\n"
+                             "    type: file\n"
+                             "    path: " + dir.path + "/plain.jsonl\n";
+    const auto st = runlog::try_apply_config(log, text, "config.yaml");
+    INFO((st.problem ? st.problem->to_string() : ""));
+    REQUIRE(st);
+    const auto here = runlog::source_location::current();
+    log.info("located");
+    log.flush();
+    const auto fn = runlog::detail::short_function_name(here.function_name());
+    const auto short_lines = lines(dir.path + "/short.jsonl");
+    REQUIRE(short_lines.size() == 1);
+    CHECK_THAT(short_lines[0], Catch::Contains(R"("code.filepath":"test_config_handlers.cpp")"));
+    CHECK_THAT(short_lines[0], Catch::Contains(R"("code.function":")" + std::string(fn.name) + "\""));
+    const auto long_lines = lines(dir.path + "/long.jsonl");
+    REQUIRE(long_lines.size() == 1);
+    CHECK_THAT(long_lines[0], Catch::Contains(std::string(R"("code.filepath":")") + here.file_name() + "\""));
+    CHECK_THAT(long_lines[0], Catch::Contains(std::string(R"("code.function":")") + here.function_name() + "\""));
+    const auto plain = lines(dir.path + "/plain.jsonl");
+    REQUIRE(plain.size() == 1);
+    CHECK_THAT(plain[0], Catch::Contains(R"("code.filepath":"test_config_handlers.cpp")"));
+    CHECK(plain[0].find("code.function") == std::string::npos);
+}
+
 TEST_CASE("handlers: the default logger gets a JSON file from config alone", "[config][handlers][default]") {
     temp_dir dir;
     auto& log = runlog::default_logger();
@@ -133,6 +178,10 @@ TEST_CASE("handlers: bad files are refused where the problem is, and change noth
         {"handlers:\n  x:\n    level: INFO\n", "config.yaml:3:5: 'handlers.x' needs a 'type' (stderr, stdout, file, rotating_file or syslog)"},
         {"formatters:\n  f:\n    type: text\n    pattern: '{level} {mesage}'\n",
          "config.yaml:4:14: bad pattern for 'formatters.f': "},
+        {"formatters:\n  f:\n    type: text\n    function_name: true\n",
+         "config.yaml:4:20: 'function_name' is for json formatters; 'formatters.f' is text"},
+        {"formatters:\n  f:\n    type: json\n    full_location: maybe\n",
+         "config.yaml:4:20: 'formatters.f.full_location'"},
         {"formatters:\n  f:\n    type: yaml\n",
          "config.yaml:3:11: unknown formatter type 'yaml': expected text, json or logfmt"},
         {"handlers:\n  x:\n    type: stderr\n    formatter: jsn\n",
