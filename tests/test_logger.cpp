@@ -216,3 +216,37 @@ TEST_CASE("the default logger is ready with a console pipeline at DEBUG", "[logg
     CHECK(log.should_log(level::debug));
     CHECK_FALSE(log.should_log(level::trace));
 }
+
+TEST_CASE("a synchronous record's time, read through the TSC, stays with the system clock across re-bases",
+          "[logger][clock]") {
+    // Records are stamped with detail::wall_clock_now(): the TSC mapped to system time, calibrated over the
+    // first 10 ms and re-based every second. Each record's time must lie between system_clock readings taken
+    // just before and just after the call, within a small tolerance, for longer than one re-base period,
+    // from two threads at once.
+    runlog::memory_sink sink;
+    auto log = runlog::make_logger("clock", runlog::pipeline("mem", runlog::text_formatter("{iso}"), sink));
+    constexpr auto tolerance = std::chrono::milliseconds(2);  // preemption inside a re-base's paired reads
+    std::atomic<long> worst_ns{0}, outside{0}, records{0};
+    auto worker = [&] {
+        const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(1300);
+        while (std::chrono::steady_clock::now() < end) {
+            const auto before = std::chrono::system_clock::now();
+            runlog::record r;
+            log.stamp(r, level::info, runlog::source_location::current());
+            const auto after = std::chrono::system_clock::now();
+            long off = 0;
+            if (r.time < before) off = static_cast<long>(std::chrono::duration_cast<std::chrono::nanoseconds>(before - r.time).count());
+            if (r.time > after) off = static_cast<long>(std::chrono::duration_cast<std::chrono::nanoseconds>(r.time - after).count());
+            long w = worst_ns.load();
+            while (off > w && !worst_ns.compare_exchange_weak(w, off)) {}
+            if (off > std::chrono::duration_cast<std::chrono::nanoseconds>(tolerance).count()) ++outside;
+            ++records;
+        }
+    };
+    std::thread a(worker), b(worker);
+    a.join();
+    b.join();
+    INFO("records " << records.load() << ", worst distance outside the bracket " << worst_ns.load() << " ns");
+    CHECK(records.load() > 1000);
+    CHECK(outside.load() == 0);
+}

@@ -16,6 +16,7 @@
 #include "detail/chrono.hpp"
 #include "detail/level_enum.hpp"
 #include "detail/registry.hpp"
+#include "detail/wall_clock.hpp"
 #include "event.hpp"
 #include "fields.hpp"
 #include "format/args.hpp"
@@ -168,7 +169,7 @@ public:
     /// location and logger name.
     void stamp(record& r, level l, const source_location& loc) const noexcept {
         auto c = clock_.load(std::memory_order_relaxed);
-        r.time = c ? c() : std::chrono::system_clock::now();
+        r.time = c ? c() : detail::wall_clock_now();
         r.lvl = l;
         r.ctx = current_context();
         r.location = loc;

@@ -476,6 +476,7 @@ RUNLOG_INLINE void set_backend_options(const backend_options& o) {
     if (o.queue_bytes < 4096 || (o.queue_bytes & (o.queue_bytes - 1)) != 0)
         throw std::invalid_argument("runlog::backend_options::queue_bytes must be a power of two of at least 4096");
     detail::async_backend::options() = o;
+    detail::tsc_enabled().store(o.use_tsc, std::memory_order_relaxed);  // synchronous records' clock too
 }
 
 RUNLOG_INLINE void async_preallocate() { (void)detail::async_backend::instance().ring(); }
