@@ -294,7 +294,7 @@ TEST_CASE("buffered file sinks write out within flush_every, also when the progr
     runlog::file_sink by_default(dir.path + "/default.log");
     for (auto* s : {&timed, &untimed, &by_default}) s->write("one\n");
     rotating.write("one\n");
-    // Nothing is written at once: the records sit in the 64 KiB buffers (the default's timer is 1 s away).
+    // Nothing is written at once: the records sit in the 256 KiB buffers (the default's timer is 1 s away).
     CHECK(file_text(dir.path + "/default.log").empty());
     auto written_within = [&](const std::string& path, std::chrono::milliseconds limit) {
         const auto deadline = std::chrono::steady_clock::now() + limit;

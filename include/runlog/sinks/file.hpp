@@ -14,7 +14,7 @@ inline namespace v0 {
 
 /// Options of the file sink.
 struct file_options {
-    std::size_t buffer_size = 64 * 1024;  ///< bytes kept before a write(2); 0 writes every record at once
+    std::size_t buffer_size = 256 * 1024;  ///< bytes kept before a write(2); 0 writes every record at once
     level flush_on = level::error;        ///< a record at this level or above is written out at once
     /// A buffered record is written out within this time, also when the program is idle; 0: only when the
     /// buffer fills, at flush_on, flush() and the end.

@@ -19,7 +19,7 @@ struct rotating_options {
     /// Count intervals in local time (a day starts at local midnight, as spdlog's daily sink does) instead of UTC.
     bool local_time = false;
     std::size_t max_files = 5;           ///< old files kept besides the active one (path.1 ... path.max_files)
-    std::size_t buffer_size = 64 * 1024; ///< bytes kept before a write(2); 0 writes every record at once
+    std::size_t buffer_size = 256 * 1024; ///< bytes kept before a write(2); 0 writes every record at once
     level flush_on = level::error;       ///< a record at this level or above is written out at once
     std::chrono::milliseconds flush_every{1000};  ///< a buffered record is written out within this; 0: no timer
     std::chrono::system_clock::time_point (*clock)() noexcept = nullptr;  ///< the time source; nullptr = system_clock::now
