@@ -2119,6 +2119,25 @@ RUNLOG_INLINE int open_runs() noexcept;
 }  // namespace runlog
 
 
+// ---- runlog/detail/wall_clock.hpp
+/// The time of a synchronous record: the system clock, read through the TSC where there is one.
+
+namespace runlog {
+inline namespace v0 {
+namespace detail {
+
+/// The system time now. On x86 with the TSC enabled (backend_options::use_tsc, on by default) it is one
+/// `rdtsc` and a multiply: the TSC's rate is measured against steady_clock (from the first call on, over at
+/// least 10 ms, so calls before that read the system clock) and the mapping re-based on the system clock
+/// every second, so that it follows the system clock's adjustments within a second. Elsewhere, and while
+/// another thread re-bases, it is `std::chrono::system_clock::now()`.
+RUNLOG_INLINE std::chrono::system_clock::time_point wall_clock_now() noexcept;
+
+}  // namespace detail
+}  // namespace v0
+}  // namespace runlog
+
+
 // ---- runlog/event.hpp
 #include <concepts>
 
@@ -2313,7 +2332,7 @@ public:
     /// location and logger name.
     void stamp(record& r, level l, const source_location& loc) const noexcept {
         auto c = clock_.load(std::memory_order_relaxed);
-        r.time = c ? c() : std::chrono::system_clock::now();
+        r.time = c ? c() : detail::wall_clock_now();
         r.lvl = l;
         r.ctx = current_context();
         r.location = loc;
@@ -2841,7 +2860,7 @@ inline namespace v0 {
 
 /// Options of the file sink.
 struct file_options {
-    std::size_t buffer_size = 64 * 1024;  ///< bytes kept before a write(2); 0 writes every record at once
+    std::size_t buffer_size = 256 * 1024;  ///< bytes kept before a write(2); 0 writes every record at once
     level flush_on = level::error;        ///< a record at this level or above is written out at once
     /// A buffered record is written out within this time, also when the program is idle; 0: only when the
     /// buffer fills, at flush_on, flush() and the end.
@@ -2935,7 +2954,7 @@ struct rotating_options {
     /// Count intervals in local time (a day starts at local midnight, as spdlog's daily sink does) instead of UTC.
     bool local_time = false;
     std::size_t max_files = 5;           ///< old files kept besides the active one (path.1 ... path.max_files)
-    std::size_t buffer_size = 64 * 1024; ///< bytes kept before a write(2); 0 writes every record at once
+    std::size_t buffer_size = 256 * 1024; ///< bytes kept before a write(2); 0 writes every record at once
     level flush_on = level::error;       ///< a record at this level or above is written out at once
     std::chrono::milliseconds flush_every{1000};  ///< a buffered record is written out within this; 0: no timer
     std::chrono::system_clock::time_point (*clock)() noexcept = nullptr;  ///< the time source; nullptr = system_clock::now
@@ -7644,6 +7663,102 @@ RUNLOG_INLINE int open_runs() noexcept {
 }  // namespace v0
 }  // namespace runlog
 
+// ---- runlog/detail/wall_clock.hpp (definitions)
+
+
+namespace runlog {
+inline namespace v0 {
+namespace detail {
+
+/// The mapping from TSC ticks to system time, shared by every thread: a sequence lock over atomics.
+struct tsc_wall_mapping {
+    std::atomic<std::uint32_t> seq{0};           ///< odd while the mapping changes
+    std::atomic<std::uint64_t> base_ticks{0};
+    std::atomic<std::int64_t> base_ns{0};        ///< system time (ns since the epoch) at base_ticks
+    std::atomic<double> ns_per_tick{0.0};        ///< 0 until calibrated
+    std::atomic<std::uint64_t> next_resync{0};   ///< ticks from which a caller re-bases
+    std::atomic<bool> busy{false};               ///< a caller is re-basing
+    std::atomic<std::uint64_t> origin_ticks{0};  ///< the first reading, for the rate
+    std::atomic<std::int64_t> origin_steady{0};
+};
+
+inline tsc_wall_mapping& tsc_wall() noexcept {
+    static tsc_wall_mapping m;
+    return m;
+}
+
+/// Reads the TSC, steady_clock and the system clock together (the tightest of three tries); re-bases the
+/// mapping and refines the rate. Called by one thread at a time.
+RUNLOG_INLINE void rebase_wall_clock(tsc_wall_mapping& m) noexcept {
+    using namespace std::chrono;
+    std::uint64_t ticks = 0, best = ~std::uint64_t{0};
+    std::int64_t steady = 0, sys = 0;
+    for (int i = 0; i < 3; ++i) {
+        const std::uint64_t t0 = __builtin_ia32_rdtsc();
+        const auto s = steady_clock::now();
+        const auto w = system_clock::now();
+        const std::uint64_t t1 = __builtin_ia32_rdtsc();
+        if (t1 - t0 < best) {
+            best = t1 - t0;
+            ticks = t0 + (t1 - t0) / 2;
+            steady = duration_cast<nanoseconds>(s.time_since_epoch()).count();
+            sys = duration_cast<nanoseconds>(w.time_since_epoch()).count();
+        }
+    }
+    std::uint64_t origin = m.origin_ticks.load(std::memory_order_relaxed);
+    if (origin == 0) {
+        m.origin_ticks.store(ticks, std::memory_order_relaxed);
+        m.origin_steady.store(steady, std::memory_order_relaxed);
+        m.next_resync.store(ticks + 1'000'000, std::memory_order_release);  // about a millisecond at 1 GHz
+        return;
+    }
+    const std::int64_t elapsed = steady - m.origin_steady.load(std::memory_order_relaxed);
+    if (elapsed < 10'000'000 || ticks <= origin) {  // under 10 ms: too short to measure the rate
+        m.next_resync.store(ticks + (ticks - origin) + 1'000'000, std::memory_order_release);
+        return;
+    }
+    const double rate = static_cast<double>(elapsed) / static_cast<double>(ticks - origin);
+    m.seq.fetch_add(1, std::memory_order_acq_rel);  // odd: readers use the system clock meanwhile
+    m.base_ticks.store(ticks, std::memory_order_relaxed);
+    m.base_ns.store(sys, std::memory_order_relaxed);
+    m.ns_per_tick.store(rate, std::memory_order_relaxed);
+    m.seq.fetch_add(1, std::memory_order_release);
+    m.next_resync.store(ticks + static_cast<std::uint64_t>(1e9 / rate), std::memory_order_release);  // a second
+}
+
+RUNLOG_INLINE std::chrono::system_clock::time_point wall_clock_now() noexcept {
+    using namespace std::chrono;
+#if defined(__x86_64__) || defined(__i386__)
+    if (tsc_enabled().load(std::memory_order_relaxed)) [[likely]] {
+        tsc_wall_mapping& m = tsc_wall();
+        const std::uint64_t t = __builtin_ia32_rdtsc();
+        if (t >= m.next_resync.load(std::memory_order_acquire)) [[unlikely]] {
+            if (!m.busy.exchange(true, std::memory_order_acquire)) {
+                rebase_wall_clock(m);
+                m.busy.store(false, std::memory_order_release);
+            }
+            return system_clock::now();
+        }
+        const std::uint32_t s0 = m.seq.load(std::memory_order_acquire);
+        const std::uint64_t bt = m.base_ticks.load(std::memory_order_relaxed);
+        const std::int64_t bn = m.base_ns.load(std::memory_order_relaxed);
+        const double k = m.ns_per_tick.load(std::memory_order_relaxed);
+        std::atomic_thread_fence(std::memory_order_acquire);
+        if ((s0 & 1) == 0 && k > 0 && m.seq.load(std::memory_order_relaxed) == s0) [[likely]] {
+            // t may be a little before bt when another thread re-based after t was read: signed.
+            const auto delta = static_cast<double>(static_cast<std::int64_t>(t - bt)) * k;
+            return system_clock::time_point(
+                duration_cast<system_clock::duration>(nanoseconds(bn + static_cast<std::int64_t>(delta))));
+        }
+    }
+#endif
+    return system_clock::now();
+}
+
+}  // namespace detail
+}  // namespace v0
+}  // namespace runlog
+
 // ---- runlog/event.hpp (definitions)
 
 
@@ -9485,6 +9600,7 @@ RUNLOG_INLINE void set_backend_options(const backend_options& o) {
     if (o.queue_bytes < 4096 || (o.queue_bytes & (o.queue_bytes - 1)) != 0)
         throw std::invalid_argument("runlog::backend_options::queue_bytes must be a power of two of at least 4096");
     detail::async_backend::options() = o;
+    detail::tsc_enabled().store(o.use_tsc, std::memory_order_relaxed);  // synchronous records' clock too
 }
 
 RUNLOG_INLINE void async_preallocate() { (void)detail::async_backend::instance().ring(); }
