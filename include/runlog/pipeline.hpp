@@ -70,23 +70,38 @@ template <class Logger>
 struct logger_code;
 
 /// The lock a pipeline holds around a sink that is not thread-safe: one write() or flush() at a time.
+/// One atomic word (0 free, 1 held, 2 held with waiters): a compare-exchange to take it and an exchange
+/// to give it back when nobody waits; waiters sleep on the word (a futex) rather than spin.
 template <bool Needed>
 struct sink_lock {
-    std::mutex mutex;
+    std::atomic<std::uint32_t> state{0};
     std::atomic<std::uint32_t> holder_pid{process_id()};  ///< the process whose thread took it last
     sink_lock() = default;
     sink_lock(sink_lock&&) noexcept {}  // a pipeline is moved only before use
-    void lock() {
+    void lock() noexcept {
+        std::uint32_t free = 0;
+        if (!state.compare_exchange_strong(free, 1, std::memory_order_acquire, std::memory_order_relaxed))
+            [[unlikely]]
+            lock_slow();
         const std::uint32_t me = process_id();
-        // Held by a thread of the parent when this process was forked: that thread does not exist here and
-        // never releases it, so the child starts from a fresh lock.
-        if (!mutex.try_lock()) {
-            if (holder_pid.load(std::memory_order_relaxed) != me) new (&mutex) std::mutex();
-            mutex.lock();
-        }
-        holder_pid.store(me, std::memory_order_relaxed);
+        if (holder_pid.load(std::memory_order_relaxed) != me) holder_pid.store(me, std::memory_order_relaxed);
     }
-    void unlock() noexcept { mutex.unlock(); }
+    bool try_lock() noexcept {
+        std::uint32_t free = 0;
+        return state.compare_exchange_strong(free, 1, std::memory_order_acquire, std::memory_order_relaxed);
+    }
+    void unlock() noexcept {
+        if (state.exchange(0, std::memory_order_release) == 2) [[unlikely]]
+            state.notify_one();
+    }
+
+private:
+    [[gnu::noinline]] void lock_slow() noexcept {
+        // Held by a thread of the parent when this process was forked: that thread does not exist here and
+        // never releases it, so the child starts from a free lock.
+        if (holder_pid.load(std::memory_order_relaxed) != process_id()) state.store(0, std::memory_order_relaxed);
+        while (state.exchange(2, std::memory_order_acquire) != 0) state.wait(2, std::memory_order_relaxed);
+    }
 };
 /// A thread-safe sink locks what it must itself.
 template <>
