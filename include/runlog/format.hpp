@@ -38,6 +38,7 @@ std::string format(format_string<Args...> fmt, Args&&... args) {
 #include <cstdint>
 #include <cstring>
 
+#include "detail/words.hpp"
 #include "format/floats.hpp"
 #include "format/integers.hpp"
 #include "format/padding.hpp"
@@ -113,18 +114,11 @@ inline void write_with_specs(buffer& out, const format_arg& arg, const format_sp
   }
 }
 
-/// First '{' or '}' in [p, last), or last; scans 8 bytes per step.
+/// First '{' or '}' in [p, last), or last; scans 8 bytes per step (the byte loop finds the position).
 inline const char* find_brace(const char* p, const char* last) noexcept {
-  constexpr std::uint64_t ones = 0x0101010101010101u;
-  constexpr std::uint64_t highs = 0x8080808080808080u;
   while (last - p >= 8) {
-    std::uint64_t word;
-    std::memcpy(&word, p, 8);
-    // a byte of x is zero iff the classic (x - 1) & ~x & 0x80 test flags it; this only detects, the byte
-    // loop below finds the position
-    const std::uint64_t open = word ^ (ones * '{');
-    const std::uint64_t close = word ^ (ones * '}');
-    if ((((open - ones) & ~open) | ((close - ones) & ~close)) & highs) break;
+    const std::uint64_t w = load_word(p);
+    if (word_has(w, '{') || word_has(w, '}')) break;
     p += 8;
   }
   while (p != last && *p != '{' && *p != '}') ++p;

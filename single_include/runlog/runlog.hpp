@@ -5644,6 +5644,35 @@ inline void append_shown_char(buffer& out, char c, char quote) {
 #include <charconv>
 
 
+// ---- runlog/detail/words.hpp
+/// Eight bytes at a time: tests that tell whether a word holds a byte a scanner must stop at, so that the
+/// plain runs of a string are skipped without a branch per byte (escapers, the format-string scanner).
+
+namespace runlog {
+inline namespace v0 {
+namespace detail {
+
+inline std::uint64_t load_word(const char* p) noexcept {
+    std::uint64_t w;
+    std::memcpy(&w, p, sizeof w);
+    return w;
+}
+inline std::uint64_t load_word(const unsigned char* p) noexcept { return load_word(reinterpret_cast<const char*>(p)); }
+inline constexpr std::uint64_t word_ones = 0x0101010101010101ULL;
+inline constexpr std::uint64_t word_highs = 0x8080808080808080ULL;
+/// Whether some byte of w is zero (exact for the word as a whole; borrows only follow a true zero).
+constexpr bool word_has_zero(std::uint64_t w) noexcept { return ((w - word_ones) & ~w & word_highs) != 0; }
+/// Whether some byte of w equals b.
+constexpr bool word_has(std::uint64_t w, unsigned char b) noexcept { return word_has_zero(w ^ (word_ones * b)); }
+/// Whether some byte of w is below n (n <= 128); a byte of 0x80 or more never counts.
+constexpr bool word_has_below(std::uint64_t w, unsigned char n) noexcept {
+    return ((w - word_ones * n) & ~w & word_highs) != 0;
+}
+
+}  // namespace detail
+}  // namespace v0
+}  // namespace runlog
+
 // ---- runlog/format/floats.hpp
 /// Floating-point writers: included by format.hpp's definitions, where vformat_to is compiled.
 
@@ -6090,18 +6119,11 @@ inline void write_with_specs(buffer& out, const format_arg& arg, const format_sp
   }
 }
 
-/// First '{' or '}' in [p, last), or last; scans 8 bytes per step.
+/// First '{' or '}' in [p, last), or last; scans 8 bytes per step (the byte loop finds the position).
 inline const char* find_brace(const char* p, const char* last) noexcept {
-  constexpr std::uint64_t ones = 0x0101010101010101u;
-  constexpr std::uint64_t highs = 0x8080808080808080u;
   while (last - p >= 8) {
-    std::uint64_t word;
-    std::memcpy(&word, p, 8);
-    // a byte of x is zero iff the classic (x - 1) & ~x & 0x80 test flags it; this only detects, the byte
-    // loop below finds the position
-    const std::uint64_t open = word ^ (ones * '{');
-    const std::uint64_t close = word ^ (ones * '}');
-    if ((((open - ones) & ~open) | ((close - ones) & ~close)) & highs) break;
+    const std::uint64_t w = load_word(p);
+    if (word_has(w, '{') || word_has(w, '}')) break;
     p += 8;
   }
   while (p != last && *p != '{' && *p != '}') ++p;
@@ -6432,24 +6454,6 @@ inline int utf8_sequence_length(const unsigned char* p, const unsigned char* end
 
 inline constexpr std::string_view replacement_character = "\xEF\xBF\xBD";
 
-// Word-at-a-time scans: eight bytes tested at once for anything an escaper must look at, so that the plain
-// runs of a message (nearly all of it) are skipped without a branch per byte.
-inline std::uint64_t load_word(const unsigned char* p) noexcept {
-    std::uint64_t w;
-    std::memcpy(&w, p, sizeof w);
-    return w;
-}
-inline std::uint64_t load_word(const char* p) noexcept { return load_word(reinterpret_cast<const unsigned char*>(p)); }
-inline constexpr std::uint64_t word_ones = 0x0101010101010101ULL;
-inline constexpr std::uint64_t word_highs = 0x8080808080808080ULL;
-/// Whether some byte of w is zero (exact: no false positives for the whole word).
-constexpr bool word_has_zero(std::uint64_t w) noexcept { return ((w - word_ones) & ~w & word_highs) != 0; }
-/// Whether some byte of w equals b.
-constexpr bool word_has(std::uint64_t w, unsigned char b) noexcept { return word_has_zero(w ^ (word_ones * b)); }
-/// Whether some byte of w is below n (n <= 128); a byte of 0x80 or more never counts.
-constexpr bool word_has_below(std::uint64_t w, unsigned char n) noexcept {
-    return ((w - word_ones * n) & ~w & word_highs) != 0;
-}
 /// Eight bytes a JSON string takes as they are: printable ASCII other than '"' and '\\'.
 constexpr bool json_plain_word(std::uint64_t w) noexcept {
     return (w & word_highs) == 0 && !word_has_below(w, 0x20) && !word_has(w, '"') && !word_has(w, '\\');

@@ -1,10 +1,10 @@
 #pragma once
 /// JSON, logfmt and text-line escaping; included by the formatters' definitions.
 #include <cstdint>
-#include <cstring>
 #include <string_view>
 
 #include "../format/buffer.hpp"
+#include "words.hpp"
 
 namespace runlog {
 inline namespace v0 {
@@ -40,24 +40,6 @@ inline int utf8_sequence_length(const unsigned char* p, const unsigned char* end
 
 inline constexpr std::string_view replacement_character = "\xEF\xBF\xBD";
 
-// Word-at-a-time scans: eight bytes tested at once for anything an escaper must look at, so that the plain
-// runs of a message (nearly all of it) are skipped without a branch per byte.
-inline std::uint64_t load_word(const unsigned char* p) noexcept {
-    std::uint64_t w;
-    std::memcpy(&w, p, sizeof w);
-    return w;
-}
-inline std::uint64_t load_word(const char* p) noexcept { return load_word(reinterpret_cast<const unsigned char*>(p)); }
-inline constexpr std::uint64_t word_ones = 0x0101010101010101ULL;
-inline constexpr std::uint64_t word_highs = 0x8080808080808080ULL;
-/// Whether some byte of w is zero (exact: no false positives for the whole word).
-constexpr bool word_has_zero(std::uint64_t w) noexcept { return ((w - word_ones) & ~w & word_highs) != 0; }
-/// Whether some byte of w equals b.
-constexpr bool word_has(std::uint64_t w, unsigned char b) noexcept { return word_has_zero(w ^ (word_ones * b)); }
-/// Whether some byte of w is below n (n <= 128); a byte of 0x80 or more never counts.
-constexpr bool word_has_below(std::uint64_t w, unsigned char n) noexcept {
-    return ((w - word_ones * n) & ~w & word_highs) != 0;
-}
 /// Eight bytes a JSON string takes as they are: printable ASCII other than '"' and '\\'.
 constexpr bool json_plain_word(std::uint64_t w) noexcept {
     return (w & word_highs) == 0 && !word_has_below(w, 0x20) && !word_has(w, '"') && !word_has(w, '\\');
