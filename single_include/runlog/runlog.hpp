@@ -7689,6 +7689,7 @@ namespace runlog {
 inline namespace v0 {
 namespace detail {
 
+#if defined(__x86_64__) || defined(__i386__)
 /// The mapping from TSC ticks to system time, shared by every thread: a sequence lock over atomics.
 struct tsc_wall_mapping {
     std::atomic<std::uint32_t> seq{0};           ///< odd while the mapping changes
@@ -7744,6 +7745,8 @@ RUNLOG_INLINE void rebase_wall_clock(tsc_wall_mapping& m) noexcept {
     m.seq.fetch_add(1, std::memory_order_release);
     m.next_resync.store(ticks + static_cast<std::uint64_t>(1e9 / rate), std::memory_order_release);  // a second
 }
+
+#endif
 
 RUNLOG_INLINE std::chrono::system_clock::time_point wall_clock_now() noexcept {
     using namespace std::chrono;
