@@ -2640,8 +2640,83 @@ RUNLOG_EXTERN_LOGGER(::runlog::default_logger_type);
 
 // ---- runlog/formatters/json.hpp
 
+
 namespace runlog {
 inline namespace v0 {
+
+namespace detail {
+
+/// The last component of a path.
+constexpr std::string_view file_base_name(std::string_view path) noexcept {
+    std::size_t i = path.size();
+    while (i > 0 && path[i - 1] != '/' && path[i - 1] != '\\') --i;
+    return path.substr(i);
+}
+
+/// A function's name and the scope that encloses it, both without template arguments.
+struct function_name_parts {
+    std::string_view scope;  ///< empty for a function at namespace level
+    std::string_view name;
+};
+
+/// Splits the signature a compiler reports (`void {anonymous}::worker<T>::run(int) [with T = int]`) into the
+/// function's name and its innermost scope (`run`, `worker`): no return type, parameters, template arguments
+/// or outer scopes. A signature it does not recognise (a lambda's `main()::<lambda()>`) is the name, whole.
+constexpr function_name_parts short_function_name(std::string_view sig) noexcept {
+    const function_name_parts whole{{}, sig};
+    std::string_view s = sig;
+    if (const auto with = s.find(" [with "); with != std::string_view::npos && !s.empty() && s.back() == ']')
+        s = s.substr(0, with);
+    for (bool stripped = true; stripped;) {  // qualifiers after the parameters
+        stripped = false;
+        for (const std::string_view q : {std::string_view(" const"), std::string_view(" volatile"),
+                                         std::string_view(" &"), std::string_view(" &&"), std::string_view(" noexcept")})
+            if (s.size() > q.size() && s.substr(s.size() - q.size()) == q) {
+                s.remove_suffix(q.size());
+                stripped = true;
+            }
+    }
+    if (s.empty() || s.back() != ')') return whole;
+    // The parameter list: from the last ')' back to its '('.
+    std::size_t i = s.size() - 1;
+    for (int depth = 0;; --i) {
+        if (s[i] == ')') ++depth;
+        else if (s[i] == '(' && --depth == 0) break;
+        if (i == 0) return whole;
+    }
+    // One scope component ending at end, template arguments dropped; false when there is none.
+    auto component = [&](std::size_t end, std::string_view& out, std::size_t& begin) {
+        std::size_t e = end;
+        if (e > 0 && s[e - 1] == '>' && s.substr(0, e).find("operator") == std::string_view::npos) {
+            int d = 0;
+            std::size_t j = e;
+            while (j > 0) {
+                --j;
+                if (s[j] == '>') ++d;
+                else if (s[j] == '<' && --d == 0) break;
+            }
+            if (d != 0) return false;
+            e = j;
+        }
+        std::size_t b = e;
+        while (b > 0 && s[b - 1] != ' ' && s[b - 1] != ':' && s[b - 1] != '*' && s[b - 1] != '&') --b;
+        if (b == e) return false;
+        out = s.substr(b, e - b);
+        begin = b;
+        return true;
+    };
+    function_name_parts p;
+    std::size_t b = 0;
+    if (!component(i, p.name, b)) return whole;
+    if (p.name != "operator()" && p.name.find_first_of("()") != std::string_view::npos) return whole;
+    if (b >= 2 && s[b - 1] == ':' && s[b - 2] == ':') {
+        std::size_t b2 = 0;
+        if (!component(b - 2, p.scope, b2) || p.scope == "{anonymous}") p.scope = {};
+    }
+    return p;
+}
+
+}  // namespace detail
 
 /// Options of the JSON formatter.
 struct json_options {
@@ -7900,79 +7975,6 @@ RUNLOG_INLINE void detail::default_log(level l, const format_string_data& fmt, f
 
 namespace runlog {
 inline namespace v0 {
-namespace detail {
-
-/// The last component of a path.
-constexpr std::string_view file_base_name(std::string_view path) noexcept {
-    std::size_t i = path.size();
-    while (i > 0 && path[i - 1] != '/' && path[i - 1] != '\\') --i;
-    return path.substr(i);
-}
-
-/// A function's name and the scope that encloses it, both without template arguments.
-struct function_name_parts {
-    std::string_view scope;  ///< empty for a function at namespace level
-    std::string_view name;
-};
-
-/// Splits the signature a compiler reports (`void {anonymous}::worker<T>::run(int) [with T = int]`) into the
-/// function's name and its innermost scope (`run`, `worker`): no return type, parameters, template arguments
-/// or outer scopes. A signature it does not recognise (a lambda's `main()::<lambda()>`) is the name, whole.
-constexpr function_name_parts short_function_name(std::string_view sig) noexcept {
-    const function_name_parts whole{{}, sig};
-    std::string_view s = sig;
-    if (const auto with = s.find(" [with "); with != std::string_view::npos && !s.empty() && s.back() == ']')
-        s = s.substr(0, with);
-    for (bool stripped = true; stripped;) {  // qualifiers after the parameters
-        stripped = false;
-        for (const std::string_view q : {std::string_view(" const"), std::string_view(" volatile"),
-                                         std::string_view(" &"), std::string_view(" &&"), std::string_view(" noexcept")})
-            if (s.size() > q.size() && s.substr(s.size() - q.size()) == q) {
-                s.remove_suffix(q.size());
-                stripped = true;
-            }
-    }
-    if (s.empty() || s.back() != ')') return whole;
-    // The parameter list: from the last ')' back to its '('.
-    std::size_t i = s.size() - 1;
-    for (int depth = 0;; --i) {
-        if (s[i] == ')') ++depth;
-        else if (s[i] == '(' && --depth == 0) break;
-        if (i == 0) return whole;
-    }
-    // One scope component ending at end, template arguments dropped; false when there is none.
-    auto component = [&](std::size_t end, std::string_view& out, std::size_t& begin) {
-        std::size_t e = end;
-        if (e > 0 && s[e - 1] == '>' && s.substr(0, e).find("operator") == std::string_view::npos) {
-            int d = 0;
-            std::size_t j = e;
-            while (j > 0) {
-                --j;
-                if (s[j] == '>') ++d;
-                else if (s[j] == '<' && --d == 0) break;
-            }
-            if (d != 0) return false;
-            e = j;
-        }
-        std::size_t b = e;
-        while (b > 0 && s[b - 1] != ' ' && s[b - 1] != ':' && s[b - 1] != '*' && s[b - 1] != '&') --b;
-        if (b == e) return false;
-        out = s.substr(b, e - b);
-        begin = b;
-        return true;
-    };
-    function_name_parts p;
-    std::size_t b = 0;
-    if (!component(i, p.name, b)) return whole;
-    if (p.name != "operator()" && p.name.find_first_of("()") != std::string_view::npos) return whole;
-    if (b >= 2 && s[b - 1] == ':' && s[b - 2] == ':') {
-        std::size_t b2 = 0;
-        if (!component(b - 2, p.scope, b2) || p.scope == "{anonymous}") p.scope = {};
-    }
-    return p;
-}
-
-}  // namespace detail
 
 RUNLOG_INLINE void json_formatter::format(const record& r, buffer& out, bool /*color*/) const {
     using namespace std::string_view_literals;

@@ -1,4 +1,7 @@
 #pragma once
+#include <cstddef>
+#include <string_view>
+
 #include "../detail/build.hpp"
 #include "../detail/level_enum.hpp"
 #include "../format/buffer.hpp"
@@ -8,64 +11,6 @@
 namespace runlog {
 inline namespace v0 {
 
-/// Options of the JSON formatter.
-struct json_options {
-    bool source_location = true;  ///< add code.filepath and code.lineno
-    bool function_name = false;   ///< with source_location, add code.function too
-    /// The location as the compiler gives it: code.filepath the whole path, code.function the whole signature
-    /// (`void ns::worker<int>::run(int) [with ...]`). By default code.filepath is the file's name and
-    /// code.function the function's name with its enclosing scope (`worker::run`), which keeps a line short.
-    bool full_location = false;
-};
-
-/// OpenTelemetry's severity number for a Python level: TRACE 1, DEBUG 5, INFO 9, WARN 13, ERROR 17, FATAL 21.
-constexpr int severity_number(level l) noexcept {
-    const int v = static_cast<int>(l);
-    if (v < 10) return 1;
-    if (v < 20) return 5;
-    if (v < 30) return 9;
-    if (v < 40) return 13;
-    if (v < 50) return 17;
-    return 21;
-}
-
-/// Formats records as JSON lines with OpenTelemetry's log names: one object per line, timestamp first.
-///
-/// `{"timestamp":"…Z","severity_text":"INFO","severity_number":9,"body":"…","logger":"runlog",
-///   "event_type":"STEP_START","run_id":"…","job_name":"…","step_key":"…","process.pid":1,"thread.id":2,
-///   "code.filepath":"main.cpp","code.lineno":3,"attributes":{…fields…}}` (code.function on request); empty context keys
-/// and an empty `attributes` are left out, strings are escaped and invalid UTF-8 is replaced by U+FFFD.
-class json_formatter {
-public:
-    json_formatter() = default;
-    explicit json_formatter(json_options options) noexcept : options_(options) {}
-
-    /// Whether records show the source location.
-    bool uses_location() const noexcept { return options_.source_location; }
-
-    /// JSON never carries colour codes.
-    color_mode colors() const noexcept { return color_mode::never; }
-
-    /// Appends one JSON object and a newline.
-    RUNLOG_INLINE void format(const record& r, buffer& out, bool color) const;
-
-private:
-    json_options options_{};
-};
-
-}  // namespace v0
-}  // namespace runlog
-
-#if RUNLOG_DEFINITIONS
-#include <string_view>
-
-#include "../detail/escape.hpp"
-#include "../detail/fields.hpp"
-#include "../detail/time.hpp"
-#include "../level.hpp"
-
-namespace runlog {
-inline namespace v0 {
 namespace detail {
 
 /// The last component of a path.
@@ -139,6 +84,65 @@ constexpr function_name_parts short_function_name(std::string_view sig) noexcept
 }
 
 }  // namespace detail
+
+/// Options of the JSON formatter.
+struct json_options {
+    bool source_location = true;  ///< add code.filepath and code.lineno
+    bool function_name = false;   ///< with source_location, add code.function too
+    /// The location as the compiler gives it: code.filepath the whole path, code.function the whole signature
+    /// (`void ns::worker<int>::run(int) [with ...]`). By default code.filepath is the file's name and
+    /// code.function the function's name with its enclosing scope (`worker::run`), which keeps a line short.
+    bool full_location = false;
+};
+
+/// OpenTelemetry's severity number for a Python level: TRACE 1, DEBUG 5, INFO 9, WARN 13, ERROR 17, FATAL 21.
+constexpr int severity_number(level l) noexcept {
+    const int v = static_cast<int>(l);
+    if (v < 10) return 1;
+    if (v < 20) return 5;
+    if (v < 30) return 9;
+    if (v < 40) return 13;
+    if (v < 50) return 17;
+    return 21;
+}
+
+/// Formats records as JSON lines with OpenTelemetry's log names: one object per line, timestamp first.
+///
+/// `{"timestamp":"…Z","severity_text":"INFO","severity_number":9,"body":"…","logger":"runlog",
+///   "event_type":"STEP_START","run_id":"…","job_name":"…","step_key":"…","process.pid":1,"thread.id":2,
+///   "code.filepath":"main.cpp","code.lineno":3,"attributes":{…fields…}}` (code.function on request); empty context keys
+/// and an empty `attributes` are left out, strings are escaped and invalid UTF-8 is replaced by U+FFFD.
+class json_formatter {
+public:
+    json_formatter() = default;
+    explicit json_formatter(json_options options) noexcept : options_(options) {}
+
+    /// Whether records show the source location.
+    bool uses_location() const noexcept { return options_.source_location; }
+
+    /// JSON never carries colour codes.
+    color_mode colors() const noexcept { return color_mode::never; }
+
+    /// Appends one JSON object and a newline.
+    RUNLOG_INLINE void format(const record& r, buffer& out, bool color) const;
+
+private:
+    json_options options_{};
+};
+
+}  // namespace v0
+}  // namespace runlog
+
+#if RUNLOG_DEFINITIONS
+#include <string_view>
+
+#include "../detail/escape.hpp"
+#include "../detail/fields.hpp"
+#include "../detail/time.hpp"
+#include "../level.hpp"
+
+namespace runlog {
+inline namespace v0 {
 
 RUNLOG_INLINE void json_formatter::format(const record& r, buffer& out, bool /*color*/) const {
     using namespace std::string_view_literals;
