@@ -49,6 +49,7 @@ struct probe_run {
     std::vector<std::string> events;  ///< the run's events.jsonl, a line each
 };
 
+#if defined(__SANITIZE_ADDRESS__)
 /// Kills pid's child processes (each step's process leads its own group: the group goes) and then pid.
 void kill_probe_tree(pid_t pid) {
     if (DIR* d = ::opendir("/proc")) {
@@ -68,6 +69,7 @@ void kill_probe_tree(pid_t pid) {
     }
     ::kill(pid, SIGKILL);
 }
+#endif
 
 /// Runs the probe's scenario in dir (children may start threads: ThreadSanitizer is told so).
 probe_run run_probe(const std::string& scenario, const temp_dir& dir) {

@@ -2722,9 +2722,10 @@ constexpr function_name_parts short_function_name(std::string_view sig) noexcept
 struct json_options {
     bool source_location = true;  ///< add code.filepath and code.lineno
     bool function_name = false;   ///< with source_location, add code.function too
-    /// The location as the compiler gives it: code.filepath the whole path, code.function the whole signature
-    /// (`void ns::worker<int>::run(int) [with ...]`). By default code.filepath is the file's name and
-    /// code.function the function's name with its enclosing scope (`worker::run`), which keeps a line short.
+    /// The location as the compiler gives it: code.filepath the whole path and, with function_name,
+    /// code.function the whole signature (`void ns::worker<int>::run(int) [with ...]`). By default code.filepath
+    /// is the file's name and code.function the function's name with its enclosing scope (`worker::run`; a
+    /// lambda's is the compiler's whole string), which keeps a line short.
     bool full_location = false;
 };
 
