@@ -77,10 +77,12 @@ RUNLOG_INLINE void rebase_wall_clock(tsc_wall_mapping& m) noexcept {
         return;
     }
     const double rate = static_cast<double>(elapsed) / static_cast<double>(ticks - origin);
+    // Release stores of the data: a reader that sees any new value (by an acquire load) then sees seq odd or
+    // advanced, so it never mixes two mappings.
     m.seq.fetch_add(1, std::memory_order_acq_rel);  // odd: readers use the system clock meanwhile
-    m.base_ticks.store(ticks, std::memory_order_relaxed);
-    m.base_ns.store(sys, std::memory_order_relaxed);
-    m.ns_per_tick.store(rate, std::memory_order_relaxed);
+    m.base_ticks.store(ticks, std::memory_order_release);
+    m.base_ns.store(sys, std::memory_order_release);
+    m.ns_per_tick.store(rate, std::memory_order_release);
     m.seq.fetch_add(1, std::memory_order_release);
     m.next_resync.store(ticks + static_cast<std::uint64_t>(1e9 / rate), std::memory_order_release);  // a second
 }
@@ -100,11 +102,12 @@ RUNLOG_INLINE std::chrono::system_clock::time_point wall_clock_now() noexcept {
             }
             return system_clock::now();
         }
+        // Acquire loads (plain loads on x86) keep the second read of seq after the data, without a fence
+        // (which ThreadSanitizer does not model).
         const std::uint32_t s0 = m.seq.load(std::memory_order_acquire);
-        const std::uint64_t bt = m.base_ticks.load(std::memory_order_relaxed);
-        const std::int64_t bn = m.base_ns.load(std::memory_order_relaxed);
-        const double k = m.ns_per_tick.load(std::memory_order_relaxed);
-        std::atomic_thread_fence(std::memory_order_acquire);
+        const std::uint64_t bt = m.base_ticks.load(std::memory_order_acquire);
+        const std::int64_t bn = m.base_ns.load(std::memory_order_acquire);
+        const double k = m.ns_per_tick.load(std::memory_order_acquire);
         if ((s0 & 1) == 0 && k > 0 && m.seq.load(std::memory_order_relaxed) == s0) [[likely]] {
             // t may be a little before bt when another thread re-based after t was read: signed.
             const auto delta = static_cast<double>(static_cast<std::int64_t>(t - bt)) * k;
