@@ -2684,8 +2684,9 @@ constexpr function_name_parts short_function_name(std::string_view sig) noexcept
         else if (s[i] == '(' && --depth == 0) break;
         if (i == 0) return whole;
     }
-    // One scope component ending at end, template arguments dropped; false when there is none.
-    auto component = [&](std::size_t end, std::string_view& out, std::size_t& begin) {
+    // One scope component ending at end, template arguments dropped, into out; its start, or npos for none.
+    constexpr auto none = std::string_view::npos;
+    auto component = [&](std::size_t end, std::string_view& out) -> std::size_t {
         std::size_t e = end;
         if (e > 0 && s[e - 1] == '>' && s.substr(0, e).find("operator") == std::string_view::npos) {
             int d = 0;
@@ -2695,24 +2696,21 @@ constexpr function_name_parts short_function_name(std::string_view sig) noexcept
                 if (s[j] == '>') ++d;
                 else if (s[j] == '<' && --d == 0) break;
             }
-            if (d != 0) return false;
+            if (d != 0) return none;
             e = j;
         }
         std::size_t b = e;
         while (b > 0 && s[b - 1] != ' ' && s[b - 1] != ':' && s[b - 1] != '*' && s[b - 1] != '&') --b;
-        if (b == e) return false;
+        if (b == e) return none;
         out = s.substr(b, e - b);
-        begin = b;
-        return true;
+        return b;
     };
     function_name_parts p;
-    std::size_t b = 0;
-    if (!component(i, p.name, b)) return whole;
+    const std::size_t b = component(i, p.name);
+    if (b == none) return whole;
     if (p.name != "operator()" && p.name.find_first_of("()") != std::string_view::npos) return whole;
-    if (b >= 2 && s[b - 1] == ':' && s[b - 2] == ':') {
-        std::size_t b2 = 0;
-        if (!component(b - 2, p.scope, b2) || p.scope == "{anonymous}") p.scope = {};
-    }
+    if (b >= 2 && s[b - 1] == ':' && s[b - 2] == ':' && (component(b - 2, p.scope) == none || p.scope == "{anonymous}"))
+        p.scope = {};
     return p;
 }
 
@@ -3120,6 +3118,16 @@ inline std::uint64_t read_ticks() noexcept {
         std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
             .count());
 }
+
+/// The ticks, steady_clock and the system clock read together.
+struct clock_reading {
+    std::uint64_t ticks = 0;
+    std::chrono::steady_clock::time_point steady{};
+    std::chrono::system_clock::time_point sys{};
+};
+/// Reads the three clocks `attempts` times and keeps the tightest reading (the shortest steady_clock span
+/// around the other two), so that a preemption between reads does not become an offset.
+RUNLOG_INLINE clock_reading read_clocks_together(int attempts) noexcept;
 
 /// Maps ticks to system time: calibrated against the system clock at start, refined at every resync.
 class tick_clock {
@@ -7783,25 +7791,15 @@ inline tsc_wall_mapping& tsc_wall() noexcept {
     return m;
 }
 
-/// Reads the TSC, steady_clock and the system clock together (the tightest of three tries); re-bases the
-/// mapping and refines the rate. Called by one thread at a time.
+/// Re-bases the mapping on a reading of the three clocks together and refines the rate. Called by one thread
+/// at a time.
 RUNLOG_INLINE void rebase_wall_clock(tsc_wall_mapping& m) noexcept {
     using namespace std::chrono;
-    std::uint64_t ticks = 0, best = ~std::uint64_t{0};
-    std::int64_t steady = 0, sys = 0;
-    for (int i = 0; i < 3; ++i) {
-        const std::uint64_t t0 = __builtin_ia32_rdtsc();
-        const auto s = steady_clock::now();
-        const auto w = system_clock::now();
-        const std::uint64_t t1 = __builtin_ia32_rdtsc();
-        if (t1 - t0 < best) {
-            best = t1 - t0;
-            ticks = t0 + (t1 - t0) / 2;
-            steady = duration_cast<nanoseconds>(s.time_since_epoch()).count();
-            sys = duration_cast<nanoseconds>(w.time_since_epoch()).count();
-        }
-    }
-    std::uint64_t origin = m.origin_ticks.load(std::memory_order_relaxed);
+    const clock_reading r = read_clocks_together(3);
+    const std::uint64_t ticks = r.ticks;
+    const std::int64_t steady = duration_cast<nanoseconds>(r.steady.time_since_epoch()).count();
+    const std::int64_t sys = duration_cast<nanoseconds>(r.sys.time_since_epoch()).count();
+    const std::uint64_t origin = m.origin_ticks.load(std::memory_order_relaxed);
     if (origin == 0) {
         m.origin_ticks.store(ticks, std::memory_order_relaxed);
         m.origin_steady.store(steady, std::memory_order_relaxed);
@@ -8019,17 +8017,18 @@ RUNLOG_INLINE void json_formatter::format(const record& r, buffer& out, bool /*c
         str(R"(,"code.filepath":)"sv, options_.full_location ? file : detail::file_base_name(file));
         out.append(R"(,"code.lineno":)"sv);
         detail::append_number(out, r.location.line());
-        if (!options_.function_name) {
-        } else if (options_.full_location) {
+        if (options_.function_name && options_.full_location) {
             str(R"(,"code.function":)"sv, function);
-        } else if (const auto f = detail::short_function_name(function); !f.name.empty()) {
-            out.append(R"(,"code.function":")"sv);
-            if (!f.scope.empty()) {
-                detail::append_json_escaped(out, f.scope);
-                out.append("::"sv);
+        } else if (options_.function_name) {
+            if (const auto f = detail::short_function_name(function); !f.name.empty()) {
+                out.append(R"(,"code.function":")"sv);
+                if (!f.scope.empty()) {
+                    detail::append_json_escaped(out, f.scope);
+                    out.append("::"sv);
+                }
+                detail::append_json_escaped(out, f.name);
+                out.push_back('"');
             }
-            detail::append_json_escaped(out, f.name);
-            out.push_back('"');
         }
     }
     bool first = true;
@@ -9116,27 +9115,28 @@ RUNLOG_INLINE void tick_clock::start() {
     resync();
 }
 
-RUNLOG_INLINE void tick_clock::resync() noexcept {
-    std::chrono::steady_clock::time_point steady{};
-    std::uint64_t t = 0;
-    std::chrono::system_clock::time_point sys{};
-    auto best = std::chrono::steady_clock::duration::max();
-    for (int attempt = 0; attempt < 4; ++attempt) {
+RUNLOG_INLINE clock_reading read_clocks_together(int attempts) noexcept {
+    clock_reading best;
+    auto span = std::chrono::steady_clock::duration::max();
+    for (int attempt = 0; attempt < attempts; ++attempt) {
         const auto s0 = std::chrono::steady_clock::now();
         const std::uint64_t ticks = read_ticks();
         const auto now = std::chrono::system_clock::now();
         const auto s1 = std::chrono::steady_clock::now();
-        if (s1 - s0 < best) {
-            best = s1 - s0;
-            steady = s0 + (s1 - s0) / 2;
-            t = ticks;
-            sys = now;
+        if (s1 - s0 < span) {
+            span = s1 - s0;
+            best = {ticks, s0 + (s1 - s0) / 2, now};
         }
     }
-    const double ns = std::chrono::duration<double, std::nano>(steady - origin_steady_).count();
-    if (t > origin_ticks_ && ns > 0) ns_per_tick_ = ns / static_cast<double>(t - origin_ticks_);
-    base_ticks_ = t;
-    base_sys_ = sys;
+    return best;
+}
+
+RUNLOG_INLINE void tick_clock::resync() noexcept {
+    const clock_reading r = read_clocks_together(4);
+    const double ns = std::chrono::duration<double, std::nano>(r.steady - origin_steady_).count();
+    if (r.ticks > origin_ticks_ && ns > 0) ns_per_tick_ = ns / static_cast<double>(r.ticks - origin_ticks_);
+    base_ticks_ = r.ticks;
+    base_sys_ = r.sys;
 }
 
 }  // namespace detail

@@ -27,6 +27,16 @@ inline std::uint64_t read_ticks() noexcept {
             .count());
 }
 
+/// The ticks, steady_clock and the system clock read together.
+struct clock_reading {
+    std::uint64_t ticks = 0;
+    std::chrono::steady_clock::time_point steady{};
+    std::chrono::system_clock::time_point sys{};
+};
+/// Reads the three clocks `attempts` times and keeps the tightest reading (the shortest steady_clock span
+/// around the other two), so that a preemption between reads does not become an offset.
+RUNLOG_INLINE clock_reading read_clocks_together(int attempts) noexcept;
+
 /// Maps ticks to system time: calibrated against the system clock at start, refined at every resync.
 class tick_clock {
 public:
@@ -73,27 +83,28 @@ RUNLOG_INLINE void tick_clock::start() {
     resync();
 }
 
-RUNLOG_INLINE void tick_clock::resync() noexcept {
-    std::chrono::steady_clock::time_point steady{};
-    std::uint64_t t = 0;
-    std::chrono::system_clock::time_point sys{};
-    auto best = std::chrono::steady_clock::duration::max();
-    for (int attempt = 0; attempt < 4; ++attempt) {
+RUNLOG_INLINE clock_reading read_clocks_together(int attempts) noexcept {
+    clock_reading best;
+    auto span = std::chrono::steady_clock::duration::max();
+    for (int attempt = 0; attempt < attempts; ++attempt) {
         const auto s0 = std::chrono::steady_clock::now();
         const std::uint64_t ticks = read_ticks();
         const auto now = std::chrono::system_clock::now();
         const auto s1 = std::chrono::steady_clock::now();
-        if (s1 - s0 < best) {
-            best = s1 - s0;
-            steady = s0 + (s1 - s0) / 2;
-            t = ticks;
-            sys = now;
+        if (s1 - s0 < span) {
+            span = s1 - s0;
+            best = {ticks, s0 + (s1 - s0) / 2, now};
         }
     }
-    const double ns = std::chrono::duration<double, std::nano>(steady - origin_steady_).count();
-    if (t > origin_ticks_ && ns > 0) ns_per_tick_ = ns / static_cast<double>(t - origin_ticks_);
-    base_ticks_ = t;
-    base_sys_ = sys;
+    return best;
+}
+
+RUNLOG_INLINE void tick_clock::resync() noexcept {
+    const clock_reading r = read_clocks_together(4);
+    const double ns = std::chrono::duration<double, std::nano>(r.steady - origin_steady_).count();
+    if (r.ticks > origin_ticks_ && ns > 0) ns_per_tick_ = ns / static_cast<double>(r.ticks - origin_ticks_);
+    base_ticks_ = r.ticks;
+    base_sys_ = r.sys;
 }
 
 }  // namespace detail

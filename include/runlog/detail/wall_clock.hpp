@@ -46,25 +46,15 @@ inline tsc_wall_mapping& tsc_wall() noexcept {
     return m;
 }
 
-/// Reads the TSC, steady_clock and the system clock together (the tightest of three tries); re-bases the
-/// mapping and refines the rate. Called by one thread at a time.
+/// Re-bases the mapping on a reading of the three clocks together and refines the rate. Called by one thread
+/// at a time.
 RUNLOG_INLINE void rebase_wall_clock(tsc_wall_mapping& m) noexcept {
     using namespace std::chrono;
-    std::uint64_t ticks = 0, best = ~std::uint64_t{0};
-    std::int64_t steady = 0, sys = 0;
-    for (int i = 0; i < 3; ++i) {
-        const std::uint64_t t0 = __builtin_ia32_rdtsc();
-        const auto s = steady_clock::now();
-        const auto w = system_clock::now();
-        const std::uint64_t t1 = __builtin_ia32_rdtsc();
-        if (t1 - t0 < best) {
-            best = t1 - t0;
-            ticks = t0 + (t1 - t0) / 2;
-            steady = duration_cast<nanoseconds>(s.time_since_epoch()).count();
-            sys = duration_cast<nanoseconds>(w.time_since_epoch()).count();
-        }
-    }
-    std::uint64_t origin = m.origin_ticks.load(std::memory_order_relaxed);
+    const clock_reading r = read_clocks_together(3);
+    const std::uint64_t ticks = r.ticks;
+    const std::int64_t steady = duration_cast<nanoseconds>(r.steady.time_since_epoch()).count();
+    const std::int64_t sys = duration_cast<nanoseconds>(r.sys.time_since_epoch()).count();
+    const std::uint64_t origin = m.origin_ticks.load(std::memory_order_relaxed);
     if (origin == 0) {
         m.origin_ticks.store(ticks, std::memory_order_relaxed);
         m.origin_steady.store(steady, std::memory_order_relaxed);
