@@ -51,8 +51,9 @@ constexpr function_name_parts short_function_name(std::string_view sig) noexcept
         else if (s[i] == '(' && --depth == 0) break;
         if (i == 0) return whole;
     }
-    // One scope component ending at end, template arguments dropped; false when there is none.
-    auto component = [&](std::size_t end, std::string_view& out, std::size_t& begin) {
+    // One scope component ending at end, template arguments dropped, into out; its start, or npos for none.
+    constexpr auto none = std::string_view::npos;
+    auto component = [&](std::size_t end, std::string_view& out) -> std::size_t {
         std::size_t e = end;
         if (e > 0 && s[e - 1] == '>' && s.substr(0, e).find("operator") == std::string_view::npos) {
             int d = 0;
@@ -62,24 +63,21 @@ constexpr function_name_parts short_function_name(std::string_view sig) noexcept
                 if (s[j] == '>') ++d;
                 else if (s[j] == '<' && --d == 0) break;
             }
-            if (d != 0) return false;
+            if (d != 0) return none;
             e = j;
         }
         std::size_t b = e;
         while (b > 0 && s[b - 1] != ' ' && s[b - 1] != ':' && s[b - 1] != '*' && s[b - 1] != '&') --b;
-        if (b == e) return false;
+        if (b == e) return none;
         out = s.substr(b, e - b);
-        begin = b;
-        return true;
+        return b;
     };
     function_name_parts p;
-    std::size_t b = 0;
-    if (!component(i, p.name, b)) return whole;
+    const std::size_t b = component(i, p.name);
+    if (b == none) return whole;
     if (p.name != "operator()" && p.name.find_first_of("()") != std::string_view::npos) return whole;
-    if (b >= 2 && s[b - 1] == ':' && s[b - 2] == ':') {
-        std::size_t b2 = 0;
-        if (!component(b - 2, p.scope, b2) || p.scope == "{anonymous}") p.scope = {};
-    }
+    if (b >= 2 && s[b - 1] == ':' && s[b - 2] == ':' && (component(b - 2, p.scope) == none || p.scope == "{anonymous}"))
+        p.scope = {};
     return p;
 }
 
@@ -184,17 +182,18 @@ RUNLOG_INLINE void json_formatter::format(const record& r, buffer& out, bool /*c
         str(R"(,"code.filepath":)"sv, options_.full_location ? file : detail::file_base_name(file));
         out.append(R"(,"code.lineno":)"sv);
         detail::append_number(out, r.location.line());
-        if (!options_.function_name) {
-        } else if (options_.full_location) {
+        if (options_.function_name && options_.full_location) {
             str(R"(,"code.function":)"sv, function);
-        } else if (const auto f = detail::short_function_name(function); !f.name.empty()) {
-            out.append(R"(,"code.function":")"sv);
-            if (!f.scope.empty()) {
-                detail::append_json_escaped(out, f.scope);
-                out.append("::"sv);
+        } else if (options_.function_name) {
+            if (const auto f = detail::short_function_name(function); !f.name.empty()) {
+                out.append(R"(,"code.function":")"sv);
+                if (!f.scope.empty()) {
+                    detail::append_json_escaped(out, f.scope);
+                    out.append("::"sv);
+                }
+                detail::append_json_escaped(out, f.name);
+                out.push_back('"');
             }
-            detail::append_json_escaped(out, f.name);
-            out.push_back('"');
         }
     }
     bool first = true;
