@@ -3,7 +3,7 @@
 //
 //   crash_probe DEATH DIR [OPTION...]
 //
-// DEATH: spam (4 threads log records of 450 bytes and 64 KiB into the event log of run "spam" and two JSON file
+// DEATH: backtrace_segv (a SIGSEGV after DEBUG records that only the backtraces hold), spam (4 threads log records of 450 bytes and 64 KiB into the event log of run "spam" and two JSON file
 // sinks until killed), full_disk (see full_disk below), none, segv, bus, fpe, ill, abort, terminate, quick_exit, exit, term, int, hup, xfsz (a file size limit), sink_segv (a sink crashes
 // while it holds its pipeline's lock), fork_child_segv (a forked child crashes; the parent's run goes on).
 // OPTION: thread (the death happens on another thread), chain (a SIGSEGV/SIGABRT/SIGBUS/SIGFPE/SIGILL handler
@@ -181,6 +181,21 @@ int main(int argc, char** argv) {
     const std::string death = argv[1];
     const std::string dir = argv[2];
     if (death == "full_disk") return full_disk(dir);
+    if (death == "backtrace_segv") {
+        // Two pipelines at INFO with a backtrace of 8 (the async one's kept by the backend), 20 DEBUG records,
+        // one INFO, then a crash: both files must end with the last 8 DEBUG records, marked, and the CRITICAL.
+        auto log = runlog::make_logger(
+            "bt",
+            runlog::async(runlog::pipeline("async", runlog::json_formatter{}, runlog::file_sink(dir + "/bt_async.jsonl"),
+                                           runlog::level::info))
+                .with_backtrace({.capacity = 8}),
+            runlog::pipeline("file", runlog::text_formatter("{level} {message} {fields}"),
+                             runlog::file_sink(dir + "/bt_file.log"), runlog::level::info)
+                .with_backtrace({.capacity = 8, .trigger = runlog::level::critical}));
+        for (int i = 0; i < 20; ++i) log.debug("debug {} of the loop", i);
+        log.info("the last info");
+        fault();
+    }
     if (death == "spam") {
         auto log = runlog::make_logger(
             "spam", runlog::async(runlog::pipeline("async", runlog::json_formatter{}, runlog::file_sink(dir + "/async.jsonl"))),

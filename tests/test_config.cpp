@@ -115,8 +115,8 @@ TEST_CASE("bad config files: exact messages, and the levels stay as they were", 
         {"unknown logger without suggestion", "loggers:\n  syslog:\n    config:\n      log_level: ERROR\n",
          "config.yaml:2:3: unknown logger 'syslog': this program's loggers are console, json_file"},
         {"unknown key under config", "loggers:\n  console:\n    config:\n      log_levl: ERROR\n",
-         "config.yaml:4:7: unknown key 'log_levl' under 'loggers.console.config': expected 'log_level' (or 'name'); did you mean "
-         "'log_level'?"},
+         "config.yaml:4:7: unknown key 'log_levl' under 'loggers.console.config': expected 'log_level', 'backtrace', "
+         "'backtrace_trigger' or 'backtrace_level' (or 'name'); did you mean 'log_level'?"},
         {"unknown key under a logger", "loggers:\n  console:\n    confg:\n      log_level: ERROR\n",
          "config.yaml:3:5: unknown key 'confg' under 'loggers.console': expected 'config'; did you mean 'config'?"},
         {"tab indentation", "loggers:\n\tconsole:\n", "config.yaml:2:1: a tab in the indentation: YAML indents with spaces only"},

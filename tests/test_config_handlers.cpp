@@ -199,7 +199,7 @@ TEST_CASE("handlers: bad files are refused where the problem is, and change noth
          "config.yaml:5:15: 'handlers.x.interval' must be a whole number of seconds"},
         {"handlers:\n  x:\n    type: stderr\n    lvl: INFO\n",
          "config.yaml:4:5: unknown key 'lvl' under 'handlers.x': expected 'type', 'level', 'formatter', 'path', 'max_size', "
-         "'interval', 'max_files', or for syslog 'transport', 'address', 'facility', 'app_name', 'hostname', 'sd_id', "
+         "'interval', 'max_files', 'backtrace', 'backtrace_trigger', 'backtrace_level', or for syslog 'transport', 'address', 'facility', 'app_name', 'hostname', 'sd_id', "
          "'max_message', 'buffer_size', 'source_location'; did you mean 'level'?"},
         // syslog handlers: each key checked where it is, and an address that cannot be resolved refused at build.
         {"handlers:\n  s:\n    type: syslog\n    transport: tpc\n",

@@ -322,3 +322,27 @@ TEST_CASE("full disk: a real tmpfs filled and freed holds whole lines only, and 
     CHECK(last_line(events).find("\"event_type\":\"RUN_SUCCESS\"") != std::string::npos);
     CHECK(last_line(out + "storage_runs.jsonl").find("\"status\":\"SUCCESS\"") != std::string::npos);
 }
+
+TEST_CASE("crash: a fatal signal writes out every pipeline's backtrace before the record that names it", "[crash][backtrace]") {
+    test_support::temp_dir dir;
+    const outcome o = run_probe("backtrace_segv", dir.path);
+    INFO(o.describe() << "\n" << o.err);
+    CHECK(WIFSIGNALED(o.status));
+    for (const std::string file : {"bt_file.log", "bt_async.jsonl"}) {
+        const auto lines = lines_of(file_text(dir.path + "/" + file));
+        INFO(file << ":\n" << file_text(dir.path + "/" + file));
+        REQUIRE(lines.size() == 12);  // the INFO, the first line, 8 records, the last line, the CRITICAL
+        CHECK(lines[0].find("the last info") != std::string::npos);
+        CHECK(lines[1].find("Backtrace of pipeline") != std::string::npos);
+        CHECK(lines[1].find("at SIGSEGV") != std::string::npos);
+        for (int i = 0; i < 8; ++i) {
+            const std::string& l = lines[static_cast<std::size_t>(i) + 2];
+            CHECK(l.find("debug " + std::to_string(12 + i) + " of the loop") != std::string::npos);
+            CHECK((l.find("backtrace=true") != std::string::npos || l.find("\"backtrace\":true") != std::string::npos));
+        }
+        CHECK(lines[10].find("End of the backtrace") != std::string::npos);
+        CHECK(lines[11].find("CRITICAL") != std::string::npos);
+        CHECK(lines[11].find("SIGSEGV") != std::string::npos);
+    }
+}
+

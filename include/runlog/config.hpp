@@ -51,6 +51,9 @@ struct logger_setting {
     int column = 0;
     int level_line = 0;  ///< where its log_level value is
     int level_column = 0;
+    std::optional<backtrace_options> backtrace;  ///< `backtrace: N` (with backtrace_trigger, backtrace_level)
+    int backtrace_line = 0;  ///< where its backtrace key is
+    int backtrace_column = 0;
 };
 
 /// Where something is in a config file.
@@ -89,6 +92,7 @@ struct handler_setting {
     std::uint64_t interval_seconds = 0;  ///< rotating_file: a new file each interval (0: never)
     std::size_t max_files = 5;         ///< rotating_file: old files kept
     syslog_options syslog;             ///< syslog: transport, address, facility, app_name, hostname, sd_id, ...
+    std::optional<backtrace_options> backtrace;  ///< `backtrace: N`, backtrace_trigger, backtrace_level
     config_position at, formatter_at, path_at;  ///< path_at: the path, or a syslog handler's address
 };
 
@@ -121,6 +125,7 @@ struct logger_view {
     level floor;
     configured_pipelines* (*slot)(void* self);
     void (*refresh)(void* self);  ///< re-reads the pipelines' levels into the gate
+    void (*set_backtrace)(void* self, std::string_view pipeline, const backtrace_options& o);
 };
 
 template <class Logger>
@@ -148,7 +153,10 @@ template <class Logger>
 logger_view view_of(Logger& logger) noexcept {
     return {&logger, &logger_code<Logger>::names,
             [](void* self, std::string_view pipeline, level l) { return static_cast<Logger*>(self)->set_level(pipeline, l); },
-            Logger::floor, &slot_of<Logger>::get, [](void* self) { static_cast<Logger*>(self)->refresh_levels(); }};
+            Logger::floor, &slot_of<Logger>::get, [](void* self) { static_cast<Logger*>(self)->refresh_levels(); },
+            [](void* self, std::string_view pipeline, const backtrace_options& o) {
+                static_cast<Logger*>(self)->set_backtrace(pipeline, o);
+            }};
 }
 
 RUNLOG_INLINE std::vector<std::string> apply_config(const logger_view& logger, const config& c);
@@ -356,7 +364,7 @@ public:
             const yaml::node& name = loggers->keys[i];
             const yaml::node& body = loggers->values[i];
             const std::string where = "loggers." + name.text;
-            c.loggers.push_back({name.text, std::nullopt, name.pos.line, name.pos.column, 0, 0});
+            c.loggers.push_back({name.text, std::nullopt, name.pos.line, name.pos.column, 0, 0, std::nullopt, 0, 0});
             if (body.type == yaml::node::kind::null) continue;
             if (body.type != yaml::node::kind::mapping)
                 fail(body.pos, "'" + where + "' must be a mapping with a 'config' key, found " + std::string(kind_name(body)));
@@ -368,11 +376,20 @@ public:
             if (!cfg || cfg->type == yaml::node::kind::null) continue;
             if (cfg->type != yaml::node::kind::mapping)
                 fail(cfg->pos, "'" + where + ".config' must be a mapping, found " + std::string(kind_name(*cfg)));
-            for (std::size_t k = 0; k < cfg->keys.size(); ++k)
-                if (cfg->keys[k].text != "log_level" && cfg->keys[k].text != "name")  // name: Dagster's logger name
-                    fail(cfg->keys[k].pos, "unknown key '" + shown(cfg->keys[k].text) + "' under '" + where +
-                                               ".config': expected 'log_level' (or 'name')" +
-                                               suggestion(cfg->keys[k].text, {"log_level"}));
+            for (std::size_t k = 0; k < cfg->keys.size(); ++k) {
+                const std::string& key = cfg->keys[k].text;
+                if (key != "log_level" && key != "name" && key != "backtrace" && key != "backtrace_trigger" &&
+                    key != "backtrace_level")  // name: Dagster's logger name
+                    fail(cfg->keys[k].pos, "unknown key '" + shown(key) + "' under '" + where +
+                                               ".config': expected 'log_level', 'backtrace', 'backtrace_trigger' or "
+                                               "'backtrace_level' (or 'name')" +
+                                               suggestion(key, {"log_level", "backtrace", "backtrace_trigger", "backtrace_level"}));
+            }
+            if (const yaml::node* b = cfg->find("backtrace")) {
+                c.loggers.back().backtrace_line = b->pos.line;
+                c.loggers.back().backtrace_column = b->pos.column;
+            }
+            c.loggers.back().backtrace = read_backtrace(*cfg, where + ".config");
             const yaml::node* lvl = cfg->find("log_level");
             if (!lvl) continue;
             const level parsed = read_level(*lvl, where);
@@ -410,6 +427,36 @@ private:
                               std::string(permissible_levels));
         return *parsed;
     }
+
+    /// The backtrace keys of a pipeline's mapping: `backtrace: N` (records kept, 0 to turn it off),
+    /// `backtrace_trigger: LEVEL` (ERROR unless given) and `backtrace_level: LEVEL` (the lowest kept; TRACE).
+    std::optional<backtrace_options> read_backtrace(const yaml::node& body, const std::string& where) const {
+        const yaml::node* n = body.find("backtrace");
+        const yaml::node* trigger = body.find("backtrace_trigger");
+        const yaml::node* lowest = body.find("backtrace_level");
+        if (!n) {
+            if (const yaml::node* alone = trigger ? trigger : lowest)
+                fail(alone->pos, "'" + where + "." + (trigger ? "backtrace_trigger" : "backtrace_level") +
+                                     "' needs 'backtrace: N' (how many records to keep) beside it");
+            return std::nullopt;
+        }
+        const std::string what = "'" + where + ".backtrace'";
+        const std::size_t digits = leading_digits(n->text);
+        if (n->type != yaml::node::kind::scalar || n->quoted || digits == 0 || digits != n->text.size() || digits > 7 ||
+            std::stoull(n->text) > max_backtrace)
+            fail(n->pos, what + " must be a whole number of records from 0 (none) to " + std::to_string(max_backtrace) +
+                             ", found '" + shown(n->text) + "'");
+        backtrace_options o;
+        o.capacity = static_cast<std::size_t>(std::stoull(n->text));
+        if (trigger) o.trigger = read_level(*trigger, where + ".backtrace_trigger");
+        if (lowest) o.lowest = read_level(*lowest, where + ".backtrace_level");
+        if (lowest && trigger && o.lowest >= o.trigger)
+            fail(lowest->pos, "'" + where + ".backtrace_level' (" + level_text(o.lowest) +
+                                  ") must be below 'backtrace_trigger' (" + level_text(o.trigger) + ")");
+        return o;
+    }
+    /// The most records a backtrace may keep from config.yaml (each slot holds one record's bytes).
+    static constexpr std::uint64_t max_backtrace = 1000000;
 
     /// A section that must be a mapping of names (or absent, or empty); null when there is nothing in it.
     const yaml::node* section(const yaml::node* n, std::string_view name, std::string_view of_what) const {
@@ -573,8 +620,10 @@ private:
                 fail(body.pos, "'" + where + "' needs a 'type' (stderr, stdout, file, rotating_file or syslog)");
             check_keys(body, where,
                        {"type", "level", "formatter", "path", "max_size", "interval", "max_files", "transport", "address",
-                        "facility", "app_name", "hostname", "sd_id", "max_message", "buffer_size", "source_location"},
-                       "'type', 'level', 'formatter', 'path', 'max_size', 'interval', 'max_files', or for syslog "
+                        "facility", "app_name", "hostname", "sd_id", "max_message", "buffer_size", "source_location",
+                        "backtrace", "backtrace_trigger", "backtrace_level"},
+                       "'type', 'level', 'formatter', 'path', 'max_size', 'interval', 'max_files', 'backtrace', "
+                       "'backtrace_trigger', 'backtrace_level', or for syslog "
                        "'transport', 'address', 'facility', 'app_name', 'hostname', 'sd_id', 'max_message', "
                        "'buffer_size', 'source_location'");
             handler_setting h;
@@ -588,6 +637,7 @@ private:
                                     suggestion(h.type, {"stderr", "stdout", "file", "rotating_file", "syslog"}));
             const bool to_file = h.type == "file" || h.type == "rotating_file";
             if (const yaml::node* l = body.find("level")) h.lvl = read_level(*l, where);
+            h.backtrace = read_backtrace(body, where);
             h.formatter = to_file ? "json" : "text";
             read_syslog_keys(body, name, where, h);
             if (const yaml::node* f = body.find("formatter")) {
@@ -772,7 +822,9 @@ std::unique_ptr<configured_handler> make_handler(const config& c, const handler_
     const level l = h.lvl.value_or(lowest_level);
     auto with = [&](auto formatter) -> std::unique_ptr<configured_handler> {
         using F = decltype(formatter);
-        return std::make_unique<pipeline_handler<F, Sink>>(pipeline<F, Sink>(h.name, std::move(formatter), std::move(sink), l));
+        pipeline<F, Sink> p(h.name, std::move(formatter), std::move(sink), l);
+        if (h.backtrace) return std::make_unique<pipeline_handler<F, Sink>>(std::move(p).with_backtrace(*h.backtrace));
+        return std::make_unique<pipeline_handler<F, Sink>>(std::move(p));
     };
     for (const auto& f : c.formatters) {
         if (f.name != h.formatter) continue;
@@ -817,8 +869,10 @@ inline std::shared_ptr<const handler_set> build_handlers(const config& c) {
             } else if (h.type == "file") {
                 set->handlers.push_back(make_handler(c, h, file_sink(h.path)));
             } else if (h.type == "syslog") {
-                set->handlers.push_back(std::make_unique<pipeline_handler<syslog_formatter, syslog_sink>>(syslog_pipeline(
-                    h.name, syslog_formatter(h.syslog), syslog_sink(h.syslog), h.lvl.value_or(lowest_level))));
+                auto p = syslog_pipeline(h.name, syslog_formatter(h.syslog), syslog_sink(h.syslog), h.lvl.value_or(lowest_level));
+                using handler = pipeline_handler<syslog_formatter, syslog_sink>;
+                set->handlers.push_back(h.backtrace ? std::make_unique<handler>(std::move(p).with_backtrace(*h.backtrace))
+                                                    : std::make_unique<handler>(std::move(p)));
             } else {
                 rotating_options o;
                 o.max_size = h.max_size;
@@ -901,8 +955,13 @@ RUNLOG_INLINE std::vector<std::string> apply_config(const logger_view& logger, c
     for (const auto& e : c.external_loggers)
         if (auto problem = external_name_problem(e.name); !problem.empty())
             throw config_error({c.file, e.at.line, e.at.column, std::move(problem)});
-    // Everything is checked, and every handler built, before anything changes.
     configured_pipelines* slot = logger.slot ? logger.slot(logger.self) : nullptr;
+    for (const auto& s : c.loggers)
+        if (s.backtrace && slot && s.pipeline == slot->name())
+            throw config_error({c.file, s.backtrace_line, s.backtrace_column,
+                                "'" + s.pipeline + "' is the slot of the handlers config.yaml declares and keeps no "
+                                "backtrace itself: give one to a handler (handlers: NAME: backtrace: 64)"});
+    // Everything is checked, and every handler built, before anything changes.
     std::shared_ptr<const handler_set> handlers;
     if (c.has_handlers && slot) {
         handlers = build_handlers(c);
@@ -914,6 +973,8 @@ RUNLOG_INLINE std::vector<std::string> apply_config(const logger_view& logger, c
     }
     for (const auto& s : c.loggers)
         if (s.lvl && contains(known, s.pipeline)) logger.set_level(logger.self, s.pipeline, *s.lvl);
+    for (const auto& s : c.loggers)
+        if (s.backtrace && contains(known, s.pipeline)) logger.set_backtrace(logger.self, s.pipeline, *s.backtrace);
     for (const auto& e : c.external_loggers) external_loggers().set_level(e.name, e.lvl);
     if (handlers) {
         slot->replace(std::move(handlers));

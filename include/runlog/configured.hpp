@@ -24,6 +24,10 @@ public:
     virtual ~configured_handler() = default;
     virtual std::string_view name() const noexcept = 0;
     virtual level get_level() const noexcept = 0;
+    /// The lowest level a record may have to be of use to it: get_level(), or lower with a backtrace.
+    virtual level admit_level() const noexcept { return get_level(); }
+    /// Writes out its backtrace (see backtrace_options); how many records it held.
+    virtual std::size_t dump_backtrace(const detail::backtrace_reason&) noexcept { return 0; }
     /// Formats and writes r if its level lets it through; never throws.
     virtual void handle(const record& r) noexcept = 0;
     virtual void flush() noexcept = 0;
@@ -55,6 +59,11 @@ public:
     std::string_view name() const noexcept { return name_; }
     /// The lowest level a handler takes (and at least the slot's own); above every level while it has none.
     level get_level() const noexcept { return static_cast<level>(effective_.load(std::memory_order_relaxed)); }
+    /// The same as get_level(): the lowest level a handler takes in, for its backtrace too.
+    level admit_level() const noexcept { return get_level(); }
+    /// Writes out the handlers' backtraces; how many records they held.
+    std::size_t dump_backtrace() noexcept { return dump_backtrace({"on request", false}); }
+    RUNLOG_INLINE std::size_t dump_backtrace(const detail::backtrace_reason& why) noexcept;
 
     void handle(const record& r) noexcept {
         if (static_cast<int>(r.lvl) < effective_.load(std::memory_order_relaxed)) return;
@@ -101,6 +110,8 @@ public:
     explicit pipeline_handler(pipeline<Formatter, Sink> p) : pipe_(std::move(p)) {}
     std::string_view name() const noexcept override { return pipe_.name(); }
     level get_level() const noexcept override { return pipe_.get_level(); }
+    level admit_level() const noexcept override { return pipe_.admit_level(); }
+    std::size_t dump_backtrace(const detail::backtrace_reason& why) noexcept override { return pipe_.dump_backtrace(why); }
     void handle(const record& r) noexcept override { pipe_.handle(r); }
     void flush() noexcept override { pipe_.flush(); }
 
@@ -128,11 +139,18 @@ RUNLOG_INLINE void configured_pipelines::flush() noexcept {
     for (const auto& h : s->handlers) h->flush();
 }
 
+RUNLOG_INLINE std::size_t configured_pipelines::dump_backtrace(const detail::backtrace_reason& why) noexcept {
+    std::size_t n = 0;
+    if (const auto s = current())
+        for (const auto& h : s->handlers) n += h->dump_backtrace(why);
+    return n;
+}
+
 RUNLOG_INLINE void configured_pipelines::recompute(const handler_set* s) noexcept {
     int lowest = INT_MAX;
     if (s)
         for (const auto& h : s->handlers)
-            if (static_cast<int>(h->get_level()) < lowest) lowest = static_cast<int>(h->get_level());
+            if (static_cast<int>(h->admit_level()) < lowest) lowest = static_cast<int>(h->admit_level());
     const int own = level_.load(std::memory_order_relaxed);
     effective_.store(lowest == INT_MAX ? INT_MAX : (own > lowest ? own : lowest), std::memory_order_relaxed);
 }

@@ -1,4 +1,5 @@
 #pragma once
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <climits>
@@ -6,6 +7,7 @@
 #include <mutex>
 #include <optional>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -45,6 +47,8 @@ struct logger_code {
     static void set_all_levels(Logger& l, level lvl);
     static void refresh(Logger& l) noexcept;
     static std::optional<level> get_level(const Logger& l, std::string_view pipeline_name);
+    static bool set_backtrace(Logger& l, std::string_view pipeline_name, const backtrace_options& o);
+    static std::size_t dump_backtrace(Logger& l) noexcept;
     /// The gate is the lowest pipeline level, or wide open while a stored run is open.
     static void refresh_gate(void* self, bool run_open) noexcept;
     static void names(const void* self, void (*emit)(void* context, std::string_view name), void* context);
@@ -142,6 +146,14 @@ public:
     std::optional<level> get_level(std::string_view pipeline_name) const {
         return code::get_level(*this, pipeline_name);
     }
+    /// Gives the named pipeline a backtrace (capacity 0 turns it off; see backtrace_options) and opens the
+    /// logger's gate to the levels it keeps; false when no pipeline has that name. Throws std::invalid_argument
+    /// for the configured_pipelines slot (its handlers keep none) and std::bad_alloc.
+    bool set_backtrace(std::string_view pipeline_name, const backtrace_options& o) {
+        return code::set_backtrace(*this, pipeline_name, o);
+    }
+    /// Writes out every pipeline's backtrace now (oldest first, marked); returns how many records they held.
+    std::size_t dump_backtrace() noexcept { return code::dump_backtrace(*this); }
     /// Re-reads the pipelines' levels into the logger's gate (after a configured_pipelines slot changed
     /// outside set_level; the config API does this itself).
     void refresh_levels() { code::refresh(*this); }
@@ -321,6 +333,32 @@ void logger_code<Logger>::set_all_levels(Logger& l, level lvl) {
 }
 
 template <class Logger>
+bool logger_code<Logger>::set_backtrace(Logger& l, std::string_view pipeline_name, const backtrace_options& o) {
+    std::lock_guard lock(l.levels_mutex_);
+    bool found = false;
+    l.for_each_pipeline([&](auto& p) {
+        if (p.name() != pipeline_name) return;
+        if constexpr (requires { p.set_backtrace(o); })
+            p.set_backtrace(o);
+        else
+            throw std::invalid_argument("pipeline \"" + std::string(pipeline_name) +
+                                        "\" is the configured_pipelines slot: its handlers keep no backtrace");
+        found = true;
+    });
+    registry::refresh(l.entry_);
+    return found;
+}
+
+template <class Logger>
+std::size_t logger_code<Logger>::dump_backtrace(Logger& l) noexcept {
+    std::size_t n = 0;
+    l.for_each_pipeline([&](auto& p) {
+        if constexpr (requires { p.dump_backtrace(); }) n += p.dump_backtrace();
+    });
+    return n;
+}
+
+template <class Logger>
 void logger_code<Logger>::refresh(Logger& l) noexcept {
     std::lock_guard lock(l.levels_mutex_);
     registry::refresh(l.entry_);
@@ -340,7 +378,7 @@ void logger_code<Logger>::refresh_gate(void* self, bool run_open) noexcept {
     auto& l = *static_cast<Logger*>(self);
     int lowest = INT_MAX;
     l.for_each_pipeline([&](const auto& p) {
-        const int v = static_cast<int>(p.get_level());
+        const int v = static_cast<int>(p.admit_level());
         if (v < lowest) lowest = v;
     });
     l.gate_.store(run_open ? INT_MIN : lowest, std::memory_order_relaxed);
@@ -350,6 +388,13 @@ template <class Logger>
 void logger_code<Logger>::last_words(void* self, std::string_view text, std::string_view signal) noexcept {
     auto& l = *static_cast<Logger*>(self);
     if (!text.empty()) {
+        // A crash: the backtraces first, then the record that names it.
+        char why[64] = "at ";
+        signal.copy(why + 3, std::min(signal.size(), sizeof why - 4));
+        l.for_each_pipeline([&](auto& p) {
+            if constexpr (requires { p.dump_backtrace(detail::backtrace_reason{}); })
+                p.dump_backtrace(detail::backtrace_reason{why, true});
+        });
         const std::initializer_list<field> fs = {{"signal", signal}};
         record r;
         l.stamp(r, level::critical, source_location{});

@@ -1,5 +1,6 @@
 #pragma once
 #include <atomic>
+#include <climits>
 #include <cstdlib>
 #include <exception>
 #include <cstdint>
@@ -11,6 +12,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "detail/backtrace.hpp"
 #include "detail/build.hpp"
 #include "detail/level_enum.hpp"
 #include "format/buffer.hpp"
@@ -134,6 +136,7 @@ public:
           sink_lock_(std::move(o.sink_lock_)),
           filters_(std::move(o.filters_)),
           level_(o.level_.load(std::memory_order_relaxed)),
+          backtrace_(std::move(o.backtrace_)),
           color_(o.color_),
           color_auto_(o.color_auto_) {}
     pipeline& operator=(pipeline&&) = delete;
@@ -148,23 +151,42 @@ public:
     const Formatter& formatter() const noexcept { return formatter_; }
     bool colored() const noexcept { return color_; }
 
-    /// Formats r and writes it to the sink if its level and the filters let it through; never throws.
+    /// Formats r and writes it to the sink if its level and the filters let it through; never throws. With a
+    /// backtrace, a record below the level is kept in it, and one at its trigger level writes it out first.
     void handle(const record& r) noexcept {
-        if (static_cast<int>(r.lvl) < level_.load(std::memory_order_relaxed)) return;
-        try {
-            if (!std::apply([&](const auto&... f) { return (static_cast<bool>(f(r)) && ...); }, filters_)) return;
-            basic_memory_buffer<512> line;
-            formatter_.format(r, line, color_ && !(color_auto_ && detail::output_captured().load(std::memory_order_relaxed)));
-            std::lock_guard lock(sink_lock_);
-            if constexpr (requires { sink_.write(line.view(), r.lvl); })
-                sink_.write(line.view(), r.lvl);
-            else
-                sink_.write(line.view());
-        } catch (const std::exception& e) {
-            report(e.what());
-        } catch (...) {
-            report("unknown exception");
+        const int lv = static_cast<int>(r.lvl);
+        if (lv < level_.load(std::memory_order_relaxed)) {
+            if (lv >= backtrace_.keep_from.load(std::memory_order_relaxed)) [[unlikely]]
+                backtrace_.keep(r);
+            return;
         }
+        if (lv >= backtrace_.dump_at.load(std::memory_order_relaxed)) [[unlikely]]
+            dump_before(r);
+        write(r);
+    }
+
+    /// Takes the backtrace to a new start (see backtrace_options): `pipeline(...).with_backtrace({.capacity = 64})`.
+    /// On a pipeline already in a logger, use the logger's set_backtrace, which also opens its gate.
+    pipeline&& with_backtrace(const backtrace_options& o) && {
+        backtrace_.set(o);
+        return std::move(*this);
+    }
+    /// The backtrace's settings (capacity 0: none).
+    backtrace_options backtrace() const noexcept { return backtrace_.get(); }
+    /// Writes out the records the backtrace holds (oldest first, marked, and into the calling thread's run's
+    /// event log too); returns how many.
+    std::size_t dump_backtrace() noexcept { return dump_backtrace({"on request", false}); }
+    std::size_t dump_backtrace(const detail::backtrace_reason& why) noexcept {
+        const int shown = backtrace_.shown_level.load(std::memory_order_relaxed);
+        return backtrace_.dump(name_, shown != INT_MIN ? static_cast<runlog::level>(shown) : get_level(), why, &emit_kept, this);
+    }
+    /// Records the backtrace overwrote with newer ones before they were written out, and could not keep.
+    std::uint64_t backtrace_overwritten() const noexcept { return backtrace_.overwritten(); }
+    std::uint64_t backtrace_lost() const noexcept { return backtrace_.lost(); }
+    /// The lowest level a record may have to be of use here: the level, or lower for the backtrace.
+    runlog::level admit_level() const noexcept {
+        const int l = level_.load(std::memory_order_relaxed), k = backtrace_.keep_from.load(std::memory_order_relaxed);
+        return static_cast<runlog::level>(k < l ? k : l);
     }
 
     /// Writes out whatever the sink buffers.
@@ -184,6 +206,33 @@ private:
     friend class async_pipeline;
 
     void set_level(runlog::level l) noexcept { level_.store(static_cast<int>(l), std::memory_order_relaxed); }
+    void set_backtrace(const backtrace_options& o) { backtrace_.set(o); }
+
+    /// Filters, formats and writes r, whatever its level.
+    void write(const record& r) noexcept {
+        try {
+            if (!std::apply([&](const auto&... f) { return (static_cast<bool>(f(r)) && ...); }, filters_)) return;
+            basic_memory_buffer<512> line;
+            formatter_.format(r, line, color_ && !(color_auto_ && detail::output_captured().load(std::memory_order_relaxed)));
+            std::lock_guard lock(sink_lock_);
+            if constexpr (requires { sink_.write(line.view(), r.lvl); })
+                sink_.write(line.view(), r.lvl);
+            else
+                sink_.write(line.view());
+        } catch (const std::exception& e) {
+            report(e.what());
+        } catch (...) {
+            report("unknown exception");
+        }
+    }
+
+    /// A record at the trigger level: the backtrace first, so that the lines that led to it come before it.
+    [[gnu::noinline]] void dump_before(const record& r) noexcept { dump_backtrace({"", false, &r}); }
+    /// A record out of the backtrace: to the sink, and to the event log of the calling thread's run.
+    static void emit_kept(void* self, const record& r) {
+        static_cast<pipeline*>(self)->write(r);
+        if (auto* log = detail::thread_event_log()) log->write(r);
+    }
 
     void report(const char* what) noexcept { detail::report_dropped_record(name_, what); }
 
@@ -193,6 +242,7 @@ private:
     [[no_unique_address]] detail::sink_lock<!thread_safe_sink<Sink>> sink_lock_;
     std::tuple<Filters...> filters_;
     std::atomic<int> level_;
+    detail::backtrace_holder backtrace_;
     bool color_;
     bool color_auto_;  ///< the colours follow the terminal: none while a capture holds it
 };

@@ -143,6 +143,11 @@ public:
         return buf_.view();
     }
 
+    /// What set_message(source, render) was given (null for a literal message): a backtrace keeps a format
+    /// call as its string and arguments rather than its text.
+    const void* message_source() const noexcept { return source_; }
+    render_fn message_render() const noexcept { return render_; }
+
 private:
     void append_error(std::string_view what) const noexcept {
         try {

@@ -1003,6 +1003,134 @@ void critical(fields fs, format_string<A...> fmt, A&&... a) {
 #include <tuple>
 
 
+// ---- runlog/detail/backtrace.hpp
+/// A pipeline's backtrace: the last N records below its level, kept as bytes (a format call's string and
+/// arguments, not its text) and written out, oldest first and marked, when a record at the trigger level
+/// comes, on demand, or at a crash.
+
+
+namespace runlog {
+inline namespace v0 {
+
+class record;
+
+/// A pipeline's backtrace (`pipeline.with_backtrace({.capacity = 64})`, or `backtrace: 64` in config.yaml):
+/// the last `capacity` records below the pipeline's level and at or above `lowest` are kept in memory, and
+/// written out through the pipeline (oldest first, each with the field `backtrace = true`, between two lines
+/// that say so) just before a record at or above `trigger` is written, when dump_backtrace() is called, and
+/// at a crash.
+struct backtrace_options {
+    std::size_t capacity = 0;         ///< records kept; 0 turns the backtrace off
+    level trigger = level::error;     ///< a record at or above this writes the kept ones out first
+    level lowest = level::trace;      ///< records below this are not kept either
+};
+
+namespace detail {
+
+/// Why a backtrace is written out: before a record at the trigger level, on request, or at a crash.
+struct backtrace_reason {
+    std::string_view text;  ///< "on request", "at SIGSEGV" (or empty with `before`)
+    bool at_crash = false;  ///< waits for no slot another thread holds (it may be the crashed one)
+    const record* before = nullptr;  ///< the record at the trigger level that is written next
+};
+
+/// The ring of a backtrace: `capacity` slots, each holding one record's bytes behind a small lock of its own,
+/// so that threads that keep records at once meet only on the slot counter. Thread-safe; bounded (each slot
+/// keeps one record and gives back a buffer much larger than what it holds).
+class backtrace_ring {
+public:
+    using emit_fn = void (*)(void* context, const record& r);
+
+    RUNLOG_INLINE explicit backtrace_ring(std::size_t capacity);
+    backtrace_ring(const backtrace_ring&) = delete;
+    backtrace_ring& operator=(const backtrace_ring&) = delete;
+    RUNLOG_INLINE ~backtrace_ring();
+
+    /// Keeps a copy of r (its message as a format call when it is one), in place of the oldest record once
+    /// the ring is full; never throws (a record that cannot be kept for want of memory is counted in lost()).
+    void keep(const record& r) noexcept { keep_(*this, r); }
+    /// Takes every kept record out, in time order, and gives each to emit (marked `backtrace = true`), between
+    /// a first and a last line naming the pipeline and why; nothing at all when the ring is empty. Returns
+    /// how many records were written.
+    std::size_t dump(std::string_view pipeline, level below, const backtrace_reason& why, emit_fn emit,
+                     void* context) noexcept {
+        return dump_(*this, pipeline, below, why, emit, context);
+    }
+
+    std::size_t capacity() const noexcept { return capacity_; }
+    /// Records overwritten by newer ones before they were written out.
+    std::uint64_t overwritten() const noexcept { return overwritten_.load(std::memory_order_relaxed); }
+    /// Records that could not be kept (no memory) or written out (a slot held by a thread that crashed).
+    std::uint64_t lost() const noexcept { return lost_.load(std::memory_order_relaxed); }
+
+private:
+    RUNLOG_INLINE void keep_impl(const record& r) noexcept;
+    RUNLOG_INLINE std::size_t dump_impl(std::string_view pipeline, level below, const backtrace_reason& why, emit_fn emit,
+                                        void* context) noexcept;
+    static void keep_record(backtrace_ring& self, const record& r) noexcept { self.keep_impl(r); }
+    static std::size_t dump_records(backtrace_ring& self, std::string_view pipeline, level below,
+                                    const backtrace_reason& why, emit_fn emit, void* context) noexcept {
+        return self.dump_impl(pipeline, below, why, emit, context);
+    }
+    // The work, reached through pointers that the constructor sets: a unit that only logs, and never turns a
+    // backtrace on, does not compile it.
+    void (*const keep_)(backtrace_ring&, const record&) noexcept;
+    std::size_t (*const dump_)(backtrace_ring&, std::string_view, level, const backtrace_reason&, emit_fn, void*) noexcept;
+
+    struct slot;
+    std::size_t capacity_;
+    std::unique_ptr<slot[]> slots_;
+    alignas(64) std::atomic<std::uint64_t> next_{0};
+    alignas(64) std::atomic<std::uint64_t> overwritten_{0};
+    std::atomic<std::uint64_t> lost_{0};
+    std::uint64_t reported_overwritten_ = 0;  ///< under dump_lock_
+    std::atomic<bool> dump_lock_{false};       ///< one dump at a time (the header's counts)
+};
+
+/// What a pipeline holds for its backtrace: the levels its handle() compares (INT_MAX while off, so that a
+/// pipeline without one pays two loads and two compares) and the ring.
+struct backtrace_holder {
+    std::atomic<int> keep_from{INT_MAX};  ///< records below the pipeline's level and at or above this are kept
+    std::atomic<int> dump_at{INT_MAX};    ///< a record at or above this writes the kept ones out first
+    std::atomic<backtrace_ring*> ring{nullptr};
+    /// The level the first line of a dump names: INT_MIN for the pipeline's own; an async pipeline's level
+    /// (its inner pipeline lets everything through).
+    std::atomic<int> shown_level{INT_MIN};
+
+    backtrace_holder() = default;
+    /// Moves a holder that is not in use yet (while its pipeline is built into a logger).
+    backtrace_holder(backtrace_holder&& o) noexcept
+        : keep_from(o.keep_from.load(std::memory_order_relaxed)),
+          dump_at(o.dump_at.load(std::memory_order_relaxed)),
+          ring(o.ring.exchange(nullptr, std::memory_order_relaxed)),
+          shown_level(o.shown_level.load(std::memory_order_relaxed)),
+          rings(std::move(o.rings)),
+          options(o.options) {}
+    backtrace_holder& operator=(backtrace_holder&&) = delete;
+
+    /// Turns the backtrace on, changes it, or turns it off (capacity 0: nothing more is kept; what was kept
+    /// can still be written out). A new capacity starts a new ring. Throws std::bad_alloc.
+    RUNLOG_INLINE void set(const backtrace_options& o);
+    backtrace_options get() const noexcept { return options; }
+    RUNLOG_INLINE void keep(const record& r) noexcept;
+    RUNLOG_INLINE std::size_t dump(std::string_view pipeline, level below, const backtrace_reason& why,
+                                   backtrace_ring::emit_fn emit, void* context) noexcept;
+    /// The records the current ring lost (see backtrace_ring::lost) and overwrote.
+    RUNLOG_INLINE std::uint64_t lost() const noexcept;
+    RUNLOG_INLINE std::uint64_t overwritten() const noexcept;
+
+private:
+    /// Every ring made, the current one last: a ring replaced while a thread was keeping a record in it
+    /// stays until the pipeline ends.
+    std::vector<std::unique_ptr<backtrace_ring>> rings;
+    backtrace_options options;
+};
+
+}  // namespace detail
+}  // namespace v0
+}  // namespace runlog
+
+
 // ---- runlog/format/buffer.hpp
 #include <cstring>
 #include <limits>
@@ -1339,6 +1467,11 @@ public:
         return buf_.view();
     }
 
+    /// What set_message(source, render) was given (null for a literal message): a backtrace keeps a format
+    /// call as its string and arguments rather than its text.
+    const void* message_source() const noexcept { return source_; }
+    render_fn message_render() const noexcept { return render_; }
+
 private:
     void append_error(std::string_view what) const noexcept {
         try {
@@ -1632,6 +1765,7 @@ public:
           sink_lock_(std::move(o.sink_lock_)),
           filters_(std::move(o.filters_)),
           level_(o.level_.load(std::memory_order_relaxed)),
+          backtrace_(std::move(o.backtrace_)),
           color_(o.color_),
           color_auto_(o.color_auto_) {}
     pipeline& operator=(pipeline&&) = delete;
@@ -1646,23 +1780,42 @@ public:
     const Formatter& formatter() const noexcept { return formatter_; }
     bool colored() const noexcept { return color_; }
 
-    /// Formats r and writes it to the sink if its level and the filters let it through; never throws.
+    /// Formats r and writes it to the sink if its level and the filters let it through; never throws. With a
+    /// backtrace, a record below the level is kept in it, and one at its trigger level writes it out first.
     void handle(const record& r) noexcept {
-        if (static_cast<int>(r.lvl) < level_.load(std::memory_order_relaxed)) return;
-        try {
-            if (!std::apply([&](const auto&... f) { return (static_cast<bool>(f(r)) && ...); }, filters_)) return;
-            basic_memory_buffer<512> line;
-            formatter_.format(r, line, color_ && !(color_auto_ && detail::output_captured().load(std::memory_order_relaxed)));
-            std::lock_guard lock(sink_lock_);
-            if constexpr (requires { sink_.write(line.view(), r.lvl); })
-                sink_.write(line.view(), r.lvl);
-            else
-                sink_.write(line.view());
-        } catch (const std::exception& e) {
-            report(e.what());
-        } catch (...) {
-            report("unknown exception");
+        const int lv = static_cast<int>(r.lvl);
+        if (lv < level_.load(std::memory_order_relaxed)) {
+            if (lv >= backtrace_.keep_from.load(std::memory_order_relaxed)) [[unlikely]]
+                backtrace_.keep(r);
+            return;
         }
+        if (lv >= backtrace_.dump_at.load(std::memory_order_relaxed)) [[unlikely]]
+            dump_before(r);
+        write(r);
+    }
+
+    /// Takes the backtrace to a new start (see backtrace_options): `pipeline(...).with_backtrace({.capacity = 64})`.
+    /// On a pipeline already in a logger, use the logger's set_backtrace, which also opens its gate.
+    pipeline&& with_backtrace(const backtrace_options& o) && {
+        backtrace_.set(o);
+        return std::move(*this);
+    }
+    /// The backtrace's settings (capacity 0: none).
+    backtrace_options backtrace() const noexcept { return backtrace_.get(); }
+    /// Writes out the records the backtrace holds (oldest first, marked, and into the calling thread's run's
+    /// event log too); returns how many.
+    std::size_t dump_backtrace() noexcept { return dump_backtrace({"on request", false}); }
+    std::size_t dump_backtrace(const detail::backtrace_reason& why) noexcept {
+        const int shown = backtrace_.shown_level.load(std::memory_order_relaxed);
+        return backtrace_.dump(name_, shown != INT_MIN ? static_cast<runlog::level>(shown) : get_level(), why, &emit_kept, this);
+    }
+    /// Records the backtrace overwrote with newer ones before they were written out, and could not keep.
+    std::uint64_t backtrace_overwritten() const noexcept { return backtrace_.overwritten(); }
+    std::uint64_t backtrace_lost() const noexcept { return backtrace_.lost(); }
+    /// The lowest level a record may have to be of use here: the level, or lower for the backtrace.
+    runlog::level admit_level() const noexcept {
+        const int l = level_.load(std::memory_order_relaxed), k = backtrace_.keep_from.load(std::memory_order_relaxed);
+        return static_cast<runlog::level>(k < l ? k : l);
     }
 
     /// Writes out whatever the sink buffers.
@@ -1682,6 +1835,33 @@ private:
     friend class async_pipeline;
 
     void set_level(runlog::level l) noexcept { level_.store(static_cast<int>(l), std::memory_order_relaxed); }
+    void set_backtrace(const backtrace_options& o) { backtrace_.set(o); }
+
+    /// Filters, formats and writes r, whatever its level.
+    void write(const record& r) noexcept {
+        try {
+            if (!std::apply([&](const auto&... f) { return (static_cast<bool>(f(r)) && ...); }, filters_)) return;
+            basic_memory_buffer<512> line;
+            formatter_.format(r, line, color_ && !(color_auto_ && detail::output_captured().load(std::memory_order_relaxed)));
+            std::lock_guard lock(sink_lock_);
+            if constexpr (requires { sink_.write(line.view(), r.lvl); })
+                sink_.write(line.view(), r.lvl);
+            else
+                sink_.write(line.view());
+        } catch (const std::exception& e) {
+            report(e.what());
+        } catch (...) {
+            report("unknown exception");
+        }
+    }
+
+    /// A record at the trigger level: the backtrace first, so that the lines that led to it come before it.
+    [[gnu::noinline]] void dump_before(const record& r) noexcept { dump_backtrace({"", false, &r}); }
+    /// A record out of the backtrace: to the sink, and to the event log of the calling thread's run.
+    static void emit_kept(void* self, const record& r) {
+        static_cast<pipeline*>(self)->write(r);
+        if (auto* log = detail::thread_event_log()) log->write(r);
+    }
 
     void report(const char* what) noexcept { detail::report_dropped_record(name_, what); }
 
@@ -1691,6 +1871,7 @@ private:
     [[no_unique_address]] detail::sink_lock<!thread_safe_sink<Sink>> sink_lock_;
     std::tuple<Filters...> filters_;
     std::atomic<int> level_;
+    detail::backtrace_holder backtrace_;
     bool color_;
     bool color_auto_;  ///< the colours follow the terminal: none while a capture holds it
 };
@@ -1723,6 +1904,10 @@ public:
     virtual ~configured_handler() = default;
     virtual std::string_view name() const noexcept = 0;
     virtual level get_level() const noexcept = 0;
+    /// The lowest level a record may have to be of use to it: get_level(), or lower with a backtrace.
+    virtual level admit_level() const noexcept { return get_level(); }
+    /// Writes out its backtrace (see backtrace_options); how many records it held.
+    virtual std::size_t dump_backtrace(const detail::backtrace_reason&) noexcept { return 0; }
     /// Formats and writes r if its level lets it through; never throws.
     virtual void handle(const record& r) noexcept = 0;
     virtual void flush() noexcept = 0;
@@ -1754,6 +1939,11 @@ public:
     std::string_view name() const noexcept { return name_; }
     /// The lowest level a handler takes (and at least the slot's own); above every level while it has none.
     level get_level() const noexcept { return static_cast<level>(effective_.load(std::memory_order_relaxed)); }
+    /// The same as get_level(): the lowest level a handler takes in, for its backtrace too.
+    level admit_level() const noexcept { return get_level(); }
+    /// Writes out the handlers' backtraces; how many records they held.
+    std::size_t dump_backtrace() noexcept { return dump_backtrace({"on request", false}); }
+    RUNLOG_INLINE std::size_t dump_backtrace(const detail::backtrace_reason& why) noexcept;
 
     void handle(const record& r) noexcept {
         if (static_cast<int>(r.lvl) < effective_.load(std::memory_order_relaxed)) return;
@@ -1800,6 +1990,8 @@ public:
     explicit pipeline_handler(pipeline<Formatter, Sink> p) : pipe_(std::move(p)) {}
     std::string_view name() const noexcept override { return pipe_.name(); }
     level get_level() const noexcept override { return pipe_.get_level(); }
+    level admit_level() const noexcept override { return pipe_.admit_level(); }
+    std::size_t dump_backtrace(const detail::backtrace_reason& why) noexcept override { return pipe_.dump_backtrace(why); }
     void handle(const record& r) noexcept override { pipe_.handle(r); }
     void flush() noexcept override { pipe_.flush(); }
 
@@ -1963,6 +2155,7 @@ private:
 
 
 // ---- runlog/logger.hpp
+#include <algorithm>
 #include <optional>
 
 
@@ -2223,6 +2416,8 @@ struct logger_code {
     static void set_all_levels(Logger& l, level lvl);
     static void refresh(Logger& l) noexcept;
     static std::optional<level> get_level(const Logger& l, std::string_view pipeline_name);
+    static bool set_backtrace(Logger& l, std::string_view pipeline_name, const backtrace_options& o);
+    static std::size_t dump_backtrace(Logger& l) noexcept;
     /// The gate is the lowest pipeline level, or wide open while a stored run is open.
     static void refresh_gate(void* self, bool run_open) noexcept;
     static void names(const void* self, void (*emit)(void* context, std::string_view name), void* context);
@@ -2320,6 +2515,14 @@ public:
     std::optional<level> get_level(std::string_view pipeline_name) const {
         return code::get_level(*this, pipeline_name);
     }
+    /// Gives the named pipeline a backtrace (capacity 0 turns it off; see backtrace_options) and opens the
+    /// logger's gate to the levels it keeps; false when no pipeline has that name. Throws std::invalid_argument
+    /// for the configured_pipelines slot (its handlers keep none) and std::bad_alloc.
+    bool set_backtrace(std::string_view pipeline_name, const backtrace_options& o) {
+        return code::set_backtrace(*this, pipeline_name, o);
+    }
+    /// Writes out every pipeline's backtrace now (oldest first, marked); returns how many records they held.
+    std::size_t dump_backtrace() noexcept { return code::dump_backtrace(*this); }
     /// Re-reads the pipelines' levels into the logger's gate (after a configured_pipelines slot changed
     /// outside set_level; the config API does this itself).
     void refresh_levels() { code::refresh(*this); }
@@ -2499,6 +2702,32 @@ void logger_code<Logger>::set_all_levels(Logger& l, level lvl) {
 }
 
 template <class Logger>
+bool logger_code<Logger>::set_backtrace(Logger& l, std::string_view pipeline_name, const backtrace_options& o) {
+    std::lock_guard lock(l.levels_mutex_);
+    bool found = false;
+    l.for_each_pipeline([&](auto& p) {
+        if (p.name() != pipeline_name) return;
+        if constexpr (requires { p.set_backtrace(o); })
+            p.set_backtrace(o);
+        else
+            throw std::invalid_argument("pipeline \"" + std::string(pipeline_name) +
+                                        "\" is the configured_pipelines slot: its handlers keep no backtrace");
+        found = true;
+    });
+    registry::refresh(l.entry_);
+    return found;
+}
+
+template <class Logger>
+std::size_t logger_code<Logger>::dump_backtrace(Logger& l) noexcept {
+    std::size_t n = 0;
+    l.for_each_pipeline([&](auto& p) {
+        if constexpr (requires { p.dump_backtrace(); }) n += p.dump_backtrace();
+    });
+    return n;
+}
+
+template <class Logger>
 void logger_code<Logger>::refresh(Logger& l) noexcept {
     std::lock_guard lock(l.levels_mutex_);
     registry::refresh(l.entry_);
@@ -2518,7 +2747,7 @@ void logger_code<Logger>::refresh_gate(void* self, bool run_open) noexcept {
     auto& l = *static_cast<Logger*>(self);
     int lowest = INT_MAX;
     l.for_each_pipeline([&](const auto& p) {
-        const int v = static_cast<int>(p.get_level());
+        const int v = static_cast<int>(p.admit_level());
         if (v < lowest) lowest = v;
     });
     l.gate_.store(run_open ? INT_MIN : lowest, std::memory_order_relaxed);
@@ -2528,6 +2757,13 @@ template <class Logger>
 void logger_code<Logger>::last_words(void* self, std::string_view text, std::string_view signal) noexcept {
     auto& l = *static_cast<Logger*>(self);
     if (!text.empty()) {
+        // A crash: the backtraces first, then the record that names it.
+        char why[64] = "at ";
+        signal.copy(why + 3, std::min(signal.size(), sizeof why - 4));
+        l.for_each_pipeline([&](auto& p) {
+            if constexpr (requires { p.dump_backtrace(detail::backtrace_reason{}); })
+                p.dump_backtrace(detail::backtrace_reason{why, true});
+        });
         const std::initializer_list<field> fs = {{"signal", signal}};
         record r;
         l.stamp(r, level::critical, source_location{});
@@ -3229,6 +3465,7 @@ struct async_header {
 static_assert(sizeof(async_header) == 32);
 inline constexpr std::uint8_t has_context = 1;
 inline constexpr std::uint8_t has_location = 2;
+inline constexpr std::uint8_t to_backtrace = 4;  ///< below the pipeline's level: for its backtrace
 
 /// After the header of a format call: the static format string, the logger's name and the decoder.
 struct async_call {
@@ -3677,16 +3914,19 @@ public:
     async_pipeline(Pipeline p, async_options options = {})
         : detail::async_target{&async_pipeline::process, &async_pipeline::flush_sink, &async_pipeline::write_inner},
           level_(static_cast<int>(p.get_level())),
+          admit_(static_cast<int>(p.admit_level())),
           options_(options),
           keep_location_(keeps_location(p)),
           inner_(std::move(p)) {
         // The level is checked once, at the call (level_); what was accepted then is written even if the
         // level is raised before the backend gets to it, so the inner pipeline lets everything through.
         inner_.set_level(static_cast<runlog::level>(std::numeric_limits<int>::min()));
+        inner_.backtrace_.shown_level.store(level_.load(std::memory_order_relaxed), std::memory_order_relaxed);
     }
     async_pipeline(async_pipeline&& o) noexcept
         : detail::async_target{&async_pipeline::process, &async_pipeline::flush_sink, &async_pipeline::write_inner},
           level_(o.level_.load()),
+          admit_(o.admit_.load()),
           options_(o.options_),
           keep_location_(o.keep_location_),
           dropped_(o.dropped_.load()),
@@ -3712,6 +3952,25 @@ public:
     Pipeline& inner() noexcept { return inner_; }
     /// Records dropped because a queue was full (with queue_full::drop).
     std::uint64_t dropped() const noexcept { return dropped_.load(std::memory_order_relaxed); }
+    /// The lowest level a call may have to be queued: the level, or lower for the backtrace.
+    runlog::level admit_level() const noexcept { return static_cast<runlog::level>(admit_.load(std::memory_order_relaxed)); }
+
+    /// A backtrace (see backtrace_options), kept by the backend: records below the level travel through the
+    /// queue as others do and go into it. On a pipeline already in a logger, use the logger's set_backtrace.
+    async_pipeline&& with_backtrace(const backtrace_options& o) && {
+        set_backtrace(o);
+        return std::move(*this);
+    }
+    backtrace_options backtrace() const noexcept { return inner_.backtrace(); }
+    /// Waits until the backend has taken in every record logged before the call, then writes the backtrace
+    /// out from the calling thread (into its run's event log too); returns how many records it held.
+    std::size_t dump_backtrace() noexcept { return dump_backtrace({"on request", false}); }
+    std::size_t dump_backtrace(const detail::backtrace_reason& why) noexcept {
+        if (!why.at_crash) detail::wait_for_queued();  // at a crash the backend has drained and stopped
+        return inner_.dump_backtrace(why);
+    }
+    std::uint64_t backtrace_overwritten() const noexcept { return inner_.backtrace_overwritten(); }
+    std::uint64_t backtrace_lost() const noexcept { return inner_.backtrace_lost(); }
 
     /// Returns once every record logged through this pipeline before the call has reached its sink.
     void flush() noexcept {
@@ -3721,7 +3980,7 @@ public:
 
     /// Queues a record built by the caller (events, mixed loggers): its message is formatted here.
     void handle(const record& r) noexcept {
-        if (static_cast<int>(r.lvl) < level_.load(std::memory_order_relaxed)) return;
+        if (static_cast<int>(r.lvl) < admit_.load(std::memory_order_relaxed)) return;
         try {
             const std::string_view msg = r.message();
             const std::size_t extra = body_size + detail::fields_size(r.event_fields) +
@@ -3757,7 +4016,7 @@ public:
     template <class Fmt, class... A>
     [[gnu::always_inline]] void enqueue(level l, std::string_view logger, fields fs, const Fmt& fmt,
                                         const A&... a) noexcept {
-        if (static_cast<int>(l) < level_.load(std::memory_order_relaxed)) return;
+        if (static_cast<int>(l) < admit_.load(std::memory_order_relaxed)) return;
         const std::span<const field> fspan(fs.begin(), fs.size());
         if constexpr ((detail::is_formatted_arg<detail::arg_value_t<A>> || ...))
             enqueue_formatting(l, logger, fspan, fmt.get(), fmt.location(), a...);
@@ -3835,7 +4094,21 @@ private:
     template <class>
     friend struct detail::logger_code;
 
-    void set_level(runlog::level l) noexcept { level_.store(static_cast<int>(l), std::memory_order_relaxed); }
+    void set_level(runlog::level l) noexcept {
+        level_.store(static_cast<int>(l), std::memory_order_relaxed);
+        inner_.backtrace_.shown_level.store(static_cast<int>(l), std::memory_order_relaxed);
+        update_admit();
+    }
+    void set_backtrace(const backtrace_options& o) {
+        inner_.set_backtrace(o);
+        update_admit();
+    }
+    void update_admit() noexcept {
+        const int l = level_.load(std::memory_order_relaxed);
+        const backtrace_options b = inner_.backtrace();
+        const int keep = b.capacity ? static_cast<int>(b.lowest) : INT_MAX;
+        admit_.store(keep < l ? keep : l, std::memory_order_relaxed);
+    }
 
     /// Whether records must carry the source location: the formatter shows it, or filters may read it.
     static bool keeps_location(const Pipeline& p) noexcept {
@@ -3881,8 +4154,9 @@ private:
         // The header, in four 8-byte stores; its timestamp is read once the backend can see that a record
         // is being written (begin), so that the merge waits for it.
         char* rec = heap ? heap : p;
-        const auto flags =
-            static_cast<std::uint8_t>((with_ctx ? detail::has_context : 0) | (with_loc ? detail::has_location : 0));
+        const auto flags = static_cast<std::uint8_t>(
+            (with_ctx ? detail::has_context : 0) | (with_loc ? detail::has_location : 0) |
+            (static_cast<int>(l) < level_.load(std::memory_order_relaxed) ? detail::to_backtrace : 0));
         detail::store_header(rec, static_cast<std::uint32_t>(size), kind, flags, static_cast<std::uint16_t>(nfields),
                              static_cast<std::int32_t>(l), static_cast<std::uint32_t>(logger.size()), this);
         ring->begin(end - (heap ? indirect_size : size));
@@ -4024,13 +4298,21 @@ private:
                 t->call->render(t->args, std::string_view(t->call->fmt, t->call->fmt_len), out);
             });
         }
-        me.inner_.handle(r);
+        if (h.flags & detail::to_backtrace)
+            me.inner_.backtrace_.keep(r);
+        else
+            me.inner_.handle(r);
         me.report_drops();
     }
 
-    /// The caller's side when the record cannot be queued: the inner pipeline writes it.
+    /// The caller's side when the record cannot be queued: the inner pipeline writes it (or keeps it, below
+    /// the level).
     static void write_inner(detail::async_target* target, const record& r) noexcept {
-        static_cast<async_pipeline*>(target)->inner_.handle(r);
+        auto& me = *static_cast<async_pipeline*>(target);
+        if (static_cast<int>(r.lvl) < me.level_.load(std::memory_order_relaxed))
+            me.inner_.backtrace_.keep(r);
+        else
+            me.inner_.handle(r);
     }
 
     /// The backend's side when idle: reports drops and writes out the sink's buffer.
@@ -4071,6 +4353,7 @@ private:
     // What callers read on every call, on a cache line of its own: the backend writes into inner_ (its
     // formatter's caches) and last_time_, and sharing a line with them made the cores trade it per record.
     alignas(64) std::atomic<int> level_{static_cast<int>(level::trace)};  ///< a copy of inner_'s level
+    std::atomic<int> admit_{static_cast<int>(level::trace)};  ///< level_, or the backtrace's lowest level if lower
     async_options options_;
     bool keep_location_ = true;  ///< the formatter shows the location, or filters may read it
     bool moved_from_ = false;
@@ -5180,6 +5463,9 @@ struct logger_setting {
     int column = 0;
     int level_line = 0;  ///< where its log_level value is
     int level_column = 0;
+    std::optional<backtrace_options> backtrace;  ///< `backtrace: N` (with backtrace_trigger, backtrace_level)
+    int backtrace_line = 0;  ///< where its backtrace key is
+    int backtrace_column = 0;
 };
 
 /// Where something is in a config file.
@@ -5218,6 +5504,7 @@ struct handler_setting {
     std::uint64_t interval_seconds = 0;  ///< rotating_file: a new file each interval (0: never)
     std::size_t max_files = 5;         ///< rotating_file: old files kept
     syslog_options syslog;             ///< syslog: transport, address, facility, app_name, hostname, sd_id, ...
+    std::optional<backtrace_options> backtrace;  ///< `backtrace: N`, backtrace_trigger, backtrace_level
     config_position at, formatter_at, path_at;  ///< path_at: the path, or a syslog handler's address
 };
 
@@ -5250,6 +5537,7 @@ struct logger_view {
     level floor;
     configured_pipelines* (*slot)(void* self);
     void (*refresh)(void* self);  ///< re-reads the pipelines' levels into the gate
+    void (*set_backtrace)(void* self, std::string_view pipeline, const backtrace_options& o);
 };
 
 template <class Logger>
@@ -5277,7 +5565,10 @@ template <class Logger>
 logger_view view_of(Logger& logger) noexcept {
     return {&logger, &logger_code<Logger>::names,
             [](void* self, std::string_view pipeline, level l) { return static_cast<Logger*>(self)->set_level(pipeline, l); },
-            Logger::floor, &slot_of<Logger>::get, [](void* self) { static_cast<Logger*>(self)->refresh_levels(); }};
+            Logger::floor, &slot_of<Logger>::get, [](void* self) { static_cast<Logger*>(self)->refresh_levels(); },
+            [](void* self, std::string_view pipeline, const backtrace_options& o) {
+                static_cast<Logger*>(self)->set_backtrace(pipeline, o);
+            }};
 }
 
 RUNLOG_INLINE std::vector<std::string> apply_config(const logger_view& logger, const config& c);
@@ -5718,6 +6009,410 @@ inline void append_shown_char(buffer& out, char c, char quote) {
     }
   }
   throw format_error(msg.str());
+}
+
+}  // namespace detail
+}  // namespace v0
+}  // namespace runlog
+
+// ---- runlog/detail/backtrace.hpp (definitions)
+
+
+
+namespace runlog {
+inline namespace v0 {
+namespace detail {
+
+/// One kept record: `seq` is its place in the order of arrival plus one (0: empty), `bytes` its copy.
+struct backtrace_ring::slot {
+    std::atomic<std::uint32_t> busy{0};
+    std::uint64_t seq = 0;
+    std::int64_t time_ns = 0;
+    std::unique_ptr<char[]> bytes;
+    std::size_t size = 0;  ///< bytes allocated
+};
+
+namespace backtrace_wire {
+
+/// The fixed part of a kept record; its strings, fields and arguments follow (see encode).
+struct head {
+    std::int64_t time_ns;
+    const event_info* event;
+    source_location location;
+    std::uint64_t thread;
+    std::int32_t lvl;
+    std::uint32_t pid;
+    std::uint32_t len[5];  ///< logger name, run id, job, step, message or format string
+    std::uint32_t event_fields, fields;
+    std::uint32_t nargs;  ///< UINT32_MAX: the message is text; else a format call with this many arguments
+};
+
+inline std::size_t pad8(std::size_t n) noexcept { return (n + 7) & ~std::size_t{7}; }
+
+/// What one argument takes: an 8-byte word (its type, and a string's length), then its value or bytes.
+inline std::size_t arg_size(const format_arg& a, std::string_view custom_text) noexcept {
+    const auto& v = arg_access::value(a);
+    switch (a.type()) {
+        case arg_type::long_double: return 8 + 16;
+        case arg_type::cstring: return 8 + pad8(std::strlen(v.cs ? v.cs : "") + 1);
+        case arg_type::string: return 8 + pad8(v.s.size);
+        case arg_type::custom: return 8 + pad8(custom_text.size());
+        default: return 16;
+    }
+}
+
+}  // namespace backtrace_wire
+
+RUNLOG_INLINE backtrace_ring::backtrace_ring(std::size_t capacity)
+    : keep_(&keep_record),
+      dump_(&dump_records),
+      capacity_(capacity == 0 ? 1 : capacity),
+      slots_(new slot[capacity == 0 ? 1 : capacity]) {}
+
+RUNLOG_INLINE backtrace_ring::~backtrace_ring() = default;
+
+namespace backtrace_wire {
+/// Takes a slot's lock: spins briefly, then yields; gives up (false) after `patience` yields.
+inline bool lock_slot(std::atomic<std::uint32_t>& busy, unsigned patience) noexcept {
+    for (unsigned n = 0;; ++n) {
+        if (busy.load(std::memory_order_relaxed) == 0 && busy.exchange(1, std::memory_order_acquire) == 0) return true;
+        if (n < 64) {
+#if defined(__x86_64__) || defined(__i386__)
+            __builtin_ia32_pause();
+#endif
+            continue;
+        }
+        if (n - 64 >= patience) return false;
+        ::sched_yield();
+    }
+}
+}  // namespace backtrace_wire
+
+RUNLOG_INLINE void backtrace_ring::keep_impl(const record& r) noexcept {
+    using namespace backtrace_wire;
+    // What the message is: a format call (its string and arguments are kept, custom types as their text), or text.
+    const format_source* call = r.message_render() == &format_source::render
+                                    ? static_cast<const format_source*>(r.message_source())
+                                    : nullptr;
+    basic_memory_buffer<256> customs;  // the text of each custom-type argument, one after another
+    std::size_t custom_at[64];
+    std::string_view message;
+    std::size_t nargs = 0;
+    try {
+        if (call && call->args.size() <= 64) {
+            nargs = call->args.size();
+            for (std::size_t i = 0; i < nargs; ++i) {
+                custom_at[i] = customs.size();
+                const format_arg a = call->args.get(i);
+                if (a.type() == arg_type::custom) {
+                    const auto& c = arg_access::value(a).custom;
+                    c.format(c.object, customs);
+                }
+            }
+            message = call->fmt;
+        } else {
+            call = nullptr;
+            message = r.message();
+        }
+    } catch (...) {
+        call = nullptr;  // a user type's formatter threw: keep the message with the error in it
+        message = r.message();
+    }
+    const std::size_t strings = r.logger_name.size() + r.ctx.run_id.size() + r.ctx.job.size() + r.ctx.step.size() +
+                                message.size();
+    std::size_t size = sizeof(head) + pad8(strings) + fields_size(r.event_fields) + fields_size(r.fields) + 8;
+    if (call)
+        for (std::size_t i = 0; i < nargs; ++i) {
+            const std::size_t end = i + 1 < nargs ? custom_at[i + 1] : customs.size();
+            size += arg_size(call->args.get(i), std::string_view(customs.data() + custom_at[i], end - custom_at[i]));
+        }
+
+    const std::uint64_t n = next_.fetch_add(1, std::memory_order_relaxed);
+    slot& s = slots_[n % capacity_];
+    if (!lock_slot(s.busy, 100000)) {  // held for this long: by a thread of the parent of this fork()
+        lost_.fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
+    if (s.seq > n + 1) {  // a newer record took this slot first: this one is already the older
+        s.busy.store(0, std::memory_order_release);
+        overwritten_.fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
+    if (s.seq != 0) overwritten_.fetch_add(1, std::memory_order_relaxed);
+    s.seq = 0;
+    if (s.size < size || s.size > 4 * size + 4096) {
+        s.bytes.reset(new (std::nothrow) char[size]);
+        s.size = s.bytes ? size : 0;
+        if (!s.bytes) {
+            s.busy.store(0, std::memory_order_release);
+            lost_.fetch_add(1, std::memory_order_relaxed);
+            return;
+        }
+    }
+    char* p = s.bytes.get();
+    head h{};
+    h.time_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(r.time.time_since_epoch()).count();
+    h.event = r.event;
+    h.location = r.location;
+    h.thread = r.thread;
+    h.lvl = static_cast<std::int32_t>(r.lvl);
+    h.pid = r.pid;
+    const std::string_view parts[5] = {r.logger_name, r.ctx.run_id, r.ctx.job, r.ctx.step, message};
+    for (int i = 0; i < 5; ++i) h.len[i] = static_cast<std::uint32_t>(parts[i].size());
+    h.event_fields = static_cast<std::uint32_t>(r.event_fields.size());
+    h.fields = static_cast<std::uint32_t>(r.fields.size());
+    h.nargs = call ? static_cast<std::uint32_t>(nargs) : UINT32_MAX;
+    std::memcpy(p, &h, sizeof h);
+    char* q = p + sizeof h;
+    for (const auto part : parts) put_bytes(q, part);
+    q = p + pad8(static_cast<std::size_t>(q - p));
+    put_fields(q, r.event_fields);
+    put_fields(q, r.fields);
+    q = p + pad8(static_cast<std::size_t>(q - p));
+    if (call)
+        for (std::size_t i = 0; i < nargs; ++i) {
+            const format_arg a = call->args.get(i);
+            const auto& v = arg_access::value(a);
+            std::string_view text;
+            if (a.type() == arg_type::cstring) text = std::string_view(v.cs ? v.cs : "");
+            if (a.type() == arg_type::string) text = std::string_view(v.s.data, v.s.size);
+            if (a.type() == arg_type::custom) {
+                const std::size_t end = i + 1 < nargs ? custom_at[i + 1] : customs.size();
+                text = std::string_view(customs.data() + custom_at[i], end - custom_at[i]);
+            }
+            const std::uint64_t word = static_cast<std::uint64_t>(a.type()) | (std::uint64_t{text.size()} << 8);
+            std::memcpy(q, &word, 8);
+            q += 8;
+            switch (a.type()) {
+                case arg_type::long_double:
+                    std::memset(q, 0, 16);
+                    std::memcpy(q, v.ld, sizeof(long double) < 16 ? sizeof(long double) : 16);
+                    q += 16;
+                    break;
+                case arg_type::cstring:
+                case arg_type::string:
+                case arg_type::custom:
+                    std::memcpy(q, text.data(), text.size());
+                    if (a.type() == arg_type::cstring) {
+                        q[text.size()] = '\0';  // read back as a C string
+                        q += pad8(text.size() + 1);
+                    } else {
+                        q += pad8(text.size());
+                    }
+                    break;
+                default:
+                    std::memcpy(q, &v, 8);
+                    q += 8;
+                    break;
+            }
+        }
+    s.time_ns = h.time_ns;
+    s.seq = n + 1;
+    s.busy.store(0, std::memory_order_release);
+}
+
+RUNLOG_INLINE std::size_t backtrace_ring::dump_impl(std::string_view pipeline, level below, const backtrace_reason& why,
+                                                    emit_fn emit, void* context) noexcept {
+    using namespace backtrace_wire;
+    struct taken {
+        std::uint64_t seq;
+        std::int64_t time_ns;
+        std::unique_ptr<char[]> bytes;
+    };
+    // One dump at a time, so that two triggers at once do not interleave their lines.
+    for (unsigned n = 0; dump_lock_.exchange(true, std::memory_order_acquire); ++n) {
+        if (why.at_crash && n > 1000) return 0;
+        ::sched_yield();
+    }
+    std::size_t written = 0;
+    try {
+        std::vector<taken> kept;
+        kept.reserve(capacity_);
+        for (std::size_t i = 0; i < capacity_; ++i) {
+            slot& s = slots_[i];
+            if (!lock_slot(s.busy, why.at_crash ? 100 : 100000)) {
+                lost_.fetch_add(1, std::memory_order_relaxed);
+                continue;
+            }
+            if (s.seq != 0) {
+                kept.push_back({s.seq, s.time_ns, std::move(s.bytes)});
+                s.size = 0;
+                s.seq = 0;
+            }
+            s.busy.store(0, std::memory_order_release);
+        }
+        if (kept.empty()) {
+            dump_lock_.store(false, std::memory_order_release);
+            return 0;
+        }
+        // Time order; records of one thread that share a timestamp keep the order they came in.
+        std::sort(kept.begin(), kept.end(), [](const taken& a, const taken& b) {
+            return a.time_ns != b.time_ns ? a.time_ns < b.time_ns : a.seq < b.seq;
+        });
+        const std::uint64_t over = overwritten_.load(std::memory_order_relaxed);
+        const std::uint64_t newly_overwritten = over - reported_overwritten_;
+        reported_overwritten_ = over;
+
+        const auto time_of = [](std::int64_t ns) {
+            return record::time_point(std::chrono::duration_cast<record::time_point::duration>(std::chrono::nanoseconds(ns)));
+        };
+        // The first and last lines: the pipeline's own, at the time of the first and last kept records.
+        const auto frame = [&](bool first, std::int64_t ns) {
+            std::string text = first ? "Backtrace of pipeline \"" : "End of the backtrace of pipeline \"";
+            text.append(pipeline);
+            text += '"';
+            if (first) {
+                text += ": the last " + std::to_string(kept.size()) + " record(s) below " + to_string(below);
+                if (newly_overwritten) text += " (" + std::to_string(newly_overwritten) + " older ones overwritten)";
+                text += ", ";
+                if (why.before)
+                    text += "before this " + to_string(why.before->lvl);
+                else
+                    text.append(why.text);
+            }
+            const field fs[] = {{"backtrace", true}, {"backtrace_records", static_cast<std::uint64_t>(kept.size())},
+                                {"backtrace_overwritten", newly_overwritten}};
+            record r;
+            r.time = time_of(ns);
+            r.lvl = below;
+            r.logger_name = "runlog";
+            r.pid = process_id();
+            r.thread = thread_id();
+            r.fields = std::span<const field>(fs, first ? 3 : 1);
+            r.set_message(text);
+            emit(context, r);
+        };
+        frame(true, kept.front().time_ns);
+        std::vector<field> fields;
+        std::vector<format_arg> args;
+        std::vector<long double> long_doubles;
+        for (const auto& k : kept) {
+            const char* p = k.bytes.get();
+            head h;
+            std::memcpy(&h, p, sizeof h);
+            const char* q = p + sizeof h;
+            std::string_view parts[5];
+            for (int i = 0; i < 5; ++i) {
+                parts[i] = std::string_view(q, h.len[i]);
+                q += h.len[i];
+            }
+            q = p + pad8(static_cast<std::size_t>(q - p));
+            std::vector<field> event_fields;
+            get_fields(q, h.event_fields, event_fields);
+            get_fields(q, h.fields, fields);
+            const std::size_t n_event = event_fields.size();
+            event_fields.insert(event_fields.end(), fields.begin(), fields.end());
+            event_fields.push_back({"backtrace", true});
+            q = p + pad8(static_cast<std::size_t>(q - p));
+            record r;
+            r.time = time_of(h.time_ns);
+            r.lvl = static_cast<level>(h.lvl);
+            r.event = h.event;
+            r.location = h.location;
+            r.thread = h.thread;
+            r.pid = h.pid;
+            r.logger_name = parts[0];
+            r.ctx = {parts[1], parts[2], parts[3]};
+            const std::span<const field> all(event_fields);
+            r.event_fields = all.first(n_event);
+            r.fields = all.subspan(n_event);
+            format_source src{parts[4], {}};
+            if (h.nargs == UINT32_MAX) {
+                r.set_message(parts[4]);
+            } else {
+                args.clear();
+                long_doubles.clear();
+                long_doubles.reserve(h.nargs);  // format_args refer to them: no reallocation below
+                for (std::uint32_t i = 0; i < h.nargs; ++i) {
+                    std::uint64_t word;
+                    std::memcpy(&word, q, 8);
+                    q += 8;
+                    const auto type = static_cast<arg_type>(word & 0xff);
+                    const std::size_t len = static_cast<std::size_t>(word >> 8);
+                    std::uint64_t raw = 0;
+                    std::memcpy(&raw, q, 8);
+                    const auto as = [raw]<class T>(T) {
+                        T v;
+                        std::memcpy(&v, &raw, sizeof v);
+                        return v;
+                    };
+                    switch (type) {
+                        case arg_type::int_: args.emplace_back(as(0LL)); q += 8; break;
+                        case arg_type::uint_: args.emplace_back(as(0ULL)); q += 8; break;
+                        case arg_type::bool_: args.emplace_back(as(bool{})); q += 8; break;
+                        case arg_type::char_: args.emplace_back(as(char{})); q += 8; break;
+                        case arg_type::float_: args.emplace_back(as(float{})); q += 8; break;
+                        case arg_type::double_: args.emplace_back(as(double{})); q += 8; break;
+                        case arg_type::pointer: args.emplace_back(as(static_cast<const void*>(nullptr))); q += 8; break;
+                        case arg_type::long_double: {
+                            long double ld;
+                            std::memcpy(&ld, q, sizeof(long double) < 16 ? sizeof(long double) : 16);
+                            long_doubles.push_back(ld);
+                            args.emplace_back(long_doubles.back());
+                            q += 16;
+                            break;
+                        }
+                        case arg_type::cstring:
+                            args.emplace_back(static_cast<const char*>(q));
+                            q += pad8(len + 1);
+                            break;
+                        case arg_type::string:
+                        case arg_type::custom:  // kept as its text
+                            args.emplace_back(std::string_view(q, len));
+                            q += pad8(len);
+                            break;
+                        case arg_type::none: args.emplace_back(); q += 8; break;
+                    }
+                }
+                src.args = format_args(args.data(), args.size());
+                r.set_message(&src, &format_source::render);
+            }
+            emit(context, r);
+            ++written;
+        }
+        frame(false, kept.back().time_ns);
+    } catch (...) {
+        lost_.fetch_add(1, std::memory_order_relaxed);  // no memory to sort or decode: what was taken is gone
+    }
+    dump_lock_.store(false, std::memory_order_release);
+    return written;
+}
+
+RUNLOG_INLINE void backtrace_holder::set(const backtrace_options& o) {
+    if (o.capacity == 0) {
+        keep_from.store(INT_MAX, std::memory_order_relaxed);
+        dump_at.store(INT_MAX, std::memory_order_relaxed);
+        options = o;
+        return;
+    }
+    if (rings.empty() || rings.back()->capacity() != o.capacity) {
+        rings.reserve(rings.size() + 1);
+        rings.push_back(std::make_unique<backtrace_ring>(o.capacity));
+        ring.store(rings.back().get(), std::memory_order_release);
+    }
+    options = o;
+    keep_from.store(static_cast<int>(o.lowest), std::memory_order_relaxed);
+    dump_at.store(static_cast<int>(o.trigger), std::memory_order_relaxed);
+}
+
+RUNLOG_INLINE void backtrace_holder::keep(const record& r) noexcept {
+    if (backtrace_ring* b = ring.load(std::memory_order_acquire)) b->keep(r);
+}
+
+RUNLOG_INLINE std::size_t backtrace_holder::dump(std::string_view pipeline, level below, const backtrace_reason& why,
+                                                 backtrace_ring::emit_fn emit, void* context) noexcept {
+    backtrace_ring* b = ring.load(std::memory_order_acquire);
+    return b ? b->dump(pipeline, below, why, emit, context) : 0;
+}
+
+RUNLOG_INLINE std::uint64_t backtrace_holder::lost() const noexcept {
+    const backtrace_ring* b = ring.load(std::memory_order_acquire);
+    return b ? b->lost() : 0;
+}
+
+RUNLOG_INLINE std::uint64_t backtrace_holder::overwritten() const noexcept {
+    const backtrace_ring* b = ring.load(std::memory_order_acquire);
+    return b ? b->overwritten() : 0;
 }
 
 }  // namespace detail
@@ -6456,11 +7151,18 @@ RUNLOG_INLINE void configured_pipelines::flush() noexcept {
     for (const auto& h : s->handlers) h->flush();
 }
 
+RUNLOG_INLINE std::size_t configured_pipelines::dump_backtrace(const detail::backtrace_reason& why) noexcept {
+    std::size_t n = 0;
+    if (const auto s = current())
+        for (const auto& h : s->handlers) n += h->dump_backtrace(why);
+    return n;
+}
+
 RUNLOG_INLINE void configured_pipelines::recompute(const handler_set* s) noexcept {
     int lowest = INT_MAX;
     if (s)
         for (const auto& h : s->handlers)
-            if (static_cast<int>(h->get_level()) < lowest) lowest = static_cast<int>(h->get_level());
+            if (static_cast<int>(h->admit_level()) < lowest) lowest = static_cast<int>(h->admit_level());
     const int own = level_.load(std::memory_order_relaxed);
     effective_.store(lowest == INT_MAX ? INT_MAX : (own > lowest ? own : lowest), std::memory_order_relaxed);
 }
@@ -8762,7 +9464,6 @@ RUNLOG_INLINE void memory_sink::clear() {
 }  // namespace runlog
 
 // ---- runlog/sinks/rotating_file.hpp (definitions)
-#include <algorithm>
 #include <cstdio>
 
 #include <dirent.h>
@@ -12819,7 +13520,7 @@ public:
             const yaml::node& name = loggers->keys[i];
             const yaml::node& body = loggers->values[i];
             const std::string where = "loggers." + name.text;
-            c.loggers.push_back({name.text, std::nullopt, name.pos.line, name.pos.column, 0, 0});
+            c.loggers.push_back({name.text, std::nullopt, name.pos.line, name.pos.column, 0, 0, std::nullopt, 0, 0});
             if (body.type == yaml::node::kind::null) continue;
             if (body.type != yaml::node::kind::mapping)
                 fail(body.pos, "'" + where + "' must be a mapping with a 'config' key, found " + std::string(kind_name(body)));
@@ -12831,11 +13532,20 @@ public:
             if (!cfg || cfg->type == yaml::node::kind::null) continue;
             if (cfg->type != yaml::node::kind::mapping)
                 fail(cfg->pos, "'" + where + ".config' must be a mapping, found " + std::string(kind_name(*cfg)));
-            for (std::size_t k = 0; k < cfg->keys.size(); ++k)
-                if (cfg->keys[k].text != "log_level" && cfg->keys[k].text != "name")  // name: Dagster's logger name
-                    fail(cfg->keys[k].pos, "unknown key '" + shown(cfg->keys[k].text) + "' under '" + where +
-                                               ".config': expected 'log_level' (or 'name')" +
-                                               suggestion(cfg->keys[k].text, {"log_level"}));
+            for (std::size_t k = 0; k < cfg->keys.size(); ++k) {
+                const std::string& key = cfg->keys[k].text;
+                if (key != "log_level" && key != "name" && key != "backtrace" && key != "backtrace_trigger" &&
+                    key != "backtrace_level")  // name: Dagster's logger name
+                    fail(cfg->keys[k].pos, "unknown key '" + shown(key) + "' under '" + where +
+                                               ".config': expected 'log_level', 'backtrace', 'backtrace_trigger' or "
+                                               "'backtrace_level' (or 'name')" +
+                                               suggestion(key, {"log_level", "backtrace", "backtrace_trigger", "backtrace_level"}));
+            }
+            if (const yaml::node* b = cfg->find("backtrace")) {
+                c.loggers.back().backtrace_line = b->pos.line;
+                c.loggers.back().backtrace_column = b->pos.column;
+            }
+            c.loggers.back().backtrace = read_backtrace(*cfg, where + ".config");
             const yaml::node* lvl = cfg->find("log_level");
             if (!lvl) continue;
             const level parsed = read_level(*lvl, where);
@@ -12873,6 +13583,36 @@ private:
                               std::string(permissible_levels));
         return *parsed;
     }
+
+    /// The backtrace keys of a pipeline's mapping: `backtrace: N` (records kept, 0 to turn it off),
+    /// `backtrace_trigger: LEVEL` (ERROR unless given) and `backtrace_level: LEVEL` (the lowest kept; TRACE).
+    std::optional<backtrace_options> read_backtrace(const yaml::node& body, const std::string& where) const {
+        const yaml::node* n = body.find("backtrace");
+        const yaml::node* trigger = body.find("backtrace_trigger");
+        const yaml::node* lowest = body.find("backtrace_level");
+        if (!n) {
+            if (const yaml::node* alone = trigger ? trigger : lowest)
+                fail(alone->pos, "'" + where + "." + (trigger ? "backtrace_trigger" : "backtrace_level") +
+                                     "' needs 'backtrace: N' (how many records to keep) beside it");
+            return std::nullopt;
+        }
+        const std::string what = "'" + where + ".backtrace'";
+        const std::size_t digits = leading_digits(n->text);
+        if (n->type != yaml::node::kind::scalar || n->quoted || digits == 0 || digits != n->text.size() || digits > 7 ||
+            std::stoull(n->text) > max_backtrace)
+            fail(n->pos, what + " must be a whole number of records from 0 (none) to " + std::to_string(max_backtrace) +
+                             ", found '" + shown(n->text) + "'");
+        backtrace_options o;
+        o.capacity = static_cast<std::size_t>(std::stoull(n->text));
+        if (trigger) o.trigger = read_level(*trigger, where + ".backtrace_trigger");
+        if (lowest) o.lowest = read_level(*lowest, where + ".backtrace_level");
+        if (lowest && trigger && o.lowest >= o.trigger)
+            fail(lowest->pos, "'" + where + ".backtrace_level' (" + level_text(o.lowest) +
+                                  ") must be below 'backtrace_trigger' (" + level_text(o.trigger) + ")");
+        return o;
+    }
+    /// The most records a backtrace may keep from config.yaml (each slot holds one record's bytes).
+    static constexpr std::uint64_t max_backtrace = 1000000;
 
     /// A section that must be a mapping of names (or absent, or empty); null when there is nothing in it.
     const yaml::node* section(const yaml::node* n, std::string_view name, std::string_view of_what) const {
@@ -13036,8 +13776,10 @@ private:
                 fail(body.pos, "'" + where + "' needs a 'type' (stderr, stdout, file, rotating_file or syslog)");
             check_keys(body, where,
                        {"type", "level", "formatter", "path", "max_size", "interval", "max_files", "transport", "address",
-                        "facility", "app_name", "hostname", "sd_id", "max_message", "buffer_size", "source_location"},
-                       "'type', 'level', 'formatter', 'path', 'max_size', 'interval', 'max_files', or for syslog "
+                        "facility", "app_name", "hostname", "sd_id", "max_message", "buffer_size", "source_location",
+                        "backtrace", "backtrace_trigger", "backtrace_level"},
+                       "'type', 'level', 'formatter', 'path', 'max_size', 'interval', 'max_files', 'backtrace', "
+                       "'backtrace_trigger', 'backtrace_level', or for syslog "
                        "'transport', 'address', 'facility', 'app_name', 'hostname', 'sd_id', 'max_message', "
                        "'buffer_size', 'source_location'");
             handler_setting h;
@@ -13051,6 +13793,7 @@ private:
                                     suggestion(h.type, {"stderr", "stdout", "file", "rotating_file", "syslog"}));
             const bool to_file = h.type == "file" || h.type == "rotating_file";
             if (const yaml::node* l = body.find("level")) h.lvl = read_level(*l, where);
+            h.backtrace = read_backtrace(body, where);
             h.formatter = to_file ? "json" : "text";
             read_syslog_keys(body, name, where, h);
             if (const yaml::node* f = body.find("formatter")) {
@@ -13235,7 +13978,9 @@ std::unique_ptr<configured_handler> make_handler(const config& c, const handler_
     const level l = h.lvl.value_or(lowest_level);
     auto with = [&](auto formatter) -> std::unique_ptr<configured_handler> {
         using F = decltype(formatter);
-        return std::make_unique<pipeline_handler<F, Sink>>(pipeline<F, Sink>(h.name, std::move(formatter), std::move(sink), l));
+        pipeline<F, Sink> p(h.name, std::move(formatter), std::move(sink), l);
+        if (h.backtrace) return std::make_unique<pipeline_handler<F, Sink>>(std::move(p).with_backtrace(*h.backtrace));
+        return std::make_unique<pipeline_handler<F, Sink>>(std::move(p));
     };
     for (const auto& f : c.formatters) {
         if (f.name != h.formatter) continue;
@@ -13280,8 +14025,10 @@ inline std::shared_ptr<const handler_set> build_handlers(const config& c) {
             } else if (h.type == "file") {
                 set->handlers.push_back(make_handler(c, h, file_sink(h.path)));
             } else if (h.type == "syslog") {
-                set->handlers.push_back(std::make_unique<pipeline_handler<syslog_formatter, syslog_sink>>(syslog_pipeline(
-                    h.name, syslog_formatter(h.syslog), syslog_sink(h.syslog), h.lvl.value_or(lowest_level))));
+                auto p = syslog_pipeline(h.name, syslog_formatter(h.syslog), syslog_sink(h.syslog), h.lvl.value_or(lowest_level));
+                using handler = pipeline_handler<syslog_formatter, syslog_sink>;
+                set->handlers.push_back(h.backtrace ? std::make_unique<handler>(std::move(p).with_backtrace(*h.backtrace))
+                                                    : std::make_unique<handler>(std::move(p)));
             } else {
                 rotating_options o;
                 o.max_size = h.max_size;
@@ -13364,8 +14111,13 @@ RUNLOG_INLINE std::vector<std::string> apply_config(const logger_view& logger, c
     for (const auto& e : c.external_loggers)
         if (auto problem = external_name_problem(e.name); !problem.empty())
             throw config_error({c.file, e.at.line, e.at.column, std::move(problem)});
-    // Everything is checked, and every handler built, before anything changes.
     configured_pipelines* slot = logger.slot ? logger.slot(logger.self) : nullptr;
+    for (const auto& s : c.loggers)
+        if (s.backtrace && slot && s.pipeline == slot->name())
+            throw config_error({c.file, s.backtrace_line, s.backtrace_column,
+                                "'" + s.pipeline + "' is the slot of the handlers config.yaml declares and keeps no "
+                                "backtrace itself: give one to a handler (handlers: NAME: backtrace: 64)"});
+    // Everything is checked, and every handler built, before anything changes.
     std::shared_ptr<const handler_set> handlers;
     if (c.has_handlers && slot) {
         handlers = build_handlers(c);
@@ -13377,6 +14129,8 @@ RUNLOG_INLINE std::vector<std::string> apply_config(const logger_view& logger, c
     }
     for (const auto& s : c.loggers)
         if (s.lvl && contains(known, s.pipeline)) logger.set_level(logger.self, s.pipeline, *s.lvl);
+    for (const auto& s : c.loggers)
+        if (s.backtrace && contains(known, s.pipeline)) logger.set_backtrace(logger.self, s.pipeline, *s.backtrace);
     for (const auto& e : c.external_loggers) external_loggers().set_level(e.name, e.lvl);
     if (handlers) {
         slot->replace(std::move(handlers));

@@ -1,5 +1,6 @@
 #pragma once
 #include <atomic>
+#include <climits>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -38,16 +39,19 @@ public:
     async_pipeline(Pipeline p, async_options options = {})
         : detail::async_target{&async_pipeline::process, &async_pipeline::flush_sink, &async_pipeline::write_inner},
           level_(static_cast<int>(p.get_level())),
+          admit_(static_cast<int>(p.admit_level())),
           options_(options),
           keep_location_(keeps_location(p)),
           inner_(std::move(p)) {
         // The level is checked once, at the call (level_); what was accepted then is written even if the
         // level is raised before the backend gets to it, so the inner pipeline lets everything through.
         inner_.set_level(static_cast<runlog::level>(std::numeric_limits<int>::min()));
+        inner_.backtrace_.shown_level.store(level_.load(std::memory_order_relaxed), std::memory_order_relaxed);
     }
     async_pipeline(async_pipeline&& o) noexcept
         : detail::async_target{&async_pipeline::process, &async_pipeline::flush_sink, &async_pipeline::write_inner},
           level_(o.level_.load()),
+          admit_(o.admit_.load()),
           options_(o.options_),
           keep_location_(o.keep_location_),
           dropped_(o.dropped_.load()),
@@ -73,6 +77,25 @@ public:
     Pipeline& inner() noexcept { return inner_; }
     /// Records dropped because a queue was full (with queue_full::drop).
     std::uint64_t dropped() const noexcept { return dropped_.load(std::memory_order_relaxed); }
+    /// The lowest level a call may have to be queued: the level, or lower for the backtrace.
+    runlog::level admit_level() const noexcept { return static_cast<runlog::level>(admit_.load(std::memory_order_relaxed)); }
+
+    /// A backtrace (see backtrace_options), kept by the backend: records below the level travel through the
+    /// queue as others do and go into it. On a pipeline already in a logger, use the logger's set_backtrace.
+    async_pipeline&& with_backtrace(const backtrace_options& o) && {
+        set_backtrace(o);
+        return std::move(*this);
+    }
+    backtrace_options backtrace() const noexcept { return inner_.backtrace(); }
+    /// Waits until the backend has taken in every record logged before the call, then writes the backtrace
+    /// out from the calling thread (into its run's event log too); returns how many records it held.
+    std::size_t dump_backtrace() noexcept { return dump_backtrace({"on request", false}); }
+    std::size_t dump_backtrace(const detail::backtrace_reason& why) noexcept {
+        if (!why.at_crash) detail::wait_for_queued();  // at a crash the backend has drained and stopped
+        return inner_.dump_backtrace(why);
+    }
+    std::uint64_t backtrace_overwritten() const noexcept { return inner_.backtrace_overwritten(); }
+    std::uint64_t backtrace_lost() const noexcept { return inner_.backtrace_lost(); }
 
     /// Returns once every record logged through this pipeline before the call has reached its sink.
     void flush() noexcept {
@@ -82,7 +105,7 @@ public:
 
     /// Queues a record built by the caller (events, mixed loggers): its message is formatted here.
     void handle(const record& r) noexcept {
-        if (static_cast<int>(r.lvl) < level_.load(std::memory_order_relaxed)) return;
+        if (static_cast<int>(r.lvl) < admit_.load(std::memory_order_relaxed)) return;
         try {
             const std::string_view msg = r.message();
             const std::size_t extra = body_size + detail::fields_size(r.event_fields) +
@@ -118,7 +141,7 @@ public:
     template <class Fmt, class... A>
     [[gnu::always_inline]] void enqueue(level l, std::string_view logger, fields fs, const Fmt& fmt,
                                         const A&... a) noexcept {
-        if (static_cast<int>(l) < level_.load(std::memory_order_relaxed)) return;
+        if (static_cast<int>(l) < admit_.load(std::memory_order_relaxed)) return;
         const std::span<const field> fspan(fs.begin(), fs.size());
         if constexpr ((detail::is_formatted_arg<detail::arg_value_t<A>> || ...))
             enqueue_formatting(l, logger, fspan, fmt.get(), fmt.location(), a...);
@@ -196,7 +219,21 @@ private:
     template <class>
     friend struct detail::logger_code;
 
-    void set_level(runlog::level l) noexcept { level_.store(static_cast<int>(l), std::memory_order_relaxed); }
+    void set_level(runlog::level l) noexcept {
+        level_.store(static_cast<int>(l), std::memory_order_relaxed);
+        inner_.backtrace_.shown_level.store(static_cast<int>(l), std::memory_order_relaxed);
+        update_admit();
+    }
+    void set_backtrace(const backtrace_options& o) {
+        inner_.set_backtrace(o);
+        update_admit();
+    }
+    void update_admit() noexcept {
+        const int l = level_.load(std::memory_order_relaxed);
+        const backtrace_options b = inner_.backtrace();
+        const int keep = b.capacity ? static_cast<int>(b.lowest) : INT_MAX;
+        admit_.store(keep < l ? keep : l, std::memory_order_relaxed);
+    }
 
     /// Whether records must carry the source location: the formatter shows it, or filters may read it.
     static bool keeps_location(const Pipeline& p) noexcept {
@@ -242,8 +279,9 @@ private:
         // The header, in four 8-byte stores; its timestamp is read once the backend can see that a record
         // is being written (begin), so that the merge waits for it.
         char* rec = heap ? heap : p;
-        const auto flags =
-            static_cast<std::uint8_t>((with_ctx ? detail::has_context : 0) | (with_loc ? detail::has_location : 0));
+        const auto flags = static_cast<std::uint8_t>(
+            (with_ctx ? detail::has_context : 0) | (with_loc ? detail::has_location : 0) |
+            (static_cast<int>(l) < level_.load(std::memory_order_relaxed) ? detail::to_backtrace : 0));
         detail::store_header(rec, static_cast<std::uint32_t>(size), kind, flags, static_cast<std::uint16_t>(nfields),
                              static_cast<std::int32_t>(l), static_cast<std::uint32_t>(logger.size()), this);
         ring->begin(end - (heap ? indirect_size : size));
@@ -385,13 +423,21 @@ private:
                 t->call->render(t->args, std::string_view(t->call->fmt, t->call->fmt_len), out);
             });
         }
-        me.inner_.handle(r);
+        if (h.flags & detail::to_backtrace)
+            me.inner_.backtrace_.keep(r);
+        else
+            me.inner_.handle(r);
         me.report_drops();
     }
 
-    /// The caller's side when the record cannot be queued: the inner pipeline writes it.
+    /// The caller's side when the record cannot be queued: the inner pipeline writes it (or keeps it, below
+    /// the level).
     static void write_inner(detail::async_target* target, const record& r) noexcept {
-        static_cast<async_pipeline*>(target)->inner_.handle(r);
+        auto& me = *static_cast<async_pipeline*>(target);
+        if (static_cast<int>(r.lvl) < me.level_.load(std::memory_order_relaxed))
+            me.inner_.backtrace_.keep(r);
+        else
+            me.inner_.handle(r);
     }
 
     /// The backend's side when idle: reports drops and writes out the sink's buffer.
@@ -432,6 +478,7 @@ private:
     // What callers read on every call, on a cache line of its own: the backend writes into inner_ (its
     // formatter's caches) and last_time_, and sharing a line with them made the cores trade it per record.
     alignas(64) std::atomic<int> level_{static_cast<int>(level::trace)};  ///< a copy of inner_'s level
+    std::atomic<int> admit_{static_cast<int>(level::trace)};  ///< level_, or the backtrace's lowest level if lower
     async_options options_;
     bool keep_location_ = true;  ///< the formatter shows the location, or filters may read it
     bool moved_from_ = false;

@@ -43,6 +43,7 @@ struct async_header {
 static_assert(sizeof(async_header) == 32);
 inline constexpr std::uint8_t has_context = 1;
 inline constexpr std::uint8_t has_location = 2;
+inline constexpr std::uint8_t to_backtrace = 4;  ///< below the pipeline's level: for its backtrace
 
 /// After the header of a format call: the static format string, the logger's name and the decoder.
 struct async_call {
