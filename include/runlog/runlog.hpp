@@ -14,6 +14,7 @@
 #include "formatters/text.hpp"
 #include "level.hpp"
 #include "logger.hpp"
+#include "rate_limit.hpp"
 #include "pipeline.hpp"
 #include "record.hpp"
 #include "sinks/callback.hpp"
