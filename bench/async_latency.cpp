@@ -188,7 +188,67 @@ int main(int argc, char** argv) {
         log.flush();
         remove_file(path);
     }
+    // A DEBUG call that a pipeline at INFO keeps in its backtrace, async (the backend keeps it) and sync (the
+    // caller does); then suppressed calls of the rate-limit macros. Files stay empty: nothing reaches them.
+    {
+        const std::string path = cfg.dir + "/runlog_async_bench_backtrace.log";
+        auto log = runlog::make_logger(
+            "bench", runlog::async(runlog::pipeline("file", runlog::text_formatter(pattern),
+                                                    runlog::file_sink(path, {.truncate = true}), runlog::level::info))
+                         .with_backtrace({.capacity = 64}));
+        auto call = [&](std::uint64_t i) { log.debug("iteration {} value {} name {}", i, static_cast<double>(i) * 0.5, "alice"); };
+        std::fprintf(stderr, "latency: runlog async, backtrace\n");
+        latency_rows("runlog async: DEBUG into the backtrace (64)", call);
+        log.flush();
+        remove_file(path);
+    }
+    {
+        const std::string path = cfg.dir + "/runlog_async_bench_backtrace_sync.log";
+        auto log = runlog::make_logger(
+            "bench", runlog::pipeline("file", runlog::text_formatter(pattern), runlog::file_sink(path, {.truncate = true}),
+                                      runlog::level::info)
+                         .with_backtrace({.capacity = 64}));
+        auto call = [&](std::uint64_t i) { log.debug("iteration {} value {} name {}", i, static_cast<double>(i) * 0.5, "alice"); };
+        std::fprintf(stderr, "latency: runlog sync, backtrace\n");
+        latency_rows("runlog sync: DEBUG into the backtrace (64)", call);
+        remove_file(path);
+    }
+    {
+        const std::string path = cfg.dir + "/runlog_async_bench_limits.log";
+        auto log = runlog::make_logger(
+            "bench", runlog::async(runlog::pipeline("file", runlog::text_formatter(pattern),
+                                                    runlog::file_sink(path, {.truncate = true}), runlog::level::info)));
+        auto every_n = [&](std::uint64_t i) {
+            RUNLOG_EVERY_N(log, runlog::level::warning, 1'000'000'000, "iteration {} value {} name {}", i,
+                           static_cast<double>(i) * 0.5, "alice");
+        };
+        auto every = [&](std::uint64_t i) {
+            RUNLOG_EVERY(log, runlog::level::warning, std::chrono::hours(1), "iteration {} value {} name {}", i,
+                         static_cast<double>(i) * 0.5, "alice");
+        };
+        auto first_n = [&](std::uint64_t i) {
+            RUNLOG_FIRST_N(log, runlog::level::warning, 1, "iteration {} value {} name {}", i,
+                           static_cast<double>(i) * 0.5, "alice");
+        };
+        std::fprintf(stderr, "latency: rate limits\n");
+        latency_rows("RUNLOG_EVERY_N: a suppressed call", every_n);
+        latency_rows("RUNLOG_FIRST_N: a suppressed call", first_n);
+        latency_rows("RUNLOG_EVERY (1 h): a suppressed call", every);
+        log.flush();
+        remove_file(path);
+    }
 #if RUNLOG_BENCH_HAVE_SPDLOG
+    {
+        // spdlog's own backtrace, for comparison: its logger formats the message into the ring on the caller.
+        const std::string path = cfg.dir + "/runlog_async_bench_spdlog_backtrace.log";
+        spdlog::logger log("bench_bt", std::make_shared<spdlog::sinks::basic_file_sink_mt>(path, true));
+        log.set_level(spdlog::level::info);
+        log.enable_backtrace(64);
+        auto call = [&](std::uint64_t i) { log.debug("iteration {} value {} name {}", i, static_cast<double>(i) * 0.5, "alice"); };
+        std::fprintf(stderr, "latency: spdlog backtrace\n");
+        latency_rows("spdlog sync: DEBUG into enable_backtrace(64)", call);
+        remove_file(path);
+    }
     {
         const std::string path = cfg.dir + "/runlog_async_bench_spdlog_async.log";
         spdlog::init_thread_pool(8192, 1, [backend_cpu] { pin(backend_cpu); });

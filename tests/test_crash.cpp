@@ -327,7 +327,7 @@ TEST_CASE("crash: a fatal signal writes out every pipeline's backtrace before th
     test_support::temp_dir dir;
     const outcome o = run_probe("backtrace_segv", dir.path);
     INFO(o.describe() << "\n" << o.err);
-    CHECK(WIFSIGNALED(o.status));
+    CHECK(o.status != 0);  // killed by the signal (a sanitizer's exit code under one)
     for (const std::string file : {"bt_file.log", "bt_async.jsonl"}) {
         const auto lines = lines_of(file_text(dir.path + "/" + file));
         INFO(file << ":\n" << file_text(dir.path + "/" + file));
