@@ -160,3 +160,20 @@ TEST_CASE("rate limit: the macros work with an async logger and the default logg
     CHECK(err.find("default 0") != std::string::npos);
     CHECK(err.find("default 1") == std::string::npos);
 }
+
+TEST_CASE("rate limit: RUNLOG_EVERY's period may be zero, negative or longer than the clock can count", "[rate_limit]") {
+    injected_clock clock;
+    fake_now = 5;
+    runlog::memory_sink sink;
+    auto log = runlog::make_logger("app", runlog::pipeline("t", runlog::text_formatter("{message}"), sink));
+    for (int i = 0; i < 3; ++i) RUNLOG_EVERY(log, level::info, std::chrono::seconds(0), "zero {}", i);
+    for (int i = 0; i < 3; ++i) RUNLOG_EVERY(log, level::info, std::chrono::seconds(-5), "negative {}", i);
+    using megayears = std::chrono::duration<long long, std::ratio<31556952LL * 1000000>>;
+    for (int i = 0; i < 3; ++i) {
+        RUNLOG_EVERY(log, level::info, megayears(5), "eons {}", i);
+        fake_now += 1'000'000'000'000'000'000;  // 31 years a call
+    }
+    CHECK(sink.lines() == std::vector<std::string>{"zero 0\n", "zero 1\n", "zero 2\n", "negative 0\n", "negative 1\n",
+                                                    "negative 2\n", "eons 0\n"});
+}
+

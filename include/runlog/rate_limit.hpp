@@ -6,6 +6,7 @@
 /// (left out when none were).
 #include <atomic>
 #include <chrono>
+#include <climits>
 #include <cstdint>
 #include <new>
 #include <span>
@@ -73,9 +74,16 @@ struct every_site {
     }
 };
 
+/// A period in nanoseconds: negative ones are 0 (every call gets through), ones of centuries stay far in the
+/// future rather than overflow.
 template <class Rep, class Period>
 constexpr std::int64_t period_ns(std::chrono::duration<Rep, Period> d) noexcept {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
+    const double seconds = std::chrono::duration<double>(d).count();
+    if (!(seconds > 0)) return 0;
+    if (seconds > 1e9) return INT64_MAX / 4;  // ~31 years and more: once
+    // Through a double, exact to the nanosecond below 104 days (2^53 ns); a duration_cast would not compile
+    // for units whose ratio to nanoseconds overflows.
+    return static_cast<std::int64_t>(seconds * 1e9 + 0.5);
 }
 
 /// The call that got through, with its `suppressed` field (when any were).
