@@ -181,6 +181,15 @@ int main(int argc, char** argv) {
     const std::string death = argv[1];
     const std::string dir = argv[2];
     if (death == "full_disk") return full_disk(dir);
+    if (death == "backtrace_console_segv") {
+        // Nothing but a synchronous console pipeline with a backtrace: turning it on installs the handler.
+        auto log = runlog::make_logger("bt", runlog::pipeline("console", runlog::text_formatter("{level} {message}"),
+                                                              runlog::stderr_sink{}, runlog::level::info)
+                                                 .with_backtrace({.capacity = 2}));
+        log.info("before");
+        for (int i = 1; i <= 5; ++i) log.debug("debug {}", i);
+        fault();
+    }
     if (death == "backtrace_segv") {
         // Two pipelines at INFO with a backtrace of 8 (the async one's kept by the backend), 20 DEBUG records,
         // one INFO, then a crash: both files must end with the last 8 DEBUG records, marked, and the CRITICAL.

@@ -104,15 +104,17 @@ TEST_CASE("backtrace: the message comes out as the call would have written it, w
         temporary.assign(temporary.size(), 'z');
     }
     log.debug(runlog::runtime("runtime {} string"), 9);
+    log.debug({{"k", 1}}, "[{}]", "");  // an empty string last, after fields: nothing read past the record
     log.debug({{"rows", 3}, {"table", "zones"}}, "with fields");
     log.dump_backtrace();
     const auto lines = sink.lines();
-    REQUIRE(lines.size() == 5);
+    REQUIRE(lines.size() == 6);
+    CHECK(lines[3] == "[]\n");
     CHECK(lines[1] == runlog::format("a string that is gone before the dump    42 -3 true c 3.142 2.5 c string (1, 2) "
                                      "array ff {}\n",
                                      static_cast<const void*>(&x)));
     CHECK(lines[2] == "runtime 9 string\n");
-    CHECK(lines[3] == "with fields\n");
+    CHECK(lines[4] == "with fields\n");
 }
 
 TEST_CASE("backtrace: fields, the step context and the location survive", "[backtrace]") {
@@ -291,8 +293,11 @@ TEST_CASE("backtrace: inside a run the dump also goes to the run's event log, ma
     CHECK(marked.front().find("Backtrace of pipeline") != std::string::npos);
     CHECK(marked.back().find("End of the backtrace") != std::string::npos);
     CHECK(marked[marked.size() - 2].find("in the run") != std::string::npos);
+    // Records of no run (or another run) go to the sink only, never into this run's event log.
+    CHECK(events.find("before the run") == std::string::npos);
     const auto out = sink.lines();
     CHECK(std::find(out.begin(), out.end(), "before the run\n") != out.end());
+    CHECK(marked.front().find("\"run_id\":\"bt-run\"") != std::string::npos);  // the first line has the run's context
 }
 
 TEST_CASE("backtrace: a pipeline that refuses a record in its filter refuses it in the dump too", "[backtrace]") {
@@ -354,10 +359,29 @@ TEST_CASE("backtrace: config.yaml sets it per pipeline and per handler, and refu
     CHECK(problem("loggers:\n  console:\n    config:\n      backtrace: 4\n      backtrace_trigger: INFO\n"
                   "      backtrace_level: ERROR\n")
               .starts_with("config.yaml:6:24: 'loggers.console.config.backtrace_level' (ERROR) must be below"));
+    CHECK(problem("loggers:\n  console:\n    config:\n      backtrace: 4\n      backtrace_trigger: TRACE\n") ==
+          "config.yaml:5:26: 'loggers.console.config.backtrace_trigger' (TRACE) must be above 'backtrace_level' (TRACE, "
+          "the default)");
+    CHECK(problem("loggers:\n  console:\n    config:\n      backtrace: \"5\"\n") ==
+          "config.yaml:4:18: 'loggers.console.config.backtrace' must be a number, found the quoted string '5': write it "
+          "without quotes");
     CHECK(problem("loggers:\n  console:\n    config:\n      backtrce: 4\n").find("did you mean 'backtrace'") !=
           std::string::npos);
     CHECK(problem("loggers:\n  handlers:\n    config:\n      backtrace: 4\n")
               .starts_with("config.yaml:4:18: 'handlers' is the slot of the handlers config.yaml declares"));
+    const auto warned = runlog::try_apply_config(log,
+                                                 "loggers:\n  console:\n    config:\n      log_level: INFO\n"
+                                                 "      backtrace: 2\n      backtrace_level: INFO\n"
+                                                 "      backtrace_trigger: ERROR\n",
+                                                 "config.yaml");
+    REQUIRE(warned);
+    REQUIRE(warned.warnings.size() == 1);
+    CHECK(warned.warnings[0] == "config.yaml:5:18: the backtrace of 'console' keeps nothing: its lowest level INFO is not "
+                                "below the log level INFO");
+    REQUIRE(runlog::try_apply_config(log,
+                                     "loggers:\n  console:\n    config:\n      log_level: WARNING\n      backtrace: 2\n"
+                                     "      backtrace_trigger: CRITICAL\n      backtrace_level: INFO\n",
+                                     "config.yaml"));
     // Refused files changed nothing.
     CHECK(log.pipeline<0>().backtrace().capacity == 2);
 
@@ -377,3 +401,28 @@ TEST_CASE("backtrace: config.yaml sets it per pipeline and per handler, and refu
     CHECK(text.find("Backtrace of pipeline \"h\"") != std::string::npos);
     CHECK(text.find("handler error") > text.find("handler debug"));
 }
+
+TEST_CASE("backtrace: set_backtrace refuses a lowest level not below the trigger, and a new capacity counts what it drops",
+          "[backtrace]") {
+    runlog::memory_sink sink;
+    auto log = runlog::make_logger(
+        "app", runlog::pipeline("p", runlog::text_formatter("{message}"), sink, level::info).with_backtrace({.capacity = 4}));
+    CHECK_THROWS_AS(log.set_backtrace("p", {.capacity = 4, .trigger = level::debug, .lowest = level::debug}),
+                    std::invalid_argument);
+    CHECK(log.pipeline<0>().backtrace().capacity == 4);  // unchanged
+    log.debug("one");
+    log.debug("two");
+    log.set_backtrace("p", {.capacity = 8});  // a new ring: the two kept records are dropped, and counted
+    CHECK(log.pipeline<0>().backtrace_lost() == 2);
+    log.debug("three");
+    log.dump_backtrace();
+    const auto lines = sink.lines();
+    REQUIRE(lines.size() == 3);
+    CHECK(lines[0].find("the last 1 record(s) below INFO (2 not kept), on request") != std::string::npos);
+    CHECK(lines[1] == "three\n");
+    // Capacity 0: off, and what was kept is dropped.
+    log.debug("four");
+    log.set_backtrace("p", {});
+    CHECK(log.dump_backtrace() == 0);
+}
+

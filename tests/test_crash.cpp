@@ -346,3 +346,18 @@ TEST_CASE("crash: a fatal signal writes out every pipeline's backtrace before th
     }
 }
 
+TEST_CASE("crash: a synchronous console pipeline's backtrace alone is enough to write it out at a crash", "[crash][backtrace]") {
+    test_support::temp_dir dir;
+    const outcome o = run_probe("backtrace_console_segv", dir.path);
+    INFO(o.describe() << "\n" << o.err);
+    CHECK(o.status != 0);
+    const auto at = [&](const std::string& text) { return o.err.find(text); };
+    CHECK(at("INFO before") != std::string::npos);
+    CHECK(at("at SIGSEGV") != std::string::npos);
+    CHECK(at("DEBUG debug 4") > at("at SIGSEGV"));
+    CHECK(at("DEBUG debug 5") > at("DEBUG debug 4"));
+    CHECK(at("DEBUG debug 3") == std::string::npos);
+    CHECK(at("CRITICAL") > at("DEBUG debug 5"));
+    CHECK(at("CRITICAL") != std::string::npos);
+}
+

@@ -442,17 +442,25 @@ private:
         }
         const std::string what = "'" + where + ".backtrace'";
         const std::size_t digits = leading_digits(n->text);
-        if (n->type != yaml::node::kind::scalar || n->quoted || digits == 0 || digits != n->text.size() || digits > 7 ||
+        if (n->type == yaml::node::kind::scalar && n->quoted)
+            fail(n->pos, what + " must be a number, found the quoted string '" + shown(n->text) + "': write it without quotes");
+        if (n->type != yaml::node::kind::scalar || digits == 0 || digits != n->text.size() || digits > 7 ||
             std::stoull(n->text) > max_backtrace)
             fail(n->pos, what + " must be a whole number of records from 0 (none) to " + std::to_string(max_backtrace) +
-                             ", found '" + shown(n->text) + "'");
+                             ", found " + (n->type == yaml::node::kind::scalar ? "'" + shown(n->text) + "'"
+                                                                               : std::string(kind_name(*n))));
         backtrace_options o;
         o.capacity = static_cast<std::size_t>(std::stoull(n->text));
         if (trigger) o.trigger = read_level(*trigger, where + ".backtrace_trigger");
         if (lowest) o.lowest = read_level(*lowest, where + ".backtrace_level");
-        if (lowest && trigger && o.lowest >= o.trigger)
-            fail(lowest->pos, "'" + where + ".backtrace_level' (" + level_text(o.lowest) +
-                                  ") must be below 'backtrace_trigger' (" + level_text(o.trigger) + ")");
+        if (o.capacity > 0 && o.lowest >= o.trigger) {
+            if (lowest)
+                fail(lowest->pos, "'" + where + ".backtrace_level' (" + level_text(o.lowest) +
+                                      ") must be below 'backtrace_trigger' (" + level_text(o.trigger) +
+                                      (trigger ? ")" : ", the default)"));
+            fail(trigger->pos, "'" + where + ".backtrace_trigger' (" + level_text(o.trigger) +
+                                   ") must be above 'backtrace_level' (" + level_text(o.lowest) + ", the default)");
+        }
         return o;
     }
     /// The most records a backtrace may keep from config.yaml (each slot holds one record's bytes).
@@ -944,6 +952,12 @@ RUNLOG_INLINE std::vector<std::string> apply_config(const logger_view& logger, c
                                 "unknown logger '" + shown(s.pipeline) + "': this program's loggers are " + list +
                                     suggestion(s.pipeline, all)});
         }
+        if (s.lvl && s.backtrace && s.backtrace->capacity > 0 && s.backtrace->lowest >= *s.lvl)
+            warnings.push_back(config_problem{c.file, s.backtrace_line, s.backtrace_column,
+                                              "the backtrace of '" + s.pipeline + "' keeps nothing: its lowest level " +
+                                                  level_text(s.backtrace->lowest) + " is not below the log level " +
+                                                  level_text(*s.lvl)}
+                                   .to_string());
         if (s.lvl && *s.lvl < logger.floor)
             warnings.push_back(config_problem{c.file, s.level_line, s.level_column,
                                               "log level " + level_text(*s.lvl) + " for '" + s.pipeline +

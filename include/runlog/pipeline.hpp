@@ -228,10 +228,12 @@ private:
 
     /// A record at the trigger level: the backtrace first, so that the lines that led to it come before it.
     [[gnu::noinline]] void dump_before(const record& r) noexcept { dump_backtrace({"", false, &r}); }
-    /// A record out of the backtrace: to the sink, and to the event log of the calling thread's run.
+    /// A record out of the backtrace: to the sink, and, when it belongs to the calling thread's run, to that
+    /// run's event log (records of other runs, or of none, stay out of it).
     static void emit_kept(void* self, const record& r) {
         static_cast<pipeline*>(self)->write(r);
-        if (auto* log = detail::thread_event_log()) log->write(r);
+        if (auto* log = detail::thread_event_log())
+            if (!r.ctx.run_id.empty() && r.ctx.run_id == current_context().run_id) log->write(r);
     }
 
     void report(const char* what) noexcept { detail::report_dropped_record(name_, what); }

@@ -1058,6 +1058,10 @@ public:
     }
 
     std::size_t capacity() const noexcept { return capacity_; }
+    /// Drops every kept record and frees its bytes; returns how many there were.
+    RUNLOG_INLINE std::size_t clear() noexcept;
+    /// Counts records that did not reach the ring (an async queue that was full).
+    void note_lost(std::uint64_t n) noexcept { lost_.fetch_add(n, std::memory_order_relaxed); }
     /// Records overwritten by newer ones before they were written out.
     std::uint64_t overwritten() const noexcept { return overwritten_.load(std::memory_order_relaxed); }
     /// Records that could not be kept (no memory) or written out (a slot held by a thread that crashed).
@@ -1084,6 +1088,7 @@ private:
     alignas(64) std::atomic<std::uint64_t> overwritten_{0};
     std::atomic<std::uint64_t> lost_{0};
     std::uint64_t reported_overwritten_ = 0;  ///< under dump_lock_
+    std::uint64_t reported_lost_ = 0;         ///< under dump_lock_
     std::atomic<bool> dump_lock_{false};       ///< one dump at a time (the header's counts)
 };
 
@@ -1108,9 +1113,13 @@ struct backtrace_holder {
           options(o.options) {}
     backtrace_holder& operator=(backtrace_holder&&) = delete;
 
-    /// Turns the backtrace on, changes it, or turns it off (capacity 0: nothing more is kept; what was kept
-    /// can still be written out). A new capacity starts a new ring. Throws std::bad_alloc.
+    /// Turns the backtrace on, changes it, or turns it off (capacity 0: what was kept is dropped, its memory
+    /// given back). A new capacity starts a new ring; the records the old one held count as lost. Installs the
+    /// crash handler (a crash writes the backtrace out). Throws std::invalid_argument when `lowest` is not
+    /// below `trigger`, and std::bad_alloc.
     RUNLOG_INLINE void set(const backtrace_options& o);
+    /// Counts records meant for the ring that never reached it.
+    RUNLOG_INLINE void note_lost(std::uint64_t n) noexcept;
     backtrace_options get() const noexcept { return options; }
     RUNLOG_INLINE void keep(const record& r) noexcept;
     RUNLOG_INLINE std::size_t dump(std::string_view pipeline, level below, const backtrace_reason& why,
@@ -1857,10 +1866,12 @@ private:
 
     /// A record at the trigger level: the backtrace first, so that the lines that led to it come before it.
     [[gnu::noinline]] void dump_before(const record& r) noexcept { dump_backtrace({"", false, &r}); }
-    /// A record out of the backtrace: to the sink, and to the event log of the calling thread's run.
+    /// A record out of the backtrace: to the sink, and, when it belongs to the calling thread's run, to that
+    /// run's event log (records of other runs, or of none, stay out of it).
     static void emit_kept(void* self, const record& r) {
         static_cast<pipeline*>(self)->write(r);
-        if (auto* log = detail::thread_event_log()) log->write(r);
+        if (auto* log = detail::thread_event_log())
+            if (!r.ctx.run_id.empty() && r.ctx.run_id == current_context().run_id) log->write(r);
     }
 
     void report(const char* what) noexcept { detail::report_dropped_record(name_, what); }
@@ -4289,8 +4300,9 @@ private:
             [[likely]]
             p = ring->try_reserve(size, end);
         char* heap = nullptr;  // a record too big for the ring is written here, and p refers to it
+        const bool for_backtrace = static_cast<int>(l) < level_.load(std::memory_order_relaxed);
         if (!p) [[unlikely]] {
-            const reservation got = reserve_slow(size);
+            const reservation got = reserve_slow(size, for_backtrace);
             if (!got.at) return got.dropped;
             ring = got.ring;
             p = got.at;
@@ -4300,9 +4312,9 @@ private:
         // The header, in four 8-byte stores; its timestamp is read once the backend can see that a record
         // is being written (begin), so that the merge waits for it.
         char* rec = heap ? heap : p;
-        const auto flags = static_cast<std::uint8_t>(
-            (with_ctx ? detail::has_context : 0) | (with_loc ? detail::has_location : 0) |
-            (static_cast<int>(l) < level_.load(std::memory_order_relaxed) ? detail::to_backtrace : 0));
+        const auto flags = static_cast<std::uint8_t>((with_ctx ? detail::has_context : 0) |
+                                                     (with_loc ? detail::has_location : 0) |
+                                                     (for_backtrace ? detail::to_backtrace : 0));
         detail::store_header(rec, static_cast<std::uint32_t>(size), kind, flags, static_cast<std::uint16_t>(nfields),
                              static_cast<std::int32_t>(l), static_cast<std::uint32_t>(logger.size()), this);
         ring->begin(end - (heap ? indirect_size : size));
@@ -4354,7 +4366,7 @@ private:
     /// when the ring is full waits for the backend or drops (queue_full::drop). A record larger than half
     /// the ring goes to the heap, and the ring gets a small record that refers to it, so that it keeps
     /// its place among the thread's records.
-    [[gnu::noinline]] reservation reserve_slow(std::size_t size) noexcept {
+    [[gnu::noinline]] reservation reserve_slow(std::size_t size, bool for_backtrace) noexcept {
         using backend_t = detail::async_backend;
         detail::async_ring* ring = nullptr;
         try {
@@ -4375,7 +4387,11 @@ private:
             std::uint64_t end = 0;
             if (char* p = ring->reserve(slot, end)) return {ring, p, false, heap.release(), end};
             if (options_.when_full == queue_full::drop) {
-                dropped_.fetch_add(1, std::memory_order_relaxed);
+                // A record only for the backtrace is no loss of output: the backtrace counts it (not kept).
+                if (for_backtrace)
+                    inner_.backtrace_.note_lost(1);
+                else
+                    dropped_.fetch_add(1, std::memory_order_relaxed);
                 return {nullptr, nullptr, true, nullptr, 0};
             }
             if (spins % 64 == 0) backend_t::instance().wake();  // in case it sleeps; it is busy otherwise
@@ -6164,6 +6180,7 @@ inline void append_shown_char(buffer& out, char c, char quote) {
 
 
 
+
 namespace runlog {
 inline namespace v0 {
 namespace detail {
@@ -6356,6 +6373,20 @@ RUNLOG_INLINE void backtrace_ring::keep_impl(const record& r) noexcept {
     s.busy.store(0, std::memory_order_release);
 }
 
+RUNLOG_INLINE std::size_t backtrace_ring::clear() noexcept {
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < capacity_; ++i) {
+        slot& s = slots_[i];
+        if (!backtrace_wire::lock_slot(s.busy, 100000)) continue;
+        if (s.seq != 0) ++n;
+        s.seq = 0;
+        s.bytes.reset();
+        s.size = 0;
+        s.busy.store(0, std::memory_order_release);
+    }
+    return n;
+}
+
 RUNLOG_INLINE std::size_t backtrace_ring::dump_impl(std::string_view pipeline, level below, const backtrace_reason& why,
                                                     emit_fn emit, void* context) noexcept {
     using namespace backtrace_wire;
@@ -6397,6 +6428,9 @@ RUNLOG_INLINE std::size_t backtrace_ring::dump_impl(std::string_view pipeline, l
         const std::uint64_t over = overwritten_.load(std::memory_order_relaxed);
         const std::uint64_t newly_overwritten = over - reported_overwritten_;
         reported_overwritten_ = over;
+        const std::uint64_t lost_now = lost_.load(std::memory_order_relaxed);
+        const std::uint64_t newly_lost = lost_now - reported_lost_;
+        reported_lost_ = lost_now;
 
         const auto time_of = [](std::int64_t ns) {
             return record::time_point(std::chrono::duration_cast<record::time_point::duration>(std::chrono::nanoseconds(ns)));
@@ -6408,7 +6442,15 @@ RUNLOG_INLINE std::size_t backtrace_ring::dump_impl(std::string_view pipeline, l
             text += '"';
             if (first) {
                 text += ": the last " + std::to_string(kept.size()) + " record(s) below " + to_string(below);
-                if (newly_overwritten) text += " (" + std::to_string(newly_overwritten) + " older ones overwritten)";
+                if (newly_overwritten || newly_lost) {
+                    text += " (";
+                    if (newly_overwritten)
+                        text += std::to_string(newly_overwritten) +
+                                (newly_overwritten == 1 ? " older one overwritten" : " older ones overwritten");
+                    if (newly_overwritten && newly_lost) text += ", ";
+                    if (newly_lost) text += std::to_string(newly_lost) + " not kept";
+                    text += ")";
+                }
                 text += ", ";
                 if (why.before)
                     text += "before this " + to_string(why.before->lvl);
@@ -6416,14 +6458,15 @@ RUNLOG_INLINE std::size_t backtrace_ring::dump_impl(std::string_view pipeline, l
                     text.append(why.text);
             }
             const field fs[] = {{"backtrace", true}, {"backtrace_records", static_cast<std::uint64_t>(kept.size())},
-                                {"backtrace_overwritten", newly_overwritten}};
+                                {"backtrace_overwritten", newly_overwritten}, {"backtrace_not_kept", newly_lost}};
             record r;
             r.time = time_of(ns);
             r.lvl = below;
+            r.ctx = current_context();  // the dumping thread's: a run's event log takes them with its step
             r.logger_name = "runlog";
             r.pid = process_id();
             r.thread = thread_id();
-            r.fields = std::span<const field>(fs, first ? 3 : 1);
+            r.fields = std::span<const field>(fs, first ? (newly_lost ? 4 : 3) : 1);
             r.set_message(text);
             emit(context, r);
         };
@@ -6474,8 +6517,10 @@ RUNLOG_INLINE std::size_t backtrace_ring::dump_impl(std::string_view pipeline, l
                     q += 8;
                     const auto type = static_cast<arg_type>(word & 0xff);
                     const std::size_t len = static_cast<std::size_t>(word >> 8);
-                    std::uint64_t raw = 0;
-                    std::memcpy(&raw, q, 8);
+                    std::uint64_t raw = 0;  // a scalar's 8 bytes (a string's bytes may be fewer, or none)
+                    if (type != arg_type::long_double && type != arg_type::cstring && type != arg_type::string &&
+                        type != arg_type::custom)
+                        std::memcpy(&raw, q, 8);
                     const auto as = [raw]<class T>(T) {
                         T v;
                         std::memcpy(&v, &raw, sizeof v);
@@ -6528,16 +6573,27 @@ RUNLOG_INLINE void backtrace_holder::set(const backtrace_options& o) {
         keep_from.store(INT_MAX, std::memory_order_relaxed);
         dump_at.store(INT_MAX, std::memory_order_relaxed);
         options = o;
+        if (!rings.empty()) rings.back()->clear();
         return;
     }
+    if (o.lowest >= o.trigger)
+        throw std::invalid_argument("runlog::backtrace_options: lowest (" + to_string(o.lowest) +
+                                    ") must be below trigger (" + to_string(o.trigger) + ")");
     if (rings.empty() || rings.back()->capacity() != o.capacity) {
         rings.reserve(rings.size() + 1);
-        rings.push_back(std::make_unique<backtrace_ring>(o.capacity));
+        auto fresh = std::make_unique<backtrace_ring>(o.capacity);
+        if (!rings.empty()) fresh->note_lost(rings.back()->clear());
+        rings.push_back(std::move(fresh));
         ring.store(rings.back().get(), std::memory_order_release);
     }
+    crash::install_default();
     options = o;
     keep_from.store(static_cast<int>(o.lowest), std::memory_order_relaxed);
     dump_at.store(static_cast<int>(o.trigger), std::memory_order_relaxed);
+}
+
+RUNLOG_INLINE void backtrace_holder::note_lost(std::uint64_t n) noexcept {
+    if (backtrace_ring* b = ring.load(std::memory_order_acquire)) b->note_lost(n);
 }
 
 RUNLOG_INLINE void backtrace_holder::keep(const record& r) noexcept {
@@ -13743,17 +13799,25 @@ private:
         }
         const std::string what = "'" + where + ".backtrace'";
         const std::size_t digits = leading_digits(n->text);
-        if (n->type != yaml::node::kind::scalar || n->quoted || digits == 0 || digits != n->text.size() || digits > 7 ||
+        if (n->type == yaml::node::kind::scalar && n->quoted)
+            fail(n->pos, what + " must be a number, found the quoted string '" + shown(n->text) + "': write it without quotes");
+        if (n->type != yaml::node::kind::scalar || digits == 0 || digits != n->text.size() || digits > 7 ||
             std::stoull(n->text) > max_backtrace)
             fail(n->pos, what + " must be a whole number of records from 0 (none) to " + std::to_string(max_backtrace) +
-                             ", found '" + shown(n->text) + "'");
+                             ", found " + (n->type == yaml::node::kind::scalar ? "'" + shown(n->text) + "'"
+                                                                               : std::string(kind_name(*n))));
         backtrace_options o;
         o.capacity = static_cast<std::size_t>(std::stoull(n->text));
         if (trigger) o.trigger = read_level(*trigger, where + ".backtrace_trigger");
         if (lowest) o.lowest = read_level(*lowest, where + ".backtrace_level");
-        if (lowest && trigger && o.lowest >= o.trigger)
-            fail(lowest->pos, "'" + where + ".backtrace_level' (" + level_text(o.lowest) +
-                                  ") must be below 'backtrace_trigger' (" + level_text(o.trigger) + ")");
+        if (o.capacity > 0 && o.lowest >= o.trigger) {
+            if (lowest)
+                fail(lowest->pos, "'" + where + ".backtrace_level' (" + level_text(o.lowest) +
+                                      ") must be below 'backtrace_trigger' (" + level_text(o.trigger) +
+                                      (trigger ? ")" : ", the default)"));
+            fail(trigger->pos, "'" + where + ".backtrace_trigger' (" + level_text(o.trigger) +
+                                   ") must be above 'backtrace_level' (" + level_text(o.lowest) + ", the default)");
+        }
         return o;
     }
     /// The most records a backtrace may keep from config.yaml (each slot holds one record's bytes).
@@ -14245,6 +14309,12 @@ RUNLOG_INLINE std::vector<std::string> apply_config(const logger_view& logger, c
                                 "unknown logger '" + shown(s.pipeline) + "': this program's loggers are " + list +
                                     suggestion(s.pipeline, all)});
         }
+        if (s.lvl && s.backtrace && s.backtrace->capacity > 0 && s.backtrace->lowest >= *s.lvl)
+            warnings.push_back(config_problem{c.file, s.backtrace_line, s.backtrace_column,
+                                              "the backtrace of '" + s.pipeline + "' keeps nothing: its lowest level " +
+                                                  level_text(s.backtrace->lowest) + " is not below the log level " +
+                                                  level_text(*s.lvl)}
+                                   .to_string());
         if (s.lvl && *s.lvl < logger.floor)
             warnings.push_back(config_problem{c.file, s.level_line, s.level_column,
                                               "log level " + level_text(*s.lvl) + " for '" + s.pipeline +

@@ -268,8 +268,9 @@ private:
             [[likely]]
             p = ring->try_reserve(size, end);
         char* heap = nullptr;  // a record too big for the ring is written here, and p refers to it
+        const bool for_backtrace = static_cast<int>(l) < level_.load(std::memory_order_relaxed);
         if (!p) [[unlikely]] {
-            const reservation got = reserve_slow(size);
+            const reservation got = reserve_slow(size, for_backtrace);
             if (!got.at) return got.dropped;
             ring = got.ring;
             p = got.at;
@@ -279,9 +280,9 @@ private:
         // The header, in four 8-byte stores; its timestamp is read once the backend can see that a record
         // is being written (begin), so that the merge waits for it.
         char* rec = heap ? heap : p;
-        const auto flags = static_cast<std::uint8_t>(
-            (with_ctx ? detail::has_context : 0) | (with_loc ? detail::has_location : 0) |
-            (static_cast<int>(l) < level_.load(std::memory_order_relaxed) ? detail::to_backtrace : 0));
+        const auto flags = static_cast<std::uint8_t>((with_ctx ? detail::has_context : 0) |
+                                                     (with_loc ? detail::has_location : 0) |
+                                                     (for_backtrace ? detail::to_backtrace : 0));
         detail::store_header(rec, static_cast<std::uint32_t>(size), kind, flags, static_cast<std::uint16_t>(nfields),
                              static_cast<std::int32_t>(l), static_cast<std::uint32_t>(logger.size()), this);
         ring->begin(end - (heap ? indirect_size : size));
@@ -333,7 +334,7 @@ private:
     /// when the ring is full waits for the backend or drops (queue_full::drop). A record larger than half
     /// the ring goes to the heap, and the ring gets a small record that refers to it, so that it keeps
     /// its place among the thread's records.
-    [[gnu::noinline]] reservation reserve_slow(std::size_t size) noexcept {
+    [[gnu::noinline]] reservation reserve_slow(std::size_t size, bool for_backtrace) noexcept {
         using backend_t = detail::async_backend;
         detail::async_ring* ring = nullptr;
         try {
@@ -354,7 +355,11 @@ private:
             std::uint64_t end = 0;
             if (char* p = ring->reserve(slot, end)) return {ring, p, false, heap.release(), end};
             if (options_.when_full == queue_full::drop) {
-                dropped_.fetch_add(1, std::memory_order_relaxed);
+                // A record only for the backtrace is no loss of output: the backtrace counts it (not kept).
+                if (for_backtrace)
+                    inner_.backtrace_.note_lost(1);
+                else
+                    dropped_.fetch_add(1, std::memory_order_relaxed);
                 return {nullptr, nullptr, true, nullptr, 0};
             }
             if (spins % 64 == 0) backend_t::instance().wake();  // in case it sleeps; it is busy otherwise

@@ -62,6 +62,10 @@ public:
     }
 
     std::size_t capacity() const noexcept { return capacity_; }
+    /// Drops every kept record and frees its bytes; returns how many there were.
+    RUNLOG_INLINE std::size_t clear() noexcept;
+    /// Counts records that did not reach the ring (an async queue that was full).
+    void note_lost(std::uint64_t n) noexcept { lost_.fetch_add(n, std::memory_order_relaxed); }
     /// Records overwritten by newer ones before they were written out.
     std::uint64_t overwritten() const noexcept { return overwritten_.load(std::memory_order_relaxed); }
     /// Records that could not be kept (no memory) or written out (a slot held by a thread that crashed).
@@ -88,6 +92,7 @@ private:
     alignas(64) std::atomic<std::uint64_t> overwritten_{0};
     std::atomic<std::uint64_t> lost_{0};
     std::uint64_t reported_overwritten_ = 0;  ///< under dump_lock_
+    std::uint64_t reported_lost_ = 0;         ///< under dump_lock_
     std::atomic<bool> dump_lock_{false};       ///< one dump at a time (the header's counts)
 };
 
@@ -112,9 +117,13 @@ struct backtrace_holder {
           options(o.options) {}
     backtrace_holder& operator=(backtrace_holder&&) = delete;
 
-    /// Turns the backtrace on, changes it, or turns it off (capacity 0: nothing more is kept; what was kept
-    /// can still be written out). A new capacity starts a new ring. Throws std::bad_alloc.
+    /// Turns the backtrace on, changes it, or turns it off (capacity 0: what was kept is dropped, its memory
+    /// given back). A new capacity starts a new ring; the records the old one held count as lost. Installs the
+    /// crash handler (a crash writes the backtrace out). Throws std::invalid_argument when `lowest` is not
+    /// below `trigger`, and std::bad_alloc.
     RUNLOG_INLINE void set(const backtrace_options& o);
+    /// Counts records meant for the ring that never reached it.
+    RUNLOG_INLINE void note_lost(std::uint64_t n) noexcept;
     backtrace_options get() const noexcept { return options; }
     RUNLOG_INLINE void keep(const record& r) noexcept;
     RUNLOG_INLINE std::size_t dump(std::string_view pipeline, level below, const backtrace_reason& why,
@@ -145,7 +154,10 @@ private:
 
 #include <sched.h>
 
+#include <stdexcept>
+
 #include "../async/wire.hpp"
+#include "../crash.hpp"
 #include "../fields.hpp"
 #include "../format.hpp"
 #include "../level.hpp"
@@ -343,6 +355,20 @@ RUNLOG_INLINE void backtrace_ring::keep_impl(const record& r) noexcept {
     s.busy.store(0, std::memory_order_release);
 }
 
+RUNLOG_INLINE std::size_t backtrace_ring::clear() noexcept {
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < capacity_; ++i) {
+        slot& s = slots_[i];
+        if (!backtrace_wire::lock_slot(s.busy, 100000)) continue;
+        if (s.seq != 0) ++n;
+        s.seq = 0;
+        s.bytes.reset();
+        s.size = 0;
+        s.busy.store(0, std::memory_order_release);
+    }
+    return n;
+}
+
 RUNLOG_INLINE std::size_t backtrace_ring::dump_impl(std::string_view pipeline, level below, const backtrace_reason& why,
                                                     emit_fn emit, void* context) noexcept {
     using namespace backtrace_wire;
@@ -384,6 +410,9 @@ RUNLOG_INLINE std::size_t backtrace_ring::dump_impl(std::string_view pipeline, l
         const std::uint64_t over = overwritten_.load(std::memory_order_relaxed);
         const std::uint64_t newly_overwritten = over - reported_overwritten_;
         reported_overwritten_ = over;
+        const std::uint64_t lost_now = lost_.load(std::memory_order_relaxed);
+        const std::uint64_t newly_lost = lost_now - reported_lost_;
+        reported_lost_ = lost_now;
 
         const auto time_of = [](std::int64_t ns) {
             return record::time_point(std::chrono::duration_cast<record::time_point::duration>(std::chrono::nanoseconds(ns)));
@@ -395,7 +424,15 @@ RUNLOG_INLINE std::size_t backtrace_ring::dump_impl(std::string_view pipeline, l
             text += '"';
             if (first) {
                 text += ": the last " + std::to_string(kept.size()) + " record(s) below " + to_string(below);
-                if (newly_overwritten) text += " (" + std::to_string(newly_overwritten) + " older ones overwritten)";
+                if (newly_overwritten || newly_lost) {
+                    text += " (";
+                    if (newly_overwritten)
+                        text += std::to_string(newly_overwritten) +
+                                (newly_overwritten == 1 ? " older one overwritten" : " older ones overwritten");
+                    if (newly_overwritten && newly_lost) text += ", ";
+                    if (newly_lost) text += std::to_string(newly_lost) + " not kept";
+                    text += ")";
+                }
                 text += ", ";
                 if (why.before)
                     text += "before this " + to_string(why.before->lvl);
@@ -403,14 +440,15 @@ RUNLOG_INLINE std::size_t backtrace_ring::dump_impl(std::string_view pipeline, l
                     text.append(why.text);
             }
             const field fs[] = {{"backtrace", true}, {"backtrace_records", static_cast<std::uint64_t>(kept.size())},
-                                {"backtrace_overwritten", newly_overwritten}};
+                                {"backtrace_overwritten", newly_overwritten}, {"backtrace_not_kept", newly_lost}};
             record r;
             r.time = time_of(ns);
             r.lvl = below;
+            r.ctx = current_context();  // the dumping thread's: a run's event log takes them with its step
             r.logger_name = "runlog";
             r.pid = process_id();
             r.thread = thread_id();
-            r.fields = std::span<const field>(fs, first ? 3 : 1);
+            r.fields = std::span<const field>(fs, first ? (newly_lost ? 4 : 3) : 1);
             r.set_message(text);
             emit(context, r);
         };
@@ -461,8 +499,10 @@ RUNLOG_INLINE std::size_t backtrace_ring::dump_impl(std::string_view pipeline, l
                     q += 8;
                     const auto type = static_cast<arg_type>(word & 0xff);
                     const std::size_t len = static_cast<std::size_t>(word >> 8);
-                    std::uint64_t raw = 0;
-                    std::memcpy(&raw, q, 8);
+                    std::uint64_t raw = 0;  // a scalar's 8 bytes (a string's bytes may be fewer, or none)
+                    if (type != arg_type::long_double && type != arg_type::cstring && type != arg_type::string &&
+                        type != arg_type::custom)
+                        std::memcpy(&raw, q, 8);
                     const auto as = [raw]<class T>(T) {
                         T v;
                         std::memcpy(&v, &raw, sizeof v);
@@ -515,16 +555,27 @@ RUNLOG_INLINE void backtrace_holder::set(const backtrace_options& o) {
         keep_from.store(INT_MAX, std::memory_order_relaxed);
         dump_at.store(INT_MAX, std::memory_order_relaxed);
         options = o;
+        if (!rings.empty()) rings.back()->clear();
         return;
     }
+    if (o.lowest >= o.trigger)
+        throw std::invalid_argument("runlog::backtrace_options: lowest (" + to_string(o.lowest) +
+                                    ") must be below trigger (" + to_string(o.trigger) + ")");
     if (rings.empty() || rings.back()->capacity() != o.capacity) {
         rings.reserve(rings.size() + 1);
-        rings.push_back(std::make_unique<backtrace_ring>(o.capacity));
+        auto fresh = std::make_unique<backtrace_ring>(o.capacity);
+        if (!rings.empty()) fresh->note_lost(rings.back()->clear());
+        rings.push_back(std::move(fresh));
         ring.store(rings.back().get(), std::memory_order_release);
     }
+    crash::install_default();
     options = o;
     keep_from.store(static_cast<int>(o.lowest), std::memory_order_relaxed);
     dump_at.store(static_cast<int>(o.trigger), std::memory_order_relaxed);
+}
+
+RUNLOG_INLINE void backtrace_holder::note_lost(std::uint64_t n) noexcept {
+    if (backtrace_ring* b = ring.load(std::memory_order_acquire)) b->note_lost(n);
 }
 
 RUNLOG_INLINE void backtrace_holder::keep(const record& r) noexcept {
