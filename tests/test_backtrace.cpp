@@ -426,3 +426,22 @@ TEST_CASE("backtrace: set_backtrace refuses a lowest level not below the trigger
     CHECK(log.dump_backtrace() == 0);
 }
 
+TEST_CASE("backtrace: a huge message and bytes that are not UTF-8 are kept whole and written valid", "[backtrace]") {
+    runlog::memory_sink sink;
+    auto log = runlog::make_logger(
+        "app", runlog::pipeline("j", runlog::json_formatter{}, sink, level::info).with_backtrace({.capacity = 2}));
+    const std::string big(1 << 20, 'x');
+    const std::string binary("\xff\xfe\x00\x01" "bad" "\xc3", 8);
+    log.debug("big {} end", big);
+    log.debug("binary {}", binary);
+    REQUIRE(log.dump_backtrace() == 2);
+    const auto lines = sink.lines();
+    REQUIRE(lines.size() == 4);
+    CHECK(lines[1].size() > big.size());
+    CHECK(lines[1].find("x end") != std::string::npos);
+    // The formatter escapes what it would escape for any record: no raw NUL or control byte, one line.
+    CHECK(lines[2].find('\0') == std::string::npos);
+    CHECK(lines[2].find("\\u0000") != std::string::npos);
+    CHECK(lines[2].find('\n') == lines[2].size() - 1);
+}
+
