@@ -410,15 +410,16 @@ TEST_CASE("backtrace: set_backtrace refuses a lowest level not below the trigger
     CHECK_THROWS_AS(log.set_backtrace("p", {.capacity = 4, .trigger = level::debug, .lowest = level::debug}),
                     std::invalid_argument);
     CHECK(log.pipeline<0>().backtrace().capacity == 4);  // unchanged
-    log.debug("one");
-    log.debug("two");
-    log.set_backtrace("p", {.capacity = 8});  // a new ring: the two kept records are dropped, and counted
-    CHECK(log.pipeline<0>().backtrace_lost() == 2);
+    for (int i = 0; i < 6; ++i) log.debug("old {}", i);  // two overwritten, four kept
+    log.set_backtrace("p", {.capacity = 8});  // a new ring: the four kept records are dropped, and counted
+    CHECK(log.pipeline<0>().backtrace_lost() == 4);
+    CHECK(log.pipeline<0>().backtrace_overwritten() == 2);  // the counts run on across rings
     log.debug("three");
     log.dump_backtrace();
     const auto lines = sink.lines();
     REQUIRE(lines.size() == 3);
-    CHECK(lines[0].find("the last 1 record(s) below INFO (2 not kept), on request") != std::string::npos);
+    CHECK(lines[0].find("the last 1 record(s) below INFO (2 older ones overwritten, 4 not kept), on request") !=
+          std::string::npos);
     CHECK(lines[1] == "three\n");
     // Capacity 0: off, and what was kept is dropped.
     log.debug("four");

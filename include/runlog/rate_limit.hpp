@@ -65,7 +65,8 @@ struct every_site {
     bool pass(std::int64_t period_ns, std::uint64_t& count) noexcept {
         const std::int64_t now = rate_now();
         std::int64_t due = next.load(std::memory_order_relaxed);
-        if (now < due || !next.compare_exchange_strong(due, now + period_ns, std::memory_order_relaxed)) {
+        const std::int64_t then = now > INT64_MAX - period_ns ? INT64_MAX : now + period_ns;  // no overflow
+        if (now < due || !next.compare_exchange_strong(due, then, std::memory_order_relaxed)) {
             suppressed.fetch_add(1, std::memory_order_relaxed);
             return false;
         }

@@ -66,6 +66,9 @@ public:
     RUNLOG_INLINE std::size_t clear() noexcept;
     /// Counts records that did not reach the ring (an async queue that was full).
     void note_lost(std::uint64_t n) noexcept { lost_.fetch_add(n, std::memory_order_relaxed); }
+    /// Takes over the counts of the ring this one replaces (and what it held, as not kept), so that the
+    /// counts run from the pipeline's start and the next dump reports what happened since the last one.
+    RUNLOG_INLINE void carry_counts(backtrace_ring& old) noexcept;
     /// Records overwritten by newer ones before they were written out.
     std::uint64_t overwritten() const noexcept { return overwritten_.load(std::memory_order_relaxed); }
     /// Records that could not be kept (no memory) or written out (a slot held by a thread that crashed).
@@ -128,7 +131,7 @@ struct backtrace_holder {
     RUNLOG_INLINE void keep(const record& r) noexcept;
     RUNLOG_INLINE std::size_t dump(std::string_view pipeline, level below, const backtrace_reason& why,
                                    backtrace_ring::emit_fn emit, void* context) noexcept;
-    /// The records the current ring lost (see backtrace_ring::lost) and overwrote.
+    /// The records the backtrace could not keep (see backtrace_ring::lost) and overwrote, since it began.
     RUNLOG_INLINE std::uint64_t lost() const noexcept;
     RUNLOG_INLINE std::uint64_t overwritten() const noexcept;
 
@@ -355,6 +358,16 @@ RUNLOG_INLINE void backtrace_ring::keep_impl(const record& r) noexcept {
     s.busy.store(0, std::memory_order_release);
 }
 
+RUNLOG_INLINE void backtrace_ring::carry_counts(backtrace_ring& old) noexcept {
+    const std::size_t held = old.clear();
+    for (unsigned n = 0; old.dump_lock_.exchange(true, std::memory_order_acquire); ++n) ::sched_yield();
+    reported_overwritten_ = old.reported_overwritten_;
+    reported_lost_ = old.reported_lost_;
+    old.dump_lock_.store(false, std::memory_order_release);
+    overwritten_.store(old.overwritten_.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    lost_.store(old.lost_.load(std::memory_order_relaxed) + held, std::memory_order_relaxed);
+}
+
 RUNLOG_INLINE std::size_t backtrace_ring::clear() noexcept {
     std::size_t n = 0;
     for (std::size_t i = 0; i < capacity_; ++i) {
@@ -564,7 +577,7 @@ RUNLOG_INLINE void backtrace_holder::set(const backtrace_options& o) {
     if (rings.empty() || rings.back()->capacity() != o.capacity) {
         rings.reserve(rings.size() + 1);
         auto fresh = std::make_unique<backtrace_ring>(o.capacity);
-        if (!rings.empty()) fresh->note_lost(rings.back()->clear());
+        if (!rings.empty()) fresh->carry_counts(*rings.back());
         rings.push_back(std::move(fresh));
         ring.store(rings.back().get(), std::memory_order_release);
     }
