@@ -376,15 +376,9 @@ public:
             if (!cfg || cfg->type == yaml::node::kind::null) continue;
             if (cfg->type != yaml::node::kind::mapping)
                 fail(cfg->pos, "'" + where + ".config' must be a mapping, found " + std::string(kind_name(*cfg)));
-            for (std::size_t k = 0; k < cfg->keys.size(); ++k) {
-                const std::string& key = cfg->keys[k].text;
-                if (key != "log_level" && key != "name" && key != "backtrace" && key != "backtrace_trigger" &&
-                    key != "backtrace_level")  // name: Dagster's logger name
-                    fail(cfg->keys[k].pos, "unknown key '" + shown(key) + "' under '" + where +
-                                               ".config': expected 'log_level', 'backtrace', 'backtrace_trigger' or "
-                                               "'backtrace_level' (or 'name')" +
-                                               suggestion(key, {"log_level", "backtrace", "backtrace_trigger", "backtrace_level"}));
-            }
+            check_keys(*cfg, where + ".config",  // name: Dagster's logger name
+                       {"log_level", "backtrace", "backtrace_trigger", "backtrace_level", "name"},
+                       "'log_level', 'backtrace', 'backtrace_trigger' or 'backtrace_level' (or 'name')");
             if (const yaml::node* b = cfg->find("backtrace")) {
                 c.loggers.back().backtrace_line = b->pos.line;
                 c.loggers.back().backtrace_column = b->pos.column;
@@ -824,15 +818,21 @@ bool contains(const Names& names, std::string_view name) noexcept {
     return false;
 }
 
+/// A handler made of p, with the backtrace h asks for.
+template <class Formatter, class Sink>
+std::unique_ptr<configured_handler> handler_of(pipeline<Formatter, Sink> p, const handler_setting& h) {
+    using handler = pipeline_handler<Formatter, Sink>;
+    if (h.backtrace) return std::make_unique<handler>(std::move(p).with_backtrace(*h.backtrace));
+    return std::make_unique<handler>(std::move(p));
+}
+
 /// One handler of config.yaml: its formatter (a name under formatters:, or a built-in one) and sink.
 template <class Sink>
 std::unique_ptr<configured_handler> make_handler(const config& c, const handler_setting& h, Sink sink) {
     const level l = h.lvl.value_or(lowest_level);
     auto with = [&](auto formatter) -> std::unique_ptr<configured_handler> {
         using F = decltype(formatter);
-        pipeline<F, Sink> p(h.name, std::move(formatter), std::move(sink), l);
-        if (h.backtrace) return std::make_unique<pipeline_handler<F, Sink>>(std::move(p).with_backtrace(*h.backtrace));
-        return std::make_unique<pipeline_handler<F, Sink>>(std::move(p));
+        return handler_of(pipeline<F, Sink>(h.name, std::move(formatter), std::move(sink), l), h);
     };
     for (const auto& f : c.formatters) {
         if (f.name != h.formatter) continue;
@@ -877,10 +877,9 @@ inline std::shared_ptr<const handler_set> build_handlers(const config& c) {
             } else if (h.type == "file") {
                 set->handlers.push_back(make_handler(c, h, file_sink(h.path)));
             } else if (h.type == "syslog") {
-                auto p = syslog_pipeline(h.name, syslog_formatter(h.syslog), syslog_sink(h.syslog), h.lvl.value_or(lowest_level));
-                using handler = pipeline_handler<syslog_formatter, syslog_sink>;
-                set->handlers.push_back(h.backtrace ? std::make_unique<handler>(std::move(p).with_backtrace(*h.backtrace))
-                                                    : std::make_unique<handler>(std::move(p)));
+                set->handlers.push_back(handler_of(
+                    syslog_pipeline(h.name, syslog_formatter(h.syslog), syslog_sink(h.syslog), h.lvl.value_or(lowest_level)),
+                    h));
             } else {
                 rotating_options o;
                 o.max_size = h.max_size;

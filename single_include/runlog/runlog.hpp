@@ -4266,8 +4266,7 @@ private:
     }
     void update_admit() noexcept {
         const int l = level_.load(std::memory_order_relaxed);
-        const backtrace_options b = inner_.backtrace();
-        const int keep = b.capacity ? static_cast<int>(b.lowest) : INT_MAX;
+        const int keep = inner_.backtrace_.keep_from.load(std::memory_order_relaxed);  // INT_MAX while off
         admit_.store(keep < l ? keep : l, std::memory_order_relaxed);
     }
 
@@ -4464,21 +4463,23 @@ private:
                 t->call->render(t->args, std::string_view(t->call->fmt, t->call->fmt_len), out);
             });
         }
-        if (h.flags & detail::to_backtrace)
-            me.inner_.backtrace_.keep(r);
-        else
-            me.inner_.handle(r);
+        me.deliver(r, (h.flags & detail::to_backtrace) != 0);
         me.report_drops();
+    }
+
+    /// Hands a record to the inner pipeline: to write, or, when it came only for the backtrace, to keep.
+    void deliver(const record& r, bool for_backtrace) noexcept {
+        if (for_backtrace)
+            inner_.backtrace_.keep(r);
+        else
+            inner_.handle(r);
     }
 
     /// The caller's side when the record cannot be queued: the inner pipeline writes it (or keeps it, below
     /// the level).
     static void write_inner(detail::async_target* target, const record& r) noexcept {
         auto& me = *static_cast<async_pipeline*>(target);
-        if (static_cast<int>(r.lvl) < me.level_.load(std::memory_order_relaxed))
-            me.inner_.backtrace_.keep(r);
-        else
-            me.inner_.handle(r);
+        me.deliver(r, static_cast<int>(r.lvl) < me.level_.load(std::memory_order_relaxed));
     }
 
     /// The backend's side when idle: reports drops and writes out the sink's buffer.
@@ -6215,16 +6216,17 @@ struct head {
 
 inline std::size_t pad8(std::size_t n) noexcept { return (n + 7) & ~std::size_t{7}; }
 
-/// What one argument takes: an 8-byte word (its type, and a string's length), then its value or bytes.
-inline std::size_t arg_size(const format_arg& a, std::string_view custom_text) noexcept {
-    const auto& v = arg_access::value(a);
-    switch (a.type()) {
-        case arg_type::long_double: return 8 + 16;
-        case arg_type::cstring: return 8 + pad8(std::strlen(v.cs ? v.cs : "") + 1);
-        case arg_type::string: return 8 + pad8(v.s.size);
-        case arg_type::custom: return 8 + pad8(custom_text.size());
-        default: return 16;
-    }
+/// Whether an argument of type t is kept as bytes (a C string with its NUL, a string, a user type's text)
+/// rather than as an 8-byte value (16 for a long double).
+constexpr bool kept_as_bytes(arg_type t) noexcept {
+    return t == arg_type::cstring || t == arg_type::string || t == arg_type::custom;
+}
+
+/// What one argument takes: an 8-byte word (its type, and its bytes' length), then its value or bytes.
+inline std::size_t arg_size(arg_type t, std::string_view text) noexcept {
+    if (t == arg_type::long_double) return 8 + 16;
+    if (t == arg_type::cstring) return 8 + pad8(text.size() + 1);
+    return 8 + (kept_as_bytes(t) ? pad8(text.size()) : 8);
 }
 
 }  // namespace backtrace_wire
@@ -6284,13 +6286,26 @@ RUNLOG_INLINE void backtrace_ring::keep_impl(const record& r) noexcept {
         call = nullptr;  // a user type's formatter threw: keep the message with the error in it
         message = r.message();
     }
+    // The bytes an argument kept as bytes is kept as (empty for the others).
+    const auto text_of = [&](std::size_t i, const format_arg& a) -> std::string_view {
+        const auto& v = arg_access::value(a);
+        switch (a.type()) {
+            case arg_type::cstring: return v.cs ? std::string_view(v.cs) : std::string_view();
+            case arg_type::string: return std::string_view(v.s.data, v.s.size);
+            case arg_type::custom: {
+                const std::size_t end = i + 1 < nargs ? custom_at[i + 1] : customs.size();
+                return std::string_view(customs.data() + custom_at[i], end - custom_at[i]);
+            }
+            default: return {};
+        }
+    };
     const std::size_t strings = r.logger_name.size() + r.ctx.run_id.size() + r.ctx.job.size() + r.ctx.step.size() +
                                 message.size();
     std::size_t size = sizeof(head) + pad8(strings) + fields_size(r.event_fields) + fields_size(r.fields) + 8;
     if (call)
         for (std::size_t i = 0; i < nargs; ++i) {
-            const std::size_t end = i + 1 < nargs ? custom_at[i + 1] : customs.size();
-            size += arg_size(call->args.get(i), std::string_view(customs.data() + custom_at[i], end - custom_at[i]));
+            const format_arg a = call->args.get(i);
+            size += arg_size(a.type(), text_of(i, a));
         }
 
     const std::uint64_t n = next_.fetch_add(1, std::memory_order_relaxed);
@@ -6339,13 +6354,7 @@ RUNLOG_INLINE void backtrace_ring::keep_impl(const record& r) noexcept {
         for (std::size_t i = 0; i < nargs; ++i) {
             const format_arg a = call->args.get(i);
             const auto& v = arg_access::value(a);
-            std::string_view text;
-            if (a.type() == arg_type::cstring) text = std::string_view(v.cs ? v.cs : "");
-            if (a.type() == arg_type::string) text = std::string_view(v.s.data, v.s.size);
-            if (a.type() == arg_type::custom) {
-                const std::size_t end = i + 1 < nargs ? custom_at[i + 1] : customs.size();
-                text = std::string_view(customs.data() + custom_at[i], end - custom_at[i]);
-            }
+            const std::string_view text = text_of(i, a);
             const std::uint64_t word = static_cast<std::uint64_t>(a.type()) | (std::uint64_t{text.size()} << 8);
             std::memcpy(q, &word, 8);
             q += 8;
@@ -6414,6 +6423,10 @@ RUNLOG_INLINE std::size_t backtrace_ring::dump_impl(std::string_view pipeline, l
         if (why.at_crash && n > 1000) return 0;
         ::sched_yield();
     }
+    struct release {
+        std::atomic<bool>& lock;
+        ~release() { lock.store(false, std::memory_order_release); }
+    } release_at_end{dump_lock_};
     std::size_t written = 0;
     try {
         std::vector<taken> kept;
@@ -6431,10 +6444,7 @@ RUNLOG_INLINE std::size_t backtrace_ring::dump_impl(std::string_view pipeline, l
             }
             s.busy.store(0, std::memory_order_release);
         }
-        if (kept.empty()) {
-            dump_lock_.store(false, std::memory_order_release);
-            return 0;
-        }
+        if (kept.empty()) return 0;
         // Time order; records of one thread that share a timestamp keep the order they came in.
         std::sort(kept.begin(), kept.end(), [](const taken& a, const taken& b) {
             return a.time_ns != b.time_ns ? a.time_ns < b.time_ns : a.seq < b.seq;
@@ -6485,7 +6495,7 @@ RUNLOG_INLINE std::size_t backtrace_ring::dump_impl(std::string_view pipeline, l
             emit(context, r);
         };
         frame(true, kept.front().time_ns);
-        std::vector<field> fields;
+        std::vector<field> all_fields, call_fields;  // reused from record to record
         std::vector<format_arg> args;
         std::vector<long double> long_doubles;
         for (const auto& k : kept) {
@@ -6499,12 +6509,11 @@ RUNLOG_INLINE std::size_t backtrace_ring::dump_impl(std::string_view pipeline, l
                 q += h.len[i];
             }
             q = p + pad8(static_cast<std::size_t>(q - p));
-            std::vector<field> event_fields;
-            get_fields(q, h.event_fields, event_fields);
-            get_fields(q, h.fields, fields);
-            const std::size_t n_event = event_fields.size();
-            event_fields.insert(event_fields.end(), fields.begin(), fields.end());
-            event_fields.push_back({"backtrace", true});
+            get_fields(q, h.event_fields, all_fields);
+            get_fields(q, h.fields, call_fields);
+            const std::size_t n_event = all_fields.size();
+            all_fields.insert(all_fields.end(), call_fields.begin(), call_fields.end());
+            all_fields.push_back({"backtrace", true});
             q = p + pad8(static_cast<std::size_t>(q - p));
             record r;
             r.time = time_of(h.time_ns);
@@ -6515,7 +6524,7 @@ RUNLOG_INLINE std::size_t backtrace_ring::dump_impl(std::string_view pipeline, l
             r.pid = h.pid;
             r.logger_name = parts[0];
             r.ctx = {parts[1], parts[2], parts[3]};
-            const std::span<const field> all(event_fields);
+            const std::span<const field> all(all_fields);
             r.event_fields = all.first(n_event);
             r.fields = all.subspan(n_event);
             format_source src{parts[4], {}};
@@ -6532,9 +6541,7 @@ RUNLOG_INLINE std::size_t backtrace_ring::dump_impl(std::string_view pipeline, l
                     const auto type = static_cast<arg_type>(word & 0xff);
                     const std::size_t len = static_cast<std::size_t>(word >> 8);
                     std::uint64_t raw = 0;  // a scalar's 8 bytes (a string's bytes may be fewer, or none)
-                    if (type != arg_type::long_double && type != arg_type::cstring && type != arg_type::string &&
-                        type != arg_type::custom)
-                        std::memcpy(&raw, q, 8);
+                    if (type != arg_type::long_double && !kept_as_bytes(type)) std::memcpy(&raw, q, 8);
                     const auto as = [raw]<class T>(T) {
                         T v;
                         std::memcpy(&v, &raw, sizeof v);
@@ -6578,7 +6585,6 @@ RUNLOG_INLINE std::size_t backtrace_ring::dump_impl(std::string_view pipeline, l
     } catch (...) {
         lost_.fetch_add(1, std::memory_order_relaxed);  // no memory to sort or decode: what was taken is gone
     }
-    dump_lock_.store(false, std::memory_order_release);
     return written;
 }
 
@@ -13747,15 +13753,9 @@ public:
             if (!cfg || cfg->type == yaml::node::kind::null) continue;
             if (cfg->type != yaml::node::kind::mapping)
                 fail(cfg->pos, "'" + where + ".config' must be a mapping, found " + std::string(kind_name(*cfg)));
-            for (std::size_t k = 0; k < cfg->keys.size(); ++k) {
-                const std::string& key = cfg->keys[k].text;
-                if (key != "log_level" && key != "name" && key != "backtrace" && key != "backtrace_trigger" &&
-                    key != "backtrace_level")  // name: Dagster's logger name
-                    fail(cfg->keys[k].pos, "unknown key '" + shown(key) + "' under '" + where +
-                                               ".config': expected 'log_level', 'backtrace', 'backtrace_trigger' or "
-                                               "'backtrace_level' (or 'name')" +
-                                               suggestion(key, {"log_level", "backtrace", "backtrace_trigger", "backtrace_level"}));
-            }
+            check_keys(*cfg, where + ".config",  // name: Dagster's logger name
+                       {"log_level", "backtrace", "backtrace_trigger", "backtrace_level", "name"},
+                       "'log_level', 'backtrace', 'backtrace_trigger' or 'backtrace_level' (or 'name')");
             if (const yaml::node* b = cfg->find("backtrace")) {
                 c.loggers.back().backtrace_line = b->pos.line;
                 c.loggers.back().backtrace_column = b->pos.column;
@@ -14195,15 +14195,21 @@ bool contains(const Names& names, std::string_view name) noexcept {
     return false;
 }
 
+/// A handler made of p, with the backtrace h asks for.
+template <class Formatter, class Sink>
+std::unique_ptr<configured_handler> handler_of(pipeline<Formatter, Sink> p, const handler_setting& h) {
+    using handler = pipeline_handler<Formatter, Sink>;
+    if (h.backtrace) return std::make_unique<handler>(std::move(p).with_backtrace(*h.backtrace));
+    return std::make_unique<handler>(std::move(p));
+}
+
 /// One handler of config.yaml: its formatter (a name under formatters:, or a built-in one) and sink.
 template <class Sink>
 std::unique_ptr<configured_handler> make_handler(const config& c, const handler_setting& h, Sink sink) {
     const level l = h.lvl.value_or(lowest_level);
     auto with = [&](auto formatter) -> std::unique_ptr<configured_handler> {
         using F = decltype(formatter);
-        pipeline<F, Sink> p(h.name, std::move(formatter), std::move(sink), l);
-        if (h.backtrace) return std::make_unique<pipeline_handler<F, Sink>>(std::move(p).with_backtrace(*h.backtrace));
-        return std::make_unique<pipeline_handler<F, Sink>>(std::move(p));
+        return handler_of(pipeline<F, Sink>(h.name, std::move(formatter), std::move(sink), l), h);
     };
     for (const auto& f : c.formatters) {
         if (f.name != h.formatter) continue;
@@ -14248,10 +14254,9 @@ inline std::shared_ptr<const handler_set> build_handlers(const config& c) {
             } else if (h.type == "file") {
                 set->handlers.push_back(make_handler(c, h, file_sink(h.path)));
             } else if (h.type == "syslog") {
-                auto p = syslog_pipeline(h.name, syslog_formatter(h.syslog), syslog_sink(h.syslog), h.lvl.value_or(lowest_level));
-                using handler = pipeline_handler<syslog_formatter, syslog_sink>;
-                set->handlers.push_back(h.backtrace ? std::make_unique<handler>(std::move(p).with_backtrace(*h.backtrace))
-                                                    : std::make_unique<handler>(std::move(p)));
+                set->handlers.push_back(handler_of(
+                    syslog_pipeline(h.name, syslog_formatter(h.syslog), syslog_sink(h.syslog), h.lvl.value_or(lowest_level)),
+                    h));
             } else {
                 rotating_options o;
                 o.max_size = h.max_size;

@@ -230,8 +230,7 @@ private:
     }
     void update_admit() noexcept {
         const int l = level_.load(std::memory_order_relaxed);
-        const backtrace_options b = inner_.backtrace();
-        const int keep = b.capacity ? static_cast<int>(b.lowest) : INT_MAX;
+        const int keep = inner_.backtrace_.keep_from.load(std::memory_order_relaxed);  // INT_MAX while off
         admit_.store(keep < l ? keep : l, std::memory_order_relaxed);
     }
 
@@ -428,21 +427,23 @@ private:
                 t->call->render(t->args, std::string_view(t->call->fmt, t->call->fmt_len), out);
             });
         }
-        if (h.flags & detail::to_backtrace)
-            me.inner_.backtrace_.keep(r);
-        else
-            me.inner_.handle(r);
+        me.deliver(r, (h.flags & detail::to_backtrace) != 0);
         me.report_drops();
+    }
+
+    /// Hands a record to the inner pipeline: to write, or, when it came only for the backtrace, to keep.
+    void deliver(const record& r, bool for_backtrace) noexcept {
+        if (for_backtrace)
+            inner_.backtrace_.keep(r);
+        else
+            inner_.handle(r);
     }
 
     /// The caller's side when the record cannot be queued: the inner pipeline writes it (or keeps it, below
     /// the level).
     static void write_inner(detail::async_target* target, const record& r) noexcept {
         auto& me = *static_cast<async_pipeline*>(target);
-        if (static_cast<int>(r.lvl) < me.level_.load(std::memory_order_relaxed))
-            me.inner_.backtrace_.keep(r);
-        else
-            me.inner_.handle(r);
+        me.deliver(r, static_cast<int>(r.lvl) < me.level_.load(std::memory_order_relaxed));
     }
 
     /// The backend's side when idle: reports drops and writes out the sink's buffer.

@@ -196,16 +196,17 @@ struct head {
 
 inline std::size_t pad8(std::size_t n) noexcept { return (n + 7) & ~std::size_t{7}; }
 
-/// What one argument takes: an 8-byte word (its type, and a string's length), then its value or bytes.
-inline std::size_t arg_size(const format_arg& a, std::string_view custom_text) noexcept {
-    const auto& v = arg_access::value(a);
-    switch (a.type()) {
-        case arg_type::long_double: return 8 + 16;
-        case arg_type::cstring: return 8 + pad8(std::strlen(v.cs ? v.cs : "") + 1);
-        case arg_type::string: return 8 + pad8(v.s.size);
-        case arg_type::custom: return 8 + pad8(custom_text.size());
-        default: return 16;
-    }
+/// Whether an argument of type t is kept as bytes (a C string with its NUL, a string, a user type's text)
+/// rather than as an 8-byte value (16 for a long double).
+constexpr bool kept_as_bytes(arg_type t) noexcept {
+    return t == arg_type::cstring || t == arg_type::string || t == arg_type::custom;
+}
+
+/// What one argument takes: an 8-byte word (its type, and its bytes' length), then its value or bytes.
+inline std::size_t arg_size(arg_type t, std::string_view text) noexcept {
+    if (t == arg_type::long_double) return 8 + 16;
+    if (t == arg_type::cstring) return 8 + pad8(text.size() + 1);
+    return 8 + (kept_as_bytes(t) ? pad8(text.size()) : 8);
 }
 
 }  // namespace backtrace_wire
@@ -265,13 +266,26 @@ RUNLOG_INLINE void backtrace_ring::keep_impl(const record& r) noexcept {
         call = nullptr;  // a user type's formatter threw: keep the message with the error in it
         message = r.message();
     }
+    // The bytes an argument kept as bytes is kept as (empty for the others).
+    const auto text_of = [&](std::size_t i, const format_arg& a) -> std::string_view {
+        const auto& v = arg_access::value(a);
+        switch (a.type()) {
+            case arg_type::cstring: return v.cs ? std::string_view(v.cs) : std::string_view();
+            case arg_type::string: return std::string_view(v.s.data, v.s.size);
+            case arg_type::custom: {
+                const std::size_t end = i + 1 < nargs ? custom_at[i + 1] : customs.size();
+                return std::string_view(customs.data() + custom_at[i], end - custom_at[i]);
+            }
+            default: return {};
+        }
+    };
     const std::size_t strings = r.logger_name.size() + r.ctx.run_id.size() + r.ctx.job.size() + r.ctx.step.size() +
                                 message.size();
     std::size_t size = sizeof(head) + pad8(strings) + fields_size(r.event_fields) + fields_size(r.fields) + 8;
     if (call)
         for (std::size_t i = 0; i < nargs; ++i) {
-            const std::size_t end = i + 1 < nargs ? custom_at[i + 1] : customs.size();
-            size += arg_size(call->args.get(i), std::string_view(customs.data() + custom_at[i], end - custom_at[i]));
+            const format_arg a = call->args.get(i);
+            size += arg_size(a.type(), text_of(i, a));
         }
 
     const std::uint64_t n = next_.fetch_add(1, std::memory_order_relaxed);
@@ -320,13 +334,7 @@ RUNLOG_INLINE void backtrace_ring::keep_impl(const record& r) noexcept {
         for (std::size_t i = 0; i < nargs; ++i) {
             const format_arg a = call->args.get(i);
             const auto& v = arg_access::value(a);
-            std::string_view text;
-            if (a.type() == arg_type::cstring) text = std::string_view(v.cs ? v.cs : "");
-            if (a.type() == arg_type::string) text = std::string_view(v.s.data, v.s.size);
-            if (a.type() == arg_type::custom) {
-                const std::size_t end = i + 1 < nargs ? custom_at[i + 1] : customs.size();
-                text = std::string_view(customs.data() + custom_at[i], end - custom_at[i]);
-            }
+            const std::string_view text = text_of(i, a);
             const std::uint64_t word = static_cast<std::uint64_t>(a.type()) | (std::uint64_t{text.size()} << 8);
             std::memcpy(q, &word, 8);
             q += 8;
@@ -395,6 +403,10 @@ RUNLOG_INLINE std::size_t backtrace_ring::dump_impl(std::string_view pipeline, l
         if (why.at_crash && n > 1000) return 0;
         ::sched_yield();
     }
+    struct release {
+        std::atomic<bool>& lock;
+        ~release() { lock.store(false, std::memory_order_release); }
+    } release_at_end{dump_lock_};
     std::size_t written = 0;
     try {
         std::vector<taken> kept;
@@ -412,10 +424,7 @@ RUNLOG_INLINE std::size_t backtrace_ring::dump_impl(std::string_view pipeline, l
             }
             s.busy.store(0, std::memory_order_release);
         }
-        if (kept.empty()) {
-            dump_lock_.store(false, std::memory_order_release);
-            return 0;
-        }
+        if (kept.empty()) return 0;
         // Time order; records of one thread that share a timestamp keep the order they came in.
         std::sort(kept.begin(), kept.end(), [](const taken& a, const taken& b) {
             return a.time_ns != b.time_ns ? a.time_ns < b.time_ns : a.seq < b.seq;
@@ -466,7 +475,7 @@ RUNLOG_INLINE std::size_t backtrace_ring::dump_impl(std::string_view pipeline, l
             emit(context, r);
         };
         frame(true, kept.front().time_ns);
-        std::vector<field> fields;
+        std::vector<field> all_fields, call_fields;  // reused from record to record
         std::vector<format_arg> args;
         std::vector<long double> long_doubles;
         for (const auto& k : kept) {
@@ -480,12 +489,11 @@ RUNLOG_INLINE std::size_t backtrace_ring::dump_impl(std::string_view pipeline, l
                 q += h.len[i];
             }
             q = p + pad8(static_cast<std::size_t>(q - p));
-            std::vector<field> event_fields;
-            get_fields(q, h.event_fields, event_fields);
-            get_fields(q, h.fields, fields);
-            const std::size_t n_event = event_fields.size();
-            event_fields.insert(event_fields.end(), fields.begin(), fields.end());
-            event_fields.push_back({"backtrace", true});
+            get_fields(q, h.event_fields, all_fields);
+            get_fields(q, h.fields, call_fields);
+            const std::size_t n_event = all_fields.size();
+            all_fields.insert(all_fields.end(), call_fields.begin(), call_fields.end());
+            all_fields.push_back({"backtrace", true});
             q = p + pad8(static_cast<std::size_t>(q - p));
             record r;
             r.time = time_of(h.time_ns);
@@ -496,7 +504,7 @@ RUNLOG_INLINE std::size_t backtrace_ring::dump_impl(std::string_view pipeline, l
             r.pid = h.pid;
             r.logger_name = parts[0];
             r.ctx = {parts[1], parts[2], parts[3]};
-            const std::span<const field> all(event_fields);
+            const std::span<const field> all(all_fields);
             r.event_fields = all.first(n_event);
             r.fields = all.subspan(n_event);
             format_source src{parts[4], {}};
@@ -513,9 +521,7 @@ RUNLOG_INLINE std::size_t backtrace_ring::dump_impl(std::string_view pipeline, l
                     const auto type = static_cast<arg_type>(word & 0xff);
                     const std::size_t len = static_cast<std::size_t>(word >> 8);
                     std::uint64_t raw = 0;  // a scalar's 8 bytes (a string's bytes may be fewer, or none)
-                    if (type != arg_type::long_double && type != arg_type::cstring && type != arg_type::string &&
-                        type != arg_type::custom)
-                        std::memcpy(&raw, q, 8);
+                    if (type != arg_type::long_double && !kept_as_bytes(type)) std::memcpy(&raw, q, 8);
                     const auto as = [raw]<class T>(T) {
                         T v;
                         std::memcpy(&v, &raw, sizeof v);
@@ -559,7 +565,6 @@ RUNLOG_INLINE std::size_t backtrace_ring::dump_impl(std::string_view pipeline, l
     } catch (...) {
         lost_.fetch_add(1, std::memory_order_relaxed);  // no memory to sort or decode: what was taken is gone
     }
-    dump_lock_.store(false, std::memory_order_release);
     return written;
 }
 
